@@ -1,0 +1,414 @@
+"""The weekly report: ReportData in, the report's tables (frames) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics import alerts, lists
+from analytics.load import ReportData
+from analytics.metrics import (
+    COUNTS,
+    NO_ID,
+    RATE_NAMES,
+    RATES,
+    add_rates,
+    ancestors,
+    combine_counts,
+    count_items,
+    participation,
+    rating_items,
+    reasons_count,
+    rollup,
+    week_over_week,
+    workorder_items,
+)
+from analytics.periods import (
+    DAY_MS,
+    Week,
+    day_number,
+    local_text,
+    local_texts,
+    week_start_days,
+)
+from rating.i18n import REASON_LABELS
+
+TREND_WEEKS = 12
+KEYS = ["week", "unit_id", "officer_id"]
+# The officers table (a city has ~10,000 rated officers a week) keeps what a clerk reads
+# per officer; the work-order follow-up detail is in the units table.
+OFFICER_COLUMNS = (
+    "officer_id",
+    "badge_no",
+    "officer_name",
+    "unit_name",
+    "kind",
+    "ratings",
+    "valid",
+    "satisfied",
+    "bad",
+    "cb_due",
+    "cb_done",
+    "substantiated",
+    "rectified",
+    "wo_received",
+    "satisfaction_rate",
+    "good_rate",
+    "bad_rate",
+    "callback_rate",
+    "effective_callback_rate",
+    "rectification_rate",
+    "ontime_rectification_rate",
+    "hotline_satisfaction",
+    "satisfaction_rate_wow",
+    "bad_rate_wow",
+)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    week: Week
+    week_start: int = 0
+    basic_counts_satisfied: bool = True
+    root_unit_id: int | None = None
+
+
+def load_window(week: Week) -> tuple[int, int]:
+    """[start_ms, end_ms) the report reads: the trend weeks up to and including `week`
+    (the warning baseline lies inside them)."""
+    assert TREND_WEEKS - 1 >= alerts.BASELINE_WEEKS
+    return week.shift(-(TREND_WEEKS - 1)).start_ms, week.end_ms
+
+
+@dataclass
+class WeeklyReport:
+    week: Week
+    generated_at_ms: int
+    scope: str
+    basic_counts_satisfied: bool
+    summary: pd.DataFrame
+    units: pd.DataFrame
+    officers: pd.DataFrame
+    red_black: pd.DataFrame
+    overdue: pd.DataFrame
+    by_channel: pd.DataFrame
+    warnings: pd.DataFrame
+    trend: pd.DataFrame
+    reasons: pd.DataFrame
+    definitions: pd.DataFrame
+
+    @property
+    def generated_at(self) -> str:
+        return local_text(self.generated_at_ms)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Name → table, in sheet order (also the CSV file names)."""
+        return {
+            "summary": self.summary,
+            "units": self.units,
+            "officers": self.officers,
+            "red_black_list": self.red_black,
+            "overdue": self.overdue,
+            "workorders_by_channel": self.by_channel,
+            "warnings": self.warnings,
+            "trend": self.trend,
+            "bad_reasons": self.reasons,
+            "definitions": self.definitions,
+        }
+
+
+def _scope(data: ReportData, root: int | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    tree = ancestors(data.units)
+    if root is None:
+        return data.units, tree, "全部单位"
+    ids = tree.loc[tree["ancestor_id"] == root, "unit_id"]
+    units = data.units[data.units["unit_id"].isin(ids)]
+    name = data.units.loc[data.units["unit_id"] == root, "path"].iloc[0]
+    return units, tree[tree["unit_id"].isin(ids) & tree["ancestor_id"].isin(ids)], str(name)
+
+
+def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
+    """Compute every table of the weekly report (see docs/metrics.md)."""
+    week = day_number(options.week.start)
+    prev = week - 7
+    units, tree, scope_name = _scope(data, options.root_unit_id)
+    in_scope = units["unit_id"]
+    ratings = data.ratings[data.ratings["unit_id"].isin(in_scope)]
+    wos = data.workorders
+    if options.root_unit_id is not None:
+        wos = wos[wos["unit_id"].isin(in_scope).fillna(False).astype(bool)]
+
+    r_items = rating_items(
+        ratings, options.week_start, data.as_of_ms, options.basic_counts_satisfied
+    )
+    w_items = workorder_items(wos, options.week_start, data.as_of_ms)
+    detail = combine_counts(count_items(r_items, KEYS), count_items(w_items, KEYS), KEYS)
+
+    # Scope total per week: the trend and the summary.
+    total = add_rates(count_items(detail, ["week"]))
+    trend = _trend(total, week)
+    summary = _summary(total, week, prev)
+
+    # Units, rolled up the tree.
+    per_unit = count_items(detail[detail["unit_id"] != NO_ID], ["week", "unit_id"])
+    unit_weeks = add_rates(rollup(per_unit, tree, ["week"]))
+    unit_rows = week_over_week(unit_weeks, week, ["unit_id"])
+    unit_info = units[["unit_id", "code", "name", "path", "depth"]]
+    unit_table = unit_info.merge(unit_rows, on="unit_id", how="left")
+    unit_table = unit_table.fillna({c: 0 for c in COUNTS}).astype({c: np.int64 for c in COUNTS})
+    this_week_officers = count_items(detail[detail["week"] == week], ["officer_id"])
+    officers_in_scope = data.officers[data.officers["unit_id"].isin(in_scope)]
+    unit_table = unit_table.merge(
+        participation(this_week_officers, officers_in_scope, tree), on="unit_id", how="left"
+    ).fillna({"active_officers": 0, "officers_rated": 0})
+    unit_table = unit_table.sort_values("path", ignore_index=True)
+
+    # Officers: those with any rating or work order this week.
+    per_officer = count_items(detail[detail["officer_id"] != NO_ID], ["week", "officer_id"])
+    officer_weeks = add_rates(per_officer)
+    officer_rows = week_over_week(officer_weeks, week, ["officer_id"])
+    officer_info = data.officers[["officer_id", "badge_no", "officer_name", "unit_id", "kind"]]
+    officer_info = officer_info.merge(
+        data.units[["unit_id", "name"]].rename(columns={"name": "unit_name"}), on="unit_id"
+    )
+    officer_table = officer_info.merge(officer_rows, on="officer_id", how="inner")
+    officer_table = officer_table.sort_values(["unit_name", "badge_no"], ignore_index=True)
+
+    red_black = pd.concat(
+        [
+            lists.red_black(unit_table, lists.MIN_VALID_UNIT).assign(level="单位"),
+            lists.red_black(officer_table, lists.MIN_VALID_OFFICER).assign(level="民警"),
+        ],
+        ignore_index=True,
+    )
+    red_black = _name_rows(red_black)[
+        ["list", "level", "rank", "who", "unit_name", "valid", "satisfied", "bad", "score"]
+        + ["satisfaction_rate", "bad_rate"]
+    ]
+
+    overdue = _overdue(data, in_scope, options.root_unit_id is not None)
+    warnings = _warnings(data, ratings, options, week, per_unit, tree, per_officer, overdue)
+    by_channel = add_rates(count_items(w_items[w_items["week"] == week], ["channel"]))
+    by_channel = by_channel[
+        ["channel", *[c for c in COUNTS if c.startswith("wo_")]]
+        + ["ontime_closure_rate", "hotline_satisfaction"]
+    ]
+    days = week_start_days(ratings["created_at"], options.week_start)
+    return WeeklyReport(
+        week=options.week,
+        generated_at_ms=data.as_of_ms,
+        scope=scope_name,
+        basic_counts_satisfied=options.basic_counts_satisfied,
+        summary=summary,
+        units=unit_table,
+        officers=officer_table[[c for c in OFFICER_COLUMNS if c in officer_table.columns]],
+        red_black=red_black,
+        overdue=overdue,
+        by_channel=by_channel,
+        warnings=warnings,
+        trend=trend,
+        reasons=_reason_labels(reasons_count(ratings, days, week)),
+        definitions=definitions(options.basic_counts_satisfied),
+    )
+
+
+def _reason_labels(reasons: pd.DataFrame) -> pd.DataFrame:
+    labels = {**REASON_LABELS["zh"], "none": "未选原因"}
+    return reasons.assign(reason_label=reasons["reason"].map(labels).fillna(reasons["reason"]))[
+        ["reason_label", "reason", "bad_ratings"]
+    ]
+
+
+def _trend(total: pd.DataFrame, week: int) -> pd.DataFrame:
+    weeks = pd.DataFrame({"week": np.arange(week - 7 * (TREND_WEEKS - 1), week + 1, 7)})
+    weeks = weeks.astype({"week": np.int32})
+    out = weeks.merge(total, on="week", how="left")
+    out = out.fillna({c: 0 for c in COUNTS}).astype({c: np.int64 for c in COUNTS})
+    start = pd.to_datetime(out["week"].astype(np.int64), unit="D")
+    return out.assign(week_start=start.dt.strftime("%Y-%m-%d"))[
+        ["week_start", "valid", "bad", *RATE_NAMES]
+    ]
+
+
+def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
+    def pick(w: int) -> pd.Series:
+        rows = total[total["week"] == w]
+        if rows.empty:
+            return pd.Series(np.nan, index=[*COUNTS, *RATE_NAMES])
+        return rows.iloc[0]
+
+    this, before = pick(week), pick(prev)
+    labels = {r.name: r.label for r in RATES}
+    rows = [
+        ("ratings", "评价数", False),
+        ("valid", "有效评价", False),
+        ("invalidated", "误评/恶意", False),
+        ("bad", "差评", False),
+        ("wo_received", "工单数", False),
+        *[(name, labels[name], True) for name in RATE_NAMES],
+    ]
+    return pd.DataFrame(
+        {
+            "metric": [label for _, label, _ in rows],
+            "key": [key for key, _, _ in rows],
+            "is_rate": [is_rate for _, _, is_rate in rows],
+            "this_week": [float(this[key]) for key, _, _ in rows],
+            "previous_week": [float(before[key]) for key, _, _ in rows],
+        }
+    ).assign(change=lambda f: f["this_week"] - f["previous_week"])
+
+
+def _name_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A `who` column: the unit's path or the officer's name and badge number."""
+    if frame.empty:
+        return frame.assign(who=pd.Series(dtype=object), unit_name=pd.Series(dtype=object))
+    who = np.where(
+        frame["level"] == "单位",
+        frame.get("path", pd.Series("", index=frame.index)).astype(str),
+        frame.get("officer_name", pd.Series("", index=frame.index)).astype(str)
+        + " ("
+        + frame.get("badge_no", pd.Series("", index=frame.index)).astype(str)
+        + ")",
+    )
+    officer_unit = frame.get("unit_name", pd.Series("", index=frame.index))
+    unit_name = np.where(
+        frame["level"] == "单位",
+        frame.get("name", pd.Series("", index=frame.index)).astype(str),
+        officer_unit.astype(str),
+    )
+    return frame.assign(who=who, unit_name=unit_name)
+
+
+def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFrame:
+    od = data.overdue
+    if scoped:
+        od = od[od["unit_id"].isin(in_scope).fillna(False).astype(bool)]
+    units = data.units[["unit_id", "path"]].rename(columns={"path": "unit_path"})
+    officers = data.officers[["officer_id", "badge_no", "officer_name"]]
+    out = od.merge(units.astype({"unit_id": "Int64"}), on="unit_id", how="left").merge(
+        officers.astype({"officer_id": "Int64"}), on="officer_id", how="left"
+    )
+    stage = out["stage"].map({"callback": "回访", "rectification": "整改", "closure": "工单办结"})
+    return pd.DataFrame(
+        {
+            "item": out["item"].map({"case": "案件", "workorder": "工单"}),
+            "ref": out["ref"],
+            "stage": stage,
+            "unit_path": out["unit_path"],
+            "officer": out["officer_name"].fillna("") + " " + out["badge_no"].fillna(""),
+            "opened": local_texts(out["opened_at"]),
+            "due": local_texts(out["due_at"]),
+            "provisional": np.where(out["provisional"], "暂定", ""),
+            "days_overdue": (data.as_of_ms - out["due_at"]) / DAY_MS,
+        }
+    ).sort_values("days_overdue", ascending=False, ignore_index=True)
+
+
+def _warnings(
+    data: ReportData,
+    ratings: pd.DataFrame,
+    options: ReportOptions,
+    week: int,
+    per_unit: pd.DataFrame,
+    tree: pd.DataFrame,
+    per_officer: pd.DataFrame,
+    overdue: pd.DataFrame,
+) -> pd.DataFrame:
+    unit_names = dict(zip(data.units["unit_id"], data.units["path"], strict=True))
+    officer_names = {
+        oid: f"{name} ({badge})"
+        for oid, name, badge in zip(
+            data.officers["officer_id"],
+            data.officers["officer_name"],
+            data.officers["badge_no"],
+            strict=True,
+        )
+    }
+    officer_unit = dict(zip(data.officers["officer_id"], data.officers["unit_id"], strict=True))
+    rows: list[dict[str, object]] = []
+    unit_weeks = rollup(per_unit, tree, ["week"])
+    for who, frame, key in (
+        ("单位", alerts.baseline_alerts(unit_weeks, week, ["unit_id"]), "unit_id"),
+        ("民警", alerts.baseline_alerts(per_officer, week, ["officer_id"]), "officer_id"),
+    ):
+        for r in frame.itertuples(index=False):
+            ident = int(getattr(r, key))
+            rows.append(
+                {
+                    "kind": "差评率高于基线",
+                    "level": who,
+                    "who": unit_names.get(ident) if who == "单位" else officer_names.get(ident),
+                    "unit": unit_names.get(ident if who == "单位" else officer_unit.get(ident)),
+                    "detail": (
+                        f"本周差评 {r.bad}/{r.valid} = {r.bad_rate:.1%}；"
+                        f"前{alerts.BASELINE_WEEKS}周基线 {r.baseline_rate:.1%}"
+                        f"（{r.base_bad}/{r.base_valid}）；单侧二项检验 p = {r.p_value:.2g}"
+                    ),
+                    "p_value": float(r.p_value),
+                }
+            )
+    for b in alerts.bursts(ratings, week, options.week_start).itertuples(index=False):
+        oid = int(b.officer_id)
+        src = "同一设备" if b.source == "device" else "同一网络"
+        rows.append(
+            {
+                "kind": "集中好评",
+                "level": "民警",
+                "who": officer_names.get(oid),
+                "unit": unit_names.get(officer_unit.get(oid, NO_ID)),
+                "detail": (
+                    f"{src}（{b.hash}…）在 {local_text(int(b.first_at))} 至 "
+                    f"{local_text(int(b.last_at))} 给出 {b.top_ratings} 个非常满意"
+                ),
+                "p_value": np.nan,
+            }
+        )
+    if not overdue.empty:
+        for (path, stage), n in overdue.groupby(["unit_path", "stage"]).size().items():
+            rows.append(
+                {
+                    "kind": "逾期",
+                    "level": "单位",
+                    "who": path,
+                    "unit": path,
+                    "detail": f"{stage}逾期 {n} 件（明细见“逾期”表）",
+                    "p_value": np.nan,
+                }
+            )
+    columns = ["kind", "level", "who", "unit", "detail", "p_value"]
+    return pd.DataFrame(rows, columns=columns).astype({"p_value": float})
+
+
+def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
+    names = {
+        "satisfied": "满意（5+4+3）" if basic_counts_satisfied else "满意（5+4，基本满意不计）",
+        "valid": "有效评价（不含误评/恶意）",
+        "good": "好评（5+4）",
+        "bad": "差评（2+1）",
+        "cb_done": "差评已回访",
+        "wo_cb_done": "办结工单已回访",
+        "cb_due": "差评（应回访）",
+        "wo_cb_due": "已办结工单（应回访）",
+        "cb_reached": "差评回访联系上",
+        "wo_cb_reached": "工单回访联系上",
+        "wo_satisfied": "工单满意+基本满意",
+        "rectified": "案件已整改",
+        "wo_rectified": "工单已整改",
+        "substantiated": "案件属实/部分属实",
+        "wo_substantiated": "工单属实/部分属实",
+        "rectified_on_time": "案件按期整改",
+        "wo_closed_on_time": "工单按时办结",
+        "wo_ontime_due": "已办结或已到期的工单",
+        "fix_ok": "“问题解决了吗”答满意/基本满意",
+        "fix_answered": "“问题解决了吗”已回答",
+    }
+    return pd.DataFrame(
+        {
+            "rate": [r.label for r in RATES],
+            "numerator": [" + ".join(names[c] for c in r.numerator) for r in RATES],
+            "denominator": [" + ".join(names[c] for c in r.denominator) for r in RATES],
+            "note": ["分母为 0 时留空；详见 docs/metrics.md"] * len(RATES),
+        }
+    )

@@ -1,0 +1,1 @@
+"""QR encoding and badge artwork."""

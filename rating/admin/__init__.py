@@ -1,0 +1,1 @@
+"""Admin side: accounts, roles, sessions, CSRF, API tokens, the case pages, CLI commands."""

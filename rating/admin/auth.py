@@ -1,0 +1,289 @@
+"""Accounts, passwords (scrypt), sessions with CSRF tokens, lockout, API tokens.
+
+Session cookies and API tokens are random strings the server stores only as SHA-256
+hashes, so a copy of the database lets nobody log in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rating.cases.audit import audit
+from rating.cases.model import ROLES, Actor
+
+if TYPE_CHECKING:
+    from rating.store.logic import Tx
+
+# scrypt cost: N=2**14, r=8 (16 MiB, tens of milliseconds per check).
+_N, _R, _P = 2**14, 8, 1
+TOKEN_PREFIX = "pjt_"
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=32,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    name: str
+    role: str
+    unit_path: str | None
+    password_hash: str
+    failed_logins: int
+    locked_until: int | None
+    disabled: bool
+
+    def actor(self) -> Actor:
+        return Actor(self.id, self.name, self.role, self.unit_path)
+
+
+_USER_SELECT = (
+    "SELECT a.id, a.name, a.role, u.path, a.password_hash, a.failed_logins, a.locked_until, "
+    "a.disabled FROM admin_users a LEFT JOIN units u ON u.id = a.unit_id"
+)
+
+
+def _user(row: tuple[object, ...]) -> UserRow:
+    return UserRow(
+        int(row[0]),  # type: ignore[call-overload]
+        str(row[1]),
+        str(row[2]),
+        row[3] if row[3] is None else str(row[3]),
+        str(row[4]),
+        int(row[5]),  # type: ignore[call-overload]
+        row[6] if row[6] is None else int(row[6]),  # type: ignore[call-overload]
+        bool(row[7]),
+    )
+
+
+def user_by_name(tx: Tx, name: str) -> UserRow | None:
+    row = tx.one(_USER_SELECT + " WHERE a.name = ?", (name,))
+    return _user(row) if row else None
+
+
+def list_users(tx: Tx) -> list[UserRow]:
+    return [_user(r) for r in tx.all(_USER_SELECT + " ORDER BY a.name")]
+
+
+class AccountError(ValueError):
+    """A mistake in an account command (unknown unit, duplicate name, bad role)."""
+
+
+def add_user(
+    tx: Tx, name: str, role: str, unit_code: str | None, password_hash: str, now: int
+) -> UserRow:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise AccountError("the user name is empty")
+    unit_id = None
+    if unit_code:
+        row = tx.one("SELECT id FROM units WHERE code = ? OR path = ?", (unit_code, unit_code))
+        if row is None:
+            raise AccountError(f"unknown unit {unit_code!r} (give a unit code or full path)")
+        unit_id = int(row[0])
+    elif role == "unit_manager":
+        raise AccountError("a unit manager needs --unit")
+    created = tx.one(
+        "INSERT INTO admin_users (name, password_hash, role, unit_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id",
+        (name.strip(), password_hash, role, unit_id, now, now),
+    )
+    if created is None:
+        raise AccountError(f"user {name!r} already exists")
+    audit(tx, now, None, "user_add", note=f"{name} {role} {unit_code or ''}".strip())
+    user = user_by_name(tx, name.strip())
+    assert user is not None
+    return user
+
+
+def unlock_user(tx: Tx, name: str, now: int) -> bool:
+    n = tx.run(
+        "UPDATE admin_users SET failed_logins = 0, locked_until = NULL, updated_at = ? "
+        "WHERE name = ?",
+        (now, name),
+    )
+    if n:
+        audit(tx, now, None, "user_unlock", note=name)
+    return n > 0
+
+
+def set_password(tx: Tx, name: str, password_hash: str, now: int) -> bool:
+    n = tx.run(
+        "UPDATE admin_users SET password_hash = ?, failed_logins = 0, locked_until = NULL, "
+        "updated_at = ? WHERE name = ?",
+        (password_hash, now, name),
+    )
+    if n:
+        tx.run(
+            "DELETE FROM admin_sessions WHERE user_id = (SELECT id FROM admin_users "
+            "WHERE name = ?)",
+            (name,),
+        )
+        audit(tx, now, None, "user_password", note=name)
+    return n > 0
+
+
+# ---------------------------------------------------------------- login and sessions
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    locked: bool = False
+    session: str | None = None  # the cookie value (only its hash is stored)
+    csrf: str | None = None
+
+
+def record_login(
+    tx: Tx,
+    name: str,
+    password_ok: bool,
+    now: int,
+    *,
+    max_failures: int,
+    lock_ms: int,
+    session_ms: int,
+) -> LoginResult:
+    """Count a login attempt whose password was already checked (outside the write path).
+
+    `max_failures` failed attempts in a row lock the account for `lock_ms`; a locked
+    account refuses even the right password until the lock ends.
+    """
+    user = user_by_name(tx, name)
+    if user is None or user.disabled:
+        return LoginResult(False)
+    if user.locked_until is not None and user.locked_until > now:
+        audit(tx, now, user.actor(), "login_locked")
+        return LoginResult(False, locked=True)
+    if not password_ok:
+        failures = user.failed_logins + 1
+        locked_until = now + lock_ms if failures >= max_failures else None
+        tx.run(
+            "UPDATE admin_users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+            (0 if locked_until else failures, locked_until, user.id),
+        )
+        audit(
+            tx, now, user.actor(), "login_failed" if locked_until is None else "lockout",
+            note=f"attempt {failures}",
+        )  # fmt: skip
+        return LoginResult(False, locked=locked_until is not None)
+    tx.run("UPDATE admin_users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user.id,))
+    session = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    tx.run(
+        "INSERT INTO admin_sessions (token_hash, user_id, csrf, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (token_hash(session), user.id, csrf, now, now + session_ms),
+    )
+    tx.run("DELETE FROM admin_sessions WHERE expires_at < ?", (now,))
+    audit(tx, now, user.actor(), "login")
+    return LoginResult(True, session=session, csrf=csrf)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    actor: Actor
+    csrf: str
+
+
+def session_user(tx: Tx, session: str, now: int) -> SessionInfo | None:
+    row = tx.one(
+        "SELECT s.user_id, s.csrf, s.expires_at FROM admin_sessions s WHERE s.token_hash = ?",
+        (token_hash(session),),
+    )
+    if row is None or int(row[2]) <= now:
+        return None
+    user = tx.one(_USER_SELECT + " WHERE a.id = ?", (row[0],))
+    if user is None:
+        return None
+    u = _user(user)
+    if u.disabled:
+        return None
+    return SessionInfo(u.actor(), str(row[1]))
+
+
+def end_session(tx: Tx, session: str) -> None:
+    tx.run("DELETE FROM admin_sessions WHERE token_hash = ?", (token_hash(session),))
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def new_api_token(tx: Tx, name: str, label: str, now: int) -> str:
+    user = user_by_name(tx, name)
+    if user is None:
+        raise AccountError(f"no user {name!r}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    tx.run(
+        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
+        (user.id, token_hash(token), label, now),
+    )
+    audit(tx, now, None, "token_add", note=f"{name} {label}".strip())
+    return token
+
+
+def token_user(tx: Tx, token: str) -> Actor | None:
+    row = tx.one(
+        "SELECT t.user_id FROM api_tokens t WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+        (token_hash(token),),
+    )
+    if row is None:
+        return None
+    user = tx.one(_USER_SELECT + " WHERE a.id = ?", (row[0],))
+    if user is None:
+        return None
+    u = _user(user)
+    return None if u.disabled else u.actor()
+
+
+# Checked against when the user name is unknown, so both paths cost one scrypt.
+DUMMY_HASH = (
+    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+)
+
+
+def disable_user(tx: Tx, name: str, now: int) -> bool:
+    """Disable an account: its sessions end and its API tokens are revoked."""
+    user = user_by_name(tx, name)
+    if user is None:
+        return False
+    tx.run("UPDATE admin_users SET disabled = 1, updated_at = ? WHERE id = ?", (now, user.id))
+    tx.run("DELETE FROM admin_sessions WHERE user_id = ?", (user.id,))
+    tx.run(
+        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        (now, user.id),
+    )
+    audit(tx, now, None, "user_disable", note=name)
+    return True

@@ -1,0 +1,196 @@
+"""CLI commands of the closed loop: users, cases overdue, calendar, purge."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from rating.admin import auth
+from rating.admin.render import fmt_ts
+from rating.cases import service
+from rating.cases.calendar import package_years
+from rating.cases.model import ROLES, STATE_LABELS
+from rating.cli import CliError, _settings, with_store
+from rating.store import Store
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the passwords differ")
+    if len(password) < 10:
+        raise CliError("the password must have at least 10 characters")
+    return password
+
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    hashed = auth.hash_password(_password(args))
+
+    async def run(store: Store) -> auth.UserRow:
+        return await store.write(
+            auth.add_user, args.name, args.role, args.unit, hashed, service.now_ms()
+        )
+
+    try:
+        user = with_store(settings, run)
+    except auth.AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"user {user.name} added: {user.role}" + (f" of {user.unit_path}" if user.unit_path else "")
+    )
+
+
+def cmd_users_list(args: argparse.Namespace) -> None:
+    users = with_store(_settings(args), lambda store: store.read(auth.list_users))
+    for u in users:
+        locked = " (locked)" if u.locked_until and u.locked_until > service.now_ms() else ""
+        print(f"{u.name}\t{u.role}\t{u.unit_path or '(all units)'}{locked}")
+
+
+def _change_user(args: argparse.Namespace, fn: Callable[..., bool], *extra: Any) -> None:
+    """Run `fn(tx, name, *extra, now)`; a False answer means there is no such user."""
+    ok = with_store(
+        _settings(args), lambda store: store.write(fn, args.name, *extra, service.now_ms())
+    )
+    if not ok:
+        raise CliError(f"no user {args.name!r}")
+
+
+def cmd_users_password(args: argparse.Namespace) -> None:
+    _change_user(args, auth.set_password, auth.hash_password(_password(args)))
+    print(f"password of {args.name} changed; their sessions ended")
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> None:
+    _change_user(args, auth.unlock_user)
+    print(f"{args.name} unlocked")
+
+
+def cmd_users_disable(args: argparse.Namespace) -> None:
+    _change_user(args, auth.disable_user)
+    print(f"{args.name} disabled: sessions ended, API tokens revoked")
+
+
+def cmd_users_token(args: argparse.Namespace) -> None:
+    async def run(store: Store) -> str:
+        return await store.write(auth.new_api_token, args.name, args.label, service.now_ms())
+
+    try:
+        token = with_store(_settings(args), run)
+    except auth.AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(token)
+    print("keep this token now: only its hash is stored", file=sys.stderr)
+
+
+def cmd_cases_overdue(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    service.configure(settings)
+    rows = with_store(settings, service.overdue)
+    for c in rows:
+        due: int | None
+        if c.overdue == "callback":
+            what, due, prov = "callback", c.callback_due_at, c.callback_due_provisional
+        else:
+            what, due, prov = "rectify", c.rectify_due_at, c.rectify_due_provisional
+        mark = " (provisional)" if prov else ""
+        print(
+            f"#{c.id}\t{c.unit_path}\t{c.officer_name} {c.badge_no}\t{STATE_LABELS[c.state]}\t"
+            f"{what} due {fmt_ts(due - 1 if due else None, False)}{mark}\t{c.handler_name or '-'}"
+        )
+    print(f"{len(rows)} overdue case(s)", file=sys.stderr)
+
+
+def cmd_calendar(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    service.configure(settings)
+    action = getattr(args, "calendar_command", None)
+    if action == "add":
+        try:
+            day = dt.date.fromisoformat(args.date).isoformat()
+        except ValueError:
+            raise CliError(f"bad date {args.date!r}: use YYYY-MM-DD") from None
+        changed = with_store(
+            settings, lambda store: service.add_override(store, day, args.kind, args.note)
+        )
+        print(f"{day} is now a {args.kind}; {changed} provisional deadline(s) recomputed")
+        return
+    if action == "publish":
+        changed = with_store(
+            settings, lambda store: service.publish_year(store, args.year, args.note)
+        )
+        print(f"{args.year} marked complete; {changed} provisional deadline(s) recomputed")
+        return
+    overrides, years = with_store(settings, service.calendar_rows)
+    pkg = sorted(package_years())
+    print(f"chinesecalendar package: {pkg[0]}-{pkg[-1]}")
+    print("published by the bureau: " + (", ".join(map(str, years)) or "none"))
+    print("other years: provisional (Mon-Fri minus known statutory holidays and overrides)")
+    for day, kind, note in overrides:
+        print(f"{day}\t{kind}\t{note}")
+
+
+def cmd_purge(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    result = with_store(settings, lambda store: service.run_purge(store, settings))
+    print(
+        f"purged: {result.phones} phone number(s), {result.devices} rating device record(s), "
+        f"{result.workorder_phones} work-order phone number(s), "
+        f"{result.sessions} expired session(s)"
+    )
+
+
+def register(sub: Any) -> None:
+    users = sub.add_parser("users", help="admin accounts and API tokens")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    p = usub.add_parser("add", help="add an account (password from the terminal or stdin)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--unit", help="unit code or full path (required for unit_manager)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=cmd_users_add)
+    p = usub.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_users_list)
+    p = usub.add_parser("password", help="set a new password (ends the user's sessions)")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_users_password)
+    p = usub.add_parser("unlock", help="lift a lockout after failed logins")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_unlock)
+    p = usub.add_parser("disable", help="disable an account, end its sessions, revoke tokens")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_disable)
+    p = usub.add_parser("token", help="create an API token for scripts (printed once)")
+    p.add_argument("name")
+    p.add_argument("--label", default="")
+    p.set_defaults(func=cmd_users_token)
+
+    cases = sub.add_parser("cases", help="follow-up cases")
+    csub = cases.add_subparsers(dest="cases_command", required=True)
+    p = csub.add_parser("overdue", help="list cases whose callback or rectification is overdue")
+    p.set_defaults(func=cmd_cases_overdue)
+
+    cal = sub.add_parser("calendar", help="working-day calendar: known years and overrides")
+    cal.set_defaults(func=cmd_calendar)
+    calsub = cal.add_subparsers(dest="calendar_command")
+    p = calsub.add_parser("add", help="add a holiday or make-up working day")
+    p.add_argument("date", help="YYYY-MM-DD")
+    p.add_argument("kind", choices=("holiday", "workday"))
+    p.add_argument("--note", default="")
+    p.set_defaults(func=cmd_calendar)
+    p = calsub.add_parser("publish", help="mark a year's schedule as completely entered")
+    p.add_argument("year", type=int)
+    p.add_argument("--note", default="")
+    p.set_defaults(func=cmd_calendar)
+
+    p = sub.add_parser("purge", help="delete phone numbers and device data past retention")
+    p.set_defaults(func=cmd_purge)

@@ -1,0 +1,80 @@
+"""The Starlette application: routes, lifespan resources, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from rating import api, public
+from rating.admin.views import admin_routes
+from rating.cases.background import Background
+from rating.crypto import Keys
+from rating.errors import (
+    HTTPError,
+    handle_http_error,
+    handle_starlette_http,
+    handle_unexpected,
+)
+from rating.kiosk.views import kiosk_routes
+from rating.pages import STATIC, Pages
+from rating.service import Services
+from rating.settings import Settings
+from rating.store import make_store
+
+log = logging.getLogger("pingjing")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.load()
+    pages = Pages(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+        store = make_store(settings)
+        await store.open()
+        services = Services(
+            settings=settings,
+            store=store,
+            keys=Keys(settings.resolved_secret()),
+            pages=pages,
+            trusted=settings.trusted_proxy_set(),
+        )
+        background = Background(services)  # purge, webhook (issue 5)
+        await background.start()
+        try:
+            yield {"svc": services}
+        finally:
+            await background.stop()
+            await store.close()
+
+    routes = [
+        # One route for both methods, so a 405 there advertises GET and POST.
+        Route("/r/{token}", public.rate, methods=["GET", "POST"]),
+        Route("/receipt", public.receipt_lookup, methods=["GET"]),
+        Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
+        Route("/api/v1/ratings", api.create_rating, methods=["POST"]),
+        Route("/healthz", api.healthz, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    routes += admin_routes()
+    routes += kiosk_routes()
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
+        exception_handlers={
+            HTTPError: handle_http_error,
+            HTTPException: handle_starlette_http,
+            Exception: handle_unexpected,
+        },
+    )
+    app.state.pages = pages
+    return app

@@ -1,0 +1,1 @@
+"""Follow-up cases of bad ratings: state machine, audit, deadlines, retention, webhook."""

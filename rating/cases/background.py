@@ -1,0 +1,74 @@
+"""Background work of the server: purge at start-up and periodically, webhook delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from rating.cases import service, webhook
+
+if TYPE_CHECKING:
+    from rating.service import Services
+
+log = logging.getLogger("pingjing.background")
+
+
+class Background:
+    def __init__(self, services: Services) -> None:
+        self.svc = services
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        settings = self.svc.settings
+        service.configure(settings)
+        # Provisional deadlines: the calendar package may have been upgraded since.
+        try:
+            await service.recompute(self.svc.store)
+        except Exception:
+            log.exception("recomputing provisional deadlines failed")
+        self.tasks.append(asyncio.create_task(self._purge_loop(), name="pingjing-purge"))
+        if settings.webhook_url:
+            if not settings.webhook_secret:
+                log.error("PINGJING_WEBHOOK_URL is set without PINGJING_WEBHOOK_SECRET: not sent")
+            else:
+                self.tasks.append(
+                    asyncio.create_task(self._webhook_loop(), name="pingjing-webhook")
+                )
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+
+    async def _purge_loop(self) -> None:
+        interval = max(1, self.svc.settings.purge_interval_hours) * 3600
+        while True:
+            try:
+                result = await service.run_purge(self.svc.store, self.svc.settings)
+                log.info(
+                    "purged %d phone numbers, %d device records", result.phones, result.devices
+                )
+            except Exception:
+                log.exception("purge failed")
+            await asyncio.sleep(interval)
+
+    async def _webhook_loop(self) -> None:
+        s = self.svc.settings
+        while True:
+            try:
+                await webhook.deliver_due(
+                    self.svc.store,
+                    s.webhook_url,
+                    s.webhook_secret,
+                    service.now_ms(),
+                    s.webhook_max_attempts,
+                    int(s.webhook_retry_seconds * 1000),
+                )
+            except Exception:
+                log.exception("webhook delivery failed")
+            await asyncio.sleep(s.webhook_poll_seconds)

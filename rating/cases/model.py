@@ -1,0 +1,130 @@
+"""Plain data for cases, actors and audit entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STATES = ("open", "called_back", "verified", "rectifying", "closed")
+CALLBACK_OUTCOMES = ("reached", "unreachable", "declined")
+VERIFICATIONS = ("substantiated", "partly_substantiated", "unsubstantiated", "mistaken_malicious")
+SUBSTANTIATED = ("substantiated", "partly_substantiated")
+FIX_ANSWERS = ("satisfied", "basically_satisfied", "dissatisfied")
+ROLES = ("admin", "unit_manager", "viewer")
+
+STATE_LABELS = {
+    "open": "待回访",
+    "called_back": "已回访",
+    "verified": "已核实",
+    "rectifying": "整改中",
+    "closed": "已办结",
+}
+OUTCOME_LABELS = {"reached": "已联系上", "unreachable": "无法联系", "declined": "拒绝回访"}
+VERIFICATION_LABELS = {
+    "substantiated": "属实",
+    "partly_substantiated": "部分属实",
+    "unsubstantiated": "不属实",
+    "mistaken_malicious": "误评或恶意",
+}
+FIX_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+ACTION_LABELS = {
+    "open": "立案",
+    "take": "认领",
+    "callback": "回访",
+    "verify": "核实",
+    "rectify": "整改",
+    "close": "办结",
+    "reopen": "重新打开",
+    "auto_close": "评价已改为满意，自动办结",
+    "reveal_phone": "查看完整电话",
+    "fix_rating": "群众评价整改结果",
+    "deadline": "期限重算",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an admin user (unit_path None = the whole bureau)."""
+
+    id: int
+    name: str
+    role: str
+    unit_path: str | None = None
+
+    @property
+    def can_act(self) -> bool:
+        return self.role in ("admin", "unit_manager")
+
+    def sees(self, unit_path: str) -> bool:
+        if self.unit_path is None:
+            return self.role == "admin" or self.role == "viewer"
+        return unit_path == self.unit_path or unit_path.startswith(self.unit_path + "/")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    callback_workdays: int = 1
+    rectify_workdays: int = 15
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    state: str
+    receipt: str
+    level: int
+    reasons: tuple[str, ...]
+    comment: str
+    phone_mask: str | None
+    has_phone: bool
+    officer_name: str
+    badge_no: str
+    officer_id: int
+    unit_path: str
+    unit_code: str
+    handler_id: int | None
+    handler_name: str | None
+    opened_at: int
+    callback_due_at: int
+    callback_due_provisional: bool
+    callback_at: int | None
+    callback_outcome: str | None
+    verified_at: int | None
+    verification: str | None
+    rectify_measures: str | None
+    rectify_due_at: int | None
+    rectify_due_provisional: bool
+    rectified_at: int | None
+    closed_at: int | None
+    fix_rating: str | None
+    reopen_count: int
+    overdue: str | None  # "callback" or "rectify" when that deadline has passed undone
+
+    @property
+    def unit_name(self) -> str:
+        return self.unit_path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: int
+    actor_name: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    note: str
+    items: int | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a citizen sees of their case: steps and dates, no notes or names."""
+
+    state: str
+    opened_at: int
+    callback_at: int | None
+    verified_at: int | None
+    rectified_at: int | None
+    closed_at: int | None
+    needs_rectify: bool
+    ask_fix: bool
+    fix_rating: str | None

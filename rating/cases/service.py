@@ -1,0 +1,113 @@
+"""Named async operations on cases over any store (views and the CLI call these)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rating.cases import audit, deadlines, logic, purge, queries
+from rating.cases.model import Actor, AuditEntry, CaseView, Deadlines, Progress
+from rating.settings import Settings
+from rating.store import Store
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def configure(settings: Settings) -> None:
+    """Apply the deadline settings (working days) to the rating write path."""
+    deadlines.configure(
+        Deadlines(
+            callback_workdays=settings.callback_due_workdays,
+            rectify_workdays=settings.rectify_due_workdays,
+        )
+    )
+
+
+async def get_case(store: Store, case_id: int, actor: Actor | None) -> CaseView:
+    return await store.read(queries.get_case, case_id, actor, now_ms())
+
+
+async def list_cases(store: Store, actor: Actor | None, **filters: Any) -> list[CaseView]:
+    return await store.read(lambda tx: queries.list_cases(tx, actor, now_ms(), **filters))
+
+
+async def case_audit(store: Store, case_id: int) -> list[AuditEntry]:
+    return await store.read(audit.case_audit, case_id)
+
+
+async def transition(
+    store: Store, case_id: int, actor: Actor, action: str, fields: dict[str, str]
+) -> CaseView:
+    return await store.write(logic.transition, case_id, actor, action, fields, now_ms())
+
+
+async def reveal_phone(store: Store, case_id: int, actor: Actor) -> str | None:
+    return await store.write(logic.reveal_phone, case_id, actor, now_ms())
+
+
+async def progress(store: Store, receipt: str) -> Progress | None:
+    return await store.read(queries.progress_by_receipt, receipt)
+
+
+async def rate_fix(store: Store, receipt: str, answer: str) -> bool:
+    return await store.write(logic.rate_fix, receipt, answer, now_ms())
+
+
+async def overdue(store: Store) -> list[CaseView]:
+    return await store.read(queries.overdue_cases, now_ms())
+
+
+async def recompute(store: Store) -> int:
+    return await store.write(deadlines.recompute_provisional, now_ms())
+
+
+async def add_override(store: Store, day: str, kind: str, note: str) -> int:
+    return await store.write(deadlines.add_override, day, kind, note, now_ms())
+
+
+async def publish_year(store: Store, year: int, note: str) -> int:
+    return await store.write(deadlines.publish_year, year, note, now_ms())
+
+
+async def calendar_rows(store: Store) -> tuple[list[tuple[str, str, str]], list[int]]:
+    return await store.read(deadlines.calendar_rows)
+
+
+async def run_purge(store: Store, settings: Settings, now: int | None = None) -> purge.PurgeResult:
+    """Purge in chunks (one short write transaction each), then audit the totals."""
+    at = now_ms() if now is None else now
+    window = max(settings.device_data_hours * purge.HOUR_MS, settings.amend_window_minutes * 60_000)
+    window = max(window, purge.HOUR_MS)  # the per-device rate limit looks back one hour
+    phones = devices = 0
+    cutoff = purge.phone_cutoff(at, settings.phone_retention_days)
+    since = await store.read(purge.last_phone_cutoff)
+    while True:
+        n = await store.write(purge.purge_phones, cutoff, since)
+        phones += n
+        if n < purge.CHUNK:
+            break
+    while True:
+        n = await store.write(purge.purge_devices, at, window)
+        devices += n
+        if n < purge.CHUNK:
+            break
+    workorder_phones = 0
+    while True:
+        n = await store.write(purge.purge_workorder_phones, cutoff)
+        workorder_phones += n
+        if n < purge.CHUNK:
+            break
+    sessions = await store.write(purge.purge_sessions, at)
+    result = purge.PurgeResult(phones, devices, sessions, workorder_phones)
+    await store.write(purge.record, at, result, cutoff)
+    return result
+
+
+async def officer_ratings(store: Store, officer_id: int) -> list[tuple[Any, ...]]:
+    return await store.read(queries.officer_ratings, officer_id)
+
+
+async def unit_summary(store: Store, unit_path: str) -> dict[str, int]:
+    return await store.read(queries.unit_summary, unit_path, now_ms())

@@ -1,0 +1,326 @@
+"""The `pingjing` command. Each command parses arguments and calls library functions;
+user mistakes end with a one-line message and exit status 1 (2 for usage errors)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import importlib
+import logging
+import os
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rating.settings import SETTINGS, Settings
+from rating.store import Store, StoreUnavailable, make_store
+
+T = TypeVar("T")
+
+# Packages that add their own commands (they may use the store; the store never uses them).
+PLUGINS = (
+    "qr.cli",
+    "analytics.cli",
+    "rating.workorders.cli",
+    "rating.kiosk.cli",
+    "rating.admin.cli",
+)
+
+
+MAX_LISTED = 50  # badge numbers printed inline before "... and N more"
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line, exit status 1."""
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    return Settings.load(database=getattr(args, "database", None), **extra)
+
+
+def with_store(settings: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = make_store(settings)
+        await store.open()
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def rating_url(settings: Settings, token: str | None) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/r/{token}" if token else ""
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from rating.app import create_app
+
+    settings = _settings(args, host=args.host, port=args.port)
+    workers = getattr(args, "workers", 1) or 1
+    # No access log: it would store raw client addresses. Forwarded addresses are handled
+    # by the app itself (PINGJING_TRUSTED_PROXIES), not by uvicorn.
+    options: dict[str, Any] = dict(
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+    if workers > 1:
+        if not settings.is_postgres:
+            print(
+                "pingjing: warning: several workers on one SQLite file fight for its write "
+                "lock; use one worker, or PostgreSQL",
+                file=sys.stderr,
+            )
+        # Each worker process reads its settings from the environment.
+        os.environ["PINGJING_DATABASE"] = settings.database
+        uvicorn.run("rating.app:create_app", factory=True, workers=workers, **options)
+        return
+    uvicorn.run(create_app(settings), **options)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from rating.demo import DEMO_ADMIN, demo_admin_password, seed_demo
+
+    settings = _settings(args, host=args.host, port=args.port)
+
+    async def seed(store: Store) -> tuple[list[Any], str]:
+        if not await store.list_officers():
+            created = await seed_demo(store)
+            print(f"demo: created {created} officers and sample ratings in {settings.database}")
+        else:
+            print(f"demo: {settings.database} already has officers; serving them")
+        return await store.list_officers(), await demo_admin_password(store)
+
+    officers, password = with_store(settings, seed)
+    base = f"http://{settings.host}:{settings.port}"
+    print("Open an officer's rating page:")
+    for officer in officers[:5]:
+        print(
+            f"  {base}/r/{officer.token}   {officer.name} ({officer.badge_no}) {officer.unit_name}"
+        )
+    print(f"Admin pages: {base}/admin/  user {DEMO_ADMIN}, password {password} (new each run)")
+    if args.no_serve:
+        return
+    cmd_serve(args)
+
+
+def cmd_officers_import(args: argparse.Namespace) -> None:
+    from rating.roster import RosterFileError, read_roster
+    from rating.store.models import RosterResult
+
+    settings = _settings(args)
+    try:
+        parsed = read_roster(Path(args.file))
+    except RosterFileError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+
+    async def run(store: Store) -> tuple[RosterResult, bool]:
+        if not (args.skip_bad and args.retire_missing):
+            result = await store.import_roster(
+                parsed.rows,
+                skip_bad=args.skip_bad,
+                retire_missing=args.retire_missing,
+                prior_errors=parsed.errors,
+            )
+            return result, args.retire_missing
+        # An officer on a bad row is in the file, not missing: retire only when every row
+        # is good. Otherwise import the good rows and retire no one.
+        whole = await store.import_roster(
+            parsed.rows, retire_missing=True, prior_errors=parsed.errors
+        )
+        if not whole.errors:
+            return whole, True
+        result = await store.import_roster(parsed.rows, skip_bad=True, prior_errors=parsed.errors)
+        return result, False
+
+    result, retired = with_store(settings, run)
+    for line, reason in result.errors:
+        print(f"{args.file}:{line}: {reason}", file=sys.stderr)
+    if result.errors and not args.skip_bad:
+        raise CliError(
+            f"{len(result.errors)} bad row(s); nothing imported "
+            "(fix them, or use --skip-bad to import the good rows)"
+        )
+    print(
+        f"imported: {len(result.created)} new, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged, {len(result.errors)} skipped; "
+        f"{len(result.units_created)} new units"
+    )
+    if result.missing:
+        if retired:
+            verb = "retired"
+        elif args.retire_missing:
+            verb = "not in this file, NOT retired because of the bad rows (fix them first)"
+        else:
+            verb = "not in this file (use --retire-missing)"
+        shown = ", ".join(result.missing[:MAX_LISTED])
+        more = len(result.missing) - MAX_LISTED
+        if more > 0:
+            shown += f" … and {more} more (see `pingjing officers list --all`)"
+        print(f"{len(result.missing)} officer(s) {verb}: {shown}")
+
+
+def cmd_officers_list(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+
+    async def run(store: Store) -> list[Any]:
+        unit_path = None
+        if args.unit:
+            unit = await store.unit_by_code(args.unit)
+            if unit is None:
+                units = [u for u in await store.list_units() if u.path == args.unit.strip("/")]
+                if not units:
+                    raise CliError(f"unknown unit {args.unit!r} (give a unit code or full path)")
+                unit = units[0]
+            unit_path = unit.path
+        return await store.list_officers(unit_path, include_retired=args.all)
+
+    officers = with_store(settings, run)
+    cols = ("badge_no", "name", "kind", "status", "unit", "url")
+    rows = [
+        (o.badge_no, o.name, o.kind, o.status, o.unit_path, rating_url(settings, o.token))
+        for o in officers
+    ]
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(cols)
+        writer.writerows(rows)
+        return
+    for r in rows:
+        print("\t".join(r))
+    print(f"{len(rows)} officer(s)", file=sys.stderr)
+
+
+def cmd_officers_reissue(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    officer = with_store(settings, lambda store: store.reissue_token(args.badge_no))
+    if officer is None:
+        raise CliError(f"no officer with badge number {args.badge_no!r}")
+    print(f"{officer.name} ({officer.badge_no}): the old code no longer works.")
+    print(f"new rating URL: {rating_url(settings, officer.token)}")
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    dest = Path(args.dest)
+    if dest.exists():
+        raise CliError(f"{dest} already exists; choose a new file name")
+    if not dest.parent.exists():
+        raise CliError(f"folder {dest.parent} does not exist")
+    with_store(settings, lambda store: store.backup(str(dest)))
+    print(f"backup written to {dest}")
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    for s in SETTINGS:
+        value = getattr(settings, s.name)
+        if s.name == "secret":
+            value = "(set)" if value else "(generated file beside the database)"
+        elif s.name == "webhook_secret":
+            value = "(set)" if value else ""
+        print(f"PINGJING_{s.name.upper()}={value}")
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pingjing", description="Pingjing (评警) service")
+    parser.add_argument(
+        "--database", help="SQLite file or postgresql:// URL (default: PINGJING_DATABASE)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Callable[[argparse.Namespace], None], **kw: Any) -> Any:
+        p = sub.add_parser(name, **kw)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("serve", cmd_serve, help="run the web service")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL)")
+    p = add("demo", cmd_demo, help="create demo data (if the database is empty) and serve")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-serve", action="store_true", help="seed and print URLs only")
+
+    officers = sub.add_parser("officers", help="officer roster and badge tokens")
+    osub = officers.add_subparsers(dest="officers_command", required=True)
+    p = osub.add_parser("import", help="import a roster (CSV or XLSX)")
+    p.add_argument("file")
+    p.add_argument("--skip-bad", action="store_true", help="import good rows despite bad ones")
+    p.add_argument("--retire-missing", action="store_true", help="retire officers not in file")
+    p.set_defaults(func=cmd_officers_import)
+    p = osub.add_parser("list", help="list officers with their rating URLs")
+    p.add_argument("--unit", help="unit code or full path (includes sub-units)")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.add_argument("--all", action="store_true", help="include retired officers")
+    p.set_defaults(func=cmd_officers_list)
+    p = osub.add_parser("reissue", help="revoke an officer's code and issue a new one")
+    p.add_argument("badge_no")
+    p.set_defaults(func=cmd_officers_reissue)
+
+    p = add(
+        "backup",
+        cmd_backup,
+        help="online backup (SQLite: a database file; PostgreSQL: a pg_dump custom archive)",
+    )
+    p.add_argument("dest")
+    add("settings", cmd_settings, help="show the effective settings")
+
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args.func(args)
+    except CliError as exc:
+        print(f"pingjing: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # settings mistakes
+        print(f"pingjing: {exc}", file=sys.stderr)
+        return 1
+    except StoreUnavailable as exc:  # database unreachable, pg_dump missing or failing
+        print(f"pingjing: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.OperationalError as exc:  # e.g. locked past the busy timeout, read-only
+        print(f"pingjing: database: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the imported module's main, not this __main__ copy: plugins raise
+    # rating.cli.CliError, which this copy's `except CliError` would not catch.
+    from rating.cli import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,119 @@
+"""One error shape: JSON for API calls, a friendly page in the user's language for browsers."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+log = logging.getLogger("pingjing.errors")
+
+
+class HTTPError(Exception):
+    status = 500
+    default_en = "internal error"
+    default_zh = "服务器内部错误"
+
+    def __init__(self, en: str | None = None, zh: str | None = None) -> None:
+        self.en = en or self.default_en
+        self.zh = zh or (self.default_zh if en is None else en)
+        super().__init__(self.en)
+
+    def message(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class BadRequest(HTTPError):
+    status = 400
+    default_en = "bad request"
+    default_zh = "请求有误"
+
+
+class Forbidden(HTTPError):
+    status = 403
+    default_en = "forbidden"
+    default_zh = "无权访问"
+
+
+class NotFound(HTTPError):
+    status = 404
+    default_en = "not found"
+    default_zh = "页面不存在"
+
+
+class Gone(HTTPError):
+    status = 410
+    default_en = "this code is no longer valid"
+    default_zh = "此二维码已失效"
+
+
+class Conflict(HTTPError):
+    status = 409
+    default_en = "conflict"
+    default_zh = "请求冲突"
+
+
+class PayloadTooLarge(HTTPError):
+    status = 413
+    default_en = "request body too large"
+    default_zh = "提交内容过大"
+
+
+class UnsupportedMediaType(HTTPError):
+    status = 415
+    default_en = "expected Content-Type: application/json"
+    default_zh = "请求格式应为 application/json"
+
+
+class TooManyRequests(HTTPError):
+    status = 429
+    default_en = "too many ratings from this device or network; please try again later"
+    default_zh = "提交过于频繁，请稍后再试"
+
+
+class ServiceUnavailable(HTTPError):
+    status = 503
+    default_en = "the rating could not be stored; please try again"
+    default_zh = "评价暂时无法保存，请稍后重试"
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def json_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPError)
+    if wants_json(request):
+        return json_error(exc.status, exc.en)
+    from rating.pages import error_page
+
+    return error_page(request, exc.status, exc)
+
+
+async def handle_starlette_http(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 in the same shape."""
+    status = int(getattr(exc, "status_code", 500))
+    mapped: HTTPError
+    if status == 404:
+        mapped = NotFound()
+    elif status == 405:
+        mapped = BadRequest("method not allowed", "不支持该请求方法")
+        mapped.status = 405
+    else:
+        mapped = HTTPError(str(getattr(exc, "detail", "error")))
+        mapped.status = status
+    response = await handle_http_error(request, mapped)
+    # Keep Starlette's headers, e.g. the Allow list a 405 must carry.
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return await handle_http_error(request, HTTPError())

@@ -1,0 +1,138 @@
+"""Page texts in Simplified Chinese (default) and English, and picking the language."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "pj_lang"
+
+LEVEL_LABELS = {
+    "zh": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"},
+    "en": {
+        5: "Very satisfied",
+        4: "Satisfied",
+        3: "Basically satisfied",
+        2: "Dissatisfied",
+        1: "Very dissatisfied",
+    },
+}
+
+REASON_LABELS = {
+    "zh": {
+        "attitude": "服务态度",
+        "efficiency": "办事效率",
+        "conduct": "执法规范",
+        "integrity": "廉洁自律",
+        "buck_passing": "推诿扯皮",
+        "other": "其他",
+    },
+    "en": {
+        "attitude": "Attitude",
+        "efficiency": "Efficiency",
+        "conduct": "Lawful conduct",
+        "integrity": "Integrity",
+        "buck_passing": "Passing the buck",
+        "other": "Other",
+    },
+}
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("评价民警", "Rate this officer"),
+    "you_rate": ("您正在评价", "You are rating"),
+    "badge_no": ("警号", "Badge no."),
+    "unit": ("单位", "Unit"),
+    "kind_police": ("民警", "Police officer"),
+    "kind_auxiliary": ("辅警", "Auxiliary officer"),
+    "question": ("您对本次服务满意吗？", "How satisfied are you with this service?"),
+    "details_title": ("请告诉我们哪里不满意", "Please tell us what went wrong"),
+    "reasons": ("原因（可多选）", "Reasons (choose any)"),
+    "comment": ("具体情况（选填，500字以内）", "Details (optional, up to 500 characters)"),
+    "phone": ("手机号（选填，用于回访）", "Phone (optional, for a call back)"),
+    "consent": (
+        "我同意公安机关使用此号码就本次评价回访我。",
+        "I agree that the police may call me back about this rating on this number.",
+    ),
+    "phone_notice": (
+        "号码加密保存，仅用于本次回访，办结后按规定期限删除。",
+        "Stored encrypted, used only for this call back, deleted after the case closes.",
+    ),
+    "submit": ("提交评价", "Submit"),
+    "send_details": ("提交补充说明", "Send details"),
+    "switch_lang": ("English", "中文"),
+    "thanks": ("感谢您的评价！", "Thank you for your rating!"),
+    "stored": ("您的评价已记录。", "Your rating has been recorded."),
+    "receipt": ("评价回执号", "Receipt number"),
+    "receipt_hint": (
+        "请保存回执号，可凭此查询处理进度。",
+        "Keep this number to follow up on your rating.",
+    ),
+    "your_rating": ("您的评价", "Your rating"),
+    "officer": ("民警", "Officer"),
+    "rated_at": ("评价时间", "Rated at"),
+    "amended": ("已更新", "Updated"),
+    "phone_left": ("已留下回访电话", "A call-back number was left"),
+    "details_optional": (
+        "如愿意，可补充不满意的原因和联系方式：",
+        "If you like, add what went wrong and how to reach you:",
+    ),
+    "revoked_title": ("此二维码已失效", "This code is no longer valid"),
+    "revoked_body": (
+        "该评价码已停用（可能已更换新的工作证）。如需反映问题，请拨打：",
+        "This rating code has been withdrawn (the badge may have been replaced). "
+        "To give feedback or complain, call:",
+    ),
+    "unknown_title": ("未找到该评价码", "Rating code not found"),
+    "unknown_body": (
+        "请核对二维码或网址。如需反映问题，请拨打：",
+        "Please check the code or address. To give feedback or complain, call:",
+    ),
+    "error_title": ("出错了", "Something went wrong"),
+    "back": ("返回", "Back"),
+    "retry_hint": ("请再次点击您的评价。", "Please tap your rating again."),
+    "receipt_not_found": ("未找到该回执", "Receipt not found"),
+    "progress": ("处理进度", "Progress"),
+    "step_received": ("受理", "Received"),
+    "step_called_back": ("回访", "Call back"),
+    "step_verified": ("核实", "Verification"),
+    "step_rectified": ("整改", "Rectification"),
+    "step_no_rectify": ("经核实无需整改", "No rectification needed"),
+    "step_closed": ("办结", "Closed"),
+    "step_done": ("已完成", "done"),
+    "fix_question": ("问题解决了吗？请评价整改结果：", "Is it fixed? Please rate the result:"),
+    "fix_satisfied": ("满意", "Satisfied"),
+    "fix_basically_satisfied": ("基本满意", "Basically satisfied"),
+    "fix_dissatisfied": ("不满意", "Dissatisfied"),
+    "fix_answered": ("您对整改结果的评价", "Your rating of the result"),
+}
+
+
+def pick_lang(request: Request) -> str:
+    """?lang= beats the language cookie, which beats Accept-Language; default Chinese."""
+    q = request.query_params.get("lang")
+    if q in LANGS:
+        return q
+    c = request.cookies.get(LANG_COOKIE)
+    if c in LANGS:
+        return c
+    accept = request.headers.get("accept-language", "")
+    best, best_q = "zh", -1.0
+    for part in accept.split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        primary = tag.split("-", 1)[0]
+        # q=0 means "not acceptable" (RFC 9110), not "least preferred".
+        if primary in LANGS and weight > 0 and weight > best_q:
+            best, best_q = primary, weight
+    return best
+
+
+def texts(lang: str) -> dict[str, str]:
+    i = 0 if lang == "zh" else 1
+    return {k: v[i] for k, v in _TEXT.items()}

@@ -1,0 +1,1 @@
+"""Service-window kiosks: registration, officer sign-in, ratings with an offline queue."""

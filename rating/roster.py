@@ -1,0 +1,172 @@
+"""Reading an officer roster file (CSV in UTF-8/GBK/GB18030, or XLSX) into rows.
+
+Every problem is reported with the line number a clerk sees in Excel (the header is
+line 1 unless title rows sit above it), and reading never stops at the first bad row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rating.store.models import RosterRow
+
+HEADERS = {
+    "badge_no": ("警号", "badge_no", "badge", "badge no", "badge number"),
+    "name": ("姓名", "name"),
+    "unit": ("单位", "unit", "所属单位", "unit_path", "unit code", "单位编码"),
+    "kind": ("类别", "kind", "人员类别", "type"),
+}
+KIND_VALUES = {
+    "民警": "police",
+    "police": "police",
+    "辅警": "auxiliary",
+    "auxiliary": "auxiliary",
+    "警务辅助人员": "auxiliary",
+}
+MAX_HEADER_SEARCH = 10
+
+
+class RosterFileError(Exception):
+    """The file as a whole cannot be read (wrong format, no header row)."""
+
+
+@dataclass
+class RosterFile:
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _norm_header(cell: Any) -> str:
+    return str(cell or "").strip().lower().replace("\ufeff", "")
+
+
+def _header_map(cells: list[Any]) -> dict[str, int] | None:
+    found: dict[str, int] = {}
+    for idx, cell in enumerate(cells):
+        h = _norm_header(cell)
+        for key, names in HEADERS.items():
+            if h in names and key not in found:
+                found[key] = idx
+    return found if set(found) == set(HEADERS) else None
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterFileError("cannot decode the file as UTF-8 or GBK/GB18030 text")
+
+
+def _csv_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
+    text = _decode(raw)
+    if "\x00" in text:
+        raise RosterFileError("this is not a CSV text file (binary content)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise RosterFileError(f"line {reader.line_num}: broken CSV ({exc})") from None
+
+
+def _xlsx_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            # Workbooks from WPS and other exporters make openpyxl warn about styles it
+            # ignores; the values are what we read.
+            warnings.simplefilter("ignore")
+            # From bytes, not the path: openpyxl refuses a workbook by its file name
+            # (an .xlsx renamed .csv), and the content has already been recognised.
+            wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+            try:
+                ws = wb.worksheets[0]
+                # The size record in the file may be wrong (some exporters write "A1");
+                # trusting it would silently drop rows.
+                ws.reset_dimensions()
+                return [
+                    (i, list(row))
+                    for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), 1)
+                ]
+            finally:
+                wb.close()
+    except Exception as exc:  # any failure inside the workbook: one line for the clerk
+        raise RosterFileError(f"cannot open the XLSX file ({type(exc).__name__}: {exc})") from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a badge number typed as a number in Excel
+    return str(value).strip()
+
+
+def read_roster(path: Path) -> RosterFile:
+    """Parse a roster file; bad rows go to `errors` as (line, reason)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
+    if raw.startswith(b"PK\x03\x04"):
+        lines = _xlsx_lines(raw)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise RosterFileError("the file is named .xlsx but is not an Excel workbook")
+    elif path.suffix.lower() == ".xls":
+        raise RosterFileError("old .xls workbooks are not supported; save as .xlsx or CSV")
+    else:
+        lines = _csv_lines(raw)
+    header: dict[str, int] | None = None
+    start = 0
+    for pos, (_, cells) in enumerate(lines[:MAX_HEADER_SEARCH]):
+        header = _header_map(cells)
+        if header:
+            start = pos + 1
+            break
+    if header is None:
+        raise RosterFileError(
+            "no header row found: need columns 警号/badge_no, 姓名/name, 单位/unit, "
+            "类别/kind in the first 10 lines"
+        )
+    out = RosterFile()
+    seen: dict[str, int] = {}
+    for line, cells in lines[start:]:
+        values = {k: _cell(cells[i]) if i < len(cells) else "" for k, i in header.items()}
+        if not any(_cell(c) for c in cells):
+            continue  # blank line
+        problems = []
+        # NFKC: full-width digits typed in a Chinese input method are the same badge.
+        badge = unicodedata.normalize("NFKC", values["badge_no"])
+        if not badge:
+            problems.append("badge number (警号) is empty")
+        elif not (badge.isascii() and badge.isalnum()) or len(badge) > 20:
+            problems.append(f"badge number {badge!r} must be letters/digits, at most 20")
+        if not values["name"]:
+            problems.append("name (姓名) is empty")
+        elif len(values["name"]) > 50:
+            problems.append("name (姓名) is longer than 50 characters")
+        if not values["unit"]:
+            problems.append("unit (单位) is empty")
+        kind = KIND_VALUES.get(values["kind"].lower())
+        if kind is None:
+            problems.append(f"kind (类别) {values['kind']!r} must be 民警/police or 辅警/auxiliary")
+        if badge and badge in seen:
+            problems.append(f"badge number {badge} already on line {seen[badge]}")
+        if problems:
+            out.errors.append((line, "; ".join(problems)))
+            continue
+        seen[badge] = line
+        # NFKC: a path typed with full-width slashes (张家口市公安局／桥东分局) is the same path.
+        unit = unicodedata.normalize("NFKC", values["unit"])
+        out.rows.append(RosterRow(line, badge, values["name"], unit, kind or ""))
+    if not out.rows and not out.errors:
+        raise RosterFileError("the file has a header but no officer rows")
+    return out

@@ -1,0 +1,286 @@
+"""Settings, read once from the environment (``PINGJING_*``) and CLI flags.
+
+Every setting is declared in ``SETTINGS`` with its default and help text; docs/settings.md
+is checked against this table by a test, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database",
+        "pingjing.db",
+        "SQLite file path (default pingjing.db in the working directory) or a postgresql:// URL.",
+    ),
+    Setting(
+        "secret",
+        "",
+        "Master secret for phone encryption and keyed hashes. If empty, one is generated "
+        "and kept in <database>.secret beside the SQLite file (mode 0600).",
+    ),
+    Setting(
+        "public_base_url",
+        "http://127.0.0.1:8000",
+        "Base URL printed on badges and in officer rating URLs.",
+    ),
+    Setting("bureau_name", "公安局", "Bureau name shown on citizen pages."),
+    Setting(
+        "hotlines",
+        "12389:公安机关警务监督举报电话|Police supervision hotline;"
+        "12345:政务服务便民热线|Government service hotline",
+        "Complaint hotlines shown on the revoked-code and error pages: "
+        "number:中文|English entries separated by ';'.",
+    ),
+    Setting(
+        "amend_window_minutes",
+        30,
+        "A second rating of one officer from one device within this many minutes amends the first.",
+    ),
+    Setting(
+        "rate_limit_device_per_hour",
+        30,
+        "Rating submissions allowed per device cookie per clock hour.",
+    ),
+    Setting(
+        "rate_limit_network_per_hour",
+        3000,
+        "Rating submissions allowed per client address per clock hour (carrier NAT: keep high).",
+    ),
+    Setting(
+        "min_submit_seconds",
+        2.0,
+        "Minimum seconds between loading the rating page and submitting it.",
+    ),
+    Setting(
+        "form_max_age_hours",
+        12,
+        "A rating form older than this many hours must be reloaded before submitting.",
+    ),
+    Setting("max_body_bytes", 16384, "Largest accepted request body in bytes (413 above)."),
+    Setting(
+        "trusted_proxies",
+        "",
+        "Comma-separated proxy addresses whose X-Forwarded-For header is believed.",
+    ),
+    Setting("cookie_secure", False, "Mark cookies Secure (set true behind HTTPS)."),
+    Setting(
+        "sqlite_synchronous",
+        "FULL",
+        "SQLite synchronous mode. FULL fsyncs every commit (durable); NORMAL may lose the "
+        "last commits on power loss.",
+    ),
+    Setting("write_batch_max", 512, "Most ratings committed together in one transaction."),
+    Setting("host", "127.0.0.1", "Address `pingjing serve` listens on."),
+    Setting("port", 8000, "Port `pingjing serve` listens on."),
+    Setting("log_level", "info", "Log level: debug, info, warning, error."),
+    Setting("admin_session_hours", 12, "Admin login sessions expire after this many hours."),
+    Setting(
+        "admin_lockout_attempts",
+        5,
+        "Failed admin logins in a row that lock the account.",
+    ),
+    Setting("admin_lockout_minutes", 15, "How long a locked admin account stays locked."),
+    Setting(
+        "callback_due_workdays",
+        1,
+        "A bad rating must be called back within this many Chinese working days.",
+    ),
+    Setting(
+        "rectify_due_workdays",
+        15,
+        "Rectification deadline, in Chinese working days from the start of rectification.",
+    ),
+    Setting(
+        "phone_retention_days",
+        30,
+        "Phone numbers are deleted this many days after their case closes (or after the "
+        "rating, when it opened no case).",
+    ),
+    Setting(
+        "device_data_hours",
+        24,
+        "Ratings' device and network hashes are cleared after this many hours (at least the "
+        "amend window and one hour).",
+    ),
+    Setting("purge_interval_hours", 24, "The server purges expired data this often."),
+    Setting(
+        "webhook_url",
+        "",
+        "If set, a signed JSON POST is sent here when a bad rating opens a case.",
+    ),
+    Setting(
+        "webhook_secret",
+        "",
+        "HMAC-SHA256 key for the webhook signature (required with PINGJING_WEBHOOK_URL).",
+    ),
+    Setting("webhook_max_attempts", 8, "Webhook delivery attempts before giving up."),
+    Setting(
+        "webhook_retry_seconds",
+        5.0,
+        "First webhook retry delay in seconds; doubles after each failed attempt.",
+    ),
+    Setting(
+        "webhook_poll_seconds",
+        2.0,
+        "How often the server looks for new cases to send to the webhook.",
+    ),
+    Setting(
+        "kiosk_min_interval_seconds",
+        3.0,
+        "Kiosk rate limit: a kiosk's taps closer together than this many seconds (tap time) "
+        "are refused; 0 turns it off.",
+    ),
+    Setting(
+        "report_basic_counts_satisfied",
+        True,
+        "Weekly report: level 3 (基本满意) counts as satisfied in the satisfaction rate.",
+    ),
+    Setting(
+        "report_week_start",
+        "monday",
+        "Weekly report: the first day of a report week (monday … sunday), Asia/Shanghai.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    default = setting.default
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if isinstance(default, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(f"PINGJING_{setting.name.upper()}: expected true/false, got {raw!r}")
+        if isinstance(default, int):
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValueError(
+                    f"PINGJING_{setting.name.upper()}: expected a whole number, got {raw!r}"
+                ) from None
+        if isinstance(default, float):
+            try:
+                return float(raw)
+            except ValueError:
+                raise ValueError(
+                    f"PINGJING_{setting.name.upper()}: expected a number, got {raw!r}"
+                ) from None
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: str = "pingjing.db"
+    secret: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    bureau_name: str = "公安局"
+    hotlines: str = (
+        "12389:公安机关警务监督举报电话|Police supervision hotline;"
+        "12345:政务服务便民热线|Government service hotline"
+    )
+    amend_window_minutes: int = 30
+    rate_limit_device_per_hour: int = 30
+    rate_limit_network_per_hour: int = 3000
+    min_submit_seconds: float = 2.0
+    form_max_age_hours: int = 12
+    max_body_bytes: int = 16384
+    trusted_proxies: str = ""
+    cookie_secure: bool = False
+    sqlite_synchronous: str = "FULL"
+    write_batch_max: int = 512
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    admin_session_hours: int = 12
+    admin_lockout_attempts: int = 5
+    admin_lockout_minutes: int = 15
+    callback_due_workdays: int = 1
+    rectify_due_workdays: int = 15
+    phone_retention_days: int = 30
+    device_data_hours: int = 24
+    purge_interval_hours: int = 24
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_max_attempts: int = 8
+    webhook_retry_seconds: float = 5.0
+    webhook_poll_seconds: float = 2.0
+    kiosk_min_interval_seconds: float = 3.0
+    report_basic_counts_satisfied: bool = True
+    report_week_start: str = "monday"
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from defaults, then the environment, then explicit overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            raw = env.get(f"PINGJING_{s.name.upper()}")
+            values[s.name] = s.default if raw is None else _coerce(s, raw)
+        for name, raw in overrides.items():
+            if raw is None:
+                continue
+            if name not in _BY_NAME:
+                raise ValueError(f"unknown setting {name!r}")
+            values[name] = _coerce(_BY_NAME[name], raw)
+        if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("PINGJING_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    def resolved_secret(self) -> str:
+        """The master secret; generated once and kept beside the SQLite file if not set."""
+        if self.secret:
+            return self.secret
+        if self.is_postgres:
+            raise ValueError(
+                "PINGJING_SECRET must be set when the database is PostgreSQL "
+                "(every instance needs the same secret)"
+            )
+        path = Path(self.database + ".secret")
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        value = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value + "\n")
+        return value
+
+    def hotline_list(self) -> list[tuple[str, str, str]]:
+        """(number, Chinese label, English label) for each configured hotline."""
+        # Empty still lists the defaults: the revoked-code page must always name a hotline.
+        raw = self.hotlines or str(_BY_NAME["hotlines"].default)
+        out = []
+        for entry in raw.split(";"):
+            if ":" not in entry:
+                continue
+            number, labels = entry.split(":", 1)
+            zh, _, en = labels.partition("|")
+            out.append((number.strip(), zh.strip(), (en or zh).strip()))
+        return out
+
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())

@@ -1,0 +1,35 @@
+"""The store: one interface, SQLite by default (PostgreSQL behind the same interface)."""
+
+from __future__ import annotations
+
+from rating.settings import Settings
+from rating.store.base import Store, StoreUnavailable
+from rating.store.models import RateLimits
+
+__all__ = ["Store", "StoreUnavailable", "make_store", "limits_from"]
+
+
+def limits_from(settings: Settings) -> RateLimits:
+    return RateLimits(
+        device_per_hour=settings.rate_limit_device_per_hour,
+        network_per_hour=settings.rate_limit_network_per_hour,
+        amend_window_ms=settings.amend_window_minutes * 60_000,
+    )
+
+
+def make_store(settings: Settings) -> Store:
+    """The store the settings name (not yet opened)."""
+    if settings.is_postgres:
+        from rating.store.postgres import PostgresStore
+
+        return PostgresStore(
+            settings.database, limits_from(settings), batch_max=settings.write_batch_max
+        )
+    from rating.store.sqlite import SqliteStore
+
+    return SqliteStore(
+        settings.database,
+        limits_from(settings),
+        synchronous=settings.sqlite_synchronous,
+        batch_max=settings.write_batch_max,
+    )

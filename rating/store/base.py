@@ -1,0 +1,178 @@
+"""The store interface every backend implements.
+
+Views, the CLI and the analytics package talk to this interface only. Backends differ in
+how they run a unit of work (see `logic.py`); the rules themselves live in `logic.py`.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rating.store import logic
+from rating.store.models import (
+    Officer,
+    RateLimits,
+    RatingResult,
+    RatingSubmission,
+    RatingView,
+    RosterResult,
+    RosterRow,
+    TokenLookup,
+    Unit,
+)
+
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every numbered migration, in order."""
+    out = []
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        out.append((int(path.name[:4]), path.stem, path.read_text(encoding="utf-8")))
+    return out
+
+
+def split_sql(script: str) -> list[str]:
+    """Statements of a migration file (no semicolons inside literals in our migrations)."""
+    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+class StoreUnavailable(Exception):
+    """The database could not commit; nothing was stored."""
+
+
+Pending = tuple[RatingSubmission, "asyncio.Future[RatingResult]"]
+
+
+async def next_batch(
+    queue: asyncio.Queue[Pending | None], batch_max: int
+) -> tuple[list[Pending], bool]:
+    """Wait for one queued rating, then take whatever else is already waiting.
+
+    Returns the batch and whether the stop sentinel (None) was seen.
+    """
+    first = await queue.get()
+    if first is None:
+        return [], True
+    batch = [first]
+    while len(batch) < batch_max and not queue.empty():
+        item = queue.get_nowait()
+        if item is None:
+            return batch, True
+        batch.append(item)
+    return batch, False
+
+
+def settle(batch: list[Pending], results: Sequence[RatingResult | BaseException]) -> None:
+    """Answer each waiting request with its own result; an item's error fails only it."""
+    for (_, fut), res in zip(batch, results, strict=True):
+        if fut.done():
+            continue
+        if isinstance(res, BaseException):
+            fut.set_exception(StoreUnavailable(str(res)))
+        else:
+            fut.set_result(res)
+
+
+def fail_all(batch: list[Pending], exc: BaseException) -> None:
+    """The batch's commit failed: nothing in it is stored, every request hears so."""
+    for _, fut in batch:
+        if not fut.done():
+            fut.set_exception(StoreUnavailable(str(exc)))
+
+
+class Store(abc.ABC):
+    """Async store. Every write is one transaction; ratings are committed in batches."""
+
+    limits: RateLimits
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a read-only unit of work."""
+
+    @abc.abstractmethod
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a unit of work in one write transaction (through the single write path)."""
+
+    @abc.abstractmethod
+    async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
+        """Store a rating; returns only after the commit is durable."""
+
+    @abc.abstractmethod
+    async def backup(self, dest: str) -> None: ...
+
+    @abc.abstractmethod
+    def healthy(self) -> bool: ...
+
+    # ---- named operations, shared by all backends
+
+    async def lookup_token(self, token: str) -> TokenLookup:
+        return await self.read(logic.lookup_token, token)
+
+    async def officer_by_badge(self, badge_no: str) -> Officer | None:
+        return await self.read(logic.officer_by_badge, badge_no)
+
+    async def list_officers(
+        self, unit_path: str | None = None, include_retired: bool = False
+    ) -> list[Officer]:
+        return await self.read(logic.list_officers, unit_path, include_retired)
+
+    async def list_units(self) -> list[Unit]:
+        return await self.read(logic.list_units)
+
+    async def unit_by_code(self, code: str) -> Unit | None:
+        return await self.read(logic.unit_by_code, code)
+
+    async def ensure_unit_path(self, path: str) -> Unit:
+        return await self.write(lambda tx: logic.ensure_unit_path(tx, path, now_ms()))
+
+    async def reissue_token(self, badge_no: str) -> Officer | None:
+        return await self.write(lambda tx: logic.reissue_token(tx, badge_no, now_ms()))
+
+    async def import_roster(
+        self,
+        rows: Sequence[RosterRow],
+        *,
+        skip_bad: bool = False,
+        retire_missing: bool = False,
+        prior_errors: Sequence[tuple[int, str]] = (),
+    ) -> RosterResult:
+        def work(tx: logic.Tx) -> RosterResult:
+            return logic.import_roster(
+                tx,
+                rows,
+                now=now_ms(),
+                skip_bad=skip_bad,
+                retire_missing=retire_missing,
+                prior_errors=prior_errors,
+            )
+
+        try:
+            return await self.write(work)
+        except logic.RollBack as undone:
+            result: RosterResult = undone.result
+            return result
+
+    async def rating_by_receipt(self, receipt: str) -> RatingView | None:
+        return await self.read(logic.rating_by_receipt, receipt)
+
+    async def count_ratings(self) -> int:
+        return await self.read(logic.count_ratings)

@@ -1,0 +1,427 @@
+"""Units of work shared by every store backend.
+
+Each function here runs inside one transaction on a `Tx` (a thin wrapper over a DB-API
+connection with ``?`` placeholders). The SQLite store runs them on its single writer
+thread; a PostgreSQL store can run the same functions on its own connections, so the
+rules (the amend window, rate limits, token issue) are written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from rating.cases import logic as cases_logic
+from rating.crypto import new_badge_token, new_receipt
+from rating.store.models import (
+    Officer,
+    Outcome,
+    RateLimits,
+    RatingResult,
+    RatingSubmission,
+    RatingView,
+    RosterResult,
+    RosterRow,
+    TokenLookup,
+    TokenState,
+    Unit,
+)
+
+HOUR_MS = 3_600_000
+RECEIPT_AMEND_MS = 24 * HOUR_MS  # how long a receipt may still amend its rating
+
+
+class Tx(Protocol):
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def lock(self, key: str) -> None:
+        """Hold a lock on `key` until the transaction ends (a no-op where one writer
+        already serialises every write transaction)."""
+
+
+class RollBack(Exception):
+    """Raised inside a unit of work to undo it while still returning a result."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("rolled back")
+        self.result = result
+
+
+# ---------------------------------------------------------------- units
+
+_UNIT_COLS = "id, code, name, parent_id, path, depth"
+
+
+def _unit(row: tuple[Any, ...]) -> Unit:
+    return Unit(int(row[0]), row[1], row[2], row[3], row[4], int(row[5]))
+
+
+def unit_code_for_path(path: str) -> str:
+    """A stable code for a unit created from a roster path (the bureau may rename it)."""
+    return "U" + hashlib.sha256(path.encode("utf-8")).hexdigest()[:10].upper()
+
+
+def list_units(tx: Tx) -> list[Unit]:
+    return [_unit(r) for r in tx.all(f"SELECT {_UNIT_COLS} FROM units ORDER BY path")]
+
+
+def unit_by_code(tx: Tx, code: str) -> Unit | None:
+    row = tx.one(f"SELECT {_UNIT_COLS} FROM units WHERE code = ?", (code,))
+    return _unit(row) if row else None
+
+
+def ensure_unit_path(tx: Tx, path: str, now: int, created: list[str] | None = None) -> Unit:
+    """The unit at `path` (a/b/c), creating missing units along the way."""
+    parts = [p.strip() for p in path.split("/") if p.strip()]
+    parent: Unit | None = None
+    for depth in range(1, len(parts) + 1):
+        sub = "/".join(parts[:depth])
+        row = tx.one(f"SELECT {_UNIT_COLS} FROM units WHERE path = ?", (sub,))
+        if row is None:
+            code = unit_code_for_path(sub)
+            uid = tx.insert(
+                "INSERT INTO units (code, name, parent_id, path, depth, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (code, parts[depth - 1], parent.id if parent else None, sub, depth, now),
+            )
+            row = (uid, code, parts[depth - 1], parent.id if parent else None, sub, depth)
+            if created is not None:
+                created.append(sub)
+        parent = _unit(row)
+    assert parent is not None
+    return parent
+
+
+def resolve_unit(tx: Tx, ref: str, now: int, created: list[str]) -> Unit | str:
+    """The unit a roster cell names, or the reason it names none."""
+    ref = ref.strip().strip("/")
+    if not ref:
+        return "unit is empty"
+    if "/" not in ref:
+        by_code = unit_by_code(tx, ref)
+        if by_code:
+            return by_code
+        row = tx.one(f"SELECT {_UNIT_COLS} FROM units WHERE path = ?", (ref,))
+        if row:
+            return _unit(row)
+        return (
+            f"unknown unit {ref!r}: give the full path (e.g. 某市公安局/某分局/某派出所) "
+            "or an existing unit code"
+        )
+    root = ref.split("/", 1)[0].strip()
+    roots = [r[0] for r in tx.all("SELECT path FROM units WHERE parent_id IS NULL")]
+    if roots and root not in roots:
+        return f"unknown top unit {root!r} (known: {', '.join(roots)})"
+    return ensure_unit_path(tx, ref, now, created)
+
+
+# ---------------------------------------------------------------- officers and tokens
+
+_OFFICER_SELECT = (
+    "SELECT o.id, o.badge_no, o.name, o.kind, o.status, o.unit_id, u.code, u.path, t.token "
+    "FROM officers o JOIN units u ON u.id = o.unit_id "
+    "LEFT JOIN badge_tokens t ON t.officer_id = o.id AND t.revoked_at IS NULL"
+)
+
+
+def _officer(row: tuple[Any, ...]) -> Officer:
+    return Officer(int(row[0]), row[1], row[2], row[3], row[4], int(row[5]), row[6], row[7], row[8])
+
+
+def officer_by_badge(tx: Tx, badge_no: str) -> Officer | None:
+    row = tx.one(_OFFICER_SELECT + " WHERE o.badge_no = ?", (badge_no,))
+    return _officer(row) if row else None
+
+
+def list_officers(
+    tx: Tx, unit_path: str | None = None, include_retired: bool = False
+) -> list[Officer]:
+    where, params = [], []
+    if unit_path is not None:
+        where.append("(u.path = ? OR u.path LIKE ?)")
+        params += [unit_path, unit_path + "/%"]
+    if not include_retired:
+        where.append("o.status = 'active'")
+    sql = _OFFICER_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    return [_officer(r) for r in tx.all(sql + " ORDER BY u.path, o.badge_no", params)]
+
+
+def lookup_token(tx: Tx, token: str) -> TokenLookup:
+    row = tx.one(
+        "SELECT t.officer_id, t.revoked_at FROM badge_tokens t WHERE t.token = ?", (token,)
+    )
+    if row is None:
+        return TokenLookup(TokenState.UNKNOWN)
+    officer_row = tx.one(_OFFICER_SELECT + " WHERE o.id = ?", (row[0],))
+    officer = _officer(officer_row) if officer_row else None
+    if row[1] is not None or officer is None or officer.status != "active":
+        return TokenLookup(TokenState.REVOKED, officer)
+    return TokenLookup(TokenState.LIVE, officer)
+
+
+def issue_token(tx: Tx, officer_id: int, now: int) -> str:
+    """Revoke the officer's live token, if any, and issue a fresh one."""
+    tx.run(
+        "UPDATE badge_tokens SET revoked_at = ? WHERE officer_id = ? AND revoked_at IS NULL",
+        (now, officer_id),
+    )
+    while True:
+        token = new_badge_token()
+        if tx.one("SELECT 1 FROM badge_tokens WHERE token = ?", (token,)) is None:
+            break
+    tx.run(
+        "INSERT INTO badge_tokens (token, officer_id, issued_at) VALUES (?, ?, ?)",
+        (token, officer_id, now),
+    )
+    return token
+
+
+def reissue_token(tx: Tx, badge_no: str, now: int) -> Officer | None:
+    officer = officer_by_badge(tx, badge_no)
+    if officer is None:
+        return None
+    issue_token(tx, officer.id, now)
+    return officer_by_badge(tx, badge_no)
+
+
+def import_roster(
+    tx: Tx,
+    rows: Iterable[RosterRow],
+    *,
+    now: int,
+    skip_bad: bool,
+    retire_missing: bool,
+    prior_errors: Sequence[tuple[int, str]] = (),
+) -> RosterResult:
+    """Upsert officers by badge number. With any bad row and not `skip_bad`, undo all."""
+    result = RosterResult(errors=list(prior_errors))
+    existing = {
+        r[1]: r for r in tx.all("SELECT id, badge_no, name, unit_id, kind, status FROM officers")
+    }
+    seen: set[str] = set()
+    for row in rows:
+        # An officer on a bad row is still in the file: never "missing".
+        seen.add(row.badge_no)
+        unit = resolve_unit(tx, row.unit, now, result.units_created)
+        if isinstance(unit, str):
+            result.errors.append((row.line, unit))
+            continue
+        old = existing.get(row.badge_no)
+        if old is None:
+            oid = tx.insert(
+                "INSERT INTO officers (badge_no, name, unit_id, kind, status, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id",
+                (row.badge_no, row.name, unit.id, row.kind, now, now),
+            )
+            issue_token(tx, oid, now)
+            result.created.append(row.badge_no)
+        elif (old[2], int(old[3]), old[4], old[5]) != (row.name, unit.id, row.kind, "active"):
+            tx.run(
+                "UPDATE officers SET name = ?, unit_id = ?, kind = ?, status = 'active', "
+                "updated_at = ? WHERE id = ?",
+                (row.name, unit.id, row.kind, now, old[0]),
+            )
+            if (
+                tx.one(
+                    "SELECT 1 FROM badge_tokens WHERE officer_id = ? AND revoked_at IS NULL",
+                    (old[0],),
+                )
+                is None
+            ):
+                issue_token(tx, int(old[0]), now)
+            result.updated.append(row.badge_no)
+        else:
+            result.unchanged.append(row.badge_no)
+    result.missing = sorted(b for b, r in existing.items() if b not in seen and r[5] == "active")
+    if result.errors:
+        result.errors.sort()
+        if not skip_bad:
+            raise RollBack(result)
+    if retire_missing:
+        for badge in result.missing:
+            tx.run(
+                "UPDATE officers SET status = 'retired', updated_at = ? WHERE badge_no = ?",
+                (now, badge),
+            )
+        result.retired = list(result.missing)
+    return result
+
+
+# ---------------------------------------------------------------- ratings
+
+
+def bump_counter(tx: Tx, bucket: str, window_start: int) -> int:
+    """Count one hit in a fixed-window counter and return the window's total."""
+    row = tx.one(
+        "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (?, ?, 1) "
+        "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 "
+        "RETURNING hits",
+        (bucket, window_start),
+    )
+    assert row is not None
+    return int(row[0])
+
+
+def prune_counters(tx: Tx, now: int) -> int:
+    return tx.run("DELETE FROM rate_limits WHERE window_start < ?", (now - 2 * HOUR_MS,))
+
+
+def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) -> RatingResult:
+    """Store one rating, or amend the same device's recent rating of the same officer."""
+    if sub.device_hash:
+        # Several app instances on one database: without this, two of them could both
+        # find no earlier rating (or both stay under the device limit) and both insert.
+        tx.lock("device:" + sub.device_hash)
+    if sub.idempotency_key:
+        row = tx.one(
+            "SELECT id, receipt FROM ratings WHERE idempotency_key = ?", (sub.idempotency_key,)
+        )
+        if row:
+            return RatingResult(Outcome.REPLAYED, row[1], int(row[0]))
+    if sub.network_hash and bump_counter(tx, "n:" + sub.network_hash, now - now % HOUR_MS) > (
+        limits.network_per_hour
+    ):
+        return RatingResult(Outcome.RATE_LIMITED, limited_by="network")
+    if sub.device_hash:
+        # Ratings this device stored in the last hour (an amendment is not a new one).
+        row = tx.one(
+            "SELECT COUNT(*) FROM ratings WHERE device_hash = ? AND created_at >= ?",
+            (sub.device_hash, now - HOUR_MS),
+        )
+        if row is not None and int(row[0]) >= limits.device_per_hour:
+            return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
+    row = tx.one(
+        "SELECT t.officer_id, t.revoked_at, o.unit_id, o.status FROM badge_tokens t "
+        "JOIN officers o ON o.id = t.officer_id WHERE t.token = ?",
+        (sub.token,),
+    )
+    if row is None:
+        return RatingResult(Outcome.UNKNOWN_TOKEN)
+    if row[1] is not None:
+        return RatingResult(Outcome.REVOKED_TOKEN)
+    if row[3] != "active":
+        return RatingResult(Outcome.RETIRED_OFFICER)
+    officer_id, unit_id = int(row[0]), int(row[2])
+    at = sub.at_ms or now
+    since = at - limits.amend_window_ms
+    earlier = None
+    if sub.receipt:
+        # The receipt proves the same matter, so details sent from the receipt page amend
+        # the rating even if the page sat open past the device window; not forever, though.
+        earlier = tx.one(
+            "SELECT id, receipt, level, reasons, comment FROM ratings "
+            "WHERE receipt = ? AND officer_id = ? AND created_at >= ?",
+            (sub.receipt, officer_id, at - RECEIPT_AMEND_MS),
+        )
+    if earlier is None and sub.device_hash:
+        earlier = tx.one(
+            "SELECT id, receipt, level, reasons, comment FROM ratings "
+            # The unary + keeps SQLite's planner on the device index (few rows) instead of
+            # the officer index, which can hold thousands of the window's ratings.
+            "WHERE device_hash = ? AND created_at >= ? AND +officer_id = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            (sub.device_hash, since, officer_id),
+        )
+    reasons = ",".join(sub.reasons)
+    if earlier is not None:
+        tx.run(
+            "INSERT INTO rating_revisions (rating_id, level, reasons, comment, replaced_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (earlier[0], earlier[2], earlier[3], earlier[4], now),
+        )
+        # A details post without a phone keeps the one given before; a rating amended up
+        # to satisfied needs no call back, so its phone number is dropped.
+        phone_sql = (
+            "phone_enc = NULL, phone_hash = NULL, phone_mask = NULL"
+            if sub.level > 2
+            else "phone_enc = COALESCE(?, phone_enc), phone_hash = COALESCE(?, phone_hash), "
+            "phone_mask = COALESCE(?, phone_mask)"
+        )
+        phone_params = () if sub.level > 2 else (sub.phone_enc, sub.phone_hash, sub.phone_mask)
+        tx.run(
+            f"UPDATE ratings SET level = ?, reasons = ?, comment = ?, {phone_sql}, lang = ?, "
+            "updated_at = ?, amend_count = amend_count + 1 WHERE id = ?",
+            (sub.level, reasons, sub.comment, *phone_params, sub.lang, now, earlier[0]),
+        )
+        cases_logic.on_rating(tx, int(earlier[0]), sub.level, now)
+        return RatingResult(Outcome.AMENDED, earlier[1], int(earlier[0]))
+    while True:
+        # A receipt collision (60 random bits) inserts nothing and we draw again.
+        receipt = new_receipt()
+        row = tx.one(
+            "INSERT INTO ratings (receipt, officer_id, unit_id, token, channel, level, "
+            "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
+            "idempotency_key, lang, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (receipt) DO NOTHING RETURNING id",
+            _rating_values(receipt, sub, officer_id, unit_id, reasons, at, now),
+        )
+        if row is not None:
+            if sub.level <= 2:  # a rating just inserted has no case to close or re-open
+                cases_logic.on_rating(tx, int(row[0]), sub.level, now)
+            return RatingResult(Outcome.CREATED, receipt, int(row[0]))
+
+
+def _rating_values(
+    receipt: str,
+    sub: RatingSubmission,
+    officer_id: int,
+    unit_id: int,
+    reasons: str,
+    at: int,
+    now: int,
+) -> tuple[Any, ...]:
+    return (
+        receipt,
+        officer_id,
+        unit_id,
+        sub.token,
+        sub.channel,
+        sub.level,
+        reasons,
+        sub.comment,
+        sub.phone_enc,
+        sub.phone_hash,
+        sub.phone_mask,
+        sub.device_hash,
+        sub.network_hash,
+        sub.idempotency_key,
+        sub.lang,
+        at,
+        now,
+    )
+
+
+def rating_by_receipt(tx: Tx, receipt: str) -> RatingView | None:
+    row = tx.one(
+        "SELECT r.receipt, r.level, r.reasons, r.comment, r.channel, r.phone_enc IS NOT NULL, "
+        "o.name, o.badge_no, u.path, r.token, r.created_at, r.updated_at, r.amend_count "
+        "FROM ratings r JOIN officers o ON o.id = r.officer_id JOIN units u ON u.id = r.unit_id "
+        "WHERE r.receipt = ?",
+        (receipt,),
+    )
+    if row is None:
+        return None
+    return RatingView(
+        receipt=row[0],
+        level=int(row[1]),
+        reasons=tuple(x for x in row[2].split(",") if x),
+        comment=row[3],
+        channel=row[4],
+        has_phone=bool(row[5]),
+        officer_name=row[6],
+        badge_no=row[7],
+        unit_name=row[8].rsplit("/", 1)[-1],
+        token=row[9],
+        created_at=int(row[10]),
+        updated_at=int(row[11]),
+        amend_count=int(row[12]),
+    )
+
+
+def count_ratings(tx: Tx) -> int:
+    row = tx.one("SELECT COUNT(*) FROM ratings")
+    return int(row[0]) if row else 0

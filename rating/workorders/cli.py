@@ -1,0 +1,239 @@
+"""`pingjing workorders ...`: import hotline exports, manage unit aliases, list imports.
+
+The admin upload page (rating.admin.workorders) calls the same `read_export` and
+`import_parsed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rating.cli import CliError, with_store
+from rating.crypto import Keys
+from rating.settings import Settings
+from rating.store import Store
+from rating.workorders import CHANNELS
+from rating.workorders.parse import ParsedFile, read_export, rejects_path, write_rejects
+from rating.workorders.profiles import ProfileError, builtin_names, load_profile, profile_path
+from rating.workorders.reader import ImportFileError
+from rating.workorders.store import (
+    AliasError,
+    ImportResult,
+    Unmatched,
+    add_alias,
+    import_parsed,
+    list_aliases,
+    list_imports,
+    now_ms,
+    remove_alias,
+)
+
+SHOW_UNMATCHED = 20
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(database=getattr(args, "database", None))
+
+
+def local_time(ms: int) -> str:
+    """Epoch ms as Asia/Shanghai wall time, to the minute."""
+    shanghai = datetime.fromtimestamp(ms / 1000, UTC) + timedelta(hours=8)
+    return shanghai.strftime("%Y-%m-%d %H:%M")
+
+
+def _print_unmatched(what: str, items: list[Unmatched], kept: str, hint: str, stored: bool) -> None:
+    if not items:
+        return
+    total = sum(u.rows for u in items)
+    verb = "kept" if stored else "would be kept"
+    print(f"{len(items)} {what} matched nothing; {total} work order(s) {verb} {kept}:")
+    for u in items[:SHOW_UNMATCHED]:
+        print(f"  {u.value}  ({u.rows} row(s), first on line {u.first_line}): {u.reason}")
+    if len(items) > SHOW_UNMATCHED:
+        print(f"  ... and {len(items) - SHOW_UNMATCHED} more")
+    print(f"  {hint}")
+
+
+def _print_matching(result: ImportResult, stored: bool = True) -> None:
+    _print_unmatched(
+        "unit name(s)",
+        result.unmatched_units,
+        "with the unit unknown",
+        "add an alias: pingjing workorders aliases add NAME UNIT_CODE_OR_PATH",
+        stored,
+    )
+    _print_unmatched(
+        "badge number(s)",
+        result.unmatched_badges,
+        "without an officer",
+        "import the officer roster first (pingjing officers import), then import again",
+        stored,
+    )
+
+
+def _describe(parsed: ParsedFile) -> str:
+    fmt = f"CSV {parsed.encoding}" if parsed.kind == "csv" else "XLSX"
+    return (
+        f"{parsed.path.name}: {fmt}, profile {parsed.profile.name}, header on line "
+        f"{parsed.header_line}, {parsed.data_rows} row(s)"
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    path = Path(args.file)
+    keys = Keys(settings.resolved_secret())
+    try:
+        parsed = read_export(path, args.channel, args.profile, keys)
+    except ProfileError as exc:
+        raise CliError(str(exc)) from None
+    except ImportFileError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    print(_describe(parsed))
+    if parsed.ignored:
+        print(f"columns not imported: {', '.join(parsed.ignored)}")
+    sys.stdout.flush()
+    for err in parsed.errors:
+        print(f"{args.file}: {err}", file=sys.stderr)
+    if parsed.errors and args.skip_bad:
+        # Written before the import commits: rejected rows are never only on screen.
+        dest = rejects_path(path)
+        try:
+            write_rejects(parsed, dest)
+        except OSError as exc:
+            raise CliError(f"cannot write {dest}: {exc.strerror}; nothing imported") from None
+    result = with_store(
+        settings,
+        lambda store: import_parsed(store, parsed, args.channel, skip_bad=args.skip_bad),
+    )
+    if parsed.errors and not args.skip_bad:
+        _print_matching(result, stored=False)
+        raise CliError(
+            f"{parsed.bad_lines} bad row(s) in {path.name}; nothing imported "
+            "(fix them, or use --skip-bad to import the good rows)"
+        )
+    if parsed.errors:
+        print(f"{parsed.bad_lines} rejected row(s) with reasons written to {rejects_path(path)}")
+    if result.previous is not None:
+        pid, at = result.previous
+        print(f"note: this same file was imported before (import #{pid}, {local_time(at)})")
+    print(
+        f"imported ({args.channel}, import #{result.import_id}): {result.new} new, "
+        f"{result.updated} updated, {result.unchanged} unchanged, {result.rejected} rejected"
+    )
+    _print_matching(result)
+
+
+def cmd_imports(args: argparse.Namespace) -> None:
+    records = with_store(_settings(args), lambda store: store.read(list_imports, args.limit))
+    if not records:
+        print("no work-order imports yet")
+        return
+    print(
+        "#\ttime\tchannel\tprofile\tfile\tsha256\trows\tnew\tupdated\tunchanged\trejected"
+        "\tno_unit\tno_officer"
+    )
+    for r in records:
+        print(
+            "\t".join(
+                str(v)
+                for v in (
+                    r.id,
+                    local_time(r.imported_at),
+                    r.channel,
+                    r.profile,
+                    r.file_name,
+                    r.file_sha256[:12],
+                    r.rows_total,
+                    r.new,
+                    r.updated,
+                    r.unchanged,
+                    r.rejected,
+                    r.units_unmatched,
+                    r.officers_unmatched,
+                )
+            )
+        )
+
+
+def cmd_alias_add(args: argparse.Namespace) -> None:
+    async def run(store: Store) -> tuple[str, int]:
+        return await store.write(add_alias, args.name, args.unit, now_ms())
+
+    try:
+        path, moved = with_store(_settings(args), run)
+    except AliasError as exc:
+        raise CliError(str(exc)) from None
+    print(f"alias {args.name.strip()} -> {path}; {moved} stored work order(s) re-matched")
+
+
+def cmd_alias_remove(args: argparse.Namespace) -> None:
+    removed = with_store(_settings(args), lambda store: store.write(remove_alias, args.name))
+    if not removed:
+        raise CliError(f"no alias {args.name!r}")
+    print(f"alias {args.name.strip()} removed (work orders already matched keep their unit)")
+
+
+def cmd_alias_list(args: argparse.Namespace) -> None:
+    aliases = with_store(_settings(args), lambda store: store.read(list_aliases))
+    for alias, code, path in aliases:
+        print(f"{alias}\t{code}\t{path}")
+    print(f"{len(aliases)} alias(es)", file=sys.stderr)
+
+
+def cmd_profiles(args: argparse.Namespace) -> None:
+    if args.name:
+        try:
+            print(profile_path(args.name).read_text(encoding="utf-8"), end="")
+        except ProfileError as exc:
+            raise CliError(str(exc)) from None
+        return
+    for name in builtin_names():
+        profile = load_profile(name)
+        print(f"{name}\t{profile.title}\t{profile.source}")
+
+
+def register(sub: Any) -> None:
+    """Add the `workorders` command group to the `pingjing` parser."""
+    wo = sub.add_parser("workorders", help="hotline work orders (12345, 12389, 12123, 阳光理政)")
+    wsub = wo.add_subparsers(dest="workorders_command", required=True)
+
+    p = wsub.add_parser("import", help="import a hotline export (CSV or XLSX)")
+    p.add_argument("file")
+    p.add_argument("--channel", required=True, choices=CHANNELS, help="where the file came from")
+    p.add_argument(
+        "--profile", help="column profile: a built-in name or a .toml file (default: channel)"
+    )
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good rows; write the bad ones to FILE.rejected.csv",
+    )
+    p.set_defaults(func=cmd_import)
+
+    p = wsub.add_parser("imports", help="list recorded imports, newest first")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_imports)
+
+    aliases = wsub.add_parser("aliases", help="names hotlines use for units")
+    asub = aliases.add_subparsers(dest="aliases_command", required=True)
+    p = asub.add_parser("add", help="map a name to a unit (code, full path or unique name)")
+    p.add_argument("name")
+    p.add_argument("unit")
+    p.set_defaults(func=cmd_alias_add)
+    p = asub.add_parser("remove", help="remove an alias")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_alias_remove)
+    p = asub.add_parser("list", help="list aliases")
+    p.set_defaults(func=cmd_alias_list)
+
+    p = wsub.add_parser("profiles", help="list column profiles, or print one to copy")
+    p.set_defaults(func=cmd_profiles, name=None)
+    psub = p.add_subparsers(dest="profiles_command")
+    psub.add_parser("list", help="list the built-in profiles")
+    p = psub.add_parser("show", help="print a profile (to copy and edit)")
+    p.add_argument("name", help="a built-in profile name or a .toml file")

@@ -1,0 +1,265 @@
+"""An export file -> normalized work-order rows, plus every bad row with its reason.
+
+Parsing is pure: it reads the file, never the database, so a file with bad rows is
+rejected before anything is written. Unit and officer matching happen in the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import chain
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from rating.crypto import Keys, mask_phone, normalize_phone
+from rating.workorders import convert
+from rating.workorders.convert import BadValue
+from rating.workorders.profiles import Profile, load_profile, norm_header
+from rating.workorders.reader import ImportFileError, Sheet, open_sheet, read_sheet
+from rating.workorders.schema import CODES, DB_COLUMNS, FIELD_BY_NAME, FIELDS
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str  # "C 受理时间": the column's letter and the file's own header for it
+    reason: str
+    position: int = 0  # column index, to list a row's problems left to right
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.reason}"
+
+
+class OrderRow(NamedTuple):
+    line: int
+    values: tuple[Any, ...]  # aligned with ParsedFile.db_columns; values[0] is order_no
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    sha256: str
+    kind: str
+    encoding: str
+    profile: Profile
+    header_line: int
+    header: list[str]
+    columns: dict[str, str]  # field -> the file's header for it
+    ignored: list[str]  # headers no field uses
+    db_columns: tuple[str, ...]
+    rows: list[OrderRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rejected: dict[int, list[str]] = field(default_factory=dict)  # line -> cells, phone masked
+    data_rows: int = 0
+
+    @property
+    def bad_lines(self) -> int:
+        return len({e.line for e in self.errors})
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (as Excel names columns)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _find_header(
+    rows: Iterator[tuple[int, list[Any]]], profile: Profile
+) -> tuple[int, list[Any], dict[str, int]]:
+    """(header line, header cells, field -> column index); `rows` continues after it."""
+    index = profile.header_index()
+    required = {f.name for f in FIELDS if f.required}
+    best: tuple[int, int, set[str]] | None = None  # (matched, line, fields)
+    for searched, (line, cells) in enumerate(rows, 1):
+        chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
+        for col, cell in enumerate(cells):
+            hit = index.get(norm_header(cell))
+            if hit and (hit[0] not in chosen or hit[1] < chosen[hit[0]][0]):
+                chosen[hit[0]] = (hit[1], col)
+        if required <= set(chosen):
+            return line, cells, {f: c for f, (_, c) in chosen.items()}
+        if chosen and (best is None or len(chosen) > best[0]):
+            best = (len(chosen), line, set(chosen))
+        if searched >= profile.header_search_rows:
+            break
+    if best is not None and best[0] >= 2:
+        missing = sorted(required - best[2])
+        names = "; ".join(
+            f"{name} ({'/'.join(profile.columns.get(name, ())[:3] or (name,))})" for name in missing
+        )
+        raise ImportFileError(
+            f"line {best[1]} looks like the header but has no column for {names}; "
+            f"check the channel/profile ({profile.name}) or copy and edit the profile"
+        )
+    raise ImportFileError(
+        f"no header row found in the first {profile.header_search_rows} lines: "
+        f"profile {profile.name} needs columns "
+        + " and ".join("/".join(profile.columns.get(n, ())[:3] or (n,)) for n in sorted(required))
+    )
+
+
+def _converter(name: str, profile: Profile, keys: Keys, epoch: date) -> Callable[[Any], Any]:
+    kind = FIELD_BY_NAME[name].kind
+    if name == "order_no":
+        return functools.partial(convert.identifier, what="order number")
+    if kind == "time":
+        return functools.partial(convert.time_ms, epoch=epoch, end_of_day=name == "due_at")
+    if kind == "enum":
+        primary: dict[str, str] = {}
+        for spelling, code in profile.values[name].items():
+            if code and not spelling.isascii():
+                primary.setdefault(code, spelling)
+        expected = (
+            ", ".join(primary.get(code, code) for code in CODES[name])
+            + f" (other spellings go in the profile's [values.{name}])"
+        )
+        return convert.enum_converter(profile.values[name], expected)
+    if kind == "badge":
+        return convert.badges
+    if kind == "phone":
+        return functools.partial(convert.phone, keys=keys)
+    return convert.text
+
+
+def _masked_cell(cell: Any) -> str:
+    raw = convert.text(cell) or ""
+    digits = normalize_phone(raw.lstrip("'"))
+    if digits:
+        return mask_phone(digits)
+    only = "".join(ch for ch in raw if ch.isdigit())
+    return mask_phone(only) if only else raw
+
+
+def read_export(
+    source: Path | bytes, channel: str, profile: str | None, keys: Keys, *, name: str = ""
+) -> ParsedFile:
+    """Parse an export as `pingjing workorders import` and the admin upload both do: with
+    the column profile `profile` (a built-in name or a .toml file), else the channel's own.
+    `source` is a file, or the bytes of an upload called `name`. Raises ProfileError or
+    ImportFileError for what cannot be used at all; bad rows are in the result's `errors`."""
+    loaded = load_profile(profile or channel)
+    if isinstance(source, bytes):
+        return parse_file(Path(name or "upload"), loaded, keys, raw=source)
+    return parse_file(source, loaded, keys)
+
+
+def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = None) -> ParsedFile:
+    """Read and check every row of an export (from `raw` when given, `path` naming it).
+    Raises ImportFileError for a file that cannot be used at all; bad rows are collected
+    in `errors`, never raised."""
+    sheet: Sheet = open_sheet(path) if raw is None else read_sheet(raw, path.name)
+    header_line, header_cells, field_cols = _find_header(sheet.rows, profile)
+    header = [convert.text(c) or "" for c in header_cells]
+    present = [f.name for f in FIELDS if f.name in field_cols]
+    used = set(field_cols.values())
+    parsed = ParsedFile(
+        path=path,
+        sha256=sheet.sha256,
+        kind=sheet.kind,
+        encoding=sheet.encoding,
+        profile=profile,
+        header_line=header_line,
+        header=header,
+        columns={name: header[field_cols[name]] for name in present},
+        ignored=[h for i, h in enumerate(header) if h and i not in used],
+        db_columns=tuple(chain.from_iterable(DB_COLUMNS[name] for name in present)),
+    )
+    # Phone is the schema's last field, so its three columns end each row's values.
+    plan = [
+        (
+            field_cols[name],
+            f"{column_letter(field_cols[name])} {header[field_cols[name]]}",
+            _converter(name, profile, keys, sheet.serial_epoch),
+        )
+        for name in present
+    ]
+    phone_col = field_cols.get("caller_phone")
+    phone_plan = plan.pop() if phone_col is not None else None
+    (order_col, order_label, _), (received_col, received_label, _) = plan[0], plan[1]
+    width = max(field_cols.values()) + 1
+    first_line: dict[str, int] = {}
+    rows, errors = parsed.rows, parsed.errors
+    for line, cells in sheet.rows:
+        for cell in cells:
+            if (
+                cell is not None
+                and cell != ""
+                and (cell.__class__ is not str or not cell.isspace())
+            ):
+                break
+        else:
+            continue  # a blank row
+        parsed.data_rows += 1
+        if len(cells) < width:
+            cells = [*cells, *[None] * (width - len(cells))]
+        values: list[Any] = []
+        problems: list[RowError] = []
+        for col, label, conv in plan:
+            try:
+                values.append(conv(cells[col]))
+            except BadValue as exc:
+                problems.append(RowError(line, label, str(exc), col))
+                values.append(None)
+        if phone_plan is not None:
+            col, label, conv = phone_plan
+            try:
+                values.extend(conv(cells[col]))
+            except BadValue as exc:
+                problems.append(RowError(line, label, str(exc), col))
+                values.extend((None, None, None))
+        order_no = values[0]
+        if order_no is None and not any(p.position == order_col for p in problems):
+            problems.append(RowError(line, order_label, "order number is empty", order_col))
+        if values[1] is None and not any(p.position == received_col for p in problems):
+            problems.append(RowError(line, received_label, "received time is empty", received_col))
+        if order_no is not None:
+            earlier = first_line.setdefault(order_no, line)
+            if earlier != line:
+                reason = f"order number {order_no} already on line {earlier}"
+                problems.append(RowError(line, order_label, reason, order_col))
+        if problems:
+            errors.extend(sorted(problems, key=lambda p: p.position))
+            kept = [convert.text(c) or "" for c in cells]
+            if phone_col is not None:
+                kept[phone_col] = _masked_cell(cells[phone_col])
+            parsed.rejected[line] = kept
+            continue
+        rows.append(OrderRow(line, tuple(values)))
+    if not parsed.data_rows:
+        raise ImportFileError(f"the file has a header (line {header_line}) but no work orders")
+    return parsed
+
+
+def rejects_path(path: Path) -> Path:
+    """Where --skip-bad writes the rejected rows: beside the input file."""
+    return path.with_name(path.stem + ".rejected.csv")
+
+
+def write_rejects(parsed: ParsedFile, dest: Path) -> None:
+    """The rejected rows with their reasons, as UTF-8 CSV with a BOM (Excel opens it).
+    Phone numbers are masked: fix the rows in the original export and import it again."""
+    with dest.open("w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(rejects_csv(parsed))
+
+
+def rejects_csv(parsed: ParsedFile) -> str:
+    """The text of the rejects CSV (line, reasons, the original cells with phones masked);
+    written with a UTF-8 BOM so that Excel opens it."""
+    reasons: dict[int, list[str]] = {}
+    for err in parsed.errors:
+        reasons.setdefault(err.line, []).append(f"{err.column}: {err.reason}")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(["行号 line", "原因 reason", *parsed.header])
+    for line in sorted(parsed.rejected):
+        writer.writerow([line, "; ".join(reasons.get(line, ())), *parsed.rejected[line]])
+    return out.getvalue()

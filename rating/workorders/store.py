@@ -1,0 +1,450 @@
+"""Units of work for work orders: the import upsert, unit aliases and the import log.
+
+Like `rating.store.logic`, each function runs inside one transaction on a `Tx` with
+portable SQL, so the SQLite and PostgreSQL stores share them. The async helpers at the
+bottom run them through a `Store`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from rating.store import Store
+from rating.store.logic import Tx
+from rating.workorders.parse import ParsedFile, rejects_csv
+from rating.workorders.profiles import norm_header
+from rating.workorders.schema import DB_COLUMNS, FIELDS
+
+FETCH_CHUNK = 500  # order numbers per existence query
+WRITE_CHUNK = 250  # rows per multi-row upsert (x ~28 columns, under every backend's limit)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def norm_unit(name: str) -> str:
+    """A unit name as compared: no spaces, ASCII parentheses, case-insensitive."""
+    return norm_header(name)
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A unit name or badge number of the file that matched nothing."""
+
+    value: str
+    rows: int
+    first_line: int
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    import_id: int | None = None
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    unmatched_units: list[Unmatched] = field(default_factory=list)
+    unmatched_badges: list[Unmatched] = field(default_factory=list)
+    previous: tuple[int, int] | None = None  # (import id, time) of the same file before
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    id: int
+    channel: str
+    profile: str
+    file_name: str
+    file_sha256: str
+    rows_total: int
+    new: int
+    updated: int
+    unchanged: int
+    rejected: int
+    units_unmatched: int
+    officers_unmatched: int
+    imported_at: int
+    has_rejects: bool = False  # the rejected rows are stored (see `import_rejects`)
+
+
+class AliasError(Exception):
+    """An alias cannot be added (unknown unit); the message says why."""
+
+
+# ---------------------------------------------------------------- matching
+
+
+class UnitMatcher:
+    """Unit by code, then alias, then full path, name or a trailing part of the path
+    written with or without separators (桥东分局胜利路派出所)."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.paths: dict[int, str] = {}
+        self.codes: dict[str, int] = {}
+        self.names: dict[str, set[int]] = {}
+        for uid, code, path in tx.all("SELECT id, code, path FROM units"):
+            uid = int(uid)
+            self.paths[uid] = path
+            self.codes[code] = uid
+            parts = path.split("/")
+            for i in range(len(parts)):
+                for joiner in ("", "/"):
+                    self.names.setdefault(norm_unit(joiner.join(parts[i:])), set()).add(uid)
+        self.aliases = {
+            norm_unit(alias): int(uid)
+            for alias, uid in tx.all("SELECT alias, unit_id FROM unit_aliases")
+        }
+        self._cache: dict[str, int | str] = {}
+
+    def match(self, raw: str) -> int | str:
+        """The unit id, or why there is none."""
+        hit = self._cache.get(raw)
+        if hit is None:
+            hit = self._match(raw)
+            self._cache[raw] = hit
+        return hit
+
+    def _match(self, raw: str) -> int | str:
+        if raw in self.codes:
+            return self.codes[raw]
+        key = norm_unit(raw)
+        if key in self.aliases:
+            return self.aliases[key]
+        ids = self.names.get(key, set())
+        if len(ids) == 1:
+            return next(iter(ids))
+        if ids:
+            paths = sorted(self.paths[i] for i in ids)
+            return f"ambiguous: {len(ids)} units match ({'; '.join(paths[:3])}); add an alias"
+        return "no unit has this code, name, path or alias"
+
+
+class OfficerMatcher:
+    def __init__(self, tx: Tx) -> None:
+        self.ids = {b: int(i) for i, b in tx.all("SELECT id, badge_no FROM officers")}
+
+    def match(self, badges: str) -> int | None:
+        for badge in badges.split(","):
+            if badge in self.ids:
+                return self.ids[badge]
+        return None
+
+
+def _note(seen: dict[str, list[Any]], value: str, line: int, reason: str) -> None:
+    entry = seen.get(value)
+    if entry is None:
+        seen[value] = [1, line, reason]
+    else:
+        entry[0] += 1
+
+
+def _unmatched(seen: dict[str, list[Any]]) -> list[Unmatched]:
+    out = [Unmatched(v, n, line, reason) for v, (n, line, reason) in seen.items()]
+    return sorted(out, key=lambda u: (-u.rows, u.first_line))
+
+
+def _matched_rows(tx: Tx, parsed: ParsedFile, result: ImportResult) -> list[tuple[Any, ...]]:
+    """Each row's values with unit_id / officer_id appended (when the file has the column);
+    unmatched names and badges are collected in `result`."""
+    cols = parsed.db_columns
+    unit_at = cols.index("unit_name") if "unit_name" in cols else None
+    badge_at = cols.index("badge_no") if "badge_no" in cols else None
+    units = UnitMatcher(tx) if unit_at is not None else None
+    officers = OfficerMatcher(tx) if badge_at is not None else None
+    bad_units: dict[str, list[Any]] = {}
+    bad_badges: dict[str, list[Any]] = {}
+    out = []
+    for row in parsed.rows:
+        extra: list[Any] = []
+        if units is not None and unit_at is not None:
+            name = row.values[unit_at]
+            unit_id = None
+            if name is not None:
+                hit = units.match(name)
+                if isinstance(hit, int):
+                    unit_id = hit
+                else:
+                    _note(bad_units, name, row.line, hit)
+            extra.append(unit_id)
+        if officers is not None and badge_at is not None:
+            badges = row.values[badge_at]
+            officer_id = officers.match(badges) if badges is not None else None
+            if badges is not None and officer_id is None:
+                _note(bad_badges, badges, row.line, "no officer has this badge number")
+            extra.append(officer_id)
+        out.append(row.values + tuple(extra))
+    result.unmatched_units = _unmatched(bad_units)
+    result.unmatched_badges = _unmatched(bad_badges)
+    return out
+
+
+def preview_matches(tx: Tx, parsed: ParsedFile) -> ImportResult:
+    """Matching only (read-only): what an import of `parsed` would leave unmatched."""
+    result = ImportResult(rejected=parsed.bad_lines)
+    _matched_rows(tx, parsed, result)
+    return result
+
+
+# ---------------------------------------------------------------- import
+
+
+def _columns(parsed: ParsedFile) -> list[str]:
+    cols = list(parsed.db_columns)
+    if "unit_name" in cols:
+        cols.append("unit_id")
+    if "badge_no" in cols:
+        cols.append("officer_id")
+    return cols
+
+
+def _upsert_sql(cols: list[str], rows: int) -> str:
+    all_cols = ["channel", *cols, "first_import_id", "last_import_id", "created_at", "updated_at"]
+    placeholders = "(" + ", ".join("?" * len(all_cols)) + ")"
+    sets = []
+    for col in [*cols, "last_import_id", "updated_at"]:
+        if col == "order_no":
+            continue
+        if col in ("phone_enc", "phone_hash"):
+            # A hotline that masks numbers (138****5678) must not erase the number an
+            # earlier, unmasked export gave for the same caller.
+            sets.append(
+                f"{col} = CASE WHEN excluded.phone_hash IS NULL AND "
+                f"excluded.phone_mask = workorders.phone_mask THEN workorders.{col} "
+                f"ELSE excluded.{col} END"
+            )
+        else:
+            sets.append(f"{col} = excluded.{col}")
+    return (
+        f"INSERT INTO workorders ({', '.join(all_cols)}) VALUES "
+        + ", ".join([placeholders] * rows)
+        + " ON CONFLICT (channel, order_no) DO UPDATE SET "
+        + ", ".join(sets)
+    )
+
+
+def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportResult:
+    """Upsert the good rows of `parsed` by (channel, order number) and log the import.
+    Rows identical to what is stored are left alone and counted as unchanged."""
+    result = ImportResult(rejected=parsed.bad_lines)
+    prev = tx.one(
+        "SELECT id, imported_at FROM workorder_imports WHERE channel = ? AND file_sha256 = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (channel, parsed.sha256),
+    )
+    if prev is not None:
+        result.previous = (int(prev[0]), int(prev[1]))
+    import_id = tx.insert(
+        "INSERT INTO workorder_imports (channel, profile, file_name, file_sha256, rows_total, "
+        "rows_new, rows_updated, rows_unchanged, rows_rejected, units_unmatched, "
+        "officers_unmatched, imported_at) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, 0, 0, ?) "
+        "RETURNING id",
+        (
+            channel,
+            parsed.profile.name,
+            parsed.path.name,
+            parsed.sha256,
+            parsed.data_rows,
+            result.rejected,
+            now,
+        ),
+    )
+    result.import_id = import_id
+    if parsed.rejected:
+        tx.run(
+            "INSERT INTO workorder_import_rejects (import_id, csv_text) VALUES (?, ?)",
+            (import_id, rejects_csv(parsed)),
+        )
+    rows = _matched_rows(tx, parsed, result)
+    cols = _columns(parsed)
+    # Compare on everything but the ciphertext (a fresh nonce each time) and order_no.
+    cmp_at = [i for i, c in enumerate(cols) if c not in ("phone_enc", "order_no")]
+    hash_at = cols.index("phone_hash") if "phone_hash" in cols else None
+    mask_at = cols.index("phone_mask") if "phone_mask" in cols else None
+    cmp_cols = [cols[i] for i in cmp_at]
+    changed: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), FETCH_CHUNK):
+        chunk = rows[start : start + FETCH_CHUNK]
+        stored = {
+            r[0]: r[1:]
+            for r in tx.all(
+                f"SELECT order_no, {', '.join(cmp_cols)} FROM workorders WHERE channel = ? "
+                f"AND order_no IN ({', '.join('?' * len(chunk))})",
+                [channel, *(r[0] for r in chunk)],
+            )
+        }
+        for values in chunk:
+            old = stored.get(values[0])
+            if old is None:
+                result.new += 1
+                changed.append(values)
+                continue
+            new = [values[i] for i in cmp_at]
+            if hash_at is not None and mask_at is not None and values[hash_at] is None:
+                old_hash = old[cmp_at.index(hash_at)]
+                if values[mask_at] == old[cmp_at.index(mask_at)]:
+                    new[cmp_at.index(hash_at)] = old_hash  # masked copy of the same number
+            if tuple(new) == tuple(old):
+                result.unchanged += 1
+            else:
+                result.updated += 1
+                changed.append(values)
+    tail = (import_id, import_id, now, now)
+    for start in range(0, len(changed), WRITE_CHUNK):
+        chunk = changed[start : start + WRITE_CHUNK]
+        params: list[Any] = []
+        for values in chunk:
+            params.append(channel)
+            params.extend(values)
+            params.extend(tail)
+        tx.run(_upsert_sql(cols, len(chunk)), params)
+    tx.run(
+        "UPDATE workorder_imports SET rows_new = ?, rows_updated = ?, rows_unchanged = ?, "
+        "units_unmatched = ?, officers_unmatched = ? WHERE id = ?",
+        (
+            result.new,
+            result.updated,
+            result.unchanged,
+            sum(u.rows for u in result.unmatched_units),
+            sum(u.rows for u in result.unmatched_badges),
+            import_id,
+        ),
+    )
+    return result
+
+
+def list_imports(tx: Tx, limit: int = 20) -> list[ImportRecord]:
+    rows = tx.all(
+        "SELECT i.id, i.channel, i.profile, i.file_name, i.file_sha256, i.rows_total, "
+        "i.rows_new, i.rows_updated, i.rows_unchanged, i.rows_rejected, i.units_unmatched, "
+        "i.officers_unmatched, i.imported_at, CASE WHEN r.import_id IS NULL THEN 0 ELSE 1 END "
+        "FROM workorder_imports i LEFT JOIN workorder_import_rejects r ON r.import_id = i.id "
+        "ORDER BY i.id DESC LIMIT ?",
+        (limit,),
+    )
+    return [
+        ImportRecord(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            int(r[5]),
+            int(r[6]),
+            int(r[7]),
+            int(r[8]),
+            int(r[9]),
+            int(r[10]),
+            int(r[11]),
+            int(r[12]),
+            has_rejects=bool(r[13]),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+def import_rejects(tx: Tx, import_id: int) -> tuple[str, str] | None:
+    """(file name, rejects CSV text) of an import that skipped bad rows; None if it has none."""
+    row = tx.one(
+        "SELECT i.file_name, r.csv_text FROM workorder_import_rejects r "
+        "JOIN workorder_imports i ON i.id = r.import_id WHERE r.import_id = ?",
+        (import_id,),
+    )
+    return (str(row[0]), str(row[1])) if row else None
+
+
+# ---------------------------------------------------------------- aliases
+
+
+def _unit_for_alias(tx: Tx, ref: str) -> tuple[int, str, str]:
+    ref = ref.strip().strip("/")
+    row = tx.one("SELECT id, code, path FROM units WHERE code = ? OR path = ?", (ref, ref))
+    if row is None:
+        named = tx.all("SELECT id, code, path FROM units WHERE name = ?", (ref,))
+        if len(named) > 1:
+            raise AliasError(
+                f"{len(named)} units are named {ref!r}; give the unit code or full path"
+            )
+        row = named[0] if named else None
+    if row is None:
+        raise AliasError(f"unknown unit {ref!r}: give a unit code, full path or unique name")
+    return int(row[0]), row[1], row[2]
+
+
+def add_alias(tx: Tx, alias: str, unit_ref: str, now: int) -> tuple[str, int]:
+    """Point `alias` (a name hotlines use) at a unit; re-match stored work orders that
+    carry that name. Returns (unit path, work orders re-matched)."""
+    alias = alias.strip()
+    if not alias:
+        raise AliasError("the alias is empty")
+    unit_id, _, path = _unit_for_alias(tx, unit_ref)
+    key = norm_unit(alias)
+    for (other,) in tx.all("SELECT alias FROM unit_aliases"):
+        if other != alias and norm_unit(other) == key:  # the same alias spelled apart
+            tx.run("DELETE FROM unit_aliases WHERE alias = ?", (other,))
+    tx.run(
+        "INSERT INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (alias) DO UPDATE SET unit_id = excluded.unit_id",
+        (alias, unit_id, now),
+    )
+    names = [
+        r[0]
+        for r in tx.all("SELECT DISTINCT unit_name FROM workorders WHERE unit_name IS NOT NULL")
+        if norm_unit(r[0]) == key
+    ]
+    moved = 0
+    for name in names:
+        moved += tx.run(
+            "UPDATE workorders SET unit_id = ?, updated_at = ? "
+            "WHERE unit_name = ? AND (unit_id IS NULL OR unit_id <> ?)",
+            (unit_id, now, name, unit_id),
+        )
+    return path, moved
+
+
+def remove_alias(tx: Tx, alias: str) -> bool:
+    return tx.run("DELETE FROM unit_aliases WHERE alias = ?", (alias.strip(),)) > 0
+
+
+def list_aliases(tx: Tx) -> list[tuple[str, str, str]]:
+    """(alias, unit code, unit path), by alias."""
+    rows = tx.all(
+        "SELECT a.alias, u.code, u.path FROM unit_aliases a JOIN units u ON u.id = a.unit_id "
+        "ORDER BY a.alias"
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+# ---------------------------------------------------------------- through a Store
+
+
+async def import_parsed(
+    store: Store, parsed: ParsedFile, channel: str, *, skip_bad: bool
+) -> ImportResult:
+    """Store the file's good rows in one transaction; with bad rows and not `skip_bad`,
+    store nothing and only report what matching would find."""
+    if parsed.errors and not skip_bad:
+        return await store.read(preview_matches, parsed)
+    return await store.write(apply_import, parsed, channel, now_ms())
+
+
+async def stored_orders(store: Store, channel: str) -> list[dict[str, Any]]:
+    """Every stored work order of a channel as a dict of its columns, by order number."""
+    cols = [
+        *(c for f in FIELDS for c in DB_COLUMNS[f.name]),
+        "unit_id",
+        "officer_id",
+        "first_import_id",
+        "last_import_id",
+    ]
+
+    def work(tx: Tx) -> list[dict[str, Any]]:
+        rows = tx.all(
+            f"SELECT {', '.join(cols)} FROM workorders WHERE channel = ? ORDER BY order_no",
+            (channel,),
+        )
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    return await store.read(work)

@@ -1,0 +1,131 @@
+"""`pingjing report weekly` end to end: the files a clerk opens."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from analytics.render_tables import neutralise
+from rating.cli import main
+from tests.analytics.conftest import Seeded
+from tests.analytics.helpers import ms
+
+WEEK = "2026-W40"  # 28 Sep – 4 Oct 2026
+
+
+def seed_week(seeded: Seeded) -> None:
+    t = ms("2026-09-29 10:00")
+    for level in (5, 5, 4, 3):
+        seeded.rating(0, level, t)
+    bad = seeded.rating(1, 1, t, reasons="attitude")
+    seeded.case(bad, t, callback_at=t + 60_000, callback_outcome="reached", state="called_back")
+    seeded.rating(2, 5, ms("2026-09-22 10:00"))  # the week before
+    # A name that Excel would run as a formula if written raw.
+    seeded.execute(
+        "UPDATE officers SET name = ? WHERE id = ?",
+        ('=HYPERLINK("http://evil.example","点我")', seeded.officers[1].id),
+    )
+
+
+def run(seeded: Seeded, *args: str) -> int:
+    return main(["--database", seeded.settings.database, "report", "weekly", *args])
+
+
+def test_neutralise() -> None:
+    assert neutralise("=1+1") == "'=1+1"
+    assert neutralise("+86") == "'+86"
+    assert neutralise("-2") == "'-2"
+    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("张伟") == "张伟"
+
+
+def test_weekly_xlsx_and_csv(
+    seeded_file: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded = seeded_file
+    seed_week(seeded)
+    out = tmp_path / "out"
+    assert run(seeded, "--week", WEEK, "--out", str(out), "--formats", "xlsx,csv") == 0
+    printed = capsys.readouterr().out
+    assert "2026-W40 (2026-09-28 – 2026-10-04)" in printed
+    assert "generated at 20" in printed
+
+    wb = openpyxl.load_workbook(out / "report.xlsx")
+    assert wb.sheetnames == [
+        "汇总",
+        "单位",
+        "民警",
+        "红黑榜",
+        "逾期",
+        "工单渠道",
+        "预警",
+        "12周趋势",
+        "差评原因",
+        "指标定义",
+    ]
+    summary = wb["汇总"]
+    values = {row[0].value: row for row in summary.iter_rows(min_row=7)}
+    satisfaction = values["满意率"][1]
+    assert satisfaction.value == pytest.approx(4 / 5)
+    assert satisfaction.number_format == "0.0%"
+    # No work orders: the hotline rates are empty, not 0%.
+    assert values["按时办结率"][1].value is None
+    assert "生成时间" in str(summary["A3"].value)
+
+    officers = wb["民警"]
+    assert officers.freeze_panes == "A2"
+    cells = [c for row in wb["民警"].iter_rows() for c in row]
+    assert '\'=HYPERLINK("http://evil.example","点我")' in [c.value for c in cells]
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                assert not (isinstance(c.value, str) and c.value[:1] in "=+-@"), c.value
+    assert wb["单位"].conditional_formatting  # colour scales on the rate columns
+
+    with (out / "officers.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    by_badge = {r["警号"]: r for r in rows}
+    assert by_badge["100002"]["姓名"].startswith("'=")
+    assert float(by_badge["100001"]["满意率"]) == 1.0
+    assert by_badge["100001"]["回访率"] == ""  # no bad rating: nothing due, empty cell
+    assert float(by_badge["100002"]["回访率"]) == 1.0
+    # 100003 was rated only the week before: not listed for this week
+    assert "100003" not in by_badge
+    with (out / "bad_reasons.csv").open(encoding="utf-8-sig") as fh:
+        assert list(csv.reader(fh)) == [
+            ["原因", "原因代码", "差评数"],
+            ["服务态度", "attitude", "1"],
+        ]
+    # An officer with 5 ratings is below the list minimum (10): the red/black list is empty.
+    with (out / "red_black_list.csv").open(encoding="utf-8-sig") as fh:
+        assert len(list(csv.reader(fh))) == 1
+
+
+def test_unit_scope_and_mistakes(
+    seeded_file: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded = seeded_file
+    seed_week(seeded)
+    station = seeded.officers[2].unit_code  # 新华街派出所, under 桥西分局
+    out = tmp_path / "scoped"
+    args = ("--week", WEEK, "--unit", station, "--out", str(out), "--formats", "csv")
+    assert run(seeded, *args) == 0
+    with (out / "units.csv").open(encoding="utf-8-sig") as fh:
+        paths = [r["单位路径"] for r in csv.DictReader(fh)]
+    assert paths == ["张家口市公安局/桥西分局/新华街派出所"]
+    capsys.readouterr()
+
+    assert run(seeded, "--unit", "NOPE", "--out", str(out)) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown unit 'NOPE'" in err
+    assert run(seeded, "--week", "2026-47", "--out", str(out)) == 1
+    assert "2026-W47" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert run(seeded, "--week", WEEK, "--out", str(blocker / "sub"), "--formats", "csv") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the report" in err

@@ -1,0 +1,105 @@
+"""Red/black list ranking, the baseline test and burst detection on literal frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from analytics.alerts import baseline_alerts, binomial_sf, bursts
+from analytics.lists import red_black, wilson_lower
+from analytics.periods import day_number
+from tests.analytics.helpers import ms, ratings
+
+W47 = day_number(pd.Timestamp("2026-11-16").date())
+
+
+def test_wilson_lower_bound_by_hand() -> None:
+    got = wilson_lower(pd.Series([10, 48, 0]), pd.Series([10, 50, 0]))
+    # 10/10 → 0.7225, 48/50 → 0.8654 (Wilson 95%); no ratings → empty
+    pdt.assert_series_equal(got.round(4), pd.Series([0.7225, 0.8654, np.nan]))
+
+
+def test_one_rating_cannot_top_the_red_list() -> None:
+    rates = pd.DataFrame(
+        {
+            "who": ["one-hit", "steady", "mixed", "poor"],
+            "valid": [1, 50, 12, 20],
+            "satisfied": [1, 48, 10, 10],
+            "bad": [0, 2, 2, 10],
+        }
+    )
+    got = red_black(rates, min_valid=10)
+    assert got.loc[got["list"] == "红榜", "who"].tolist() == ["steady", "mixed", "poor"]
+    assert got.loc[got["list"] == "黑榜", "who"].tolist() == ["poor", "mixed", "steady"]
+    assert "one-hit" not in got["who"].tolist()
+
+
+def test_binomial_tail_by_hand() -> None:
+    # P(X >= 2 | n=3, p=0.5) = (3 + 1) / 8
+    assert binomial_sf(2, 3, 0.5) == pytest.approx(0.5)
+    assert binomial_sf(0, 3, 0.1) == 1.0
+    assert binomial_sf(4, 3, 0.1) == 0.0
+
+
+def test_bad_rate_above_own_baseline() -> None:
+    weeks = [W47 - 7 * k for k in range(8, 0, -1)]
+    base = pd.DataFrame(
+        {
+            "week": np.array(weeks * 2, dtype=np.int32),
+            "officer_id": [1] * 8 + [2] * 8,
+            "valid": [10] * 16,
+            "bad": [0] * 8 + [3] * 8,  # officer 2 is always at 30%
+        }
+    )
+    this = pd.DataFrame(
+        {
+            "week": np.array([W47, W47], dtype=np.int32),
+            "officer_id": [1, 2],
+            "valid": [10, 10],
+            "bad": [4, 4],
+        }
+    )
+    got = baseline_alerts(pd.concat([base, this], ignore_index=True), W47, ["officer_id"])
+    # Officer 1: baseline (0+1)/(80+2); P(X>=4 | 10, 1/82) ≈ 4e-6 → flagged.
+    # Officer 2: baseline 25/82 ≈ 30%; 4/10 is not unusual → not flagged.
+    assert got["officer_id"].tolist() == [1]
+    assert got["baseline_rate"].iloc[0] == pytest.approx(1 / 82)
+    assert got["p_value"].iloc[0] == pytest.approx(binomial_sf(4, 10, 1 / 82))
+    assert got["p_value"].iloc[0] < 1e-5
+
+
+def test_no_alert_without_enough_baseline() -> None:
+    counts = pd.DataFrame(
+        {
+            "week": np.array([W47 - 7, W47], dtype=np.int32),
+            "officer_id": [1, 1],
+            "valid": [19, 5],
+            "bad": [0, 5],
+        }
+    )
+    assert baseline_alerts(counts, W47, ["officer_id"]).empty
+
+
+def test_burst_of_top_ratings_from_one_device() -> None:
+    t = ms("2026-11-17 10:00")
+    minute = 60_000
+    frame = ratings(
+        # five 非常满意 from one phone within 8 minutes at officer 1: a burst
+        *[{"level": 5, "created_at": t + 2 * k * minute, "device_hash": "d1"} for k in range(5)],
+        # five from another phone at officer 2, but spread over 40 minutes: no burst
+        *[
+            {"level": 5, "officer_id": 2, "created_at": t + 10 * k * minute, "device_hash": "d2"}
+            for k in range(5)
+        ],
+        # four from one network at officer 3 plus one level-4: below the threshold
+        *[
+            {"level": 5, "officer_id": 3, "created_at": t + k, "network_hash": "n1"}
+            for k in range(4)
+        ],
+        {"level": 4, "officer_id": 3, "created_at": t + 5, "network_hash": "n1"},
+    )
+    got = bursts(frame, W47, 0)
+    assert got[["officer_id", "source", "top_ratings"]].values.tolist() == [[1, "device", 5]]
+    assert got["first_at"].iloc[0] == t and got["last_at"].iloc[0] == t + 8 * minute

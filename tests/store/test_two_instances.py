@@ -1,0 +1,244 @@
+"""Two real `pingjing serve` processes on one fresh PostgreSQL database.
+
+They start together (so they race to migrate), share PINGJING_SECRET, and are driven
+concurrently over HTTP. One matter gets one rating however the requests are spread, the
+device and network limits hold across both, and receipts are unique: the database
+enforces it, not either process's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from rating.crypto import Keys
+from rating.store.models import RosterRow
+from rating.store.postgres import PostgresStore
+from tests.store.conftest import LIMITS, fresh_database
+
+SECRET = "two-instances-test-secret"
+DEVICE_LIMIT = 8
+NETWORK_LIMIT = 40
+OFFICERS = 12
+MATTERS = 10  # devices in the race of step 1; each rates officer k (k < OFFICERS)
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return f"--- {self.name} (pid {self.proc.pid}) log ---\n{text[-3000:]}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(name: str, database: str, workdir: Path) -> Server:
+    exe = shutil.which("pingjing", path=str(Path(sys.executable).parent))
+    cmd = [exe] if exe else [sys.executable, "-m", "rating.cli"]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGJING_")}
+    env.update(
+        PINGJING_DATABASE=database,
+        PINGJING_SECRET=SECRET,
+        PINGJING_RATE_LIMIT_DEVICE_PER_HOUR=str(DEVICE_LIMIT),
+        PINGJING_RATE_LIMIT_NETWORK_PER_HOUR=str(NETWORK_LIMIT),
+        PINGJING_LOG_LEVEL="warning",
+        # As behind nginx: the client address comes from X-Forwarded-For.
+        PINGJING_TRUSTED_PROXIES="127.0.0.1",
+    )
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(name, port, proc, log)
+
+
+def stop(server: Server) -> None:
+    if server.proc.poll() is None:
+        server.proc.terminate()
+        try:
+            server.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=15)
+
+
+def wait_healthy(servers: list[Server]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    pending = list(servers)
+    with httpx.Client(timeout=2) as client:
+        while pending:
+            server = pending[0]
+            if server.proc.poll() is not None:
+                pytest.fail(
+                    f"{server.name} exited with {server.proc.returncode}\n{server.log_tail()}"
+                )
+            try:
+                if client.get(server.url + "/healthz").status_code == 200:
+                    pending.pop(0)
+                    continue
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{server.name} not healthy in {START_TIMEOUT_S}s\n{server.log_tail()}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def two_servers(tmp_path: Path) -> Iterator[tuple[str, list[Server]]]:
+    with fresh_database() as url:
+        servers: list[Server] = []
+        try:
+            servers = [start("A", url, tmp_path), start("B", url, tmp_path)]
+            wait_healthy(servers)
+            yield url, servers
+        finally:
+            for server in servers:
+                stop(server)
+
+
+async def wait_for_same_hour(margin_s: int = 30) -> None:
+    """The network counter is per clock hour: do not straddle two hours."""
+    left_ms = 3_600_000 - int(time.time() * 1000) % 3_600_000
+    if left_ms < margin_s * 1000:
+        await asyncio.sleep(left_ms / 1000 + 1)
+
+
+class Driver:
+    def __init__(self, client: httpx.AsyncClient, tokens: list[str]) -> None:
+        self.client = client
+        self.tokens = tokens
+        self.keys = Keys(SECRET)
+        self.hosts = itertools.count()
+
+    async def rate(
+        self, server: Server, officer: int, device: str, level: int = 5, address: str = ""
+    ) -> Any:
+        token = self.tokens[officer]
+        if not address:
+            # Each request from its own address unless one is given, so no shared network
+            # counter row serialises the requests by accident.
+            n = next(self.hosts)
+            address = f"10.0.{n // 250}.{n % 250 + 1}"
+        # A page loaded ten seconds ago: past the minimum human time.
+        stamp = self.keys.stamp(int((time.time() - 10) * 1000), token)
+        r = await self.client.post(
+            server.url + "/api/v1/ratings",
+            json={"token": token, "level": level, "t": stamp},
+            headers={"Cookie": f"pj_dev={device}", "X-Forwarded-For": address},
+        )
+        body = r.json()
+        return r.status_code, body.get("receipt"), body
+
+
+def counted(results: list[Any], status: int) -> int:
+    return sum(1 for s, _, _ in results if s == status)
+
+
+async def test_two_instances_share_one_matter_limits_and_receipts(
+    two_servers: tuple[str, list[Server]],
+) -> None:
+    url, (a, b) = two_servers
+    store = PostgresStore(url, LIMITS, pool_max=1)
+    await store.open()
+    try:
+        rows = [
+            RosterRow(i + 2, f"20{i:04d}", f"民警{i}", "某市公安局/某分局/某派出所", "police")
+            for i in range(OFFICERS)
+        ]
+        assert not (await store.import_roster(rows)).errors
+        tokens = [o.token or "" for o in await store.list_officers()]
+    finally:
+        await store.close()
+    await wait_for_same_hour()
+
+    def device() -> str:
+        return secrets.token_urlsafe(16)
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        drive = Driver(client, tokens)
+
+        # 0. Rated on A, then re-rated on B: B amends A's rating.
+        d0 = device()
+        first = await drive.rate(a, 11, d0, 2)
+        again = await drive.rate(b, 11, d0, 4)
+        assert (first[0], again[0]) == (201, 200), a.log_tail() + b.log_tail()
+        assert again[2]["amended"] is True and again[1] == first[1]
+
+        # 1. Many devices, each rating one officer six times at once across both instances.
+        devices = [device() for _ in range(MATTERS)]
+        race = await asyncio.gather(
+            *(
+                drive.rate((a, b)[i % 2], k, d, 1 + i % 5)
+                for k, d in enumerate(devices)
+                for i in range(6)
+            )
+        )
+        for k in range(MATTERS):
+            matter = race[6 * k : 6 * k + 6]
+            assert counted(matter, 201) == 1 and counted(matter, 200) == 5, matter
+            assert len({receipt for _, receipt, _ in matter}) == 1
+
+        # 2. One device rating eleven officers at once: the device limit holds across both.
+        d2 = device()
+        spree = await asyncio.gather(*(drive.rate((a, b)[i % 2], i, d2) for i in range(11)))
+        assert counted(spree, 201) == DEVICE_LIMIT and counted(spree, 429) == 11 - DEVICE_LIMIT
+        assert len({r for s, r, _ in spree if s == 201}) == DEVICE_LIMIT
+
+        # 3. Many devices behind one address: the network limit holds across both.
+        crowd = await asyncio.gather(
+            *(
+                drive.rate((a, b)[i % 2], i % OFFICERS, device(), address="198.51.100.7")
+                for i in range(NETWORK_LIMIT + 10)
+            )
+        )
+        assert counted(crowd, 201) == NETWORK_LIMIT and counted(crowd, 429) == 10, crowd
+        refused = [body for s, _, body in crowd if s == 429]
+        assert all(body["ok"] is False and body["status"] == 429 for body in refused)
+
+    created = [r for batch in ([first], race, spree, crowd) for s, r, _ in batch if s == 201]
+    assert len(created) == len(set(created)) == 1 + MATTERS + DEVICE_LIMIT + NETWORK_LIMIT
+    with psycopg.connect(url) as conn:
+        stored = conn.execute("SELECT receipt, amend_count FROM ratings").fetchall()
+        revisions = conn.execute("SELECT COUNT(*) FROM rating_revisions").fetchone()
+    assert sorted(r for r, _ in stored) == sorted(created)
+    amends = {r: n for r, n in stored}
+    assert amends[first[1]] == 1
+    assert [amends[race[6 * k][1]] for k in range(MATTERS)] == [5] * MATTERS
+    assert revisions == (1 + MATTERS * 5,)
+    assert a.proc.poll() is None and b.proc.poll() is None  # both served to the end

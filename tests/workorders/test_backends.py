@@ -1,0 +1,81 @@
+"""The import's units of work on every store backend (SQLite and PostgreSQL).
+
+Uses the store contract fixtures of tests/store: PostgreSQL cases are skipped when no server
+answers (and fail in CI).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rating.crypto import Keys
+from rating.store import Store
+from rating.workorders.parse import parse_file
+from rating.workorders.profiles import load_profile
+from rating.workorders.store import (
+    FETCH_CHUNK,
+    WRITE_CHUNK,
+    add_alias,
+    import_parsed,
+    list_imports,
+    stored_orders,
+)
+from tests.conftest import ROSTER
+from tests.store.conftest import pg_url, store, stores  # noqa: F401 - fixtures
+from tests.workorders.conftest import ms, order, write_csv
+
+KEYS = Keys("test-secret-not-for-production")
+SHENGLI = "张家口市公安局/桥东分局/胜利路派出所"
+
+
+async def import_file(into: Store, path: Path, skip_bad: bool = False) -> tuple[int, ...]:
+    parsed = parse_file(path, load_profile("12345"), KEYS)
+    result = await import_parsed(into, parsed, "12345", skip_bad=skip_bad)
+    return result.new, result.updated, result.unchanged, result.rejected
+
+
+async def test_upsert_counts_and_values_agree_on_every_backend(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await store.import_roster(ROSTER)
+    many = FETCH_CHUNK + WRITE_CHUNK + 7  # several existence queries and upsert statements
+    rows = [order(f"GD{i:05d}") for i in range(many)]
+    rows[1] = order("GD00001", 承办单位="胜利路所", 涉及民警警号="999999")
+    rows[2] = order("GD00002", 来电号码="138****5678")
+    assert await import_file(store, write_csv(tmp_path / "w1.csv", rows)) == (many, 0, 0, 0)
+
+    later = list(rows)
+    later[0] = order("GD00000", 办结时间="2026-11-05 10:00", 满意度="满意", 回访结果="已回访")
+    later[2] = order("GD00002", 来电号码="138****5678", 满意度="不满意")
+    later[-1] = order("GD00000", 来电时间="bad")  # a duplicate and a bad date: rejected
+    later.append(order("GD99999"))
+    path = write_csv(tmp_path / "w2.csv", later)
+    assert await import_file(store, path) == (0, 0, 0, 1)  # bad rows: nothing stored
+    assert await import_file(store, path, skip_bad=True) == (1, 2, many - 3, 1)
+    assert await import_file(store, path, skip_bad=True) == (0, 0, many, 1)
+
+    orders = {o["order_no"]: o for o in await stored_orders(store, "12345")}
+    assert len(orders) == many + 1
+    gd0 = orders["GD00000"]
+    assert gd0["closed_at"] == ms(2026, 11, 5, 10, 0)
+    assert (gd0["satisfaction"], gd0["callback_outcome"]) == ("satisfied", "reached")
+    assert KEYS.decrypt_phone(gd0["phone_enc"]) == "13812345678"
+    assert orders["GD00002"]["phone_mask"] == "138****5678"
+    assert orders["GD00002"]["phone_enc"] is None
+    assert orders["GD00001"]["unit_id"] is None and orders["GD00001"]["officer_id"] is None
+    unit = next(u for u in await store.list_units() if u.path == SHENGLI)
+    assert orders["GD00003"]["unit_id"] == unit.id
+
+    path_, moved = await store.write(add_alias, "胜利路所", SHENGLI, 1)
+    assert (path_, moved) == (SHENGLI, 1)
+    orders = {o["order_no"]: o for o in await stored_orders(store, "12345")}
+    assert orders["GD00001"]["unit_id"] == unit.id
+
+    log = await store.read(list_imports, 10)
+    assert [(r.file_name, r.new, r.updated, r.unchanged, r.rejected) for r in log] == [
+        ("w2.csv", 0, 0, many, 1),
+        ("w2.csv", 1, 2, many - 3, 1),
+        ("w1.csv", many, 0, 0, 0),
+    ]
+    assert log[2].units_unmatched == 1 and log[2].officers_unmatched == 1
