@@ -132,6 +132,8 @@
     var q = queue();
     status();
     if (!q.length || !localStorage.getItem(TOKEN)) return;
+    // The browser knows it has no network: do not try; its "online" event sends at once.
+    if (navigator.onLine === false) return;
     flushing = true;
     var item = q[0];
     api("POST", "/api/v1/kiosk/ratings", {
