@@ -43,7 +43,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
 
 def with_store(settings: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
-        store = make_store(settings)
+        store = make_store(settings, one_shot=True)
         await store.open()
         try:
             return await fn(store)

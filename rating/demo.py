@@ -70,11 +70,14 @@ async def demo_admin_password(store: Store) -> str:
     hashed = auth.hash_password(password)
     now = int(time.time() * 1000)
 
-    def work(tx: Tx) -> None:
-        if auth.user_by_name(tx, DEMO_ADMIN) is None:
-            auth.add_user(tx, DEMO_ADMIN, "admin", None, hashed, now)
-        else:
-            auth.set_password(tx, DEMO_ADMIN, hashed, now)
-
-    await store.write(work)
+    await store.write(_set_demo_admin, hashed, now)
     return password
+
+
+def _set_demo_admin(tx: Tx, hashed: str, now: int) -> None:
+    from rating.admin import auth
+
+    if auth.user_by_name(tx, DEMO_ADMIN) is None:
+        auth.add_user(tx, DEMO_ADMIN, "admin", None, hashed, now)
+    else:
+        auth.set_password(tx, DEMO_ADMIN, hashed, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import secrets
 from datetime import datetime
@@ -109,15 +110,15 @@ async def login_submit(request: Request) -> Response:
     ok = await asyncio.to_thread(auth.check_password, password, stored)
     settings = s.settings
     result = await s.store.write(
-        lambda tx: auth.record_login(
-            tx,
-            name,
-            ok and user is not None,
-            _now(),
+        functools.partial(
+            auth.record_login,
             max_failures=settings.admin_lockout_attempts,
             lock_ms=settings.admin_lockout_minutes * 60_000,
             session_ms=settings.admin_session_hours * 3_600_000,
-        )
+        ),
+        name,
+        ok and user is not None,
+        _now(),
     )
     if result.locked:
         return await login_page(

@@ -17,8 +17,12 @@ def limits_from(settings: Settings) -> RateLimits:
     )
 
 
-def make_store(settings: Settings) -> Store:
-    """The store the settings name (not yet opened)."""
+def make_store(settings: Settings, *, one_shot: bool = False) -> Store:
+    """The store the settings name (not yet opened).
+
+    `one_shot`: for a CLI command that opens the store for a moment. SQLite then writes
+    on a thread of this process instead of starting its writer process.
+    """
     if settings.is_postgres:
         from rating.store.postgres import PostgresStore
 
@@ -32,4 +36,5 @@ def make_store(settings: Settings) -> Store:
         limits_from(settings),
         synchronous=settings.sqlite_synchronous,
         batch_max=settings.write_batch_max,
+        writer="thread" if one_shot else "process",
     )

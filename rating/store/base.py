@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -110,7 +111,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a unit of work in one write transaction (through the single write path)."""
+        """Run `fn(tx, *args)` in one write transaction (through the single write path).
+
+        `fn` and `args` must pickle (a module-level function, or functools.partial of
+        one): SQLite's writer runs in a process of its own.
+        """
 
     @abc.abstractmethod
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
@@ -142,10 +147,10 @@ class Store(abc.ABC):
         return await self.read(logic.unit_by_code, code)
 
     async def ensure_unit_path(self, path: str) -> Unit:
-        return await self.write(lambda tx: logic.ensure_unit_path(tx, path, now_ms()))
+        return await self.write(logic.ensure_unit_path, path, now_ms())
 
     async def reissue_token(self, badge_no: str) -> Officer | None:
-        return await self.write(lambda tx: logic.reissue_token(tx, badge_no, now_ms()))
+        return await self.write(logic.reissue_token, badge_no, now_ms())
 
     async def import_roster(
         self,
@@ -155,18 +160,15 @@ class Store(abc.ABC):
         retire_missing: bool = False,
         prior_errors: Sequence[tuple[int, str]] = (),
     ) -> RosterResult:
-        def work(tx: logic.Tx) -> RosterResult:
-            return logic.import_roster(
-                tx,
-                rows,
-                now=now_ms(),
-                skip_bad=skip_bad,
-                retire_missing=retire_missing,
-                prior_errors=prior_errors,
-            )
-
+        work = functools.partial(
+            logic.import_roster,
+            now=now_ms(),
+            skip_bad=skip_bad,
+            retire_missing=retire_missing,
+            prior_errors=tuple(prior_errors),
+        )
         try:
-            return await self.write(work)
+            return await self.write(work, list(rows))
         except logic.RollBack as undone:
             result: RosterResult = undone.result
             return result

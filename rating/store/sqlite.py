@@ -1,14 +1,21 @@
-"""The embedded SQLite store: aiosqlite, WAL, one writer connection, batched commits.
+"""The embedded SQLite store: WAL, one writer connection, batched commits.
 
-Why the whole unit of work runs on aiosqlite's thread: aiosqlite hops threads once per
-call, which costs tens of microseconds; a rating needs about six statements. Running the
-unit of work as one function on the connection's own thread (aiosqlite's `_execute`, the
-same primitive its public methods use) makes a batch of ratings one hop and one fsync.
+The one writer runs either in a process of its own (`writer="process"`, what the server
+uses: see sqlite_writer.py for why) or on aiosqlite's thread (`writer="thread"`, for
+one-shot CLI commands, which would only pay for starting a process). Both run the same
+functions: `rating_batch` for a batch of ratings, `in_transaction` for any other write.
+
+Why a unit of work runs as one function on the connection's thread: aiosqlite hops threads
+once per call, which costs tens of microseconds; a rating needs about six statements.
+Running the unit of work as one function (aiosqlite's `_execute`, the same primitive its
+public methods use) makes a batch of ratings one hop and one fsync. Reads always run on
+aiosqlite's thread, on a connection of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -29,6 +36,7 @@ from rating.store.base import (
     split_sql,
 )
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
+from rating.store.sqlite_writer import WriterProcess, configure
 
 log = logging.getLogger("pingjing.store")
 T = TypeVar("T")
@@ -64,7 +72,7 @@ class SqliteTx:
         return None
 
 
-def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = fn(SqliteTx(conn), *args)
@@ -84,7 +92,7 @@ def _read(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
         conn.execute("COMMIT")
 
 
-def _rating_batch(
+def rating_batch(
     conn: sqlite3.Connection, subs: list[RatingSubmission], limits: RateLimits, prune: bool
 ) -> list[RatingResult | BaseException]:
     """Apply a batch of ratings in one transaction (one fsync for the whole batch).
@@ -167,8 +175,14 @@ class SqliteStore(Store):
         *,
         synchronous: str = "FULL",
         batch_max: int = 512,
+        writer: str = "process",
     ) -> None:
+        if writer not in ("process", "thread"):
+            raise ValueError("writer must be 'process' or 'thread'")
         self.path = path
+        self.writer_mode = writer
+        self._process: WriterProcess | None = None
+        self._restart = asyncio.Lock()
         self.limits = limits
         self.synchronous = synchronous.upper()
         self.batch_max = batch_max
@@ -181,17 +195,18 @@ class SqliteStore(Store):
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=10.0)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: indexes stay in memory
-        await conn.execute("PRAGMA temp_store=MEMORY")
+        await self._run(conn, configure, self.synchronous)
         return conn
 
     async def open(self) -> None:
         self._writer = await self._connect()
         await self._run(self._writer, _migrate)
+        if self.writer_mode == "process":
+            # The migrations ran above; from here on the process is the one writer.
+            await self._writer.close()
+            self._writer = None
+            self._process = WriterProcess(self.path, self.synchronous)
+            await self._process.start()
         self._reader = await self._connect()
         self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._write_loop(), name="pingjing-writer")
@@ -201,6 +216,9 @@ class SqliteStore(Store):
             await self._queue.put(None)
             await self._task
             self._task = None
+        if self._process is not None:
+            await self._process.stop()
+            self._process = None
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -218,9 +236,47 @@ class SqliteStore(Store):
         assert self._reader is not None, "store is not open"
         return await self._run(self._reader, _read, fn, *args)
 
+    async def _live(self) -> WriterProcess:
+        """The writer process, started again if it has died (what was in flight failed)."""
+        assert self._process is not None
+        if not self._process.alive():
+            async with self._restart:
+                if not self._process.alive():
+                    log.warning("the database writer process stopped; starting a new one")
+                    await self._process.stop()
+                    process = WriterProcess(self.path, self.synchronous)
+                    await process.start()
+                    self._process = process
+        return self._process
+
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._process is not None:
+            result: T = await (await self._live()).call(("write", fn, args))
+            return result
         assert self._writer is not None, "store is not open"
-        return await self._run(self._writer, _in_transaction, fn, *args)
+        return await self._run(self._writer, in_transaction, fn, *args)
+
+    async def _commit_batch(
+        self, subs: list[RatingSubmission], prune: bool
+    ) -> asyncio.Future[list[RatingResult | BaseException]]:
+        """Send a batch to the writer; the future is done once it is committed (or not)."""
+        if self._process is not None:
+            # Not awaited here: the next batch goes out while this one is being applied.
+            return (await self._live()).send(("ratings", subs, self.limits, prune))
+        assert self._writer is not None, "store is not open"
+        return asyncio.ensure_future(
+            self._run(self._writer, rating_batch, subs, self.limits, prune)
+        )
+
+    def _settle(self, batch: list[Pending], done: asyncio.Future[Any]) -> None:
+        exc = done.exception()
+        if exc is not None:  # the commit failed: nothing in the batch is stored
+            log.error("rating batch of %d failed to commit: %s", len(batch), exc)
+            self._failed = True
+            fail_all(batch, exc)
+        else:
+            self._failed = False
+            settle(batch, done.result())
 
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         if self._task is None or self._task.done():
@@ -230,30 +286,30 @@ class SqliteStore(Store):
         return await fut
 
     async def _write_loop(self) -> None:
-        assert self._writer is not None
         while True:
             batch, stop = await next_batch(self._queue, self.batch_max)
             if not batch:
                 return
             now = now_ms()
             prune = now - self._last_prune > _PRUNE_EVERY_MS
+            if prune:
+                self._last_prune = now
             try:
-                results = await self._run(
-                    self._writer, _rating_batch, [s for s, _ in batch], self.limits, prune
-                )
-            except Exception as exc:  # the commit failed: nothing in the batch is stored
-                log.error("rating batch of %d failed to commit: %s", len(batch), exc)
-                self._failed = True
-                fail_all(batch, exc)
-            else:
-                self._failed = False
-                if prune:
-                    self._last_prune = now
-                settle(batch, results)
+                done = await self._commit_batch([s for s, _ in batch], prune)
+            except Exception as exc:  # nothing was sent (the writer is down)
+                done = asyncio.get_running_loop().create_future()
+                done.set_exception(exc)
+            if self._process is None:
+                # On the thread one batch at a time: the thread applies them in turn anyway.
+                await asyncio.wait([done])
+            done.add_done_callback(functools.partial(self._settle, batch))
             if stop:
                 return
 
     def healthy(self) -> bool:
+        # A dead writer process is started again by the next write; until then, unhealthy.
+        if self._process is not None and not self._process.alive():
+            return False
         return self._task is not None and not self._task.done() and not self._failed
 
     async def backup(self, dest: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,9 +72,10 @@ async def test_whole_case_on_each_backend(store: Store, tmp_path: Path) -> None:
         auth.add_user, "admin1", "admin", None, auth.hash_password("x" * 12), service.now_ms()
     )
     login = await store.write(
-        lambda tx: auth.record_login(
-            tx, "admin1", True, service.now_ms(), max_failures=3, lock_ms=1000, session_ms=DAY
-        )
+        functools.partial(auth.record_login, max_failures=3, lock_ms=1000, session_ms=DAY),
+        "admin1",
+        True,
+        service.now_ms(),
     )
     assert login.ok and login.session is not None
     info = await store.read(auth.session_user, login.session, service.now_ms())

@@ -13,6 +13,7 @@ from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store.base import now_ms
 from tests.conftest import Web
+from tests.units import run_sql
 
 HOUR = 3_600_000
 
@@ -242,7 +243,7 @@ async def test_only_the_officer_on_duty_at_tap_time_can_be_rated(web: Web) -> No
 async def test_retired_officer_is_410(web: Web) -> None:
     token = await _kiosk(web)
     await web.store.write(
-        lambda tx: tx.run("UPDATE officers SET status = 'retired' WHERE badge_no = '100001'")
+        run_sql, "UPDATE officers SET status = 'retired' WHERE badge_no = '100001'"
     )
     r = await web.client.post("/api/v1/kiosk/ratings", json=_tap("retired-1"), headers=_auth(token))
     assert r.status_code == 410

@@ -15,6 +15,7 @@ import pytest
 
 from rating.settings import Settings
 from tests.conftest import Web, make_settings, opened, rows
+from tests.units import run_sql
 
 EN = {"accept-language": "en-US,en;q=0.9"}
 LEVELS_ZH = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
@@ -162,9 +163,7 @@ async def test_letter_o_and_i_typed_for_zero_and_one(web: Web) -> None:
     # Give the officer a code with 0 and 1 in it, as the printed badge would show.
     old = web.token()
     await web.store.write(
-        lambda tx: tx.run(
-            "UPDATE badge_tokens SET token = ? WHERE token = ?", ("0A1B2C3D4E5F", old)
-        )
+        run_sql, "UPDATE badge_tokens SET token = ? WHERE token = ?", ("0A1B2C3D4E5F", old)
     )
     r = await web.client.get("/r/oaib-2c3d-4e5f")
     assert r.status_code == 301 and r.headers["location"] == "/r/0A1B2C3D4E5F"

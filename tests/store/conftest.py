@@ -1,4 +1,6 @@
-"""Store contract fixtures: every test here runs against SQLite and against PostgreSQL.
+"""Store contract fixtures: every test here runs against SQLite (with its writer in a
+process of its own, as the server runs it, and on a thread, as CLI commands do) and
+against PostgreSQL.
 
 PostgreSQL: this test run creates its own database and drops it at the end. The server is
 named by PINGJING_TEST_POSTGRES (a maintenance database URL, default
@@ -131,7 +133,9 @@ class Stores:
         lim = RateLimits(**{**LIMITS.__dict__, **limits})
         store: Store
         if self.backend == "sqlite":
-            store = SqliteStore(self.database, lim)
+            store = SqliteStore(self.database, lim)  # the writer in its own process
+        elif self.backend == "sqlite-thread":
+            store = SqliteStore(self.database, lim, writer="thread")  # as CLI commands use it
         else:
             store = PostgresStore(self.database, lim, pool_max=4)
         await store.open()
@@ -139,9 +143,9 @@ class Stores:
         return store
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "sqlite-thread", "postgresql"])
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         database = str(tmp_path / "store.db")
     else:
         database = request.getfixturevalue("pg_url")

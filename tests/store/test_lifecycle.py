@@ -70,7 +70,7 @@ async def rated(store: Store) -> str:
 async def test_backup_can_be_restored(stores: Stores, tmp_path: Path) -> None:
     store = await stores.open()
     receipt = await rated(store)
-    if stores.backend == "sqlite":
+    if stores.backend.startswith("sqlite"):
         dest = tmp_path / "copy.db"
         await store.backup(str(dest))
         with sqlite3.connect(dest) as conn:

@@ -188,15 +188,16 @@ async def test_network_limit_counts_across_devices(stores: Stores) -> None:
     assert await store.count_ratings() == 4
 
 
+def _bump_twice(tx: logic.Tx, bucket: str, at: int) -> tuple[int, int]:
+    return logic.bump_counter(tx, bucket, at), logic.bump_counter(tx, bucket, at)
+
+
 async def test_old_rate_limit_counters_are_pruned(store: Store) -> None:
     now = int(time.time() * 1000)
     old = now - 3 * logic.HOUR_MS
 
-    def fill(tx: logic.Tx) -> tuple[int, int]:
-        return logic.bump_counter(tx, "n:old", old), logic.bump_counter(tx, "n:old", old)
-
-    assert await store.write(fill) == (1, 2)
-    await store.write(lambda tx: logic.bump_counter(tx, "n:new", now))
+    assert await store.write(_bump_twice, "n:old", old) == (1, 2)
+    await store.write(logic.bump_counter, "n:new", now)
     assert await store.write(logic.prune_counters, now) == 1
     left = await store.read(lambda tx: tx.all("SELECT bucket FROM rate_limits"))
     assert [r[0] for r in left] == ["n:new"]

@@ -158,13 +158,14 @@ async def test_reissue_revokes_the_old_code(store: Store) -> None:
     assert await store.officer_by_badge("999999") is None
 
 
-async def test_a_failing_unit_of_work_leaves_nothing_behind(store: Store) -> None:
-    def work(tx: logic.Tx) -> None:
-        logic.ensure_unit_path(tx, f"{BUREAU}/桥东分局", 0)
-        raise ValueError("changed my mind")
+def _half_done(tx: logic.Tx) -> None:
+    logic.ensure_unit_path(tx, f"{BUREAU}/桥东分局", 0)
+    raise ValueError("changed my mind")
 
+
+async def test_a_failing_unit_of_work_leaves_nothing_behind(store: Store) -> None:
     with pytest.raises(ValueError, match="changed my mind"):
-        await store.write(work)
+        await store.write(_half_done)
     assert await store.list_units() == []
     # The store is still usable afterwards.
     assert (await store.ensure_unit_path(BUREAU)).path == BUREAU
