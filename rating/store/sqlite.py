@@ -183,6 +183,9 @@ class SqliteStore(Store):
         self.writer_mode = writer
         self._process: WriterProcess | None = None
         self._restart = asyncio.Lock()
+        self._pending: list[Pending] = []
+        self._restarts: set[asyncio.Task[None]] = set()
+        self._closing = True
         self.limits = limits
         self.synchronous = synchronous.upper()
         self.batch_max = batch_max
@@ -207,11 +210,17 @@ class SqliteStore(Store):
             self._writer = None
             self._process = WriterProcess(self.path, self.synchronous)
             await self._process.start()
+            self._closing = False
         self._reader = await self._connect()
-        self._queue = asyncio.Queue()
-        self._task = asyncio.create_task(self._write_loop(), name="pingjing-writer")
+        if self._process is None:
+            self._queue = asyncio.Queue()
+            self._task = asyncio.create_task(self._write_loop(), name="pingjing-writer")
 
     async def close(self) -> None:
+        self._closing = True
+        self._flush()  # ratings submitted in this loop iteration still go out
+        if self._restarts:
+            await asyncio.gather(*self._restarts, return_exceptions=True)
         if self._task is not None:
             await self._queue.put(None)
             await self._task
@@ -256,18 +265,6 @@ class SqliteStore(Store):
         assert self._writer is not None, "store is not open"
         return await self._run(self._writer, in_transaction, fn, *args)
 
-    async def _commit_batch(
-        self, subs: list[RatingSubmission], prune: bool
-    ) -> asyncio.Future[list[RatingResult | BaseException]]:
-        """Send a batch to the writer; the future is done once it is committed (or not)."""
-        if self._process is not None:
-            # Not awaited here: the next batch goes out while this one is being applied.
-            return (await self._live()).send(("ratings", subs, self.limits, prune))
-        assert self._writer is not None, "store is not open"
-        return asyncio.ensure_future(
-            self._run(self._writer, rating_batch, subs, self.limits, prune)
-        )
-
     def _settle(self, batch: list[Pending], done: asyncio.Future[Any]) -> None:
         exc = done.exception()
         if exc is not None:  # the commit failed: nothing in the batch is stored
@@ -279,37 +276,78 @@ class SqliteStore(Store):
             settle(batch, done.result())
 
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
+        loop = asyncio.get_running_loop()
+        if self._process is not None:
+            # Every rating submitted during one turn of the event loop goes to the writer
+            # as one batch at the end of that turn: no queue, no task in between.
+            if self._closing:
+                raise StoreUnavailable("the store is closing")
+            fut: asyncio.Future[RatingResult] = loop.create_future()
+            self._pending.append((sub, fut))
+            if len(self._pending) == 1:
+                loop.call_soon(self._flush)
+            return await fut
         if self._task is None or self._task.done():
             raise StoreUnavailable("the writer is not running")
-        fut: asyncio.Future[RatingResult] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((sub, fut))
-        return await fut
+        queued: asyncio.Future[RatingResult] = loop.create_future()
+        self._queue.put_nowait((sub, queued))
+        return await queued
+
+    def _prune_due(self) -> bool:
+        now = now_ms()
+        if now - self._last_prune > _PRUNE_EVERY_MS:
+            self._last_prune = now
+            return True
+        return False
+
+    def _flush(self) -> None:
+        """Send the ratings submitted so far to the writer process (see submit_rating)."""
+        pending, self._pending = self._pending, []
+        if not pending or self._process is None:
+            return
+        prune = self._prune_due()
+        for i in range(0, len(pending), self.batch_max):
+            batch = pending[i : i + self.batch_max]
+            if not self._process.alive():
+                task = asyncio.ensure_future(self._send_after_restart(batch, prune))
+                self._restarts.add(task)
+                task.add_done_callback(self._restarts.discard)
+                continue
+            done = self._process.send(("ratings", [sub for sub, _ in batch], self.limits, prune))
+            done.add_done_callback(functools.partial(self._settle, batch))
+
+    async def _send_after_restart(self, batch: list[Pending], prune: bool) -> None:
+        try:
+            done = (await self._live()).send(
+                ("ratings", [sub for sub, _ in batch], self.limits, prune)
+            )
+        except Exception as exc:  # no writer could be started: nothing is stored
+            log.error("rating batch of %d not sent: %s", len(batch), exc)
+            self._failed = True
+            fail_all(batch, exc)
+            return
+        done.add_done_callback(functools.partial(self._settle, batch))
 
     async def _write_loop(self) -> None:
+        """The thread writer's loop: one batch at a time on aiosqlite's thread."""
+        assert self._writer is not None
         while True:
             batch, stop = await next_batch(self._queue, self.batch_max)
             if not batch:
                 return
-            now = now_ms()
-            prune = now - self._last_prune > _PRUNE_EVERY_MS
-            if prune:
-                self._last_prune = now
-            try:
-                done = await self._commit_batch([s for s, _ in batch], prune)
-            except Exception as exc:  # nothing was sent (the writer is down)
-                done = asyncio.get_running_loop().create_future()
-                done.set_exception(exc)
-            if self._process is None:
-                # On the thread one batch at a time: the thread applies them in turn anyway.
-                await asyncio.wait([done])
-            done.add_done_callback(functools.partial(self._settle, batch))
+            subs = [s for s, _ in batch]
+            done = asyncio.ensure_future(
+                self._run(self._writer, rating_batch, subs, self.limits, self._prune_due())
+            )
+            await asyncio.wait([done])
+            self._settle(batch, done)
             if stop:
                 return
 
     def healthy(self) -> bool:
-        # A dead writer process is started again by the next write; until then, unhealthy.
-        if self._process is not None and not self._process.alive():
-            return False
+        if self._process is not None:
+            # A dead writer process is started again by the next write; until then, no.
+            return self._process.alive() and not self._closing and not self._failed
         return self._task is not None and not self._task.done() and not self._failed
 
     async def backup(self, dest: str) -> None:
