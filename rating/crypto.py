@@ -26,10 +26,15 @@ RECEIPT_LENGTH = 12
 _CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{12}$")
 
 
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
+
+
 def random_code(length: int) -> str:
     """`length` Crockford base32 characters carrying 5 x length random bits."""
-    bits = secrets.randbits(5 * length)
-    return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(length))
+    # Base32 of random bytes (each character 5 of their bits), spelled in Crockford's
+    # alphabet: a few times faster than picking characters one by one, on the rating path.
+    raw = base64.b32encode(secrets.token_bytes((5 * length + 7) // 8))
+    return raw[:length].translate(_FROM_RFC4648).decode()
 
 
 def new_badge_token() -> str:
