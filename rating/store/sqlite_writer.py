@@ -311,7 +311,9 @@ class WriterProcess:
     """The server's side: start the writer, send it requests one at a time."""
 
     def __init__(self, path: str, synchronous: str) -> None:
-        self.path = path
+        # Absolute: the fork server's working directory is the one this process had when
+        # it started the fork server, which need not be the current one.
+        self.path = os.path.abspath(path)
         self.synchronous = synchronous
         self._pid: int | None = None
         self._reader: asyncio.StreamReader | None = None

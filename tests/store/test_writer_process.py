@@ -109,3 +109,25 @@ async def test_a_lambda_is_refused_with_a_clear_error(store: SqliteStore) -> Non
     # Nothing was sent, and the writer still works.
     await store.import_roster(ROSTER)
     assert len(await store.list_officers()) == len(ROSTER)
+
+
+async def test_a_relative_path_means_the_same_file_after_a_chdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fork server keeps the working directory it started with; the writer must still
+    # open the file this process means.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "b")
+    first = SqliteStore("first.db", LIMITS)  # starts the fork server here, if not yet
+    await first.open()
+    await first.close()
+    monkeypatch.chdir(tmp_path / "a")
+    s = SqliteStore("rel.db", LIMITS)
+    await s.open()
+    try:
+        await s.import_roster(ROSTER)
+        assert len(await s.list_officers()) == len(ROSTER)
+    finally:
+        await s.close()
+    assert (tmp_path / "a" / "rel.db").exists() and not (tmp_path / "b" / "rel.db").exists()
