@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
 from starlette.requests import Request
+from starlette.responses import Response
 
 LANGS = ("zh", "en")
 LANG_COOKIE = "pj_lang"
@@ -136,3 +140,24 @@ def pick_lang(request: Request) -> str:
 def texts(lang: str) -> dict[str, str]:
     i = 0 if lang == "zh" else 1
     return {k: v[i] for k, v in _TEXT.items()}
+
+
+def other_lang_href(path: str, query: Mapping[str, str], lang: str) -> str:
+    """The link that shows the same page in the other language (`?lang=` also sets the cookie)."""
+    params = {k: v for k, v in query.items() if k != "lang"}
+    params["lang"] = "en" if lang == "zh" else "zh"
+    return path + "?" + urlencode(params)
+
+
+def remember_lang(request: Request, response: Response, secure: bool) -> None:
+    """Keep a `?lang=` choice in the language cookie, as the citizen pages do."""
+    chosen = request.query_params.get("lang")
+    if chosen in LANGS:
+        response.set_cookie(
+            LANG_COOKIE,
+            chosen,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import auth
 from rating.admin.export import cases_csv
 from rating.admin.render import render
+from rating.admin.texts import text
 from rating.cases import service as cases
 from rating.cases.calendar import SHANGHAI
 from rating.cases.citizen import fix_submit
@@ -29,6 +30,7 @@ from rating.cases.model import (
     CaseView,
 )
 from rating.errors import BadRequest, Forbidden, NotFound
+from rating.i18n import remember_lang
 from rating.service import svc
 
 SESSION_COOKIE = "pj_admin"
@@ -63,7 +65,10 @@ def _check_csrf(expected: str, form: dict[str, str]) -> None:
 
 
 def _to_login(request: Request) -> Response:
-    return RedirectResponse("/admin/login?next=" + request.url.path, status_code=303)
+    response = RedirectResponse("/admin/login?next=" + request.url.path, status_code=303)
+    # A `?lang=` link followed while logged out still picks the login page's language.
+    remember_lang(request, response, svc(request).settings.cookie_secure)
+    return response
 
 
 def _page(request: Request, template: str, info: auth.SessionInfo, **ctx: Any) -> Response:
@@ -75,13 +80,15 @@ def _page(request: Request, template: str, info: auth.SessionInfo, **ctx: Any) -
 
 async def login_page(request: Request, error: str = "", status: int = 200) -> Response:
     token = secrets.token_urlsafe(16)
+    next_page = _safe_next(request.query_params.get("next", ""))
     response = render(
         request,
         "login.html",
         status=status,
+        toggle=("/admin/login", {"next": next_page}),
         login_csrf=token,
         error=error,
-        next=_safe_next(request.query_params.get("next", "")),
+        next=next_page,
     )
     s = svc(request).settings
     response.set_cookie(
@@ -121,11 +128,9 @@ async def login_submit(request: Request) -> Response:
         _now(),
     )
     if result.locked:
-        return await login_page(
-            request, "账号因多次登录失败已被锁定，请稍后再试或联系管理员。", 403
-        )
+        return await login_page(request, text(request, "login_locked"), 403)
     if not result.ok or result.session is None:
-        return await login_page(request, "用户名或密码错误。", 401)
+        return await login_page(request, text(request, "login_failed"), 401)
     response = RedirectResponse(_safe_next(form.get("next", "")), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, result.session, max_age=s.settings.admin_session_hours * 3600,
@@ -179,7 +184,9 @@ async def _filters(request: Request) -> dict[str, Any]:
 
 
 async def home(request: Request) -> Response:
-    return RedirectResponse("/admin/cases", status_code=303)
+    response = RedirectResponse("/admin/cases", status_code=303)
+    remember_lang(request, response, svc(request).settings.cookie_secure)
+    return response
 
 
 PAGE_SIZE = 100
@@ -248,7 +255,7 @@ def _detail(
     return _page(
         request, "case.html", info, case=case, audit=entries, phone=phone,
         actions=allowed_actions(case, info.actor), outcomes=CALLBACK_OUTCOMES,
-        verifications=VERIFICATIONS,
+        verifications=VERIFICATIONS, toggle=(f"/admin/cases/{case.id}", {}),
     )  # fmt: skip
 
 

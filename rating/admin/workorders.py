@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import auth
+from rating.admin.texts import text
 from rating.admin.views import _check_csrf, _page, _session, _to_login
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.service import svc
@@ -32,13 +33,6 @@ _BODY_SLACK = 64 * 1024
 SHOW_ERRORS = 200
 SHOW_UNMATCHED = 50
 LOG_ROWS = 30
-CHANNEL_LABELS = {
-    "12345": "12345 政务服务便民热线",
-    "12389": "12389 警务监督举报电话",
-    "12123": "交管 12123",
-    "sunshine": "阳光理政",
-    "other": "其他渠道",
-}
 
 
 async def _admin(request: Request) -> auth.SessionInfo | Response:
@@ -61,8 +55,8 @@ async def _render(
     ctx.setdefault("form", {})
     return _page(
         request, "workorders.html", info, status=status, imports=imports,
-        channels=CHANNELS, channel_labels=CHANNEL_LABELS, profiles=_profiles(),
-        max_mb=UPLOAD_MAX_BYTES // (1024 * 1024), show_unmatched=SHOW_UNMATCHED, **ctx,
+        channels=CHANNELS, profiles=_profiles(), max_mb=UPLOAD_MAX_BYTES // (1024 * 1024),
+        show_unmatched=SHOW_UNMATCHED, toggle=("/admin/workorders", {}), **ctx,
     )  # fmt: skip
 
 
@@ -83,7 +77,7 @@ async def import_upload(request: Request) -> Response:
     info = await _admin(request)
     if isinstance(info, Response):
         return info
-    too_big = f"文件超过 {UPLOAD_MAX_BYTES // (1024 * 1024)} MB，请拆分后分批上传。"
+    too_big = text(request, "wo_too_big", mb=UPLOAD_MAX_BYTES // (1024 * 1024))
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise BadRequest("Content-Length required", "请求缺少长度信息，请用页面上的表单上传")
@@ -95,7 +89,7 @@ async def import_upload(request: Request) -> Response:
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return await _render(
-                request, info, status=400, error="请选择要导入的文件。", form=fields
+                request, info, status=400, error=text(request, "wo_choose_file"), form=fields
             )
         raw = await upload.read(UPLOAD_MAX_BYTES + 1)
         name = _file_name(upload.filename)
@@ -110,31 +104,31 @@ async def import_upload(request: Request) -> Response:
     if len(raw) > UPLOAD_MAX_BYTES:
         return await _render(request, info, status=413, error=too_big, form=fields)
     if not raw:
-        return await _render(request, info, status=400, error=f"{name}：文件是空的。", form=fields)
+        error = text(request, "wo_empty", name=name)
+        return await _render(request, info, status=400, error=error, form=fields)
     keys = svc(request).keys
     try:
         parsed = await asyncio.to_thread(read_export, raw, channel, profile, keys, name=name)
     except (ImportFileError, ProfileError) as exc:
-        return await _render(
-            request, info, status=400, error=f"{name}：无法导入（{exc}），未导入任何工单。",
-            form=fields,
-        )  # fmt: skip
+        error = text(request, "wo_unreadable", name=name, reason=exc)
+        return await _render(request, info, status=400, error=error, form=fields)
     del raw
     result = await import_parsed(svc(request).store, parsed, channel, skip_bad=skip_bad)
     stored = not parsed.errors or skip_bad
+    csv_kind = text(request, "wo_csv_kind", encoding=parsed.encoding)
     return await _render(
         request, info, status=200 if stored else 422, form=fields,
-        outcome=_outcome(parsed, result, channel, stored),
+        outcome=_outcome(parsed, result, channel, stored, csv_kind),
     )  # fmt: skip
 
 
 def _outcome(
-    parsed: ParsedFile, result: ImportResult, channel: str, stored: bool
+    parsed: ParsedFile, result: ImportResult, channel: str, stored: bool, csv_kind: str
 ) -> dict[str, Any]:
     return {
         "name": parsed.path.name,
         "channel": channel,
-        "kind": f"CSV（{parsed.encoding}）" if parsed.kind == "csv" else "XLSX",
+        "kind": csv_kind if parsed.kind == "csv" else "XLSX",
         "profile": parsed.profile.name,
         "header_line": parsed.header_line,
         "data_rows": parsed.data_rows,

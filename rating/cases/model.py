@@ -40,6 +40,44 @@ ACTION_LABELS = {
     "deadline": "期限重算",
 }
 
+# The same labels in English, for the admin pages' English version (same keys as above).
+STATE_LABELS_EN = {
+    "open": "Awaiting callback",
+    "called_back": "Called back",
+    "verified": "Verified",
+    "rectifying": "Rectifying",
+    "closed": "Closed",
+}
+OUTCOME_LABELS_EN = {
+    "reached": "Reached",
+    "unreachable": "Unreachable",
+    "declined": "Declined callback",
+}
+VERIFICATION_LABELS_EN = {
+    "substantiated": "Substantiated",
+    "partly_substantiated": "Partly substantiated",
+    "unsubstantiated": "Unsubstantiated",
+    "mistaken_malicious": "Mistaken or malicious",
+}
+FIX_LABELS_EN = {
+    "satisfied": "Satisfied",
+    "basically_satisfied": "Basically satisfied",
+    "dissatisfied": "Dissatisfied",
+}
+ACTION_LABELS_EN = {
+    "open": "Open case",
+    "take": "Take case",
+    "callback": "Call back",
+    "verify": "Verify",
+    "rectify": "Rectify",
+    "close": "Close case",
+    "reopen": "Reopen",
+    "auto_close": "Rating changed to satisfied; closed automatically",
+    "reveal_phone": "Viewed full phone number",
+    "fix_rating": "Citizen rated the rectification",
+    "deadline": "Deadline recomputed",
+}
+
 
 @dataclass(frozen=True)
 class Actor:
