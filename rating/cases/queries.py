@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rating.cases.model import SUBSTANTIATED, Actor, CaseView, Progress
 from rating.errors import Forbidden, NotFound
+from rating.subtree import SUBTREE_SQL, subtree_params
 
 if TYPE_CHECKING:
     from rating.store.logic import Tx
@@ -71,7 +72,7 @@ def _case(row: tuple[Any, ...], now: int) -> CaseView:
 def _scope(actor: Actor | None) -> tuple[str, list[Any]]:
     if actor is None or actor.unit_path is None:
         return "", []
-    return " AND (u.path = ? OR u.path LIKE ?)", [actor.unit_path, actor.unit_path + "/%"]
+    return " AND " + SUBTREE_SQL, subtree_params(actor.unit_path)
 
 
 def get_case(tx: Tx, case_id: int, actor: Actor | None, now: int) -> CaseView:
@@ -102,8 +103,8 @@ def list_cases(
     where, params = _scope(actor)
     sql = _CASE_SELECT + " WHERE 1 = 1" + where
     if unit_path is not None:
-        sql += " AND (u.path = ? OR u.path LIKE ?)"
-        params += [unit_path, unit_path + "/%"]
+        sql += " AND " + SUBTREE_SQL
+        params += subtree_params(unit_path)
     if state is not None:
         sql += " AND c.state = ?"
         params.append(state)
@@ -172,14 +173,14 @@ def unit_summary(tx: Tx, unit_path: str, now: int) -> dict[str, int]:
     """Cases of a unit's subtree by state, plus the overdue count."""
     rows = tx.all(
         "SELECT c.state, COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id "
-        "WHERE (u.path = ? OR u.path LIKE ?) GROUP BY c.state",
-        (unit_path, unit_path + "/%"),
+        "WHERE " + SUBTREE_SQL + " GROUP BY c.state",
+        subtree_params(unit_path),
     )
     out = {str(r[0]): int(r[1]) for r in rows}
     row = tx.one(
         "SELECT COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id "
-        "WHERE (u.path = ? OR u.path LIKE ?) AND " + _OVERDUE_SQL,
-        (unit_path, unit_path + "/%", now, now),
+        "WHERE " + SUBTREE_SQL + " AND " + _OVERDUE_SQL,
+        (*subtree_params(unit_path), now, now),
     )
     out["overdue"] = int(row[0]) if row else 0
     return out

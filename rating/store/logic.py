@@ -27,6 +27,7 @@ from rating.store.models import (
     TokenState,
     Unit,
 )
+from rating.subtree import SUBTREE_SQL, subtree_params
 
 HOUR_MS = 3_600_000
 RECEIPT_AMEND_MS = 24 * HOUR_MS  # how long a receipt may still amend its rating
@@ -141,8 +142,8 @@ def list_officers(
 ) -> list[Officer]:
     where, params = [], []
     if unit_path is not None:
-        where.append("(u.path = ? OR u.path LIKE ?)")
-        params += [unit_path, unit_path + "/%"]
+        where.append(SUBTREE_SQL)
+        params += subtree_params(unit_path)
     if not include_retired:
         where.append("o.status = 'active'")
     sql = _OFFICER_SELECT + (" WHERE " + " AND ".join(where) if where else "")

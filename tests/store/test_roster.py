@@ -6,9 +6,12 @@ import dataclasses
 
 import pytest
 
+from rating.cases import queries
+from rating.cases.model import Actor
 from rating.store import Store, logic
-from rating.store.models import RosterRow, TokenState
+from rating.store.models import Outcome, RosterRow, TokenState
 from tests.conftest import ROSTER
+from tests.store.conftest import rating
 
 BUREAU = "张家口市公安局"
 
@@ -169,3 +172,32 @@ async def test_a_failing_unit_of_work_leaves_nothing_behind(store: Store) -> Non
     assert await store.list_units() == []
     # The store is still usable afterwards.
     assert (await store.ensure_unit_path(BUREAU)).path == BUREAU
+
+
+async def test_a_unit_filter_takes_underscores_and_percents_literally(store: Store) -> None:
+    # Unit names are free text; in LIKE, `_` and `%` would match a sibling unit too.
+    rows = [
+        RosterRow(2, "200001", "赵一", f"{BUREAU}/桥_东分局/一所", "police"),
+        RosterRow(3, "200002", "钱二", f"{BUREAU}/桥X东分局/二所", "police"),
+        RosterRow(4, "200003", "孙三", f"{BUREAU}/100%分局", "police"),
+        RosterRow(5, "200004", "李四", f"{BUREAU}/100X分局/三所", "police"),
+    ]
+    assert not (await store.import_roster(rows)).errors
+    names = [o.name for o in await store.list_officers(f"{BUREAU}/桥_东分局")]
+    assert names == ["赵一"]
+    assert [o.name for o in await store.list_officers(f"{BUREAU}/100%分局")] == ["孙三"]
+    assert len(await store.list_officers(BUREAU)) == 4
+
+
+async def test_a_unit_managers_cases_stop_at_their_subtree(store: Store) -> None:
+    rows = [
+        RosterRow(2, "200001", "赵一", f"{BUREAU}/桥_东分局/一所", "police"),
+        RosterRow(3, "200002", "钱二", f"{BUREAU}/桥X东分局/二所", "police"),
+    ]
+    assert not (await store.import_roster(rows)).errors
+    for officer in await store.list_officers():
+        done = await store.submit_rating(rating(officer.token, 1, device=officer.badge_no))
+        assert done.outcome is Outcome.CREATED
+    manager = Actor(1, "m", "unit_manager", f"{BUREAU}/桥_东分局")
+    cases = await store.read(queries.list_cases, manager, 0)
+    assert [c.officer_name for c in cases] == ["赵一"]
