@@ -20,6 +20,7 @@ from rating.admin import auth
 from rating.admin.texts import text
 from rating.admin.views import _check_csrf, _page, _session, _to_login
 from rating.errors import BadRequest, Forbidden, NotFound
+from rating.i18n import pick_lang
 from rating.service import svc
 from rating.workorders import CHANNELS
 from rating.workorders.parse import ParsedFile, read_export
@@ -110,7 +111,9 @@ async def import_upload(request: Request) -> Response:
     try:
         parsed = await asyncio.to_thread(read_export, raw, channel, profile, keys, name=name)
     except (ImportFileError, ProfileError) as exc:
-        error = text(request, "wo_unreadable", name=name, reason=exc)
+        # Only built-in profiles are offered here, so a ProfileError is our own bug: English.
+        why = exc.reason.text(pick_lang(request)) if isinstance(exc, ImportFileError) else exc
+        error = text(request, "wo_unreadable", name=name, reason=why)
         return await _render(request, info, status=400, error=error, form=fields)
     del raw
     result = await import_parsed(svc(request).store, parsed, channel, skip_bad=skip_bad)

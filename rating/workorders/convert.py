@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from rating.crypto import Keys, mask_phone, normalize_phone
+from rating.workorders.messages import Joined, ReasonError
 from rating.workorders.profiles import norm_value
 
 SHANGHAI_OFFSET_MS = 8 * 3_600_000
@@ -22,8 +23,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2099
 _SHANGHAI = timezone(timedelta(hours=8))
 
 
-class BadValue(ValueError):
-    """A cell that cannot be converted; the message is the reason shown to the user."""
+class BadValue(ReasonError, ValueError):
+    """A cell that cannot be converted; `reason` is shown to the user (`str` in English)."""
 
 
 def shown(value: Any, limit: int = 40) -> str:
@@ -54,24 +55,18 @@ def text(value: Any) -> str | None:
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
-def identifier(value: Any, what: str) -> str | None:
+def identifier(value: Any) -> str | None:
     """An order number: never a number Excel has rounded."""
     if isinstance(value, float) and abs(value) >= 1e15:
-        raise BadValue(
-            f"{what} was stored by Excel as a number and its last digits are lost; "
-            "format the column as text and export again"
-        )
+        raise BadValue("order_no_rounded")
     out = text(value)
     if out is None:
         return None
     out = out.lstrip("'").strip()
     if _SCIENTIFIC.match(out):
-        raise BadValue(
-            f"{what} {shown(out)} is in scientific notation (Excel rounded it); "
-            "format the column as text and export again"
-        )
+        raise BadValue("order_no_scientific", value=shown(out))
     if len(out) > 64:
-        raise BadValue(f"{what} is longer than 64 characters")
+        raise BadValue("order_no_too_long")
     return out or None
 
 
@@ -98,27 +93,27 @@ def _epoch_ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, ms: 
     days = _DAYS.get((y, mo, d))
     if days is None:
         if not MIN_YEAR <= y <= MAX_YEAR:
-            raise BadValue(f"year {y} is outside {MIN_YEAR}-{MAX_YEAR}")
+            raise BadValue("year_out_of_range", year=y, min=MIN_YEAR, max=MAX_YEAR)
         try:
             days = date(y, mo, d).toordinal() - _UNIX_ORDINAL
         except ValueError:
-            raise BadValue(f"{y}-{mo:02d}-{d:02d} is not a calendar date") from None
+            raise BadValue("not_a_calendar_date", date=f"{y}-{mo:02d}-{d:02d}") from None
         _DAYS[(y, mo, d)] = days
     if h > 23 or mi > 59 or s > 59:
-        raise BadValue(f"{h:02d}:{mi:02d}:{s:02d} is not a time of day")
+        raise BadValue("not_a_time_of_day", time=f"{h:02d}:{mi:02d}:{s:02d}")
     return days * DAY_MS + ((h * 60 + mi) * 60 + s) * 1000 + ms - SHANGHAI_OFFSET_MS
 
 
 def _from_serial(serial: float, epoch: date) -> tuple[int, bool]:
     if not 1 <= serial < 73051:  # 73051 = 2100-01-01
-        raise BadValue(f"{serial} is not an Excel date serial")
+        raise BadValue("not_an_excel_serial", serial=serial)
     base = (epoch.toordinal() - _UNIX_ORDINAL) * DAY_MS - SHANGHAI_OFFSET_MS
     # Excel keeps times as fractions of a day; round to the second it displays.
     ms = base + round(serial * 86_400) * 1000
     year = _year(ms)
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise BadValue(
-            f"Excel date serial {serial:g} is in year {year}, outside {MIN_YEAR}-{MAX_YEAR}"
+            "excel_serial_out_of_range", serial=f"{serial:g}", year=year, min=MIN_YEAR, max=MAX_YEAR
         )
     return ms, float(serial).is_integer()
 
@@ -165,10 +160,7 @@ def _parse_time_text(raw: str, epoch: date) -> tuple[int, bool]:
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise BadValue(
-            f"bad date {shown(raw)}: expected e.g. 2026-11-03 14:05, 2026/11/3 14:05:00 "
-            "or 2026年11月3日 14:05"
-        ) from None
+        raise BadValue("bad_date", value=shown(raw)) from None
     return _from_datetime(parsed)
 
 
@@ -206,10 +198,9 @@ def time_ms(value: Any, epoch: date, *, end_of_day: bool = False) -> int | None:
         try:
             ms, date_only = _parse_time_text(raw, epoch)
         except BadValue as exc:
-            reason = str(exc)
-            raise BadValue(
-                reason if reason.startswith("bad date") else f"bad date {shown(raw)}: {reason}"
-            ) from None
+            if exc.reason.code == "bad_date":
+                raise
+            raise BadValue("bad_date_because", value=shown(raw), detail=exc.reason) from None
     if end_of_day and date_only:
         ms += DAY_MS - 1
     return ms
@@ -218,17 +209,23 @@ def time_ms(value: Any, epoch: date, *, end_of_day: bool = False) -> int | None:
 # ---------------------------------------------------------------- other kinds
 
 
-def enum_code(value: Any, mapping: dict[str, str], expected: str) -> str | None:
+def enum_code(
+    value: Any, mapping: dict[str, str], expected: tuple[str, ...], field: str
+) -> str | None:
+    """The code of an enumeration cell; `expected` lists the spellings a reason suggests
+    and `field` names the profile's [values.<field>] table for other spellings."""
     raw = text(value)
     if raw is None:
         return None
     code = mapping.get(norm_value(raw))
     if code is None:
-        raise BadValue(f"unknown value {shown(raw)}; expected one of {expected}")
+        raise BadValue("unknown_value", value=shown(raw), expected=Joined(expected), field=field)
     return code or None
 
 
-def enum_converter(mapping: dict[str, str], expected: str) -> Callable[[Any], str | None]:
+def enum_converter(
+    mapping: dict[str, str], expected: tuple[str, ...], field: str
+) -> Callable[[Any], str | None]:
     """`enum_code` for one column, remembering each spelling it has seen (a column holds
     a handful of distinct values in tens of thousands of rows)."""
     seen: dict[Any, str | None] = {}
@@ -237,10 +234,10 @@ def enum_converter(mapping: dict[str, str], expected: str) -> Callable[[Any], st
         try:
             return seen[value]
         except KeyError:
-            code = seen[value] = enum_code(value, mapping, expected)
+            code = seen[value] = enum_code(value, mapping, expected, field)
             return code
         except TypeError:  # an unhashable cell value
-            return enum_code(value, mapping, expected)
+            return enum_code(value, mapping, expected, field)
 
     return convert
 
@@ -255,7 +252,7 @@ def badges(value: Any) -> str | None:
         return None
     found = [b for b in _BADGE.findall(raw) if 3 <= len(b) <= 20]
     if not found:
-        raise BadValue(f"no badge number in {shown(raw)}")
+        raise BadValue("no_badge", value=shown(raw))
     return ",".join(dict.fromkeys(found))
 
 
@@ -275,5 +272,6 @@ def phone(value: Any, keys: Keys) -> tuple[str | None, str | None, str | None]:
     if _MASKED.match(raw):
         return None, None, re.sub(r"[\s\-]", "", raw)
     only_digits = re.sub(r"\D", "", raw)
-    masked = mask_phone(only_digits) if only_digits else "no digits"
-    raise BadValue(f"not a mainland mobile or landline number ({masked})")
+    if not only_digits:
+        raise BadValue("bad_phone_no_digits")
+    raise BadValue("bad_phone", masked=mask_phone(only_digits))

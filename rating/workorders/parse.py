@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from rating.crypto import Keys, mask_phone, normalize_phone
 from rating.workorders import convert
 from rating.workorders.convert import BadValue
+from rating.workorders.messages import Joined, Reason
 from rating.workorders.profiles import Profile, load_profile, norm_header
 from rating.workorders.reader import ImportFileError, Sheet, open_sheet, read_sheet
 from rating.workorders.schema import CODES, DB_COLUMNS, FIELD_BY_NAME, FIELDS
@@ -28,7 +29,7 @@ from rating.workorders.schema import CODES, DB_COLUMNS, FIELD_BY_NAME, FIELDS
 class RowError:
     line: int
     column: str  # "C 受理时间": the column's letter and the file's own header for it
-    reason: str
+    reason: Reason  # str(reason) is English; reason.text(lang) for a page
     position: int = 0  # column index, to list a row's problems left to right
 
     def __str__(self) -> str:
@@ -93,24 +94,28 @@ def _find_header(
             break
     if best is not None and best[0] >= 2:
         missing = sorted(required - best[2])
-        names = "; ".join(
+        names = tuple(
             f"{name} ({'/'.join(profile.columns.get(name, ())[:3] or (name,))})" for name in missing
         )
         raise ImportFileError(
-            f"line {best[1]} looks like the header but has no column for {names}; "
-            f"check the channel/profile ({profile.name}) or copy and edit the profile"
+            "header_incomplete",
+            line=best[1],
+            missing=Joined(names, "; ", "；"),
+            profile=profile.name,
         )
+    columns = tuple("/".join(profile.columns.get(n, ())[:3] or (n,)) for n in sorted(required))
     raise ImportFileError(
-        f"no header row found in the first {profile.header_search_rows} lines: "
-        f"profile {profile.name} needs columns "
-        + " and ".join("/".join(profile.columns.get(n, ())[:3] or (n,)) for n in sorted(required))
+        "no_header",
+        rows=profile.header_search_rows,
+        profile=profile.name,
+        columns=Joined(columns, " and ", " 和 "),
     )
 
 
 def _converter(name: str, profile: Profile, keys: Keys, epoch: date) -> Callable[[Any], Any]:
     kind = FIELD_BY_NAME[name].kind
     if name == "order_no":
-        return functools.partial(convert.identifier, what="order number")
+        return convert.identifier
     if kind == "time":
         return functools.partial(convert.time_ms, epoch=epoch, end_of_day=name == "due_at")
     if kind == "enum":
@@ -118,11 +123,8 @@ def _converter(name: str, profile: Profile, keys: Keys, epoch: date) -> Callable
         for spelling, code in profile.values[name].items():
             if code and not spelling.isascii():
                 primary.setdefault(code, spelling)
-        expected = (
-            ", ".join(primary.get(code, code) for code in CODES[name])
-            + f" (other spellings go in the profile's [values.{name}])"
-        )
-        return convert.enum_converter(profile.values[name], expected)
+        expected = tuple(primary.get(code, code) for code in CODES[name])
+        return convert.enum_converter(profile.values[name], expected, name)
     if kind == "badge":
         return convert.badges
     if kind == "phone":
@@ -207,24 +209,25 @@ def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = 
             try:
                 values.append(conv(cells[col]))
             except BadValue as exc:
-                problems.append(RowError(line, label, str(exc), col))
+                problems.append(RowError(line, label, exc.reason, col))
                 values.append(None)
         if phone_plan is not None:
             col, label, conv = phone_plan
             try:
                 values.extend(conv(cells[col]))
             except BadValue as exc:
-                problems.append(RowError(line, label, str(exc), col))
+                problems.append(RowError(line, label, exc.reason, col))
                 values.extend((None, None, None))
         order_no = values[0]
         if order_no is None and not any(p.position == order_col for p in problems):
-            problems.append(RowError(line, order_label, "order number is empty", order_col))
+            problems.append(RowError(line, order_label, Reason("order_no_empty"), order_col))
         if values[1] is None and not any(p.position == received_col for p in problems):
-            problems.append(RowError(line, received_label, "received time is empty", received_col))
+            empty = Reason("received_empty")
+            problems.append(RowError(line, received_label, empty, received_col))
         if order_no is not None:
             earlier = first_line.setdefault(order_no, line)
             if earlier != line:
-                reason = f"order number {order_no} already on line {earlier}"
+                reason = Reason("order_no_repeated", {"order_no": order_no, "line": earlier})
                 problems.append(RowError(line, order_label, reason, order_col))
         if problems:
             errors.extend(sorted(problems, key=lambda p: p.position))
@@ -235,7 +238,7 @@ def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = 
             continue
         rows.append(OrderRow(line, tuple(values)))
     if not parsed.data_rows:
-        raise ImportFileError(f"the file has a header (line {header_line}) but no work orders")
+        raise ImportFileError("no_rows", line=header_line)
     return parsed
 
 
@@ -253,7 +256,8 @@ def write_rejects(parsed: ParsedFile, dest: Path) -> None:
 
 def rejects_csv(parsed: ParsedFile) -> str:
     """The text of the rejects CSV (line, reasons, the original cells with phones masked);
-    written with a UTF-8 BOM so that Excel opens it."""
+    written with a UTF-8 BOM so that Excel opens it. The reasons are in English, as the
+    command prints them."""
     reasons: dict[int, list[str]] = {}
     for err in parsed.errors:
         reasons.setdefault(err.line, []).append(f"{err.column}: {err.reason}")

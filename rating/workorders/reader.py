@@ -18,12 +18,15 @@ from datetime import date
 from pathlib import Path, PurePath
 from typing import Any
 
+from rating.workorders.messages import ReasonError
+
 EXCEL_1900 = date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's leap-year bug is counted
 EXCEL_1904 = date(1904, 1, 1)
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong format, no header row, no rows)."""
+class ImportFileError(ReasonError):
+    """The file as a whole cannot be read (wrong format, no header row, no rows); `reason`
+    says why in either language, `str` in English."""
 
 
 @dataclass
@@ -40,7 +43,7 @@ def _decode(raw: bytes) -> tuple[str, str]:
         try:
             return raw.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError:
-            raise ImportFileError("cannot decode the file as UTF-16 text") from None
+            raise ImportFileError("not_utf16") from None
     encodings: tuple[tuple[str, str], ...]
     if raw.startswith(b"\xef\xbb\xbf"):
         encodings = (("utf-8-sig", "UTF-8"),)
@@ -51,7 +54,7 @@ def _decode(raw: bytes) -> tuple[str, str]:
             return raw.decode(codec), label
         except UnicodeDecodeError:
             continue
-    raise ImportFileError("cannot decode the file as UTF-8 or GBK/GB18030 text")
+    raise ImportFileError("not_utf8_or_gbk")
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[Any]]]:
@@ -64,7 +67,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[Any]]]:
         for line, row in enumerate(reader, 1):
             yield line, row
     except csv.Error as exc:
-        raise ImportFileError(f"line {line + 1}: broken CSV ({exc})") from None
+        raise ImportFileError("broken_csv", line=line + 1, detail=str(exc)) from None
 
 
 def _xlsx_rows(raw: bytes) -> tuple[date, Iterator[tuple[int, list[Any]]]]:
@@ -76,10 +79,10 @@ def _xlsx_rows(raw: bytes) -> tuple[date, Iterator[tuple[int, list[Any]]]]:
             warnings.simplefilter("ignore")
             wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ImportFileError(f"cannot open the XLSX workbook ({exc})") from None
+        raise ImportFileError("bad_xlsx", detail=str(exc)) from None
     if not wb.worksheets:
         wb.close()
-        raise ImportFileError("the workbook has no worksheets")
+        raise ImportFileError("no_worksheets")
     epoch = EXCEL_1904 if wb.epoch.year == 1904 else EXCEL_1900
     ws = wb.worksheets[0]
     # Some exporters write a wrong used range; read the rows that are really there.
@@ -102,7 +105,7 @@ def open_sheet(path: Path) -> Sheet:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
+        raise ImportFileError("cannot_read", path=path, detail=exc.strerror) from None
     return read_sheet(raw, path.name)
 
 
@@ -115,11 +118,11 @@ def read_sheet(raw: bytes, name: str) -> Sheet:
         epoch, rows = _xlsx_rows(raw)
         return Sheet(digest, "xlsx", "", epoch, rows)
     if suffix in (".xlsx", ".xlsm"):
-        raise ImportFileError("the file is named .xlsx but is not an Excel workbook")
+        raise ImportFileError("misnamed_xlsx")
     if suffix == ".xls" or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError("old .xls workbooks are not supported; save as .xlsx or CSV")
+        raise ImportFileError("old_xls")
     text, encoding = _decode(raw)
     del raw
     if "\x00" in text:
-        raise ImportFileError("this is not a CSV text file (binary content)")
+        raise ImportFileError("binary")
     return Sheet(digest, "csv", encoding, EXCEL_1900, _csv_rows(text))

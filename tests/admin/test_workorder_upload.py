@@ -112,7 +112,7 @@ async def test_bad_rows_store_nothing_and_every_error_is_listed(
     assert "3 行有误" in shown and "未导入任何工单" in shown
     # The title is line 1, the header line 2: data rows start on line 3.
     assert "第 4 行，B 来电时间 列" in shown
-    assert "第 5 行，A 工单编号 列：order number is empty" in shown
+    assert "第 5 行，A 工单编号 列：工单编号为空" in shown
     assert "第 6 行，N 满意度 列" in shown and "第 6 行，R 来电号码 列" in shown
     assert stored(settings) == {}
     assert rows(settings, "SELECT COUNT(*) FROM workorder_imports") == [(0,)]
@@ -220,14 +220,14 @@ async def test_wrong_or_broken_files_are_explained(
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     page = await upload(web, csrf, broken)
-    assert page.status_code == 400 and "cannot open the XLSX workbook" in text(page)
+    assert page.status_code == 400 and "无法打开 XLSX 工作簿" in text(page)
     named = tmp_path / "fake.xlsx"
     named.write_text("工单编号,来电时间\n", encoding="utf-8")
     page = await upload(web, csrf, named)
-    assert page.status_code == 400 and "not an Excel workbook" in text(page)
+    assert page.status_code == 400 and "不是 Excel 工作簿" in text(page)
     wrong = write_csv(tmp_path / "roster.csv", [["100001", "张伟"]], header=["警号", "姓名"])
     page = await upload(web, csrf, wrong)
-    assert page.status_code == 400 and "no header row found" in text(page)
+    assert page.status_code == 400 and "找不到表头" in text(page)
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert (await upload(web, csrf, empty)).status_code == 400

@@ -1,0 +1,154 @@
+"""Every reason the work-order importer gives, in English and Simplified Chinese.
+
+A reason is a stable code plus its parameters, rendered when it is shown: the command line
+and the rejected-rows CSV in English (`str(reason)`), the admin upload page in the page's
+language (`reason.text(lang)`). Parameters are cell values, line numbers and header names,
+shown as they are in either language; a parameter may itself be a `Reason` (a bad date
+says why) or a `Joined` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# code -> (English, Chinese); `{name}` placeholders are filled from the reason's params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # Cells
+    "order_no_rounded": (
+        "order number was stored by Excel as a number and its last digits are lost; "
+        "format the column as text and export again",
+        "工单编号被 Excel 存成了数字，末几位已丢失；请把该列设为文本格式后重新导出",
+    ),
+    "order_no_scientific": (
+        "order number {value} is in scientific notation (Excel rounded it); "
+        "format the column as text and export again",
+        "工单编号 {value} 是科学计数法（已被 Excel 舍入）；请把该列设为文本格式后重新导出",
+    ),
+    "order_no_too_long": (
+        "order number is longer than 64 characters",
+        "工单编号超过 64 个字符",
+    ),
+    "order_no_empty": ("order number is empty", "工单编号为空"),
+    "order_no_repeated": (
+        "order number {order_no} already on line {line}",
+        "工单编号 {order_no} 已在第 {line} 行出现",
+    ),
+    "received_empty": ("received time is empty", "来电时间（受理时间）为空"),
+    "bad_date": (
+        "bad date {value}: expected e.g. 2026-11-03 14:05, 2026/11/3 14:05:00 "
+        "or 2026年11月3日 14:05",
+        "日期时间 {value} 无法识别：应写作 2026-11-03 14:05、2026/11/3 14:05:00 "
+        "或 2026年11月3日 14:05 等",
+    ),
+    "bad_date_because": ("bad date {value}: {detail}", "日期时间 {value} 有误：{detail}"),
+    "year_out_of_range": (
+        "year {year} is outside {min}-{max}",
+        "年份 {year} 不在 {min}-{max} 之间",
+    ),
+    "not_a_calendar_date": ("{date} is not a calendar date", "{date} 不是有效的日期"),
+    "not_a_time_of_day": ("{time} is not a time of day", "{time} 不是有效的时刻"),
+    "not_an_excel_serial": (
+        "{serial} is not an Excel date serial",
+        "{serial} 不是 Excel 日期序列值",
+    ),
+    "excel_serial_out_of_range": (
+        "Excel date serial {serial} is in year {year}, outside {min}-{max}",
+        "Excel 日期序列值 {serial} 对应 {year} 年，不在 {min}-{max} 之间",
+    ),
+    "unknown_value": (
+        "unknown value {value}; expected one of {expected} "
+        "(other spellings go in the profile's [values.{field}])",
+        "无法识别的值 {value}；应为以下之一：{expected}（其他写法可加入列配置的 [values.{field}]）",
+    ),
+    "no_badge": ("no badge number in {value}", "{value} 中没有警号"),
+    "bad_phone": (
+        "not a mainland mobile or landline number ({masked})",
+        "不是大陆手机或固定电话号码（{masked}）",
+    ),
+    "bad_phone_no_digits": (
+        "not a mainland mobile or landline number (no digits)",
+        "不是大陆手机或固定电话号码（没有数字）",
+    ),
+    # Whole files
+    "cannot_read": ("cannot read {path}: {detail}", "无法读取 {path}：{detail}"),
+    "not_utf16": ("cannot decode the file as UTF-16 text", "无法按 UTF-16 文本解码该文件"),
+    "not_utf8_or_gbk": (
+        "cannot decode the file as UTF-8 or GBK/GB18030 text",
+        "无法按 UTF-8 或 GBK/GB18030 文本解码该文件",
+    ),
+    "broken_csv": ("line {line}: broken CSV ({detail})", "第 {line} 行：CSV 格式损坏（{detail}）"),
+    "bad_xlsx": ("cannot open the XLSX workbook ({detail})", "无法打开 XLSX 工作簿（{detail}）"),
+    "no_worksheets": ("the workbook has no worksheets", "工作簿中没有工作表"),
+    "misnamed_xlsx": (
+        "the file is named .xlsx but is not an Excel workbook",
+        "文件名是 .xlsx，但不是 Excel 工作簿",
+    ),
+    "old_xls": (
+        "old .xls workbooks are not supported; save as .xlsx or CSV",
+        "不支持旧版 .xls 工作簿；请另存为 .xlsx 或 CSV",
+    ),
+    "binary": (
+        "this is not a CSV text file (binary content)",
+        "这不是 CSV 文本文件（内容为二进制）",
+    ),
+    "header_incomplete": (
+        "line {line} looks like the header but has no column for {missing}; "
+        "check the channel/profile ({profile}) or copy and edit the profile",
+        "第 {line} 行像是表头，但缺少以下列：{missing}；"
+        "请检查渠道/列配置（{profile}），或复制并修改列配置",
+    ),
+    "no_header": (
+        "no header row found in the first {rows} lines: profile {profile} needs columns {columns}",
+        "前 {rows} 行中找不到表头：列配置 {profile} 需要以下列：{columns}",
+    ),
+    "no_rows": (
+        "the file has a header (line {line}) but no work orders",
+        "文件有表头（第 {line} 行），但没有工单",
+    ),
+}
+
+LANGS = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A list parameter, joined with the separator of the language it is shown in."""
+
+    items: tuple[str, ...]
+    en: str = ", "
+    zh: str = "、"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a cell or a file cannot be imported: `code` names a MESSAGES entry."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        """The reason in `lang` ("zh" for Chinese, anything else English)."""
+        i = 1 if lang == "zh" else 0
+        values = {k: _shown(v, lang) for k, v in self.params.items()}
+        return MESSAGES[self.code][i].format(**values)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def _shown(value: Any, lang: str) -> Any:
+    if isinstance(value, Reason):
+        return value.text(lang)
+    if isinstance(value, Joined):
+        return (value.zh if lang == "zh" else value.en).join(value.items)
+    return value
+
+
+class ReasonError(Exception):
+    """An error carrying a `Reason`; its message (`str`) is the English text."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.reason = Reason(code, params)
+        super().__init__(str(self.reason))
