@@ -10,14 +10,20 @@ import base64
 import hashlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from rating.errors import HTTPError
-from rating.i18n import LANG_COOKIE, LEVEL_LABELS, REASON_LABELS, pick_lang, texts
+from rating.i18n import (
+    LEVEL_LABELS,
+    REASON_LABELS,
+    other_lang_href,
+    pick_lang,
+    remember_lang,
+    texts,
+)
 from rating.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,11 +58,7 @@ class Pages:
         self, request: Request, template: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         lang = context.pop("lang", None) or pick_lang(request)
-        other = "en" if lang == "zh" else "zh"
-        query = dict(request.query_params)
-        query.pop("lang", None)
-        query["lang"] = other
-        lang_href = request.url.path + "?" + urlencode(query)
+        lang_href = other_lang_href(request.url.path, request.query_params, lang)
         html = self.env.get_template(template).render(
             lang=lang,
             t=texts(lang),
@@ -74,15 +76,7 @@ class Pages:
         response.headers["x-content-type-options"] = "nosniff"
         response.headers["referrer-policy"] = "no-referrer"
         response.headers["cache-control"] = "no-store"
-        if request.query_params.get("lang") in ("zh", "en"):
-            response.set_cookie(
-                LANG_COOKIE,
-                lang,
-                max_age=365 * 86400,
-                httponly=True,
-                samesite="lax",
-                secure=self.settings.cookie_secure,
-            )
+        remember_lang(request, response, self.settings.cookie_secure)
         return response
 
 
