@@ -308,25 +308,24 @@ class SqliteStore(Store):
         prune = self._prune_due()
         for i in range(0, len(pending), self.batch_max):
             batch = pending[i : i + self.batch_max]
-            if not self._process.alive():
-                task = asyncio.ensure_future(self._send_after_restart(batch, prune))
-                self._restarts.add(task)
-                task.add_done_callback(self._restarts.discard)
+            if self._process.alive():
+                self._send(self._process, batch, prune)
                 continue
-            done = self._process.send(("ratings", [sub for sub, _ in batch], self.limits, prune))
-            done.add_done_callback(functools.partial(self._settle, batch))
+            task = asyncio.ensure_future(self._send_after_restart(batch, prune))
+            self._restarts.add(task)
+            task.add_done_callback(self._restarts.discard)
+
+    def _send(self, process: WriterProcess, batch: list[Pending], prune: bool) -> None:
+        done = process.send(("ratings", [sub for sub, _ in batch], self.limits, prune))
+        done.add_done_callback(functools.partial(self._settle, batch))
 
     async def _send_after_restart(self, batch: list[Pending], prune: bool) -> None:
         try:
-            done = (await self._live()).send(
-                ("ratings", [sub for sub, _ in batch], self.limits, prune)
-            )
+            self._send(await self._live(), batch, prune)
         except Exception as exc:  # no writer could be started: nothing is stored
             log.error("rating batch of %d not sent: %s", len(batch), exc)
             self._failed = True
             fail_all(batch, exc)
-            return
-        done.add_done_callback(functools.partial(self._settle, batch))
 
     async def _write_loop(self) -> None:
         """The thread writer's loop: one batch at a time on aiosqlite's thread."""

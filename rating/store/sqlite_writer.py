@@ -37,6 +37,7 @@ import asyncio
 import atexit
 import collections
 import contextlib
+import itertools
 import logging
 import os
 import pickle
@@ -139,35 +140,28 @@ def _apply(conn: sqlite3.Connection, requests: list[tuple[Any, ...]]) -> list[by
     from rating.store.sqlite import in_transaction, rating_batch
 
     replies: list[bytes] = []
-    i = 0
-    while i < len(requests):
-        kind = requests[i][0]
+    for kind, run in itertools.groupby(requests, key=lambda r: r[0]):
+        group = list(run)
         if kind == "ratings":
-            j = i
-            while j < len(requests) and requests[j][0] == "ratings":
-                j += 1
-            group = requests[i:j]
             subs = [sub for r in group for sub in r[1]]
-            prune = any(r[3] for r in group)
             try:
-                results = rating_batch(conn, subs, group[0][2], prune)
+                results = rating_batch(conn, subs, group[0][2], any(r[3] for r in group))
             except Exception as exc:  # the commit failed: nothing in the group is stored
                 replies += [_reply(False, _portable(exc))] * len(group)
-            else:
-                at = 0
-                for r in group:
-                    replies.append(_reply(True, results[at : at + len(r[1])]))
-                    at += len(r[1])
-            i = j
+                continue
+            at = 0
+            for r in group:
+                replies.append(_reply(True, results[at : at + len(r[1])]))
+                at += len(r[1])
             continue
-        try:
-            if kind == "write":
-                replies.append(_reply(True, in_transaction(conn, requests[i][1], *requests[i][2])))
-            else:
-                replies.append(_reply(False, ValueError(f"unknown request {kind!r}")))
-        except Exception as exc:
-            replies.append(_reply(False, _portable(exc)))
-        i += 1
+        for request in group:
+            try:
+                if kind == "write":
+                    replies.append(_reply(True, in_transaction(conn, request[1], *request[2])))
+                else:
+                    replies.append(_reply(False, ValueError(f"unknown request {kind!r}")))
+            except Exception as exc:
+                replies.append(_reply(False, _portable(exc)))
     return replies
 
 
@@ -182,7 +176,6 @@ def serve(sock: socket.socket, path: str, synchronous: str) -> None:
             if frames is None:
                 return  # the server went away
             requests: list[tuple[Any, ...]] = []
-            replies: list[bytes] = []
             stop = False
             for body in frames:
                 try:
