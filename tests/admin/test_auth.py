@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,13 @@ from tests.cases.helpers import (
     login,
     rows,
 )
-from tests.conftest import Web, make_settings, open_web
+from tests.conftest import Web, make_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # The `web` fixture of tests/conftest.py serves these settings.
     return make_settings(tmp_path, admin_lockout_attempts=3)
-
-
-@pytest.fixture
-async def web(settings: Settings) -> AsyncIterator[Web]:
-    async for w in open_web(settings):
-        yield w
 
 
 async def test_pages_need_a_login(web: Web) -> None:

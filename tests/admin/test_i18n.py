@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from string import Formatter
 
@@ -22,7 +21,7 @@ from tests.cases.helpers import (
     hidden,
     login,
 )
-from tests.conftest import Web, make_settings, open_web
+from tests.conftest import Web, make_settings
 
 # Chinese characters and the full-width punctuation that goes with them (（）：、).
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -32,13 +31,8 @@ STORED_AUDIT = ("系统", "评价 1 级")
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # The `web` fixture of tests/conftest.py serves these settings.
     return make_settings(tmp_path, admin_lockout_attempts=3)
-
-
-@pytest.fixture
-async def web(settings: Settings) -> AsyncIterator[Web]:
-    async for w in open_web(settings):
-        yield w
 
 
 def visible(page: httpx.Response) -> str:
