@@ -137,9 +137,17 @@ def pick_lang(request: Request) -> str:
     return best
 
 
+def by_lang(table: Mapping[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """A table of (Chinese, English) pairs as one read-only text dict per language."""
+    return {lang: {k: pair[i] for k, pair in table.items()} for i, lang in enumerate(LANGS)}
+
+
+_TEXTS = by_lang(_TEXT)
+
+
 def texts(lang: str) -> dict[str, str]:
-    i = 0 if lang == "zh" else 1
-    return {k: v[i] for k, v in _TEXT.items()}
+    """The citizen pages' texts in `lang` (shared: do not modify)."""
+    return _TEXTS[lang if lang in LANGS else "en"]
 
 
 def other_lang_href(path: str, query: Mapping[str, str], lang: str) -> str:

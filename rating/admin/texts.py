@@ -25,7 +25,7 @@ from rating.cases.model import (
     VERIFICATION_LABELS,
     VERIFICATION_LABELS_EN,
 )
-from rating.i18n import LEVEL_LABELS, REASON_LABELS, pick_lang
+from rating.i18n import LANGS, LEVEL_LABELS, REASON_LABELS, by_lang, pick_lang
 
 CHANNEL_LABELS = {
     "zh": {
@@ -255,9 +255,12 @@ _TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+_TEXTS = by_lang(_TEXT)
+
+
 def admin_texts(lang: str) -> dict[str, str]:
-    i = 0 if lang == "zh" else 1
-    return {k: v[i] for k, v in _TEXT.items()}
+    """The admin pages' texts in `lang` (shared: do not modify)."""
+    return _TEXTS[lang if lang in LANGS else "en"]
 
 
 def text(request: Request, key: str, **values: Any) -> str:
