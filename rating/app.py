@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from rating import api, public
 from rating.admin.views import admin_routes
@@ -30,6 +31,25 @@ from rating.settings import Settings
 from rating.store import make_store
 
 log = logging.getLogger("pingjing")
+
+
+class PingjingApp(Starlette):
+    """Starlette, except that rating POSTs go straight to their endpoint (api.CreateRating).
+
+    Every other request, including any other method on the ratings path (405), takes the
+    usual way through the middleware and the router.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == api.RATINGS_PATH
+            and scope["method"] == "POST"
+        ):
+            scope["app"] = self
+            await api.create_rating(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -60,13 +80,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/r/{token}", public.rate, methods=["GET", "POST"]),
         Route("/receipt", public.receipt_lookup, methods=["GET"]),
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
-        Route("/api/v1/ratings", api.create_rating, methods=["POST"]),
+        Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
         Route("/healthz", api.healthz, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()
     routes += kiosk_routes()
-    app = Starlette(
+    app = PingjingApp(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(GZipMiddleware, minimum_size=500)],

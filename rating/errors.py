@@ -82,8 +82,12 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
+def error_payload(status: int, message: str) -> dict[str, object]:
+    return {"ok": False, "error": message, "status": status}
+
+
 def json_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status)
+    return JSONResponse(error_payload(status, message), status_code=status)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

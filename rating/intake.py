@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
 from rating.errors import BadRequest, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
@@ -58,19 +59,28 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing anything above `limit` bytes before reading it all."""
-    declared = request.headers.get("content-length")
+    return await receive_body(request.receive, request.headers.get("content-length"), limit)
+
+
+async def receive_body(receive: Receive, declared: str | None, limit: int) -> bytes:
+    """`read_body` on a bare ASGI `receive`, given the Content-Length header (or None)."""
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
             raise BadRequest("invalid Content-Length", "请求头 Content-Length 无效")
         if int(declared) > limit:
             raise _too_large(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def parse_json(body: bytes, content_type: str) -> dict[str, Any]:
@@ -202,8 +212,12 @@ def check_stamp(keys: Keys, settings: Settings, inp: RatingInput, now_ms: int) -
 def client_address(request: Request, trusted: frozenset[str]) -> str:
     """The client's address, believing X-Forwarded-For only from a trusted proxy."""
     peer = request.client.host if request.client else ""
+    return address_of(peer, request.headers.get("x-forwarded-for", ""), trusted)
+
+
+def address_of(peer: str, forwarded: str, trusted: frozenset[str]) -> str:
+    """`client_address` from the peer's address and the X-Forwarded-For header."""
     if peer in trusted:
-        forwarded = request.headers.get("x-forwarded-for", "")
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
         while hops and hops[-1] in trusted:
             hops.pop()
@@ -229,7 +243,11 @@ def network_key(address: str) -> str:
 
 def device_id(request: Request) -> tuple[str, bool]:
     """The device cookie's value, and whether it must be set on the response."""
-    value = request.cookies.get(DEVICE_COOKIE, "")
+    return device_of(request.cookies.get(DEVICE_COOKIE, ""))
+
+
+def device_of(value: str) -> tuple[str, bool]:
+    """`device_id` from the device cookie's value ("" when absent)."""
     if 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum():
         return value, False
     return secrets.token_urlsafe(16), True

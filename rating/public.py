@@ -15,9 +15,11 @@ from rating.crypto import format_receipt, normalize_code
 from rating.errors import NotFound, UnsupportedMediaType
 from rating.i18n import pick_lang, texts
 from rating.intake import (
+    DEVICE_COOKIE,
     StaleForm,
     TooFast,
     check_stamp,
+    client_address,
     device_id,
     form_to_dict,
     read_body,
@@ -113,7 +115,13 @@ async def rate_submit(request: Request) -> Response:
         # Re-show the page with a fresh stamp: a person taps again and it goes through.
         t = texts(inp.lang)
         return await _rate_page(request, token, status=400, notice=t["retry_hint"])
-    result, new_device = await submit(request, inp, "badge")
+    result, new_device = await submit(
+        s,
+        inp,
+        "badge",
+        cookie=request.cookies.get(DEVICE_COOKIE, ""),
+        address=client_address(request, s.trusted),
+    )
     response = RedirectResponse(f"/receipt/{result.receipt}?new=1", status_code=303)
     if new_device:
         set_device_cookie(response, new_device, s.settings)

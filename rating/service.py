@@ -9,14 +9,7 @@ from starlette.responses import Response
 
 from rating.crypto import Keys
 from rating.errors import Gone, NotFound, ServiceUnavailable
-from rating.intake import (
-    DEVICE_COOKIE,
-    RatingInput,
-    client_address,
-    device_id,
-    limited,
-    to_submission,
-)
+from rating.intake import DEVICE_COOKIE, RatingInput, device_of, limited, to_submission
 from rating.pages import Pages
 from rating.settings import Settings
 from rating.store import Store, StoreUnavailable
@@ -41,33 +34,29 @@ def svc(request: Request) -> Services:
     return services
 
 
+def device_cookie(value: str, settings: Settings) -> bytes:
+    """The Set-Cookie header value for a new device cookie (a year, httpOnly)."""
+    # The value is URL-safe base64 (device_of), so it needs no quoting.
+    secure = "; Secure" if settings.cookie_secure else ""
+    return (
+        f"{DEVICE_COOKIE}={value}; HttpOnly; Max-Age={365 * 86400}; Path=/; SameSite=lax{secure}"
+    ).encode("latin-1")
+
+
 def set_device_cookie(response: Response, value: str, settings: Settings) -> None:
-    response.set_cookie(
-        DEVICE_COOKIE,
-        value,
-        max_age=365 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-    )
+    response.raw_headers.append((b"set-cookie", device_cookie(value, settings)))
 
 
 async def submit(
-    request: Request, inp: RatingInput, channel: str
+    s: Services, inp: RatingInput, channel: str, *, cookie: str, address: str
 ) -> tuple[RatingResult, str | None]:
     """Store the rating; return the result and a new device cookie value if one is needed.
 
-    Raises the HTTP error for every outcome that stored nothing.
+    `cookie` is the request's device cookie ("" if none) and `address` the client's
+    address. Raises the HTTP error for every outcome that stored nothing.
     """
-    s = svc(request)
-    device, fresh = device_id(request)
-    sub = to_submission(
-        inp,
-        s.keys,
-        channel=channel,
-        device=device,
-        address=client_address(request, s.trusted),
-    )
+    device, fresh = device_of(cookie)
+    sub = to_submission(inp, s.keys, channel=channel, device=device, address=address)
     try:
         result = await s.store.submit_rating(sub)
     except StoreUnavailable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -50,6 +51,52 @@ async def test_rating_is_created_with_a_receipt(web: Web, settings: Settings) ->
     assert rows(settings, "SELECT receipt, level, channel, officer_id FROM ratings") == [
         (receipt, 4, "web", web.officers[0].id)
     ]
+
+
+@pytest.mark.parametrize("secure", [False, True])
+async def test_device_cookie_is_a_year_long_httponly_cookie(tmp_path: Path, secure: bool) -> None:
+    async with opened(make_settings(tmp_path, cookie_secure=secure)) as web:
+        r = await web.client.post(API, json=web.rating())
+        assert r.status_code == 201
+        name_value, *attributes = r.headers["set-cookie"].split("; ")
+        assert re.fullmatch(r"pj_dev=[A-Za-z0-9_-]{22}", name_value)
+        expected = ["HttpOnly", "Max-Age=31536000", "Path=/", "SameSite=lax"]
+        assert attributes == expected + (["Secure"] if secure else [])
+        if not secure:  # (a Secure cookie does not come back over plain http)
+            # The browser sends it back: the next rating of another officer sets none.
+            again = await web.client.post(API, json=web.rating(1))
+            assert again.status_code == 201 and "set-cookie" not in again.headers
+
+
+async def test_client_gone_before_the_body_ends_stores_nothing(
+    web: Web, settings: Settings
+) -> None:
+    """The server hears the disconnect while reading the body: no rating, no reply."""
+    app = web.client._transport.app  # type: ignore[attr-defined]
+    body = json.dumps(web.rating()).encode()
+    messages = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": API,
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("203.0.113.7", 50000),
+        "state": {"svc": web.svc},
+    }
+    await app(scope, receive, send)
+    assert sent == []
+    assert rows(settings, "SELECT COUNT(*) FROM ratings") == [(0,)]
 
 
 async def test_dissatisfied_rating_with_everything(web: Web, settings: Settings) -> None:
