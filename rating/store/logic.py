@@ -286,14 +286,22 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         limits.network_per_hour
     ):
         return RatingResult(Outcome.RATE_LIMITED, limited_by="network")
-    if sub.device_hash:
-        # Ratings this device stored in the last hour (an amendment is not a new one).
-        row = tx.one(
-            "SELECT COUNT(*) FROM ratings WHERE device_hash = ? AND created_at >= ?",
-            (sub.device_hash, now - HOUR_MS),
+    at = sub.at_ms or now
+    since = at - limits.amend_window_ms
+    # The device's recent ratings, newest first: one look at its index serves both the
+    # device limit (ratings stored in the last hour; an amendment is not a new one) and
+    # the amend window below. The rate limit keeps this list short.
+    recent = (
+        tx.all(
+            "SELECT id, receipt, level, reasons, comment, officer_id, created_at FROM ratings "
+            "WHERE device_hash = ? AND created_at >= ? ORDER BY created_at DESC",
+            (sub.device_hash, min(now - HOUR_MS, since)),
         )
-        if row is not None and int(row[0]) >= limits.device_per_hour:
-            return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
+        if sub.device_hash
+        else []
+    )
+    if sum(1 for r in recent if r[6] >= now - HOUR_MS) >= limits.device_per_hour:
+        return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
     row = tx.one(
         "SELECT t.officer_id, t.revoked_at, o.unit_id, o.status FROM badge_tokens t "
         "JOIN officers o ON o.id = t.officer_id WHERE t.token = ?",
@@ -306,8 +314,6 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     if row[3] != "active":
         return RatingResult(Outcome.RETIRED_OFFICER)
     officer_id, unit_id = int(row[0]), int(row[2])
-    at = sub.at_ms or now
-    since = at - limits.amend_window_ms
     earlier = None
     if sub.receipt:
         # The receipt proves the same matter, so details sent from the receipt page amend
@@ -317,15 +323,8 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
             "WHERE receipt = ? AND officer_id = ? AND created_at >= ?",
             (sub.receipt, officer_id, at - RECEIPT_AMEND_MS),
         )
-    if earlier is None and sub.device_hash:
-        earlier = tx.one(
-            "SELECT id, receipt, level, reasons, comment FROM ratings "
-            # The unary + keeps SQLite's planner on the device index (few rows) instead of
-            # the officer index, which can hold thousands of the window's ratings.
-            "WHERE device_hash = ? AND created_at >= ? AND +officer_id = ? "
-            "ORDER BY created_at DESC LIMIT 1",
-            (sub.device_hash, since, officer_id),
-        )
+    if earlier is None:
+        earlier = next((r for r in recent if r[5] == officer_id and r[6] >= since), None)
     reasons = ",".join(sub.reasons)
     if earlier is not None:
         tx.run(
