@@ -59,7 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "rate_limit_network_per_hour",
         3000,
-        "Rating submissions allowed per client address per clock hour (carrier NAT: keep high).",
+        "Rating submissions allowed per client address per clock hour (carrier NAT: keep "
+        "high). On SQLite the writer counts them in memory, afresh after a restart.",
     ),
     Setting(
         "min_submit_seconds",

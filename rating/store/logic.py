@@ -42,6 +42,11 @@ class Tx(Protocol):
         """Hold a lock on `key` until the transaction ends (a no-op where one writer
         already serialises every write transaction)."""
 
+    def count_hit(self, bucket: str, window_start: int) -> int:
+        """Count one hit in a fixed-window rate-limit counter, undone with the transaction
+        (or its savepoint), and return the window's total: `bump_counter` where the
+        counters are rows, the writer's memory on SQLite (see sqlite.HitCounts)."""
+
 
 class RollBack(Exception):
     """Raised inside a unit of work to undo it while still returning a result."""
@@ -255,7 +260,7 @@ def import_roster(
 
 
 def bump_counter(tx: Tx, bucket: str, window_start: int) -> int:
-    """Count one hit in a fixed-window counter and return the window's total."""
+    """Count one hit in a fixed-window counter row and return the window's total."""
     row = tx.one(
         "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (?, ?, 1) "
         "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 "
@@ -282,7 +287,7 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         )
         if row:
             return RatingResult(Outcome.REPLAYED, row[1], int(row[0]))
-    if sub.network_hash and bump_counter(tx, "n:" + sub.network_hash, now - now % HOUR_MS) > (
+    if sub.network_hash and tx.count_hit("n:" + sub.network_hash, now - now % HOUR_MS) > (
         limits.network_per_hour
     ):
         return RatingResult(Outcome.RATE_LIMITED, limited_by="network")

@@ -109,6 +109,10 @@ class PgTx:
         # the first instance's committed rating.
         self.cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
 
+    def count_hit(self, bucket: str, window_start: int) -> int:
+        # Rows: every app instance on the database shares them.
+        return logic.bump_counter(self, bucket, window_start)
+
 
 def _quiet_rollback(conn: psycopg.Connection[Any]) -> None:
     # The original error matters more than a failed rollback on a broken connection; the

@@ -167,7 +167,9 @@ def _apply(conn: sqlite3.Connection, requests: list[tuple[Any, ...]]) -> list[by
 
 def serve(sock: socket.socket, path: str, synchronous: str) -> None:
     """The writer process: apply requests in order until told to stop or orphaned."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    from rating.store.sqlite import WriterConnection
+
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0, factory=WriterConnection)
     configure(conn, synchronous)
     inbox = _Inbox(sock)
     try:

@@ -188,6 +188,28 @@ async def test_network_limit_counts_across_devices(stores: Stores) -> None:
     assert await store.count_ratings() == 4
 
 
+async def test_network_limit_holds_across_batches_and_ignores_failed_items(
+    stores: Stores,
+) -> None:
+    store = await stores.open(network_per_hour=3)
+    zhang, li, wang = await roster(store)
+    # One batch: the middle item fails (level 9 breaks a CHECK) and is undone, hit and all.
+    first = await asyncio.gather(
+        store.submit_rating(rating(zhang.token, device="a", network="nat")),
+        store.submit_rating(rating(li.token, 9, device="b", network="nat")),
+        store.submit_rating(rating(wang.token, device="c", network="nat")),
+        return_exceptions=True,
+    )
+    assert isinstance(first[1], StoreUnavailable)
+    assert [r.outcome for r in (first[0], first[2])] == [Outcome.CREATED] * 2  # type: ignore[union-attr]
+    # Later batches see the two hits that stood: one more fits, the next does not.
+    third = await store.submit_rating(rating(zhang.token, device="d", network="nat"))
+    fourth = await store.submit_rating(rating(li.token, device="e", network="nat"))
+    assert third.outcome is Outcome.CREATED
+    assert fourth.outcome is Outcome.RATE_LIMITED and fourth.limited_by == "network"
+    assert await store.count_ratings() == 3
+
+
 def _bump_twice(tx: logic.Tx, bucket: str, at: int) -> tuple[int, int]:
     return logic.bump_counter(tx, bucket, at), logic.bump_counter(tx, bucket, at)
 
