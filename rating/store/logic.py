@@ -42,6 +42,10 @@ class Tx(Protocol):
         """Hold a lock on `key` until the transaction ends (a no-op where one writer
         already serialises every write transaction)."""
 
+    def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """`one`, for a read of what ratings never change (officers, tokens): the store
+        may answer a found row from a cache it drops whenever anything else writes."""
+
     def count_hit(self, bucket: str, window_start: int) -> int:
         """Count one hit in a fixed-window rate-limit counter, undone with the transaction
         (or its savepoint), and return the window's total: `bump_counter` where the
@@ -307,7 +311,7 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     )
     if sum(1 for r in recent if r[6] >= now - HOUR_MS) >= limits.device_per_hour:
         return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
-    row = tx.one(
+    row = tx.one_cached(
         "SELECT t.officer_id, t.revoked_at, o.unit_id, o.status FROM badge_tokens t "
         "JOIN officers o ON o.id = t.officer_id WHERE t.token = ?",
         (sub.token,),

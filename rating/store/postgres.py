@@ -109,6 +109,9 @@ class PgTx:
         # the first instance's committed rating.
         self.cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
 
+    def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        return self.one(sql, params)  # other instances write too: no cache to trust
+
     def count_hit(self, bucket: str, window_start: int) -> int:
         # Rows: every app instance on the database shares them.
         return logic.bump_counter(self, bucket, window_start)

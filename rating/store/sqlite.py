@@ -68,11 +68,25 @@ class HitCounts:
 
 
 class WriterConnection(sqlite3.Connection):
-    """The writer's connection: it carries the writer's hit counters."""
+    """The writer's connection: it carries the writer's hit counters, and a cache of the
+    rows ratings read but never change (a badge token's officer), valid while nothing
+    else writes: any other write on this connection drops it, and so does a commit by
+    any other connection (a CLI command), which SQLite's data_version shows."""
+
+    _CACHE_MAX = 200_000  # found rows only, so about the officers of a province
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hits = HitCounts()
+        self.cache: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...]] = {}
+        self._data_version: int | None = None
+
+    def check_cache(self) -> None:
+        """Drop the cache if another connection has committed since the last look."""
+        version = self.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self.cache.clear()
+            self._data_version = version
 
 
 class SqliteTx:
@@ -86,6 +100,20 @@ class SqliteTx:
         # only when it commits; `rewind` undoes those since a savepoint.
         self._pending: dict[tuple[int, str], int] = {}
         self._journal: list[tuple[int, str]] = []
+
+    def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        conn = self.conn
+        if not isinstance(conn, WriterConnection):
+            return self.one(sql, params)
+        key = (sql, tuple(params))
+        row = conn.cache.get(key)
+        if row is None:
+            row = self.one(sql, params)
+            if row is not None:
+                if len(conn.cache) >= conn._CACHE_MAX:
+                    conn.cache.clear()
+                conn.cache[key] = row
+        return row
 
     def count_hit(self, bucket: str, window_start: int) -> int:
         if not isinstance(self.conn, WriterConnection):
@@ -142,6 +170,8 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -
         raise
     conn.execute("COMMIT")
     tx.committed()
+    if isinstance(conn, WriterConnection):
+        conn.cache.clear()  # any write may have changed what the cache holds
     return result
 
 
@@ -180,6 +210,8 @@ def _apply_batch(
     now = now_ms()
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if isinstance(conn, WriterConnection):
+            conn.check_cache()
         for sub in subs:
             if not isolate:
                 out.append(logic.apply_rating(tx, sub, limits, now))

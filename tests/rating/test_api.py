@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from rating.cli import main
 from rating.settings import Settings
 from rating.store.models import RatingSubmission
 from tests.conftest import Web, make_settings, opened, rows
@@ -353,6 +355,20 @@ async def test_revoked_token_is_410(web: Web) -> None:
     assert r.status_code == 410
     assert r.json() == {"ok": False, "error": "this code is no longer valid", "status": 410}
     assert await web.store.count_ratings() == 0
+
+
+async def test_code_reissued_by_the_command_line_is_refused_at_once(
+    web: Web, settings: Settings
+) -> None:
+    """Another process (the CLI) revokes a code the running server has just seen."""
+    assert (await web.client.post(API, json=web.rating(0))).status_code == 201
+    old_code = web.rating(0)
+    argv = ["--database", settings.database, "officers", "reissue", web.officers[0].badge_no]
+    assert await asyncio.to_thread(main, argv) == 0
+    web.client.cookies.clear()  # a new phone: without the revocation this would be a 201
+    r = await web.client.post(API, json=old_code)
+    assert r.status_code == 410
+    assert await web.store.count_ratings() == 1
 
 
 async def test_typed_token_in_the_body_is_normalized(web: Web, settings: Settings) -> None:
