@@ -1,7 +1,8 @@
 """Rating throughput: the real server on 127.0.0.1 under wrk at 64 connections.
 
 Starts `pingjing serve` (uvicorn + httptools + uvloop, one process) on a fresh SQLite
-file with synchronous=FULL, then measures
+file with synchronous=FULL, then measures, in each of --rounds rounds (the figures quoted
+are the medians; each round's ratio compares its own two runs),
   1. a no-op GET (/healthz) for comparison,
   2. POST /api/v1/ratings with every check on the path: JSON validation, form stamp and
      minimum human time, device cookie, keyed address hash, per-device and per-network
@@ -12,7 +13,7 @@ follow a realistic mix (70% 非常满意, 18% 满意, 6% 基本满意, 4% 不满
 each dissatisfied rating also opens its follow-up case in the same transaction.
 Afterwards the ratings in the database are counted and compared with the 2xx replies.
 
-Usage: python bench/ratings.py [--seconds 10] [--connections 64] [--database URL]
+Usage: python bench/ratings.py [--seconds 10] [--connections 64] [--rounds 3]
 Prints figures; it is not a pass/fail test.
 """
 
@@ -26,6 +27,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -198,8 +200,9 @@ def bench_server(
     connections: int,
     workers: int = 1,
     label: str = "sqlite",
+    rounds: int = 1,
 ) -> dict[str, float]:
-    """Seed, serve, measure GET and rating POST; return the figures."""
+    """Seed, serve, measure GET and rating POST `rounds` times; return the median figures."""
     settings = Settings.load(env={}, database=database, secret=SECRET)
     tokens = asyncio.run(seed(settings, 500))
     work = Path(tempfile.mkdtemp(prefix="pj-bench-"))
@@ -216,42 +219,52 @@ def bench_server(
             **env_extra,
         }
     )
+    before = asyncio.run(count_ratings(settings))
     proc = start_server(env, port, workers)
+    tag = f"[{label}, {workers} worker(s)]"
+    rounds_: list[tuple[WrkResult, WrkResult]] = []
     try:
         base = f"http://127.0.0.1:{port}"
         run_wrk(base + "/healthz", 2, connections)  # warm up
-        get = run_wrk(base + "/healthz", seconds, connections)
-        before = asyncio.run(count_ratings(settings))
-        post = run_wrk(base + "/api/v1/ratings", seconds, connections, script)
+        # Each round measures the GET and then the POST, so each ratio compares runs a few
+        # seconds apart: this machine's speed drifts by 10-20 % over a minute.
+        for i in range(1, rounds + 1):
+            get = run_wrk(base + "/healthz", seconds, connections)
+            post = run_wrk(base + "/api/v1/ratings", seconds, connections, script)
+            rounds_.append((get, post))
+            print(
+                f"{tag} round {i}: no-op GET /healthz {get.requests_per_s:,.0f} req/s "
+                f"(p99 {get.p99_ms:.2f} ms); POST /api/v1/ratings "
+                f"{post.requests_per_s:,.0f} ratings/s (p50 {post.p50_ms:.2f} ms, "
+                f"p99 {post.p99_ms:.2f} ms), {post.non_2xx} non-2xx {post.errors}; "
+                f"ratio {post.requests_per_s / get.requests_per_s:.2f}",
+                flush=True,
+            )
     finally:
         stop_server(proc)
         shutil.rmtree(work, ignore_errors=True)
     stored = asyncio.run(count_ratings(settings)) - before
-    ok = post.requests - post.non_2xx
-    print(
-        f"[{label}, {workers} worker(s)] no-op GET /healthz: {get.requests_per_s:,.0f} req/s "
-        f"(p50 {get.p50_ms:.2f} ms, p99 {get.p99_ms:.2f} ms)"
-    )
-    print(
-        f"[{label}, {workers} worker(s)] POST /api/v1/ratings: {post.requests_per_s:,.0f} "
-        f"ratings/s (p50 {post.p50_ms:.2f} ms, p99 {post.p99_ms:.2f} ms); "
-        f"{ok:,} answered 2xx, {post.non_2xx} non-2xx, {stored:,} rows stored "
-        f"{post.errors}"
-    )
-    print(
-        f"[{label}, {workers} worker(s)] ratings/s ÷ GET/s = "
-        f"{post.requests_per_s / get.requests_per_s:.2f}"
-    )
-    if stored < ok:
-        print(f"!! {ok - stored} ratings answered 2xx but not stored", file=sys.stderr)
-    return {
-        "get_rps": get.requests_per_s,
-        "post_rps": post.requests_per_s,
-        "p50_ms": post.p50_ms,
-        "p99_ms": post.p99_ms,
+    ok = sum(post.requests - post.non_2xx for _, post in rounds_)
+    figures = {
+        "get_rps": statistics.median(g.requests_per_s for g, _ in rounds_),
+        "post_rps": statistics.median(p.requests_per_s for _, p in rounds_),
+        "ratio": statistics.median(p.requests_per_s / g.requests_per_s for g, p in rounds_),
+        "p50_ms": statistics.median(p.p50_ms for _, p in rounds_),
+        "p99_ms": statistics.median(p.p99_ms for _, p in rounds_),
         "stored": stored,
         "ok": ok,
     }
+    of = f"median of {rounds} round(s)" if rounds > 1 else "1 round"
+    print(f"{tag} no-op GET /healthz: {figures['get_rps']:,.0f} req/s ({of})")
+    print(
+        f"{tag} POST /api/v1/ratings: {figures['post_rps']:,.0f} ratings/s "
+        f"(p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms; {of}); "
+        f"{ok:,} answered 2xx, {stored:,} rows stored"
+    )
+    print(f"{tag} ratings/s ÷ GET/s = {figures['ratio']:.2f} ({of})")
+    if stored < ok:
+        print(f"!! {ok - stored} ratings answered 2xx but not stored", file=sys.stderr)
+    return figures
 
 
 def parse_args(doc: str) -> argparse.Namespace:
@@ -259,6 +272,9 @@ def parse_args(doc: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="GET + POST measurements on one server (median)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run scripts/setup-system (apt-get install wrk)")
@@ -274,6 +290,7 @@ def main() -> None:
             {"PINGJING_SQLITE_SYNCHRONOUS": "FULL"},
             args.seconds,
             args.connections,
+            rounds=args.rounds,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
