@@ -14,6 +14,7 @@ each dissatisfied rating also opens its follow-up case in the same transaction.
 Afterwards the ratings in the database are counted and compared with the 2xx replies.
 
 Usage: python bench/ratings.py [--seconds 10] [--connections 64] [--rounds 3]
+                              [--preload 300000]
 Prints figures; it is not a pass/fail test.
 """
 
@@ -23,10 +24,12 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -39,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rating.crypto import Keys  # noqa: E402
+from rating.crypto import Keys, new_receipt  # noqa: E402
 from rating.settings import Settings  # noqa: E402
 from rating.store import make_store  # noqa: E402
 from rating.store.models import RosterRow  # noqa: E402
@@ -146,6 +149,55 @@ async def seed(settings: Settings, officers: int) -> list[str]:
         await store.close()
 
 
+def preload(database: str, count: int) -> None:
+    """Fill a SQLite file with `count` past ratings (the last 60 days, none in the last
+    hour), as a city's database holds: inserts into big indexes cost more than into the
+    empty ones of a fresh file (each lands on a leaf page of its own). Ratings older than
+    a day carry no device or network hash, as the purge leaves them."""
+    rng = random.Random(7)
+    now = int(time.time() * 1000)
+    day = 86_400_000
+    conn = sqlite3.connect(database)
+    try:
+        officers = conn.execute(
+            "SELECT o.id, o.unit_id, t.token FROM officers o "
+            "JOIN badge_tokens t ON t.officer_id = o.id"
+        ).fetchall()
+        rows = []
+        for _i in range(count):
+            officer_id, unit_id, token = rng.choice(officers)
+            at = now - 3_600_000 - rng.randrange(60 * day)
+            level = rng.choices((5, 4, 3, 2, 1), (70, 18, 6, 4, 2))[0]
+            recent = at > now - day
+            rows.append(
+                (
+                    new_receipt(),
+                    officer_id,
+                    unit_id,
+                    token,
+                    "badge",
+                    level,
+                    "attitude" if level <= 2 else "",
+                    "",
+                    f"{rng.getrandbits(128):032x}" if recent else None,
+                    f"{rng.getrandbits(128):032x}" if recent else None,
+                    "zh",
+                    at,
+                    at,
+                )
+            )
+        with conn:
+            conn.executemany(
+                "INSERT INTO ratings (receipt, officer_id, unit_id, token, channel, level, "
+                "reasons, comment, device_hash, network_hash, lang, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
 async def count_ratings(settings: Settings) -> int:
     store = make_store(settings)
     await store.open()
@@ -201,10 +253,19 @@ def bench_server(
     workers: int = 1,
     label: str = "sqlite",
     rounds: int = 1,
+    preloaded: int = 0,
 ) -> dict[str, float]:
     """Seed, serve, measure GET and rating POST `rounds` times; return the median figures."""
     settings = Settings.load(env={}, database=database, secret=SECRET)
     tokens = asyncio.run(seed(settings, 500))
+    if preloaded:
+        started = time.perf_counter()
+        preload(database, preloaded)
+        print(
+            f"[{label}] preloaded {preloaded:,} past ratings in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     work = Path(tempfile.mkdtemp(prefix="pj-bench-"))
     script = work / "ratings.lua"
     write_lua(script, tokens)
@@ -275,6 +336,12 @@ def parse_args(doc: str) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="GET + POST measurements on one server (median)"
     )
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=300_000,
+        help="past ratings in the SQLite file before measuring (a city's 7 weeks)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run scripts/setup-system (apt-get install wrk)")
@@ -291,6 +358,7 @@ def main() -> None:
             args.seconds,
             args.connections,
             rounds=args.rounds,
+            preloaded=args.preload,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
