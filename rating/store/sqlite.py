@@ -73,7 +73,7 @@ class WriterConnection(sqlite3.Connection):
     else writes: any other write on this connection drops it, and so does a commit by
     any other connection (a CLI command), which SQLite's data_version shows."""
 
-    _CACHE_MAX = 200_000  # found rows only, so about the officers of a province
+    CACHE_MAX = 200_000  # found rows only, so about the officers of a province
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,7 +110,7 @@ class SqliteTx:
         if row is None:
             row = self.one(sql, params)
             if row is not None:
-                if len(conn.cache) >= conn._CACHE_MAX:
+                if len(conn.cache) >= conn.CACHE_MAX:
                     conn.cache.clear()
                 conn.cache[key] = row
         return row
