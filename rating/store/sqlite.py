@@ -160,7 +160,7 @@ class SqliteTx:
         return None
 
 
-def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+def in_transaction(conn: WriterConnection, fn: Callable[..., T], *args: Any) -> T:
     tx = SqliteTx(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -170,8 +170,7 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -
         raise
     conn.execute("COMMIT")
     tx.committed()
-    if isinstance(conn, WriterConnection):
-        conn.cache.clear()  # any write may have changed what the cache holds
+    conn.cache.clear()  # any write may have changed what the cache holds
     return result
 
 
@@ -185,7 +184,7 @@ def _read(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
 
 
 def rating_batch(
-    conn: sqlite3.Connection, subs: list[RatingSubmission], limits: RateLimits, prune: bool
+    conn: WriterConnection, subs: list[RatingSubmission], limits: RateLimits, prune: bool
 ) -> list[RatingResult | BaseException]:
     """Apply a batch of ratings in one transaction (one fsync for the whole batch).
 
@@ -199,7 +198,7 @@ def rating_batch(
 
 
 def _apply_batch(
-    conn: sqlite3.Connection,
+    conn: WriterConnection,
     subs: list[RatingSubmission],
     limits: RateLimits,
     prune: bool,
@@ -210,8 +209,7 @@ def _apply_batch(
     now = now_ms()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if isinstance(conn, WriterConnection):
-            conn.check_cache()
+        conn.check_cache()
         for sub in subs:
             if not isolate:
                 out.append(logic.apply_rating(tx, sub, limits, now))
@@ -227,8 +225,7 @@ def _apply_batch(
             conn.execute("RELEASE item")
         if prune:
             logic.prune_counters(tx, now)  # rows left by versions that counted in the table
-            if isinstance(conn, WriterConnection):
-                conn.hits.prune(now)
+            conn.hits.prune(now)
         conn.execute("COMMIT")
         tx.committed()
     except BaseException:

@@ -47,7 +47,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Imported here so that the fork server preloads them and each writer starts at once.
 from rating.cases import logic as _cases_logic  # noqa: F401
@@ -55,6 +55,9 @@ from rating.cases.deadlines import configure as configure_deadlines
 from rating.cases.deadlines import deadlines
 from rating.store import logic as _logic  # noqa: F401
 from rating.store.base import StoreUnavailable
+
+if TYPE_CHECKING:  # sqlite.py imports this module
+    from rating.store.sqlite import WriterConnection
 
 log = logging.getLogger("pingjing.store")
 
@@ -135,7 +138,7 @@ class _Inbox:
                 return frames
 
 
-def _apply(conn: sqlite3.Connection, requests: list[tuple[Any, ...]]) -> list[bytes]:
+def _apply(conn: WriterConnection, requests: list[tuple[Any, ...]]) -> list[bytes]:
     """Replies for a run of requests; consecutive rating requests share one transaction."""
     from rating.store.sqlite import in_transaction, rating_batch
 
