@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rating.crypto import Keys, new_receipt  # noqa: E402
+from rating.crypto import Keys, ReceiptCodec  # noqa: E402
 from rating.settings import Settings  # noqa: E402
 from rating.store import make_store  # noqa: E402
 from rating.store.models import RosterRow  # noqa: E402
@@ -163,15 +163,19 @@ def preload(database: str, count: int) -> None:
             "SELECT o.id, o.unit_id, t.token FROM officers o "
             "JOIN badge_tokens t ON t.officer_id = o.id"
         ).fetchall()
+        key = conn.execute("SELECT value FROM store_keys WHERE name = 'receipt'").fetchone()[0]
+        codec = ReceiptCodec(bytes.fromhex(key))
+        first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ratings").fetchone()[0]
         rows = []
-        for _i in range(count):
+        for i in range(count):
             officer_id, unit_id, token = rng.choice(officers)
             at = now - 3_600_000 - rng.randrange(60 * day)
             level = rng.choices((5, 4, 3, 2, 1), (70, 18, 6, 4, 2))[0]
             recent = at > now - day
             rows.append(
                 (
-                    new_receipt(),
+                    first + i,
+                    codec.encode(first + i),
                     officer_id,
                     unit_id,
                     token,
@@ -188,9 +192,9 @@ def preload(database: str, count: int) -> None:
             )
         with conn:
             conn.executemany(
-                "INSERT INTO ratings (receipt, officer_id, unit_id, token, channel, level, "
+                "INSERT INTO ratings (id, receipt, officer_id, unit_id, token, channel, level, "
                 "reasons, comment, device_hash, network_hash, lang, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

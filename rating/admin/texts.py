@@ -135,11 +135,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     # Officer and unit pages
     "kind_police": ("民警", "Police officer"),
     "kind_auxiliary": ("辅警", "Auxiliary officer"),
-    "recent_ratings": ("近期评价", "Recent ratings"),
+    "recent_ratings": ("近 90 天评价（最新 50 条）", "Ratings of the last 90 days (latest 50)"),
     "reasons": ("原因", "Reasons"),
     "channel": ("渠道", "Channel"),
     "not_counted": ("误评或恶意，不计入", "Mistaken or malicious; not counted"),
-    "no_ratings": ("暂无评价", "No ratings yet"),
+    "no_ratings": ("近 90 天暂无评价", "No ratings in the last 90 days"),
     "cases": ("案件", "Cases"),
     "no_cases": ("暂无案件", "No cases yet"),
     "subunits": ("下级单位", "Sub-units"),

@@ -22,6 +22,7 @@ from rating.cases.model import (
 )
 from rating.cases.queries import get_case
 from rating.errors import BadRequest, Conflict, Forbidden
+from rating.store.receipts import receipt_match
 
 if TYPE_CHECKING:
     from rating.store.logic import Tx
@@ -251,10 +252,11 @@ def rate_fix(tx: Tx, receipt: str, answer: str, now: int) -> bool:
     """Store the citizen's answer to "is it fixed?"; False if there is nothing to answer."""
     if answer not in ("satisfied", "basically_satisfied", "dissatisfied"):
         raise BadRequest("unknown answer", "请选择一项")
+    match, params = receipt_match(tx, receipt)
     row = tx.one(
-        "SELECT c.id FROM cases c JOIN ratings r ON r.id = c.rating_id WHERE r.receipt = ? "
+        f"SELECT c.id FROM cases c JOIN ratings r ON r.id = c.rating_id WHERE {match} "
         "AND c.state = 'closed' AND c.rectified_at IS NOT NULL AND c.fix_rating IS NULL",
-        (receipt,),
+        params,
     )
     if row is None:
         return False

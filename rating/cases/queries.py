@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rating.cases.model import SUBSTANTIATED, Actor, CaseView, Progress
 from rating.errors import Forbidden, NotFound
+from rating.store.receipts import receipt_match
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 if TYPE_CHECKING:
@@ -126,11 +127,12 @@ def list_cases(
 
 
 def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
+    match, params = receipt_match(tx, receipt)
     row = tx.one(
         "SELECT c.state, c.opened_at, c.callback_at, c.verified_at, c.rectified_at, "
         "c.closed_at, c.verification, c.fix_rating FROM cases c "
-        "JOIN ratings r ON r.id = c.rating_id WHERE r.receipt = ?",
-        (receipt,),
+        f"JOIN ratings r ON r.id = c.rating_id WHERE {match}",
+        params,
     )
     if row is None:
         return None
@@ -159,13 +161,21 @@ def overdue_cases(tx: Tx, now: int) -> list[CaseView]:
     return [_case(r, now) for r in rows]
 
 
-def officer_ratings(tx: Tx, officer_id: int, limit: int = 50) -> list[tuple[Any, ...]]:
-    """Recent ratings of an officer: (created_at, level, reasons, channel, invalidated).
-    Never the phone number."""
+RECENT_DAYS = 90
+
+
+def officer_ratings(tx: Tx, officer_id: int, now: int, limit: int = 50) -> list[tuple[Any, ...]]:
+    """An officer's ratings of the last RECENT_DAYS days, newest first: (created_at, level,
+    reasons, channel, invalidated). Never the phone number.
+
+    There is no per-officer index (each rating wrote a random page of one): this reads
+    ratings_created backwards, checking the officer inside the index, so the cost grows
+    with the bureau's ratings in the period, not the officer's. The reports cover longer
+    periods."""
     return tx.all(
         "SELECT created_at, level, reasons, channel, invalidated FROM ratings "
-        "WHERE officer_id = ? ORDER BY created_at DESC LIMIT ?",
-        (officer_id, limit),
+        "WHERE created_at >= ? AND officer_id = ? ORDER BY created_at DESC LIMIT ?",
+        (now - RECENT_DAYS * 86_400_000, officer_id, limit),
     )
 
 

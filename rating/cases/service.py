@@ -106,7 +106,7 @@ async def run_purge(store: Store, settings: Settings, now: int | None = None) ->
 
 
 async def officer_ratings(store: Store, officer_id: int) -> list[tuple[Any, ...]]:
-    return await store.read(queries.officer_ratings, officer_id)
+    return await store.read(queries.officer_ratings, officer_id, now_ms())
 
 
 async def unit_summary(store: Store, unit_path: str) -> dict[str, int]:

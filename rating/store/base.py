@@ -36,11 +36,23 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every numbered migration, in order."""
+DIALECTS = ("sqlite", "postgres")
+
+
+def migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every numbered migration, in order.
+
+    Most migrations are one portable file. A change the two databases make differently
+    (SQLite rebuilds a table to drop a constraint) comes as NNNN_name.sqlite.sql and
+    NNNN_name.postgres.sql; each database takes its own, under the one name."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}")
     out = []
     for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
-        out.append((int(path.name[:4]), path.stem, path.read_text(encoding="utf-8")))
+        name, _, own = path.stem.partition(".")
+        if own and own != dialect:
+            continue
+        out.append((int(path.name[:4]), name, path.read_text(encoding="utf-8")))
     return out
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from rating.cases import logic as cases_logic
-from rating.crypto import new_badge_token, new_receipt
+from rating.crypto import new_badge_token
 from rating.store.models import (
     Officer,
     Outcome,
@@ -27,6 +27,7 @@ from rating.store.models import (
     TokenState,
     Unit,
 )
+from rating.store.receipts import codec_for, receipt_match
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 HOUR_MS = 3_600_000
@@ -327,10 +328,11 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     if sub.receipt:
         # The receipt proves the same matter, so details sent from the receipt page amend
         # the rating even if the page sat open past the device window; not forever, though.
+        match, params = receipt_match(tx, sub.receipt)
         earlier = tx.one(
-            "SELECT id, receipt, level, reasons, comment FROM ratings "
-            "WHERE receipt = ? AND officer_id = ? AND created_at >= ?",
-            (sub.receipt, officer_id, at - RECEIPT_AMEND_MS),
+            "SELECT r.id, r.receipt, r.level, r.reasons, r.comment FROM ratings r "
+            f"WHERE {match} AND r.officer_id = ? AND r.created_at >= ?",
+            (*params, officer_id, at - RECEIPT_AMEND_MS),
         )
     if earlier is None:
         earlier = next((r for r in recent if r[5] == officer_id and r[6] >= since), None)
@@ -357,25 +359,33 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         )
         cases_logic.on_rating(tx, int(earlier[0]), sub.level, now)
         return RatingResult(Outcome.AMENDED, earlier[1], int(earlier[0]))
-    while True:
-        # A receipt collision (60 random bits) inserts nothing and we draw again.
-        receipt = new_receipt()
-        row = tx.one(
-            "INSERT INTO ratings (receipt, officer_id, unit_id, token, channel, level, "
-            "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
-            "idempotency_key, lang, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (receipt) DO NOTHING RETURNING id",
-            _rating_values(receipt, sub, officer_id, unit_id, reasons, at, now),
-        )
-        if row is not None:
-            if sub.level <= 2:  # a rating just inserted has no case to close or re-open
-                cases_logic.on_rating(tx, int(row[0]), sub.level, now)
-            return RatingResult(Outcome.CREATED, receipt, int(row[0]))
+    # The receipt is made from the id, known once the row is in; the same statement
+    # reads the receipt key.
+    row = tx.one(
+        "INSERT INTO ratings (receipt, officer_id, unit_id, token, channel, level, "
+        "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
+        "idempotency_key, lang, created_at, updated_at) "
+        "VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id, (SELECT value FROM store_keys WHERE name = 'receipt')",
+        _rating_values(sub, officer_id, unit_id, reasons, at, now),
+    )
+    assert row is not None
+    rating_id, codec = int(row[0]), codec_for(row[1])
+    variant = 0
+    # A code equal to a receipt issued before codes came from ids (a chance of about one
+    # in 2**60 / the number of such receipts) takes the next variant.
+    while not tx.run(
+        "UPDATE ratings SET receipt = ? WHERE id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM legacy_receipts WHERE receipt = ?)",
+        (receipt := codec.encode(rating_id, variant), rating_id, receipt),
+    ):
+        variant += 1
+    if sub.level <= 2:  # a rating just inserted has no case to close or re-open
+        cases_logic.on_rating(tx, rating_id, sub.level, now)
+    return RatingResult(Outcome.CREATED, receipt, rating_id)
 
 
 def _rating_values(
-    receipt: str,
     sub: RatingSubmission,
     officer_id: int,
     unit_id: int,
@@ -384,7 +394,6 @@ def _rating_values(
     now: int,
 ) -> tuple[Any, ...]:
     return (
-        receipt,
         officer_id,
         unit_id,
         sub.token,
@@ -405,12 +414,13 @@ def _rating_values(
 
 
 def rating_by_receipt(tx: Tx, receipt: str) -> RatingView | None:
+    match, params = receipt_match(tx, receipt)
     row = tx.one(
         "SELECT r.receipt, r.level, r.reasons, r.comment, r.channel, r.phone_enc IS NOT NULL, "
         "o.name, o.badge_no, u.path, r.token, r.created_at, r.updated_at, r.amend_count "
         "FROM ratings r JOIN officers o ON o.id = r.officer_id JOIN units u ON u.id = r.unit_id "
-        "WHERE r.receipt = ?",
-        (receipt,),
+        f"WHERE {match}",
+        params,
     )
     if row is None:
         return None

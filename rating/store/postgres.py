@@ -220,7 +220,7 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
             "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
         )
         done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-        for version, name, sql in migration_files():
+        for version, name, sql in migration_files("postgres"):
             if version in done:
                 continue
             with conn.transaction():

@@ -241,12 +241,17 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
         "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
     )
     applied: list[str] = []
+    # A migration that rebuilds a table drops the old one while other tables still refer
+    # to it (SQLite's documented way to change a constraint): foreign keys are off while
+    # migrations run, and checked before they commit. The pragma is a no-op inside a
+    # transaction, hence here.
+    conn.execute("PRAGMA foreign_keys=OFF")
     # BEGIN IMMEDIATE takes the write lock, so two processes starting at once apply each
     # migration exactly once.
     conn.execute("BEGIN IMMEDIATE")
     try:
         done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-        for version, name, sql in migration_files():
+        for version, name, sql in migration_files("sqlite"):
             if version in done:
                 continue
             for stmt in split_sql(sql.replace("__PK__", "INTEGER PRIMARY KEY")):
@@ -256,10 +261,17 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
                 (version, name, now_ms()),
             )
             applied.append(name)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(
+                f"migrations left {len(broken)} broken foreign keys, e.g. {broken[0]}"
+            )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
     return applied
 
 

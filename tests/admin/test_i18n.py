@@ -124,7 +124,7 @@ async def test_english_choice_persists_across_pages(web: Web, settings: Settings
     assert "Very dissatisfied: Attitude" in visible(detail)
     assert await leftover_chinese(web, detail) == []
     officer = await web.client.get("/admin/officers/100001")
-    assert "Recent ratings" in officer.text and "Police officer" in officer.text
+    assert "Ratings of the last 90 days" in officer.text and "Police officer" in officer.text
     assert await leftover_chinese(web, officer) == []
     unit = next(u for u in await web.store.list_units() if u.path == QIAODONG)
     unit_page = await web.client.get(f"/admin/units/{unit.code}")

@@ -124,4 +124,4 @@ async def test_whole_case_on_each_backend(store: Store, tmp_path: Path) -> None:
     await store.write(webhook.mark, due[0].case_id, False, 1, service.now_ms(), 3, 1000)
     await store.write(webhook.mark, due[1].case_id, True, 1, service.now_ms(), 3, 1000)
     assert await store.write(webhook.due_deliveries, service.now_ms()) == []
-    assert await store.read(queries.officer_ratings, officers[0].id)
+    assert await store.read(queries.officer_ratings, officers[0].id, service.now_ms())

@@ -8,10 +8,10 @@ from cryptography.exceptions import InvalidTag
 from rating.crypto import (
     ALPHABET,
     Keys,
+    ReceiptCodec,
     format_receipt,
     mask_phone,
     new_badge_token,
-    new_receipt,
     normalize_code,
     normalize_phone,
 )
@@ -37,11 +37,45 @@ def test_tokens_use_the_whole_alphabet() -> None:
 
 
 def test_receipts_are_codes_and_print_in_groups() -> None:
-    receipt = new_receipt()
+    receipt = ReceiptCodec(b"k" * 32).encode(1)
     assert normalize_code(receipt) == receipt
     shown = format_receipt(receipt)
     assert shown.replace("-", "") == receipt
     assert [len(g) for g in shown.split("-")] == [4, 4, 4]
+
+
+def test_receipt_codes_decode_to_their_rating_and_reveal_no_order() -> None:
+    codec = ReceiptCodec(bytes(range(32)))
+    ids = [1, 2, 3, 4, 999, 1000, 2**31, 2**40 - 1]
+    codes = [codec.encode(i) for i in ids]
+    for rating_id, code in zip(ids, codes, strict=True):
+        assert normalize_code(code) == code
+        assert codec.rating_id(code) == rating_id
+    # A variant is another code for the same rating.
+    assert codec.encode(5, 1) != codec.encode(5)
+    assert codec.rating_id(codec.encode(5, 1)) == 5
+    # Neighbouring ids give unrelated codes: no shared prefix, no order to walk.
+    consecutive = [codec.encode(i) for i in range(1, 2001)]
+    assert len(set(consecutive)) == 2000
+    assert len({c[:2] for c in consecutive}) > 500
+    assert consecutive != sorted(consecutive)
+    # The whole alphabet in every position: all 60 bits are used.
+    for pos in range(12):
+        assert {c[pos] for c in consecutive} == set(ALPHABET)
+    # Another key, other codes; a code of one database means nothing in another.
+    other = ReceiptCodec(bytes(range(1, 33)))
+    assert {other.encode(i) for i in range(1, 2001)}.isdisjoint(consecutive)
+    # Not a code at all: id 0, which no rating has.
+    assert codec.rating_id("not a code") == 0
+
+
+def test_receipt_codec_refuses_ids_it_cannot_carry() -> None:
+    codec = ReceiptCodec(b"k" * 32)
+    for bad in (0, -1, 2**40):
+        with pytest.raises(ValueError):
+            codec.encode(bad)
+    with pytest.raises(ValueError):
+        ReceiptCodec(b"short")
 
 
 @pytest.mark.parametrize(

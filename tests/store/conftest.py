@@ -110,7 +110,7 @@ def empty_tables(url: str) -> None:
             r[0]
             for r in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'schema_migrations'"
+                "AND tablename NOT IN ('schema_migrations', 'store_keys')"
             )
         ]
         if names:
