@@ -52,6 +52,11 @@ class Tx(Protocol):
         (or its savepoint), and return the window's total: `bump_counter` where the
         counters are rows, the writer's memory on SQLite (see sqlite.HitCounts)."""
 
+    def new_rating_id(self) -> tuple[int, str | None]:
+        """An id for a rating about to be inserted, and the database's receipt key (None
+        if it has none): the receipt is made from the id, so both come before the insert.
+        An id whose insert is rolled back is not handed out again in the transaction."""
+
 
 class RollBack(Exception):
     """Raised inside a unit of work to undo it while still returning a result."""
@@ -359,25 +364,18 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         )
         cases_logic.on_rating(tx, int(earlier[0]), sub.level, now)
         return RatingResult(Outcome.AMENDED, earlier[1], int(earlier[0]))
-    # The receipt is made from the id, known once the row is in; the same statement
-    # reads the receipt key.
-    row = tx.one(
-        "INSERT INTO ratings (receipt, officer_id, unit_id, token, channel, level, "
-        "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
-        "idempotency_key, lang, created_at, updated_at) "
-        "VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING id, (SELECT value FROM store_keys WHERE name = 'receipt')",
-        _rating_values(sub, officer_id, unit_id, reasons, at, now),
-    )
-    assert row is not None
-    rating_id, codec = int(row[0]), codec_for(row[1])
+    rating_id, key = tx.new_rating_id()
+    codec, values = codec_for(key), _rating_values(sub, officer_id, unit_id, reasons, at, now)
     variant = 0
     # A code equal to a receipt issued before codes came from ids (a chance of about one
     # in 2**60 / the number of such receipts) takes the next variant.
     while not tx.run(
-        "UPDATE ratings SET receipt = ? WHERE id = ? "
-        "AND NOT EXISTS (SELECT 1 FROM legacy_receipts WHERE receipt = ?)",
-        (receipt := codec.encode(rating_id, variant), rating_id, receipt),
+        "INSERT INTO ratings (id, receipt, officer_id, unit_id, token, channel, level, "
+        "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
+        "idempotency_key, lang, created_at, updated_at) "
+        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM legacy_receipts WHERE receipt = ?)",
+        (rating_id, receipt := codec.encode(rating_id, variant), *values, receipt),
     ):
         variant += 1
     if sub.level <= 2:  # a rating just inserted has no case to close or re-open

@@ -116,6 +116,15 @@ class PgTx:
         # Rows: every app instance on the database shares them.
         return logic.bump_counter(self, bucket, window_start)
 
+    def new_rating_id(self) -> tuple[int, str | None]:
+        # One round trip for both: the sequence (shared by every instance) and the key.
+        row = self.one(
+            "SELECT nextval(pg_get_serial_sequence('ratings', 'id')), "
+            "(SELECT value FROM store_keys WHERE name = 'receipt')"
+        )
+        assert row is not None
+        return int(row[0]), row[1]
+
 
 def _quiet_rollback(conn: psycopg.Connection[Any]) -> None:
     # The original error matters more than a failed rollback on a broken connection; the

@@ -92,10 +92,11 @@ class WriterConnection(sqlite3.Connection):
 class SqliteTx:
     """`logic.Tx` over a sqlite3 connection."""
 
-    __slots__ = ("conn", "_pending", "_journal")
+    __slots__ = ("conn", "_pending", "_journal", "_next_id")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._next_id = 0  # read from the table at the first new_rating_id
         # This transaction's hits: they count at once and reach the writer's HitCounts
         # only when it commits; `rewind` undoes those since a savepoint.
         self._pending: dict[tuple[int, str], int] = {}
@@ -122,6 +123,18 @@ class SqliteTx:
         pending = self._pending[key] = self._pending.get(key, 0) + 1
         self._journal.append(key)
         return self.conn.hits.hits.get(key, 0) + pending
+
+    def new_rating_id(self) -> tuple[int, str | None]:
+        # Every write transaction holds the database's write lock (BEGIN IMMEDIATE), so
+        # nobody else inserts ratings until it ends: the next id is the table's largest
+        # plus one, read once a transaction and counted on from there.
+        if not self._next_id:
+            row = self.one("SELECT COALESCE(MAX(id), 0) + 1 FROM ratings")
+            assert row is not None
+            self._next_id = int(row[0])
+        rating_id, self._next_id = self._next_id, self._next_id + 1
+        key = self.one_cached("SELECT value FROM store_keys WHERE name = 'receipt'")
+        return rating_id, None if key is None else str(key[0])
 
     def mark(self) -> int:
         return len(self._journal)
