@@ -104,9 +104,9 @@ def purge_devices(tx: Tx, now: int, window_ms: int) -> int:
     ids = [
         int(r[0])
         for r in tx.all(
-            # Walks the device index over the (few, recent) rows that still have a hash; the
-            # unary + keeps the planner off the created_at index, which holds every rating.
-            "SELECT id FROM ratings WHERE device_hash IS NOT NULL AND +created_at < ? LIMIT ?",
+            # ratings_device_unpurged holds only the (few, recent) rows that still have a
+            # hash, in time order.
+            "SELECT id FROM ratings WHERE device_hash IS NOT NULL AND created_at < ? LIMIT ?",
             (now - window_ms, CHUNK),
         )
     ]

@@ -52,6 +52,15 @@ class Tx(Protocol):
         (or its savepoint), and return the window's total: `bump_counter` where the
         counters are rows, the writer's memory on SQLite (see sqlite.HitCounts)."""
 
+    def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
+        """The device's ratings created since `since`, this transaction's included:
+        (id, officer_id, created_at), newest first. `device_ratings` where the database
+        has a device index; SQLite's one writer keeps the last hours in memory instead
+        (see sqlite.DeviceLog)."""
+
+    def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
+        """A rating was just inserted for this device (for `recent_by_device`)."""
+
     def new_rating_id(self) -> tuple[int, str | None]:
         """An id for a rating about to be inserted, and the database's receipt key (None
         if it has none): the receipt is made from the id, so both come before the insert.
@@ -303,19 +312,13 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         return RatingResult(Outcome.RATE_LIMITED, limited_by="network")
     at = sub.at_ms or now
     since = at - limits.amend_window_ms
-    # The device's recent ratings, newest first: one look at its index serves both the
-    # device limit (ratings stored in the last hour; an amendment is not a new one) and
-    # the amend window below. The rate limit keeps this list short.
+    # The device's recent ratings (id, officer_id, created_at), newest first: one look
+    # serves both the device limit (ratings stored in the last hour; an amendment is not
+    # a new one) and the amend window below. The rate limit keeps this list short.
     recent = (
-        tx.all(
-            "SELECT id, receipt, level, reasons, comment, officer_id, created_at FROM ratings "
-            "WHERE device_hash = ? AND created_at >= ? ORDER BY created_at DESC",
-            (sub.device_hash, min(now - HOUR_MS, since)),
-        )
-        if sub.device_hash
-        else []
+        tx.recent_by_device(sub.device_hash, min(now - HOUR_MS, since)) if sub.device_hash else []
     )
-    if sum(1 for r in recent if r[6] >= now - HOUR_MS) >= limits.device_per_hour:
+    if sum(1 for r in recent if r[2] >= now - HOUR_MS) >= limits.device_per_hour:
         return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
     row = tx.one_cached(
         "SELECT t.officer_id, t.revoked_at, o.unit_id, o.status FROM badge_tokens t "
@@ -340,7 +343,12 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
             (*params, officer_id, at - RECEIPT_AMEND_MS),
         )
     if earlier is None:
-        earlier = next((r for r in recent if r[5] == officer_id and r[6] >= since), None)
+        same = next((r for r in recent if r[1] == officer_id and r[2] >= since), None)
+        if same is not None:
+            earlier = tx.one(
+                "SELECT id, receipt, level, reasons, comment FROM ratings WHERE id = ?",
+                (same[0],),
+            )
     reasons = ",".join(sub.reasons)
     if earlier is not None:
         tx.run(
@@ -378,9 +386,24 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         (rating_id, receipt := codec.encode(rating_id, variant), *values, receipt),
     ):
         variant += 1
+    if sub.device_hash:
+        tx.note_rating(sub.device_hash, rating_id, officer_id, at)
     if sub.level <= 2:  # a rating just inserted has no case to close or re-open
         cases_logic.on_rating(tx, rating_id, sub.level, now)
     return RatingResult(Outcome.CREATED, receipt, rating_id)
+
+
+def device_ratings(tx: Tx, device_hash: str, since: int) -> list[tuple[int, int, int]]:
+    """A device's ratings created since `since`: (id, officer_id, created_at), newest first
+    (`Tx.recent_by_device` where the database is asked)."""
+    return [
+        (int(r[0]), int(r[1]), int(r[2]))
+        for r in tx.all(
+            "SELECT id, officer_id, created_at FROM ratings "
+            "WHERE device_hash = ? AND created_at >= ? ORDER BY created_at DESC",
+            (device_hash, since),
+        )
+    ]
 
 
 def _rating_values(

@@ -116,6 +116,12 @@ class PgTx:
         # Rows: every app instance on the database shares them.
         return logic.bump_counter(self, bucket, window_start)
 
+    def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
+        return logic.device_ratings(self, device_hash, since)  # the device index
+
+    def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
+        return None  # the row itself is what other instances see
+
     def new_rating_id(self) -> tuple[int, str | None]:
         # One round trip for both: the sequence (shared by every instance) and the key.
         row = self.one(

@@ -15,6 +15,7 @@ aiosqlite's thread, on a connection of their own.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import sqlite3
@@ -67,6 +68,95 @@ class HitCounts:
             del self.hits[key]
 
 
+class DeviceLog:
+    """Each device's ratings of the last hours, kept in the memory of SQLite's writer, in
+    place of an index on ratings(device_hash).
+
+    A device's cookie is random, so each new rating's entry in such an index landed on a
+    leaf page of its own, written to the WAL at every commit: under load the index grew
+    with every new device and slowed the writer more each minute (docs/performance.md).
+    The device limit and the amend window only look back an hour or so, and every rating
+    goes through the writer, so it keeps those entries itself: loaded from the table when
+    it starts, extended with its own inserts after they commit, and with rows another
+    connection committed (a CLI command), read by id once SQLite's data_version shows
+    one. What it does not hold (a look further back than SPAN_MS, or entries dropped
+    beyond MAX_ENTRIES in a flood of devices) is read from the table, through the
+    index of ratings whose hashes the purge has not yet cleared.
+    """
+
+    SPAN_MS = 2 * logic.HOUR_MS
+    MAX_ENTRIES = 1_000_000
+
+    __slots__ = ("by_device", "order", "max_id", "floor", "stale")
+
+    def __init__(self) -> None:
+        self.by_device: dict[str, list[tuple[int, int, int]]] = {}
+        self.order: collections.deque[tuple[int, str]] = collections.deque()
+        self.max_id = -1  # the largest rating id accounted for; -1: not loaded yet
+        self.floor = 0  # entries created at or after this time are all here
+        self.stale = False  # another connection has committed since the last look
+
+    def covers(self, since: int) -> bool:
+        return self.max_id >= 0 and since >= self.floor
+
+    def sync(self, conn: sqlite3.Connection, now: int) -> None:
+        """Load or catch up with the table, and forget what is older than SPAN_MS. Called
+        as a write transaction begins, before it has inserted anything of its own."""
+        if self.max_id < 0:
+            self.floor = now - self.SPAN_MS
+            self.max_id = int(
+                conn.execute("SELECT COALESCE(MAX(id), 0) FROM ratings").fetchone()[0]
+            )
+            rows = conn.execute(
+                "SELECT id, device_hash, officer_id, created_at FROM ratings "
+                "WHERE device_hash IS NOT NULL AND created_at >= ? ORDER BY created_at",
+                (self.floor,),
+            ).fetchall()
+            self.stale = False
+        elif self.stale:
+            rows = conn.execute(
+                "SELECT id, device_hash, officer_id, created_at FROM ratings WHERE id > ? "
+                "ORDER BY id",
+                (self.max_id,),
+            ).fetchall()
+            self.stale = False
+        else:
+            rows = []
+        for rating_id, device_hash, officer_id, created_at in rows:
+            self.max_id = max(self.max_id, int(rating_id))
+            if device_hash is not None:
+                self.add(device_hash, int(rating_id), int(officer_id), int(created_at))
+        cutoff = now - self.SPAN_MS
+        if self.floor < cutoff:
+            self._drop_until(cutoff)
+
+    def add(self, device_hash: str, rating_id: int, officer_id: int, created_at: int) -> None:
+        self.max_id = max(self.max_id, rating_id)
+        if created_at < self.floor:
+            return  # older than what is kept (a back-dated rating): the table answers
+        self.by_device.setdefault(device_hash, []).append((rating_id, officer_id, created_at))
+        self.order.append((created_at, device_hash))
+        if len(self.order) > self.MAX_ENTRIES:
+            self._drop_until(self.order[0][0] + 1)
+
+    def _drop_until(self, cutoff: int) -> None:
+        """Forget every entry created before `cutoff`."""
+        self.floor = max(self.floor, cutoff)
+        order, by_device = self.order, self.by_device
+        while order and order[0][0] < cutoff:
+            _, device_hash = order.popleft()
+            entries = by_device.get(device_hash)
+            if entries is not None:
+                kept = [e for e in entries if e[2] >= cutoff]
+                if kept:
+                    by_device[device_hash] = kept
+                else:
+                    del by_device[device_hash]
+
+    def recent(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
+        return [e for e in self.by_device.get(device_hash, ()) if e[2] >= since]
+
+
 class WriterConnection(sqlite3.Connection):
     """The writer's connection: it carries the writer's hit counters, and a cache of the
     rows ratings read but never change (a badge token's officer), valid while nothing
@@ -78,21 +168,25 @@ class WriterConnection(sqlite3.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hits = HitCounts()
+        self.devices = DeviceLog()
         self.cache: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...]] = {}
         self._data_version: int | None = None
 
     def check_cache(self) -> None:
-        """Drop the cache if another connection has committed since the last look."""
+        """At the start of a write transaction: drop the cache if another connection has
+        committed since the last look, and bring the device log up to date."""
         version = self.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self.cache.clear()
+            self.devices.stale = True
             self._data_version = version
+        self.devices.sync(self, now_ms())
 
 
 class SqliteTx:
     """`logic.Tx` over a sqlite3 connection."""
 
-    __slots__ = ("conn", "_pending", "_journal", "_next_id")
+    __slots__ = ("conn", "_pending", "_journal", "_next_id", "_devices")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -101,6 +195,9 @@ class SqliteTx:
         # only when it commits; `rewind` undoes those since a savepoint.
         self._pending: dict[tuple[int, str], int] = {}
         self._journal: list[tuple[int, str]] = []
+        # This transaction's new ratings with a device (device_hash, id, officer, created):
+        # seen at once by its later items, in the writer's DeviceLog once it commits.
+        self._devices: list[tuple[str, int, int, int]] = []
 
     def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         conn = self.conn
@@ -136,22 +233,43 @@ class SqliteTx:
         key = self.one_cached("SELECT value FROM store_keys WHERE name = 'receipt'")
         return rating_id, None if key is None else str(key[0])
 
-    def mark(self) -> int:
-        return len(self._journal)
+    def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
+        conn = self.conn
+        if not isinstance(conn, WriterConnection):
+            raise TypeError("recent device ratings live on the writer's connection")
+        log = conn.devices
+        if not log.covers(since):
+            return logic.device_ratings(self, device_hash, since)  # sees this transaction
+        found = log.recent(device_hash, since) + [
+            (d[1], d[2], d[3]) for d in self._devices if d[0] == device_hash and d[3] >= since
+        ]
+        return sorted(found, key=lambda e: e[2], reverse=True)
 
-    def rewind(self, mark: int) -> None:
-        for key in self._journal[mark:]:
+    def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
+        self._devices.append((device_hash, rating_id, officer_id, at))
+
+    def mark(self) -> tuple[int, int]:
+        return len(self._journal), len(self._devices)
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        hits, devices = mark
+        for key in self._journal[hits:]:
             self._pending[key] -= 1
-        del self._journal[mark:]
+        del self._journal[hits:]
+        del self._devices[devices:]
 
     def committed(self) -> None:
-        """The transaction committed: its hits count from now on."""
+        """The transaction committed: its hits count from now on, and its ratings are in
+        the device log."""
         if isinstance(self.conn, WriterConnection):
             hits = self.conn.hits.hits
             for key, n in self._pending.items():
                 hits[key] = hits.get(key, 0) + n
+            for device_hash, rating_id, officer_id, at in self._devices:
+                self.conn.devices.add(device_hash, rating_id, officer_id, at)
         self._pending.clear()
         self._journal.clear()
+        self._devices.clear()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
@@ -177,6 +295,7 @@ def in_transaction(conn: WriterConnection, fn: Callable[..., T], *args: Any) -> 
     tx = SqliteTx(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.check_cache()
         result = fn(tx, *args)
     except BaseException:
         conn.execute("ROLLBACK")
