@@ -78,32 +78,49 @@ class DeviceLog:
     The device limit and the amend window only look back an hour or so, and every rating
     goes through the writer, so it keeps those entries itself: loaded from the table when
     it starts, extended with its own inserts after they commit, and with rows another
-    connection committed (a CLI command), read by id once SQLite's data_version shows
-    one. What it does not hold (a look further back than SPAN_MS, or entries dropped
-    beyond MAX_ENTRIES in a flood of devices) is read from the table, through the
-    index of ratings whose hashes the purge has not yet cleared.
+    connection committed (a CLI command, a second worker), read by id once SQLite's
+    data_version shows one. A look further back than it keeps (`span_ms`: two hours, or
+    the amend window if longer) is answered by the table, through the index of ratings
+    whose hashes the purge has not yet cleared.
+
+    In a flood of new devices it keeps at most MAX_ENTRIES (about 440 bytes each) and
+    forgets the oldest beyond that: for the devices it forgot, a second rating within the
+    window is then stored as a new one instead of amending the first. Asking the table
+    instead would cost every rating a scan of the flood. A warning says when it happens.
     """
 
     SPAN_MS = 2 * logic.HOUR_MS
-    MAX_ENTRIES = 1_000_000
+    MAX_ENTRIES = 500_000
 
-    __slots__ = ("by_device", "order", "max_id", "floor", "stale")
+    __slots__ = (
+        "by_device",
+        "order",
+        "max_id",
+        "floor",
+        "stale",
+        "span_ms",
+        "forgotten",
+        "warned_at",
+    )
 
     def __init__(self) -> None:
         self.by_device: dict[str, list[tuple[int, int, int]]] = {}
         self.order: collections.deque[tuple[int, str]] = collections.deque()
         self.max_id = -1  # the largest rating id accounted for; -1: not loaded yet
-        self.floor = 0  # entries created at or after this time are all here
+        self.floor = 0  # entries created before this are not kept (too old)
         self.stale = False  # another connection has committed since the last look
+        self.span_ms = self.SPAN_MS
+        self.forgotten = 0  # entries dropped for MAX_ENTRIES since the last warning
+        self.warned_at = -logic.HOUR_MS  # at most one warning a minute
 
     def covers(self, since: int) -> bool:
         return self.max_id >= 0 and since >= self.floor
 
     def sync(self, conn: sqlite3.Connection, now: int) -> None:
-        """Load or catch up with the table, and forget what is older than SPAN_MS. Called
-        as a write transaction begins, before it has inserted anything of its own."""
+        """Load or catch up with the table, and forget what is older than `span_ms`.
+        Called as a write transaction begins, before it has inserted anything."""
         if self.max_id < 0:
-            self.floor = now - self.SPAN_MS
+            self.floor = now - self.span_ms
             self.max_id = int(
                 conn.execute("SELECT COALESCE(MAX(id), 0) FROM ratings").fetchone()[0]
             )
@@ -112,23 +129,32 @@ class DeviceLog:
                 "WHERE device_hash IS NOT NULL AND created_at >= ? ORDER BY created_at",
                 (self.floor,),
             ).fetchall()
-            self.stale = False
         elif self.stale:
             rows = conn.execute(
                 "SELECT id, device_hash, officer_id, created_at FROM ratings WHERE id > ? "
                 "ORDER BY id",
                 (self.max_id,),
             ).fetchall()
-            self.stale = False
         else:
             rows = []
+        self.stale = False
         for rating_id, device_hash, officer_id, created_at in rows:
             self.max_id = max(self.max_id, int(rating_id))
             if device_hash is not None:
                 self.add(device_hash, int(rating_id), int(officer_id), int(created_at))
-        cutoff = now - self.SPAN_MS
+        cutoff = now - self.span_ms
         if self.floor < cutoff:
-            self._drop_until(cutoff)
+            self.floor = cutoff
+            self._drop(lambda created_at: created_at < cutoff)
+        if self.forgotten and now - self.warned_at >= 60_000:
+            self.warned_at = now
+            log.warning(
+                "device log full (%d entries): forgot the %d oldest; their devices' next "
+                "ratings within the amend window are stored as new ones",
+                self.MAX_ENTRIES,
+                self.forgotten,
+            )
+            self.forgotten = 0
 
     def add(self, device_hash: str, rating_id: int, officer_id: int, created_at: int) -> None:
         self.max_id = max(self.max_id, rating_id)
@@ -137,21 +163,24 @@ class DeviceLog:
         self.by_device.setdefault(device_hash, []).append((rating_id, officer_id, created_at))
         self.order.append((created_at, device_hash))
         if len(self.order) > self.MAX_ENTRIES:
-            self._drop_until(self.order[0][0] + 1)
+            self.forgotten += 1
+            self._drop(lambda created_at: False, count=1)
 
-    def _drop_until(self, cutoff: int) -> None:
-        """Forget every entry created before `cutoff`."""
-        self.floor = max(self.floor, cutoff)
+    def _drop(self, old: Callable[[int], bool], count: int = 0) -> None:
+        """Forget the oldest entries: `count` of them, or while `old` says so."""
         order, by_device = self.order, self.by_device
-        while order and order[0][0] < cutoff:
-            _, device_hash = order.popleft()
+        while order and (count > 0 or old(order[0][0])):
+            count -= 1
+            created_at, device_hash = order.popleft()
             entries = by_device.get(device_hash)
-            if entries is not None:
-                kept = [e for e in entries if e[2] >= cutoff]
-                if kept:
-                    by_device[device_hash] = kept
-                else:
-                    del by_device[device_hash]
+            if entries is None:
+                continue
+            for k, entry in enumerate(entries):
+                if entry[2] == created_at:
+                    del entries[k]
+                    break
+            if not entries:
+                del by_device[device_hash]
 
     def recent(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
         return [e for e in self.by_device.get(device_hash, ()) if e[2] >= since]
@@ -339,6 +368,9 @@ def _apply_batch(
     tx = SqliteTx(conn)
     out: list[RatingResult | BaseException] = []
     now = now_ms()
+    # The device log must reach back over the amend window (a few minutes' margin for
+    # ratings that carry their own time).
+    conn.devices.span_ms = max(DeviceLog.SPAN_MS, limits.amend_window_ms + 600_000)
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.check_cache()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rating.store.models import Outcome
+from rating.store.models import Outcome, RateLimits
 from rating.store.sqlite import DeviceLog, SqliteStore
 from tests.conftest import ROSTER
-from tests.store.conftest import LIMITS, Stores, rating
+from tests.store.conftest import Stores, rating
 
 
 async def test_the_window_survives_a_restart(stores: Stores) -> None:
@@ -64,23 +64,30 @@ async def test_two_ratings_of_one_device_in_one_batch(stores: Stores) -> None:
     assert view is not None and view.comment == "第二次" and view.level == 1
 
 
-async def test_a_flood_beyond_the_memory_bound_still_amends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_a_flood_beyond_the_memory_bound_keeps_storing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Past MAX_ENTRIES the oldest entries are dropped from memory; a device among them
-    is then looked up in the table, with the same answer."""
+    """Past MAX_ENTRIES the oldest entries are forgotten, with a warning: ratings keep
+    being stored, recent devices still amend, and a spamming device is still limited."""
     monkeypatch.setattr(DeviceLog, "MAX_ENTRIES", 3)
-    store = SqliteStore(str(tmp_path / "flood.db"), LIMITS, writer="thread")  # in-process
+    limits = RateLimits(device_per_hour=2, network_per_hour=3000, amend_window_ms=30 * 60_000)
+    store = SqliteStore(str(tmp_path / "flood.db"), limits, writer="thread")  # in-process
     await store.open()
     try:
         await store.import_roster(ROSTER)
-        token = (await store.list_officers())[0].token
-        first = await store.submit_rating(rating(token, 2, device="phone-0"))
-        for i in range(1, 6):
+        officers = await store.list_officers()
+        token = officers[0].token
+        for i in range(6):
             await store.submit_rating(rating(token, 5, device=f"phone-{i}"))
-        again = await store.submit_rating(rating(token, 1, device="phone-0"))
-        assert again.outcome is Outcome.AMENDED and again.receipt == first.receipt
-        assert await store.count_ratings() == 6
+        assert "device log full" in caplog.text
+        recent = await store.submit_rating(rating(token, 2, device="phone-5"))
+        assert recent.outcome is Outcome.AMENDED
+        spam = [
+            await store.submit_rating(rating(officer.token, 5, device="spammer"))
+            for officer in officers
+        ]
+        assert [r.outcome for r in spam] == [Outcome.CREATED, Outcome.CREATED, Outcome.RATE_LIMITED]
+        assert await store.count_ratings() == 6 + 2
     finally:
         await store.close()
 
@@ -92,7 +99,7 @@ def test_the_log_forgets_what_is_older_than_its_span() -> None:
     log.add("d", 2, 8, 1_000 + DeviceLog.SPAN_MS)
     log.add("e", 3, 7, 5_000)
     assert log.recent("d", 0) == [(1, 7, 1_000), (2, 8, 1_000 + DeviceLog.SPAN_MS)]
-    log._drop_until(2_000)
+    log.sync(None, 2_000 + DeviceLog.SPAN_MS)  # type: ignore[arg-type]  # loaded: no SQL
     assert log.recent("d", 0) == [(2, 8, 1_000 + DeviceLog.SPAN_MS)]
     assert log.recent("e", 0) == [(3, 7, 5_000)]
     assert not log.covers(1_999) and log.covers(2_000)
