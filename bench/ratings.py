@@ -42,10 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rating.crypto import Keys, ReceiptCodec  # noqa: E402
+from rating.crypto import Keys  # noqa: E402
 from rating.settings import Settings  # noqa: E402
 from rating.store import make_store  # noqa: E402
 from rating.store.models import RosterRow  # noqa: E402
+from rating.store.receipts import RECEIPT_KEY_SQL, codec_for  # noqa: E402
 
 SECRET = "bench-secret-not-for-production"
 
@@ -163,8 +164,7 @@ def preload(database: str, count: int) -> None:
             "SELECT o.id, o.unit_id, t.token FROM officers o "
             "JOIN badge_tokens t ON t.officer_id = o.id"
         ).fetchall()
-        key = conn.execute("SELECT value FROM store_keys WHERE name = 'receipt'").fetchone()[0]
-        codec = ReceiptCodec(bytes.fromhex(key))
+        codec = codec_for(conn.execute(RECEIPT_KEY_SQL).fetchone()[0])
         first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ratings").fetchone()[0]
         rows = []
         for i in range(count):

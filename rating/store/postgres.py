@@ -45,6 +45,7 @@ from rating.store.base import (
     split_sql,
 )
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
+from rating.store.receipts import RECEIPT_KEY_SQL
 
 log = logging.getLogger("pingjing.store")
 T = TypeVar("T")
@@ -125,8 +126,7 @@ class PgTx:
     def new_rating_id(self) -> tuple[int, str | None]:
         # One round trip for both: the sequence (shared by every instance) and the key.
         row = self.one(
-            "SELECT nextval(pg_get_serial_sequence('ratings', 'id')), "
-            "(SELECT value FROM store_keys WHERE name = 'receipt')"
+            f"SELECT nextval(pg_get_serial_sequence('ratings', 'id')), ({RECEIPT_KEY_SQL})"
         )
         assert row is not None
         return int(row[0]), row[1]

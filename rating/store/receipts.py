@@ -10,6 +10,9 @@ from rating.crypto import ReceiptCodec
 if TYPE_CHECKING:
     from rating.store.logic import Tx
 
+# The database's receipt key (hex), made by migration 0006.
+RECEIPT_KEY_SQL = "SELECT value FROM store_keys WHERE name = 'receipt'"
+
 _CODECS: dict[str, ReceiptCodec] = {}
 
 
@@ -25,7 +28,7 @@ def codec_for(key: str | None) -> ReceiptCodec:
 
 def receipt_codec(tx: Tx) -> ReceiptCodec:
     """The codec for this database's receipts (its key lives in the database)."""
-    row = tx.one_cached("SELECT value FROM store_keys WHERE name = 'receipt'")
+    row = tx.one_cached(RECEIPT_KEY_SQL)
     return codec_for(None if row is None else str(row[0]))
 
 

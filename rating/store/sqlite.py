@@ -37,6 +37,7 @@ from rating.store.base import (
     split_sql,
 )
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
+from rating.store.receipts import RECEIPT_KEY_SQL
 from rating.store.sqlite_writer import WriterProcess, configure
 
 log = logging.getLogger("pingjing.store")
@@ -142,13 +143,15 @@ class DeviceLog:
             rows = []
         self.stale = False
         for rating_id, device_hash, officer_id, created_at in rows:
-            self.max_id = max(self.max_id, int(rating_id))
-            if device_hash is not None:
+            if device_hash is None:
+                self.max_id = max(self.max_id, int(rating_id))
+            else:
                 self.add(device_hash, int(rating_id), int(officer_id), int(created_at))
         cutoff = now - self.span_ms
         if self.floor < cutoff:
             self.floor = cutoff
-            self._drop(lambda created_at: created_at < cutoff)
+            while self.order and self.order[0][0] < cutoff:
+                self._forget_oldest()
         if self.forgotten and now - self.warned_at >= 60_000:
             self.warned_at = now
             log.warning(
@@ -169,23 +172,19 @@ class DeviceLog:
         self.order.append((created_at, device_hash))
         if len(self.order) > self.MAX_ENTRIES:
             self.forgotten += 1
-            self._drop(lambda created_at: False, count=1)
+            self._forget_oldest()
 
-    def _drop(self, old: Callable[[int], bool], count: int = 0) -> None:
-        """Forget the oldest entries: `count` of them, or while `old` says so."""
-        order, by_device = self.order, self.by_device
-        while order and (count > 0 or old(order[0][0])):
-            count -= 1
-            created_at, device_hash = order.popleft()
-            entries = by_device.get(device_hash)
-            if entries is None:
-                continue
-            k = next((k for k, e in enumerate(entries) if e[2] == created_at), 0)
-            rest = entries[:k] + entries[k + 1 :]
-            if rest:
-                by_device[device_hash] = rest
-            else:
-                del by_device[device_hash]
+    def _forget_oldest(self) -> None:
+        created_at, device_hash = self.order.popleft()
+        entries = self.by_device.get(device_hash)
+        if entries is None:
+            return
+        k = next((k for k, e in enumerate(entries) if e[2] == created_at), 0)
+        rest = entries[:k] + entries[k + 1 :]
+        if rest:
+            self.by_device[device_hash] = rest
+        else:
+            del self.by_device[device_hash]
 
     def recent(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
         return [e for e in self.by_device.get(device_hash, ()) if e[2] >= since]
@@ -264,7 +263,7 @@ class SqliteTx:
             assert row is not None
             self._next_id = int(row[0])
         rating_id, self._next_id = self._next_id, self._next_id + 1
-        key = self.one_cached("SELECT value FROM store_keys WHERE name = 'receipt'")
+        key = self.one_cached(RECEIPT_KEY_SQL)
         return rating_id, None if key is None else str(key[0])
 
     def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:

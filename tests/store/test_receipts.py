@@ -21,6 +21,7 @@ from rating.store import Store
 from rating.store.base import migration_files, split_sql
 from rating.store.models import Outcome
 from rating.store.postgres import PK, PostgresStore, to_pg
+from rating.store.receipts import receipt_codec
 from rating.store.sqlite import SqliteStore
 from tests.conftest import ROSTER
 from tests.store.conftest import LIMITS, Stores, fresh_database, rating
@@ -29,9 +30,7 @@ DAY_MS = 86_400_000
 
 
 async def codec_of(store: Store) -> ReceiptCodec:
-    row = await store.read(lambda tx: tx.one("SELECT value FROM store_keys WHERE name = 'receipt'"))
-    assert row is not None
-    return ReceiptCodec(bytes.fromhex(row[0]))
+    return await store.read(receipt_codec)
 
 
 async def test_new_receipts_decode_to_their_rating(stores: Stores) -> None:
