@@ -188,7 +188,9 @@ class Keys:
     def stamp_time(self, stamp: str, token: str) -> int | None:
         """The issue time in a genuine stamp for `token`, else None."""
         issued, _, mac = stamp.partition(".")
-        if not issued.isdigit() or len(mac) != 16:
+        # ASCII first: str.isdigit() takes "²" and "٣", and compare_digest refuses
+        # non-ASCII text with a TypeError (a 500 for any stamp with an accent in it).
+        if not (stamp.isascii() and issued.isdigit() and len(issued) <= 16 and len(mac) == 16):
             return None
         expected = self._mac(self._stamp, f"{issued}:{token}")[:16]
         return int(issued) if hmac.compare_digest(mac, expected) else None

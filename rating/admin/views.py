@@ -18,6 +18,7 @@ from rating.admin import auth
 from rating.admin.export import cases_csv
 from rating.admin.render import render
 from rating.admin.texts import text
+from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
 from rating.cases.calendar import SHANGHAI
 from rating.cases.citizen import fix_submit
@@ -31,7 +32,9 @@ from rating.cases.model import (
 )
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.i18n import remember_lang
+from rating.intake import load_json, read_body
 from rating.service import svc
+from rating.textcheck import check_fields, check_text
 
 SESSION_COOKIE = "pj_admin"
 LOGIN_COOKIE = "pj_login"
@@ -55,7 +58,9 @@ async def _session(request: Request) -> auth.SessionInfo | None:
 
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    check_fields(fields)
+    return fields
 
 
 def _check_csrf(expected: str, form: dict[str, str]) -> None:
@@ -166,6 +171,7 @@ def _day_ms(value: str | None, field: str) -> int | None:
 
 async def _filters(request: Request) -> dict[str, Any]:
     q = request.query_params
+    check_fields(q)
     out: dict[str, Any] = {}
     if q.get("unit"):
         unit = await svc(request).store.unit_by_code(q["unit"])
@@ -298,7 +304,7 @@ async def officer_page(request: Request) -> Response:
     if info is None:
         return _to_login(request)
     store = svc(request).store
-    officer = await store.officer_by_badge(request.path_params["badge_no"])
+    officer = await store.officer_by_badge(check_text("badge_no", request.path_params["badge_no"]))
     if officer is None or not info.actor.sees(officer.unit_path):
         raise NotFound("officer not found", "未找到该民警")
     ratings = await cases.officer_ratings(store, officer.id)
@@ -311,7 +317,7 @@ async def unit_page(request: Request) -> Response:
     if info is None:
         return _to_login(request)
     store = svc(request).store
-    unit = await store.unit_by_code(request.path_params["code"])
+    unit = await store.unit_by_code(check_text("code", request.path_params["code"]))
     if unit is None or not info.actor.sees(unit.path):
         raise NotFound("unit not found", "未找到该单位")
     summary = await cases.unit_summary(store, unit.path)
@@ -360,12 +366,7 @@ async def api_case_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action not in ACTIONS:
         raise NotFound()
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object")
+    body = load_json(await read_body(request, JSON_API_MAX_BYTES))
     fields = {str(k): str(v) for k, v in body.items()}
     case = await cases.transition(svc(request).store, _case_id(request), actor, action, fields)
     return JSONResponse({"ok": True, "case": _case_json(case)})
