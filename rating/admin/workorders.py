@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import auth
 from rating.admin.texts import text
 from rating.admin.views import _check_csrf, _page, _session, _to_login
+from rating.bodycap import UPLOAD_MAX_BYTES, UPLOAD_SLACK_BYTES
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
@@ -28,9 +29,7 @@ from rating.workorders.profiles import ProfileError, builtin_names, load_profile
 from rating.workorders.reader import ImportFileError
 from rating.workorders.store import ImportResult, import_parsed, import_rejects, list_imports
 
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 # Room for the multipart framing and the small fields around the file.
-_BODY_SLACK = 64 * 1024
 SHOW_ERRORS = 200
 SHOW_UNMATCHED = 50
 LOG_ROWS = 30
@@ -82,7 +81,7 @@ async def import_upload(request: Request) -> Response:
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise BadRequest("Content-Length required", "请求缺少长度信息，请用页面上的表单上传")
-    if int(length) > UPLOAD_MAX_BYTES + _BODY_SLACK:
+    if int(length) > UPLOAD_MAX_BYTES + UPLOAD_SLACK_BYTES:
         return await _render(request, info, status=413, error=too_big)
     async with request.form(max_files=1, max_fields=20) as form:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
