@@ -46,7 +46,9 @@ async def peak_of(client: httpx.AsyncClient, **request: object) -> tuple[int, in
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.load(
-            env={}, database=str(Path(tmp) / "bench.db"), secret="bench-secret-not-for-prod"
+            env={},
+            database=str(Path(tmp) / "bench.db"),
+            secret="bench-secret-not-for-prod",  # noqa: S106 (a throwaway database)
         )
         app = create_app(settings)
         async with LifespanManager(app) as manager:
