@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import importlib
 import logging
 import os
@@ -15,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rating.safecell import SafeWriter
 from rating.settings import SETTINGS, Settings
 from rating.store import Store, StoreUnavailable, make_store
 
@@ -196,7 +196,7 @@ def cmd_officers_list(args: argparse.Namespace) -> None:
         for o in officers
     ]
     if args.format == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = SafeWriter(sys.stdout)
         writer.writerow(cols)
         writer.writerows(rows)
         return

@@ -6,7 +6,6 @@ rejected before anything is written. Unit and officer matching happen in the sto
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rating.crypto import Keys, mask_phone, normalize_phone
+from rating.safecell import SafeWriter
 from rating.workorders import convert
 from rating.workorders.convert import BadValue
 from rating.workorders.messages import Joined, Reason
@@ -262,7 +262,7 @@ def rejects_csv(parsed: ParsedFile) -> str:
     for err in parsed.errors:
         reasons.setdefault(err.line, []).append(f"{err.column}: {err.reason}")
     out = io.StringIO(newline="")
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # the cells are hotline content, typed by citizens
     writer.writerow(["行号 line", "原因 reason", *parsed.header])
     for line in sorted(parsed.rejected):
         writer.writerow([line, "; ".join(reasons.get(line, ())), *parsed.rejected[line]])
