@@ -154,12 +154,37 @@ def read_export(
     return parse_file(source, loaded, keys)
 
 
+def _guarded(sheet: Sheet) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet's rows, with whatever the spreadsheet library raises on a broken file
+    (broken sheet XML: a ParseError deep inside it) as one ImportFileError: a one-line
+    message on the CLI, a 400 page on the upload. Only the reading is guarded; errors in
+    our own handling of a row are not disguised as a broken file."""
+    rows = iter(sheet.rows)
+    while True:
+        try:
+            item = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            if sheet.kind != "xlsx" or isinstance(exc, ImportFileError):
+                raise
+            detail = f"{type(exc).__name__}: {exc}"
+            raise ImportFileError("bad_xlsx", detail=detail) from None
+        yield item
+
+
 def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = None) -> ParsedFile:
     """Read and check every row of an export (from `raw` when given, `path` naming it).
     Raises ImportFileError for a file that cannot be used at all; bad rows are collected
     in `errors`, never raised."""
-    sheet: Sheet = open_sheet(path) if raw is None else read_sheet(raw, path.name)
-    header_line, header_cells, field_cols = _find_header(sheet.rows, profile)
+    try:
+        sheet: Sheet = open_sheet(path) if raw is None else read_sheet(raw, path.name)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # whatever the spreadsheet library raises on a broken file
+        raise ImportFileError("bad_xlsx", detail=f"{type(exc).__name__}: {exc}") from None
+    lines = _guarded(sheet)
+    header_line, header_cells, field_cols = _find_header(lines, profile)
     header = [convert.text(c) or "" for c in header_cells]
     present = [f.name for f in FIELDS if f.name in field_cols]
     used = set(field_cols.values())
@@ -190,7 +215,7 @@ def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = 
     width = max(field_cols.values()) + 1
     first_line: dict[str, int] = {}
     rows, errors = parsed.rows, parsed.errors
-    for line, cells in sheet.rows:
+    for line, cells in lines:
         for cell in cells:
             if (
                 cell is not None
