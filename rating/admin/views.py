@@ -30,14 +30,16 @@ from rating.cases.model import (
     Actor,
     CaseView,
 )
+from rating.crypto import Keys
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.i18n import remember_lang
-from rating.intake import load_json, read_body
+from rating.intake import client_address, load_json, network_key, read_body
 from rating.service import svc
 from rating.textcheck import check_fields, check_text
 
 SESSION_COOKIE = "pj_admin"
 LOGIN_COOKIE = "pj_login"
+KNOWN_DEVICE_COOKIE = "pj_admin_dev"
 ACTIONS = ("take", "callback", "verify", "rectify", "close", "reopen")
 
 
@@ -107,6 +109,24 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/admin/") and "//" not in target else "/admin/cases"
 
 
+def _known_mark(keys: Keys, user_id: int, nonce: str) -> str:
+    return keys.device_hash(f"admin-known:{user_id}:{nonce}")
+
+
+def _known_cookie(keys: Keys, user_id: int) -> str:
+    """A mark, kept by the browser, that this user logged in from it before."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{user_id}.{nonce}.{_known_mark(keys, user_id, nonce)}"
+
+
+def _is_known(keys: Keys, cookie: str, user_id: int) -> bool:
+    uid, _, rest = cookie.partition(".")
+    nonce, _, mark = rest.partition(".")
+    if uid != str(user_id) or not nonce or not cookie.isascii():
+        return False
+    return hmac.compare_digest(mark, _known_mark(keys, user_id, nonce))
+
+
 async def login_submit(request: Request) -> Response:
     s = svc(request)
     form = await _form(request)
@@ -114,31 +134,52 @@ async def login_submit(request: Request) -> Response:
     given = form.get("csrf", "")
     if not cookie or not hmac.compare_digest(cookie.encode(), given.encode()):
         raise Forbidden("CSRF token missing or wrong; reload the page", "页面已过期，请刷新后重试")
+    settings = s.settings
+    # Password spraying across accounts: failures per client network, checked before any
+    # hashing, so a flood costs no scrypt.
+    bucket = auth.client_bucket(
+        s.keys.network_hash(network_key(client_address(request, s.trusted)))
+    )
+    if await s.store.read(auth.client_failures, bucket, _now()) >= (
+        settings.admin_login_client_failures
+    ):
+        return await login_page(request, text(request, "login_throttled"), 429)
     name = form.get("name", "").strip()
     password = form.get("password", "")
     user = await s.store.read(auth.user_by_name, name)
     # Hash even for an unknown name, so timing does not tell which names exist.
-    stored = user.password_hash if user else auth.DUMMY_HASH
+    stored = user.password_hash if user else auth.dummy_hash()
     ok = await asyncio.to_thread(auth.check_password, password, stored)
-    settings = s.settings
+    new_hash = None
+    if ok and user is not None and auth.needs_rehash(stored):
+        new_hash = await asyncio.to_thread(auth.hash_password, password)
+    known = user is not None and _is_known(
+        s.keys, request.cookies.get(KNOWN_DEVICE_COOKIE, ""), user.id
+    )
     result = await s.store.write(
         functools.partial(
             auth.record_login,
             max_failures=settings.admin_lockout_attempts,
             lock_ms=settings.admin_lockout_minutes * 60_000,
             session_ms=settings.admin_session_hours * 3_600_000,
+            known_device=known,
+            new_hash=new_hash,
+            bucket=bucket,
         ),
         name,
         ok and user is not None,
         _now(),
     )
-    if result.locked:
-        return await login_page(request, text(request, "login_locked"), 403)
-    if not result.ok or result.session is None:
+    if not result.ok or result.session is None or user is None:
+        # A locked account answers exactly as a wrong password: no name enumeration.
         return await login_page(request, text(request, "login_failed"), 401)
     response = RedirectResponse(_safe_next(form.get("next", "")), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, result.session, max_age=s.settings.admin_session_hours * 3600,
+        httponly=True, samesite="strict", secure=s.settings.cookie_secure, path="/admin",
+    )  # fmt: skip
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE, _known_cookie(s.keys, user.id), max_age=365 * 86400,
         httponly=True, samesite="strict", secure=s.settings.cookie_secure, path="/admin",
     )  # fmt: skip
     response.delete_cookie(LOGIN_COOKIE, path="/admin")

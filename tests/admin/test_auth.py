@@ -72,9 +72,10 @@ async def test_lockout_after_repeated_failures(web: Web, settings: Settings) -> 
     await add_user(web, "admin1", "admin")
     for _ in range(3):
         await login(web, "admin1", "wrong password")
-    # Locked: even the right password is refused now.
+    # Locked: even the right password is refused now, with the answer a wrong password
+    # gets (issue 14: no name enumeration).
     r = await login(web, "admin1")
-    assert r.status_code == 403 and "锁定" in r.text
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
     assert (await web.client.get("/admin/cases")).status_code == 303
     actions = [a for (a,) in rows(settings, "SELECT action FROM audit_log ORDER BY id")]
     assert "lockout" in actions and "login" not in actions
