@@ -384,6 +384,10 @@ async def _api_actor(request: Request) -> Actor:
     return actor
 
 
+# Case JSON names officers and holds masked phones and notes: never kept by a cache.
+NO_STORE = {"cache-control": "no-store"}
+
+
 def _case_json(case: CaseView) -> dict[str, Any]:
     out = {k: v for k, v in case.__dict__.items() if k not in ("comment",)}
     out["reasons"] = list(case.reasons)
@@ -393,13 +397,13 @@ def _case_json(case: CaseView) -> dict[str, Any]:
 async def api_cases(request: Request) -> Response:
     actor = await _api_actor(request)
     rows = await cases.list_cases(svc(request).store, actor, **await _filters(request))
-    return JSONResponse({"ok": True, "cases": [_case_json(c) for c in rows]})
+    return JSONResponse({"ok": True, "cases": [_case_json(c) for c in rows]}, headers=NO_STORE)
 
 
 async def api_case(request: Request) -> Response:
     actor = await _api_actor(request)
     case = await cases.get_case(svc(request).store, _case_id(request), actor)
-    return JSONResponse({"ok": True, "case": _case_json(case)})
+    return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
 
 
 async def api_case_action(request: Request) -> Response:
@@ -410,7 +414,7 @@ async def api_case_action(request: Request) -> Response:
     body = load_json(await read_body(request, JSON_API_MAX_BYTES))
     fields = {str(k): str(v) for k, v in body.items()}
     case = await cases.transition(svc(request).store, _case_id(request), actor, action, fields)
-    return JSONResponse({"ok": True, "case": _case_json(case)})
+    return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
 
 
 def _report_routes() -> list[BaseRoute]:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -390,6 +392,15 @@ def _apply_batch(
     return out
 
 
+def create_private(path: str) -> None:
+    """Create the database file owner-only (0600) if it does not exist yet. SQLite gives
+    its -wal and -shm files the database file's permissions, so they follow."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _migrate(conn: sqlite3.Connection) -> list[str]:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -470,6 +481,7 @@ class SqliteStore(Store):
         return conn
 
     async def open(self) -> None:
+        create_private(self.path)
         self._writer = await self._connect(writer=True)
         await self._run(self._writer, _migrate)
         if self.writer_mode == "process":

@@ -116,16 +116,16 @@ async def test_unit_manager_cannot_read_or_act_on_another_units_case(
     listing = await web.client.get("/admin/cases")
     assert f"/admin/cases/{ours}" in listing.text
     assert f"/admin/cases/{theirs}" not in listing.text
-    # Read: refused.
+    # Read: refused, as if it did not exist (issue 14: like the officer and unit pages).
     r = await web.client.get(f"/admin/cases/{theirs}")
-    assert r.status_code == 403
+    assert r.status_code == 404
     # Act: refused, with a valid CSRF token taken from one of our own pages.
     csrf = hidden((await web.client.get(f"/admin/cases/{ours}")).text, "csrf")
     r = await web.client.post(
         f"/admin/cases/{theirs}/callback",
         data={"csrf": csrf, "outcome": "reached", "note": "not mine"},
     )
-    assert r.status_code == 403
+    assert r.status_code == 404
     assert rows(settings, "SELECT state FROM cases WHERE id = ?", (theirs,)) == [("open",)]
     # Officer and unit pages of the other unit are hidden too.
     assert (await web.client.get("/admin/officers/100001")).status_code == 404
@@ -163,7 +163,7 @@ async def test_api_token_is_hashed_at_rest_and_scoped(web: Web, settings: Settin
     r = await web.client.get("/api/v1/cases", headers=headers)
     assert r.status_code == 200
     assert [c["id"] for c in r.json()["cases"]] == [ours]
-    assert (await web.client.get(f"/api/v1/cases/{theirs}", headers=headers)).status_code == 403
+    assert (await web.client.get(f"/api/v1/cases/{theirs}", headers=headers)).status_code == 404
     r = await web.client.post(
         f"/api/v1/cases/{ours}/callback",
         json={"outcome": "unreachable", "note": "no answer twice"},
