@@ -7,6 +7,7 @@ bottom run them through a `Store`.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,11 @@ from rating.workorders.schema import DB_COLUMNS, FIELDS
 
 FETCH_CHUNK = 500  # order numbers per existence query
 WRITE_CHUNK = 250  # rows per multi-row upsert (x ~28 columns, under every backend's limit)
-IMPORT_CHUNK = 2_000  # rows per transaction: the write lock is held tens of milliseconds
+IMPORT_CHUNK = 500  # rows per transaction: the write lock is held ~10 ms at a time
+# A pause between transactions, so that the server's writer, waiting in SQLite's busy
+# handler, gets the lock before the import takes it again (without it, it can miss every
+# gap for a while: a citizen's rating then waits hundreds of milliseconds).
+IMPORT_PAUSE_S = 0.015
 
 
 def now_ms() -> int:
@@ -521,6 +526,8 @@ async def import_parsed(
             apply_rows, channel, parsed.db_columns, rows, result.import_id, now
         )
         _merge(result, seen, part)
+        if start + IMPORT_CHUNK < len(parsed.rows):
+            await asyncio.sleep(IMPORT_PAUSE_S)
     result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])
     await store.write(finish_import, result)
     return result

@@ -14,6 +14,7 @@ this server and the process it started.
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 import sys
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ async def _run(job: Job) -> Summary:
 
 
 def main() -> None:
+    # Admin work yields the CPU to citizens' requests (the server keeps its priority).
+    os.nice(10)
     job: Job = pickle.load(sys.stdin.buffer)  # noqa: S301 (from the server that started us)
     reply: tuple[str, object]
     try:
