@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin.views import _session, _to_login
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.service import svc
+from rating.textcheck import check_fields
 
 REPORT_CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
@@ -30,6 +31,7 @@ async def report_weekly(request: Request) -> Response:
     if info is None:
         return _to_login(request)
     q = request.query_params
+    check_fields(q)  # a NUL in ?unit= would otherwise reach PostgreSQL (a 500)
     store = svc(request).store
     actor = info.actor
     unit_ref: str | None = q.get("unit") or None

@@ -97,6 +97,8 @@ async def test_case_api_and_admin_forms_refuse_poisoned_text(
     assert r.status_code == 400
     r = await web.client.get("/admin/officers/a%00b")
     assert r.status_code == 400
+    r = await web.client.get("/admin/report/weekly?unit=a%00b")
+    assert r.status_code == 400
 
 
 async def test_case_api_refuses_deeply_nested_json(web: Web, settings: Settings) -> None:
