@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -87,7 +87,6 @@ async def import_upload(request: Request) -> Response:
     if int(length) > UPLOAD_MAX_BYTES + UPLOAD_SLACK_BYTES:
         return await _render(request, info, status=413, error=too_big)
     with tempfile.TemporaryDirectory(prefix="pingjing-upload-") as tmp:
-        saved = Path(tmp) / "upload"
         async with request.form(max_files=1, max_fields=20) as form:
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
             _check_csrf(info.csrf, fields)
@@ -96,9 +95,12 @@ async def import_upload(request: Request) -> Response:
                 return await _render(
                     request, info, status=400, error=text(request, "wo_choose_file"), form=fields
                 )
+            name = _file_name(upload.filename)
+            # The suffix tells a mislabelled workbook from a CSV (reader.read_sheet).
+            suffix = re.sub(r"[^A-Za-z0-9.]", "", PurePath(name).suffix)[:10]
+            saved = Path(tmp) / f"upload{suffix}"
             # Copied to a file of ours in a thread, never read into memory whole.
             size = await asyncio.to_thread(_save, upload, saved)
-            name = _file_name(upload.filename)
         channel = fields.get("channel", "")
         profile = fields.get("profile", "") or None
         skip_bad = fields.get("skip_bad") in ("1", "on")

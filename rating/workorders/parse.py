@@ -142,7 +142,13 @@ def _masked_cell(cell: Any) -> str:
 
 
 def read_export(
-    source: Path | bytes, channel: str, profile: str | None, keys: Keys, *, name: str = ""
+    source: Path | bytes,
+    channel: str,
+    profile: str | None,
+    keys: Keys,
+    *,
+    name: str = "",
+    rows_to: Callable[[OrderRow], None] | None = None,
 ) -> ParsedFile:
     """Parse an export as `pingjing workorders import` and the admin upload both do: with
     the column profile `profile` (a built-in name or a .toml file), else the channel's own.
@@ -150,8 +156,8 @@ def read_export(
     ImportFileError for what cannot be used at all; bad rows are in the result's `errors`."""
     loaded = load_profile(profile or channel)
     if isinstance(source, bytes):
-        return parse_file(Path(name or "upload"), loaded, keys, raw=source)
-    return parse_file(source, loaded, keys)
+        return parse_file(Path(name or "upload"), loaded, keys, raw=source, rows_to=rows_to)
+    return parse_file(source, loaded, keys, rows_to=rows_to)
 
 
 def _guarded(sheet: Sheet) -> Iterator[tuple[int, list[Any]]]:
@@ -173,10 +179,18 @@ def _guarded(sheet: Sheet) -> Iterator[tuple[int, list[Any]]]:
         yield item
 
 
-def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = None) -> ParsedFile:
+def parse_file(
+    path: Path,
+    profile: Profile,
+    keys: Keys,
+    *,
+    raw: bytes | None = None,
+    rows_to: Callable[[OrderRow], None] | None = None,
+) -> ParsedFile:
     """Read and check every row of an export (from `raw` when given, `path` naming it).
     Raises ImportFileError for a file that cannot be used at all; bad rows are collected
-    in `errors`, never raised."""
+    in `errors`, never raised. Good rows are kept in `rows`, or handed to `rows_to` one by
+    one and not kept (a large file's rows need not all be in memory at once)."""
     try:
         sheet: Sheet = open_sheet(path) if raw is None else read_sheet(raw, path.name)
     except ImportFileError:
@@ -261,7 +275,10 @@ def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = 
                 kept[phone_col] = _masked_cell(cells[phone_col])
             parsed.rejected[line] = kept
             continue
-        rows.append(OrderRow(line, tuple(values)))
+        if rows_to is None:
+            rows.append(OrderRow(line, tuple(values)))
+        else:
+            rows_to(OrderRow(line, tuple(values)))
     if not parsed.data_rows:
         raise ImportFileError("no_rows", line=header_line)
     return parsed

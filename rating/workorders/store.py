@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from rating.store import Store
 from rating.store.logic import Tx
 from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
 from rating.workorders.profiles import norm_header
+from rating.workorders.reader import ImportFileError
 from rating.workorders.schema import DB_COLUMNS, FIELDS
 
 FETCH_CHUNK = 500  # order numbers per existence query
@@ -370,6 +372,13 @@ def _merge(into: ImportResult, seen: tuple[dict[str, list[Any]], dict[str, list[
                     entry[1], entry[2] = line, reason
 
 
+def preview_rows(tx: Tx, db_columns: tuple[str, ...], rows: list[OrderRow]) -> ChunkResult:
+    """Matching only (read-only) for some rows: what an import would leave unmatched."""
+    out = ChunkResult()
+    _matched_rows(tx, db_columns, rows, out.bad_units, out.bad_badges)
+    return out
+
+
 def finish_import(tx: Tx, result: ImportResult) -> None:
     tx.run(
         "UPDATE workorder_imports SET rows_new = ?, rows_updated = ?, rows_unchanged = ?, "
@@ -551,3 +560,58 @@ async def stored_orders(store: Store, channel: str) -> list[dict[str, Any]]:
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
     return await store.read(work)
+
+
+async def import_streamed(
+    store: Store,
+    parsed: ParsedFile,
+    rescan: Callable[[Callable[[OrderRow], None]], ParsedFile],
+    channel: str,
+    *,
+    skip_bad: bool,
+) -> ImportResult:
+    """`import_parsed` for a file whose rows were not kept: `parsed` is the first pass
+    (header, errors, rejected rows, counts) and `rescan(sink)` reads the file again,
+    handing each good row to `sink`. Rows go to the database IMPORT_CHUNK at a time as they
+    are read, so memory holds one chunk, not the file. The scan runs on a thread; the
+    database work on this event loop."""
+    loop = asyncio.get_running_loop()
+    preview = bool(parsed.errors) and not skip_bad
+    now = now_ms()
+    if preview:
+        result = ImportResult(rejected=parsed.bad_lines)
+    else:
+        result = await store.write(begin_import, import_meta(parsed, channel), now)
+    import_id = result.import_id or 0
+    seen: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})
+    chunk: list[OrderRow] = []
+
+    def flush() -> None:  # on the scanning thread: wait for the chunk to be stored
+        rows = list(chunk)
+        chunk.clear()
+        if preview:
+            work = store.read(preview_rows, parsed.db_columns, rows)
+        else:
+            work = store.write(apply_rows, channel, parsed.db_columns, rows, import_id, now)
+        _merge(result, seen, asyncio.run_coroutine_threadsafe(work, loop).result())
+        if not preview:
+            time.sleep(IMPORT_PAUSE_S)  # see IMPORT_PAUSE_S
+
+    def sink(row: OrderRow) -> None:
+        chunk.append(row)
+        if len(chunk) >= IMPORT_CHUNK:
+            flush()
+
+    def scan() -> ParsedFile:
+        again = rescan(sink)
+        if chunk:
+            flush()
+        return again
+
+    again = await asyncio.to_thread(scan)
+    if again.sha256 != parsed.sha256:
+        raise ImportFileError("changed_during_import")
+    result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])
+    if not preview:
+        await store.write(finish_import, result)
+    return result

@@ -3,12 +3,12 @@
 Parsing a large export is pure Python: in a thread of the server it would hold the GIL
 against the event loop, and a 500,000-row file once pushed citizens' rating latency to
 9-10 s. So the server saves the upload to a file (Starlette has already spooled it to
-disk) and runs `python -m rating.workorders.worker` on it: the child parses the file,
-opens its own connection to the database and imports as `pingjing workorders import`
-does, in short transactions (`import_parsed`), so the server's writer commits ratings
-between them. The server only waits for a small summary: the counts and the first
-errors to show. Request and reply are pickles on the child's stdin and stdout, between
-this server and the process it started.
+disk) and runs this module's `main` in a child process: the child checks the file, opens
+its own connection to the database and imports as `pingjing workorders import` does, in
+short transactions (`import_streamed`), so the server's writer commits ratings between
+them, and without holding the file's rows in memory. The server only waits for a small
+summary: the counts and the first errors to show. Request and reply are pickles on the
+child's stdin and stdout, between this server and the process it started.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import asyncio
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +25,10 @@ from rating.crypto import Keys
 from rating.settings import Settings
 from rating.store import make_store
 from rating.workorders.messages import Reason
-from rating.workorders.parse import RowError, read_export
+from rating.workorders.parse import OrderRow, ParsedFile, RowError, read_export
 from rating.workorders.profiles import ProfileError
 from rating.workorders.reader import ImportFileError
-from rating.workorders.store import ImportResult, import_parsed
+from rating.workorders.store import ImportResult, import_streamed
 
 SHOW_ERRORS = 200
 
@@ -35,7 +36,7 @@ SHOW_ERRORS = 200
 @dataclass(frozen=True)
 class Job:
     settings: Settings
-    path: str  # the saved upload
+    path: str  # the saved upload (named "upload" plus the file's own suffix)
     name: str  # the file's name as uploaded
     channel: str
     profile: str | None
@@ -65,15 +66,25 @@ class ImportFailed(Exception):
     """The worker could not run or died; the message says why (English)."""
 
 
+def _discard(row: OrderRow) -> None:
+    return None
+
+
 async def _run(job: Job) -> Summary:
     keys = Keys(job.settings.resolved_secret())
-    raw = Path(job.path).read_bytes()
-    parsed = read_export(raw, job.channel, job.profile, keys, name=job.name)
-    del raw
+    path = Path(job.path)
+
+    def scan(rows_to: Callable[[OrderRow], None]) -> ParsedFile:
+        return read_export(path, job.channel, job.profile, keys, rows_to=rows_to)
+
+    # Two passes, neither holding the file's rows: check every row, then (if it may be
+    # stored) read them again into the database a chunk at a time.
+    parsed = scan(_discard)
+    parsed.path = Path(job.name)  # the name the admin knows it by, for the import log
     store = make_store(job.settings, one_shot=True)
     await store.open()
     try:
-        result = await import_parsed(store, parsed, job.channel, skip_bad=job.skip_bad)
+        result = await import_streamed(store, parsed, scan, job.channel, skip_bad=job.skip_bad)
     finally:
         await store.close()
     return Summary(

@@ -6,6 +6,7 @@ answers (and fail in CI).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from rating.crypto import Keys
 from rating.store import Store
 from rating.workorders import store as wo_store
-from rating.workorders.parse import parse_file
+from rating.workorders.parse import OrderRow, ParsedFile, parse_file
 from rating.workorders.profiles import load_profile
 from rating.workorders.store import (
     FETCH_CHUNK,
@@ -113,3 +114,46 @@ async def test_an_import_commits_in_short_transactions(
     assert [(u.value, u.rows, u.first_line) for u in result.unmatched_units] == [("无名所", 2, 4)]
     log = await store.read(list_imports, 1)
     assert (log[0].new, log[0].units_unmatched) == (10, 2)
+
+
+async def test_a_streamed_import_writes_while_it_reads(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14, item 12: the CLI and the upload check the file in a first pass that keeps
+    no rows, then read it again straight into the database a chunk at a time: rows are
+    stored while the file is still being read, and the result is that of import_parsed."""
+    await store.import_roster(ROSTER)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    path = write_csv(tmp_path / "w.csv", [order(f"GD{i:02d}") for i in range(8)])
+    profile = load_profile("12345")
+    events: list[str] = []
+
+    def scan(rows_to: Callable[[OrderRow], None]) -> ParsedFile:
+        def sink(row: OrderRow) -> None:
+            events.append("read")
+            rows_to(row)
+
+        return parse_file(path, profile, KEYS, rows_to=sink)
+
+    first = scan(lambda row: None)
+    assert first.rows == [] and first.data_rows == 8  # the first pass keeps no rows
+    events.clear()
+    real_write = store.write
+
+    async def noting_write(fn: Any, *args: Any) -> Any:
+        events.append(getattr(fn, "__name__", "?"))
+        return await real_write(fn, *args)
+
+    monkeypatch.setattr(store, "write", noting_write)
+    result = await wo_store.import_streamed(store, first, scan, "12345", skip_bad=False)
+    assert events == [
+        "begin_import",
+        *["read"] * 3, "apply_rows",
+        *["read"] * 3, "apply_rows",
+        *["read"] * 2, "apply_rows",
+        "finish_import",
+    ]  # fmt: skip
+    assert (result.new, result.updated, result.unchanged) == (8, 0, 0)
+    assert len(await stored_orders(store, "12345")) == 8
