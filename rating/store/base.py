@@ -140,7 +140,12 @@ def run_isolated(
             raise
         if len(items) == 1:
             return [item_failure(exc, unavailable)]
-        log.warning("rating batch of %d failed (%r); storing its items one by one", len(items), exc)
+        # The type only: an error's text can quote what a citizen typed.
+        log.warning(
+            "rating batch of %d failed (%s); storing its items one by one",
+            len(items),
+            type(exc).__name__,
+        )
     out: list[R | BaseException] = []
     for item in items:
         try:
@@ -148,7 +153,7 @@ def run_isolated(
         except Exception as one:
             failure = item_failure(one, unavailable)
             if isinstance(failure, RatingFailed):
-                log.error("a rating could not be stored: %s", failure)
+                log.error("a rating could not be stored (%s)", type(one).__name__)
             out.append(failure)
     return out
 

@@ -145,7 +145,9 @@ class Driver:
         self.tokens = tokens
         self.keys = Keys(SECRET)
         self.hosts = itertools.count()
-        self.pages = itertools.count()
+        # Page loads ten seconds ago and before (past the minimum human time), each one a
+        # millisecond earlier than the last: one stamp per page load, never two alike.
+        self.pages = itertools.count(int((time.time() - 10) * 1000), -1)
 
     async def rate(
         self,
@@ -162,9 +164,8 @@ class Driver:
             # counter row serialises the requests by accident.
             n = next(self.hosts)
             address = f"10.0.{n // 250}.{n % 250 + 1}"
-        # A page loaded ten seconds ago (past the minimum human time), each request its
-        # own page load unless a stamp is given: one stamp makes one rating.
-        stamp = stamp or self.keys.stamp(int((time.time() - 10) * 1000) - next(self.pages), token)
+        # Each request its own page load unless a stamp is given: one stamp, one rating.
+        stamp = stamp or self.keys.stamp(next(self.pages), token)
         r = await self.client.post(
             server.url + "/api/v1/ratings",
             json={"token": token, "level": level, "t": stamp},
@@ -244,7 +245,7 @@ async def test_two_instances_share_one_matter_limits_and_receipts(
 
         # 4. One page's stamp replayed without the device cookie, at once on both
         # instances (issue 14): one rating, amended by every replay.
-        page = drive.keys.stamp(int((time.time() - 10) * 1000) - next(drive.pages), tokens[5])
+        page = drive.keys.stamp(next(drive.pages), tokens[5])
         replay = await asyncio.gather(
             *(drive.rate((a, b)[i % 2], 5, "", 1, stamp=page) for i in range(12))
         )
