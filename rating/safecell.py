@@ -21,6 +21,13 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+def restore(value: str) -> str:
+    """`neutralise` undone, for a file of ours that is read back (the badge print record)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def safe_cell(value: Any) -> Any:
     """A cell value as written: text neutralised, anything else unchanged."""
     return neutralise(value) if isinstance(value, str) else value

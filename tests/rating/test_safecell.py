@@ -56,3 +56,14 @@ async def test_case_export_and_officer_listing_are_formula_safe(
     listing = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert any("'=HYPERLINK(1)" in r_ for r_ in listing)
     assert not any(c.startswith(("=", "+", "-", "@")) for r_ in listing for c in r_)
+
+
+def test_the_badge_print_record_is_formula_safe_and_reads_back(tmp_path: Path) -> None:
+    from qr.output import MANIFEST, ManifestRow, manifest_bytes, read_manifest
+
+    row = ManifestRow("100009", "=HYPERLINK(1)", "police", "@unit", "TOKEN", "https://x/r/T")
+    data = manifest_bytes([row])
+    cells = next(csv.reader(io.StringIO(data.decode("utf-8-sig").splitlines()[1])))
+    assert cells[1] == "'=HYPERLINK(1)" and cells[3] == "'@unit"
+    (tmp_path / MANIFEST).write_bytes(data)
+    assert read_manifest(tmp_path)["100009"] == row  # the run compares with what it printed
