@@ -15,6 +15,12 @@ from starlette.routing import BaseRoute, Route
 from rating.admin.views import _session, _to_login
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.service import svc
+from rating.textcheck import check_fields
+
+REPORT_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 
 
 async def report_weekly(request: Request) -> Response:
@@ -25,6 +31,7 @@ async def report_weekly(request: Request) -> Response:
     if info is None:
         return _to_login(request)
     q = request.query_params
+    check_fields(q)  # a NUL in ?unit= would otherwise reach PostgreSQL (a 500)
     store = svc(request).store
     actor = info.actor
     unit_ref: str | None = q.get("unit") or None
@@ -46,15 +53,16 @@ async def report_weekly(request: Request) -> Response:
         )
     except ReportError as exc:
         raise BadRequest(str(exc), "报表参数有误：" + str(exc)) from None
-    return Response(
-        content,
-        media_type=media,
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "cache-control": "no-store",
-            "x-content-type-options": "nosniff",
-        },
-    )
+    headers = {
+        "content-disposition": f'attachment; filename="{name}"',
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+    }
+    if media.startswith("text/html"):
+        # Opened from the downloads folder or the browser, the page runs nothing and
+        # loads nothing: its charts are data: images, its style inline.
+        headers["content-security-policy"] = REPORT_CSP
+    return Response(content, media_type=media, headers=headers)
 
 
 def report_routes() -> list[BaseRoute]:

@@ -150,6 +150,9 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     # The same value every time, so setting it process-wide is safe across threads.
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["font.sans-serif"] = [font]
+    # Unit and officer names are text, never mathtext: `$\frac{a$分局` once failed the
+    # whole report (and the admin download with a 500).
+    matplotlib.rcParams["text.parse_math"] = False
     charts = [trend_chart(report), reasons_chart(report), ranking_chart(report)]
     rates = ["satisfaction_rate", "bad_rate", "callback_rate", "rectification_rate"]
     unit_cols = ["path", "valid", *rates, "satisfaction_rate_wow", "ratings_per_officer"]

@@ -18,8 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from analytics.metrics import RATE_NAMES, RATES
 from analytics.report import WeeklyReport
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from rating.safecell import FORMULA_START, neutralise  # noqa: F401 (one function for all)
 
 SHEET_NAMES = {
     "summary": "汇总",
@@ -109,11 +108,6 @@ PERCENT = {*RATE_NAMES, "score"}
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}
 HIDDEN = {"unit_id", "officer_id", "is_rate", "key", "depth"}
-
-
-def neutralise(value: str) -> str:
-    """Text that Excel would read as a formula, made inert with a leading apostrophe."""
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _cell(value: Any) -> Any:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from qr.layout import BadgeText
+from rating.safecell import SafeWriter, restore
 
 MANIFEST = "manifest.csv"
 PART = ".part"
@@ -112,7 +113,7 @@ def read_manifest(out: Path) -> dict[str, ManifestRow]:
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             for raw in csv.DictReader(f):
-                values = {c: (raw.get(c) or "") for c in COLUMNS}
+                values = {c: restore(raw.get(c) or "") for c in COLUMNS}
                 rows[values["badge_no"]] = ManifestRow(**values)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise OutputError(
@@ -123,7 +124,8 @@ def read_manifest(out: Path) -> dict[str, ManifestRow]:
 
 def manifest_bytes(rows: list[ManifestRow]) -> bytes:
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
+    # Names and units come from the roster: a name typed as a formula stays text in Excel.
+    writer = SafeWriter(buf, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow([getattr(row, c) for c in COLUMNS])

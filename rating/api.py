@@ -46,7 +46,11 @@ class CreateRating:
             log.exception("unhandled error on POST %s", RATINGS_PATH)
             status, payload = 500, error_payload(500, HTTPError.default_en)
         body = json_bytes(payload)
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+            (b"cache-control", b"no-store"),  # a receipt is the citizen's own
+        ]
         if cookie is not None:
             headers.append((b"set-cookie", cookie))
         await send({"type": "http.response.start", "status": status, "headers": headers})

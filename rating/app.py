@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from rating import api, public
 from rating.admin.views import admin_routes
+from rating.bodycap import BodyCap
 from rating.cases.background import Background
 from rating.crypto import Keys
 from rating.errors import (
@@ -89,7 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = PingjingApp(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
+        middleware=[
+            Middleware(GZipMiddleware, minimum_size=500),
+            # Every body capped by route before a handler parses it (issue 14).
+            Middleware(BodyCap, citizen_max=settings.max_body_bytes),
+        ],
         exception_handlers={
             HTTPError: handle_http_error,
             HTTPException: handle_starlette_http,

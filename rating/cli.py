@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import importlib
 import logging
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
+from rating.safecell import SafeWriter
 from rating.settings import SETTINGS, Settings
 from rating.store import Store, StoreUnavailable, make_store
 
@@ -196,7 +198,7 @@ def cmd_officers_list(args: argparse.Namespace) -> None:
         for o in officers
     ]
     if args.format == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = SafeWriter(sys.stdout)
         writer.writerow(cols)
         writer.writerows(rows)
         return
@@ -221,7 +223,13 @@ def cmd_backup(args: argparse.Namespace) -> None:
         raise CliError(f"{dest} already exists; choose a new file name")
     if not dest.parent.exists():
         raise CliError(f"folder {dest.parent} does not exist")
-    with_store(settings, lambda store: store.backup(str(dest)))
+    # Owner-only from the first byte: a backup holds everything the database does.
+    os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        with_store(settings, lambda store: store.backup(str(dest)))
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
     print(f"backup written to {dest}")
 
 
@@ -233,7 +241,26 @@ def cmd_settings(args: argparse.Namespace) -> None:
             value = "(set)" if value else "(generated file beside the database)"
         elif s.name == "webhook_secret":
             value = "(set)" if value else ""
+        elif isinstance(value, str):
+            value = mask_password(value)
         print(f"PINGJING_{s.name.upper()}={value}")
+
+
+def mask_password(value: str) -> str:
+    """A URL (or libpq conninfo) with its password as ***: `pingjing settings` output ends
+    up in tickets and chat."""
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+            password = parts.password
+        except ValueError:
+            return value
+        if password:
+            user = parts.username or ""
+            host = parts.netloc.rpartition("@")[2]
+            value = urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+        return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", value)
+    return re.sub(r"(?i)(\bpassword\s*=\s*)('[^']*'|\S+)", r"\1***", value)
 
 
 # ------------------------------------------------------------------ parser

@@ -138,6 +138,9 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+STAMP_NONCE_BYTES = 4
+
+
 class Keys:
     """Purpose-specific keys derived from the master secret."""
 
@@ -180,15 +183,27 @@ class Keys:
         raw = base64.urlsafe_b64decode(blob.encode("ascii"))
         return self._aead.decrypt(raw[:12], raw[12:], b"phone").decode("utf-8")
 
-    def stamp(self, issued_ms: int, token: str) -> str:
-        """A form stamp proving when the rating page for `token` was served."""
-        mac = self._mac(self._stamp, f"{issued_ms}:{token}")[:16]
-        return f"{issued_ms}.{mac}"
+    def stamp(self, issued_ms: int, token: str, nonce: str | None = None) -> str:
+        """A form stamp proving when the rating page for `token` was served.
+
+        Each page load gets its own (a random nonce), so two people loading one officer's
+        page in the same millisecond never share one: a stamp creates one rating."""
+        nonce = nonce if nonce is not None else secrets.token_hex(STAMP_NONCE_BYTES)
+        mac = self._mac(self._stamp, f"{issued_ms}:{nonce}:{token}")[:16]
+        return f"{issued_ms}.{nonce}{mac}"
 
     def stamp_time(self, stamp: str, token: str) -> int | None:
         """The issue time in a genuine stamp for `token`, else None."""
-        issued, _, mac = stamp.partition(".")
-        if not issued.isdigit() or len(mac) != 16:
+        issued, _, rest = stamp.partition(".")
+        # ASCII first: str.isdigit() takes "²" and "٣", and compare_digest refuses
+        # non-ASCII text with a TypeError (a 500 for any stamp with an accent in it).
+        if not (stamp.isascii() and issued.isdigit() and len(issued) <= 16):
             return None
-        expected = self._mac(self._stamp, f"{issued}:{token}")[:16]
+        if len(rest) == 16:  # made before stamps had a nonce: still valid until they expire
+            mac, expected = rest, self._mac(self._stamp, f"{issued}:{token}")[:16]
+        elif len(rest) == 2 * STAMP_NONCE_BYTES + 16:
+            nonce, mac = rest[:-16], rest[-16:]
+            expected = self._mac(self._stamp, f"{issued}:{nonce}:{token}")[:16]
+        else:
+            return None
         return int(issued) if hmac.compare_digest(mac, expected) else None

@@ -22,6 +22,7 @@ from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
 from rating.errors import BadRequest, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from rating.settings import Settings
 from rating.store.models import REASONS, RatingSubmission
+from rating.textcheck import check_fields, check_tree
 
 MAX_COMMENT = 500
 DEVICE_COOKIE = "pj_dev"
@@ -84,8 +85,14 @@ async def receive_body(receive: Receive, declared: str | None, limit: int) -> by
 
 
 def parse_json(body: bytes, content_type: str) -> dict[str, Any]:
+    """A JSON object body, every string in it checked (rating.textcheck)."""
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise UnsupportedMediaType()
+    return load_json(body)
+
+
+def load_json(body: bytes) -> dict[str, Any]:
+    """`parse_json` without the Content-Type check."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -94,11 +101,13 @@ def parse_json(body: bytes, content_type: str) -> dict[str, Any]:
         raise BadRequest("body is not valid JSON", "提交内容不是有效的 JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object", "提交内容必须是 JSON 对象")
+    check_tree(data)
     return data
 
 
 def form_to_dict(form: Mapping[str, Any], multi: dict[str, list[str]]) -> dict[str, Any]:
     """Form fields as the JSON shape: reasons is a list, consent a bool."""
+    check_fields(multi)
     data: dict[str, Any] = {k: v for k, v in form.items() if k != "reasons"}
     data["reasons"] = multi.get("reasons", [])
     if "consent" in data:
@@ -118,7 +127,7 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
         raise _bad(f"unknown field {unknown[0]!r}", f"未知字段 {unknown[0]!r}")
-    if data.get("website"):
+    if data.get("website", "") not in ("", None):
         # The honeypot field is hidden from people; only form-filling robots fill it.
         raise _bad("rejected as automated submission", "提交被识别为自动程序")
     token_raw = data.get("token")
@@ -277,6 +286,7 @@ def to_submission(
         receipt=inp.receipt,
         lang=inp.lang,
         at_ms=at_ms or int(time.time() * 1000),
+        stamp=inp.stamp,
     )
 
 

@@ -76,6 +76,8 @@ class Pages:
         response.headers["x-content-type-options"] = "nosniff"
         response.headers["referrer-policy"] = "no-referrer"
         response.headers["cache-control"] = "no-store"
+        # Beside the CSP's frame-ancestors, for browsers (and WebViews) that ignore it.
+        response.headers["x-frame-options"] = "DENY"
         remember_lang(request, response, self.settings.cookie_secure)
         return response
 

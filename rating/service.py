@@ -8,11 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rating.crypto import Keys
-from rating.errors import Gone, NotFound, ServiceUnavailable
+from rating.errors import BadRequest, Gone, HTTPError, NotFound, ServiceUnavailable
 from rating.intake import DEVICE_COOKIE, RatingInput, device_of, limited, to_submission
 from rating.pages import Pages
 from rating.settings import Settings
 from rating.store import Store, StoreUnavailable
+from rating.store.base import RatingFailed
 from rating.store.models import Outcome, RatingResult
 
 
@@ -61,6 +62,8 @@ async def submit(
         result = await s.store.submit_rating(sub)
     except StoreUnavailable:
         raise ServiceUnavailable() from None
+    except RatingFailed as exc:  # this rating alone: the others of its batch are stored
+        raise failed(exc) from None
     if result.outcome is Outcome.UNKNOWN_TOKEN:
         raise NotFound("unknown rating code", "未找到该评价码")
     if result.outcome in (Outcome.REVOKED_TOKEN, Outcome.RETIRED_OFFICER):
@@ -68,3 +71,12 @@ async def submit(
     if result.outcome is Outcome.RATE_LIMITED:
         raise limited(result.limited_by)
     return result, device if fresh else None
+
+
+def failed(exc: RatingFailed) -> HTTPError:
+    """The HTTP error for a rating the store refused on its own (never "try again")."""
+    if exc.status == 400:
+        return BadRequest(
+            "the rating contains data that cannot be stored", "评价内容包含无法保存的字符"
+        )
+    return HTTPError("the rating could not be stored", "评价无法保存")

@@ -97,6 +97,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("admin_lockout_minutes", 15, "How long a locked admin account stays locked."),
     Setting(
+        "admin_login_client_failures",
+        20,
+        "Failed admin logins from one client network per 15 minutes before it must wait.",
+    ),
+    Setting(
         "callback_due_workdays",
         1,
         "A bad rating must be called back within this many Chinese working days.",
@@ -214,6 +219,7 @@ class Settings:
     admin_session_hours: int = 12
     admin_lockout_attempts: int = 5
     admin_lockout_minutes: int = 15
+    admin_login_client_failures: int = 20
     callback_due_workdays: int = 1
     rectify_due_workdays: int = 15
     phone_retention_days: int = 30

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from rating.admin import auth
 from rating.app import create_app
 from rating.crypto import Keys
 from rating.service import Services
@@ -77,6 +78,14 @@ async def open_web(settings: Settings) -> AsyncGenerator[Web, None]:
             if not await svc.store.list_officers(include_retired=True):
                 await svc.store.import_roster(ROSTER)
             yield Web(c, svc, await svc.store.list_officers())
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt at OWASP's cost takes 128 MiB and a few hundred milliseconds per password:
+    tests hash at a tiny cost instead (tests/admin/test_login_hardening.py checks the
+    real one)."""
+    monkeypatch.setattr(auth, "COST", auth.ScryptCost(2**8, 8, 1))
 
 
 @pytest.fixture

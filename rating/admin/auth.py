@@ -10,43 +10,95 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rating.cases.audit import audit
 from rating.cases.model import ROLES, Actor
+from rating.store import logic
 
 if TYPE_CHECKING:
     from rating.store.logic import Tx
 
-# scrypt cost: N=2**14, r=8 (16 MiB, tens of milliseconds per check).
-_N, _R, _P = 2**14, 8, 1
+
+@dataclass(frozen=True)
+class ScryptCost:
+    n: int
+    r: int
+    p: int
+
+    @property
+    def memory(self) -> int:
+        return 128 * self.n * self.r * self.p
+
+
+# OWASP's current recommendation for scrypt: N=2**17, r=8, p=1 (128 MiB and a few hundred
+# milliseconds per check). Hashes made at a lower cost are upgraded at the next login.
+# Tests lower it (tests/conftest.py); one test checks this value.
+OWASP_COST = ScryptCost(2**17, 8, 1)
+COST = OWASP_COST
+MAX_N = 2**20
+# At most two checks at once: each holds 128 MiB, and a login flood must not take the
+# server's memory (the per-client throttle refuses most of it before any hashing).
+_HASHING = threading.BoundedSemaphore(2)
 TOKEN_PREFIX = "pjt_"
 
 
+def _scrypt(password: str, salt: bytes, cost: ScryptCost) -> bytes:
+    with _HASHING:
+        return hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=salt,
+            n=cost.n,
+            r=cost.r,
+            p=cost.p,
+            maxmem=cost.memory + (1 << 20),
+            dklen=32,
+        )
+
+
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    salt, cost = secrets.token_bytes(16), COST
+    digest = _scrypt(password, salt, cost)
     b64 = base64.b64encode
-    return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+    return f"scrypt${cost.n}${cost.r}${cost.p}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def _parse(stored: str) -> tuple[ScryptCost, bytes, bytes] | None:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        cost = ScryptCost(int(n), int(r), int(p))
+        if scheme != "scrypt" or not (1 < cost.n <= MAX_N and 0 < cost.r <= 32 and cost.p == 1):
+            return None
+        return cost, base64.b64decode(salt), base64.b64decode(digest)
+    except (ValueError, TypeError):
+        return None
 
 
 def check_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        got = hashlib.scrypt(
-            password.encode("utf-8"),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=32,
-        )
-    except (ValueError, TypeError):
+    parsed = _parse(stored)
+    if parsed is None:
         return False
-    return hmac.compare_digest(got, base64.b64decode(digest))
+    cost, salt, digest = parsed
+    try:
+        got = _scrypt(password, salt, cost)
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(got, digest)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash is below the current cost (upgrade it at the next login)."""
+    parsed = _parse(stored)
+    return parsed is not None and parsed[0] != COST
+
+
+def dummy_hash() -> str:
+    """Checked against when the user name is unknown, so every attempt costs one scrypt at
+    the current cost (timing does not tell which names exist)."""
+    zero = base64.b64encode(bytes(16)).decode()
+    return f"scrypt${COST.n}${COST.r}${COST.p}${zero}${base64.b64encode(bytes(32)).decode()}"
 
 
 def token_hash(token: str) -> str:
@@ -146,10 +198,16 @@ def set_password(tx: Tx, name: str, password_hash: str, now: int) -> bool:
         (password_hash, now, name),
     )
     if n:
+        # A new password ends every session and API token made under the old one.
         tx.run(
             "DELETE FROM admin_sessions WHERE user_id = (SELECT id FROM admin_users "
             "WHERE name = ?)",
             (name,),
+        )
+        tx.run(
+            "UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND user_id = "
+            "(SELECT id FROM admin_users WHERE name = ?)",
+            (now, name),
         )
         audit(tx, now, None, "user_password", note=name)
     return n > 0
@@ -161,9 +219,25 @@ def set_password(tx: Tx, name: str, password_hash: str, now: int) -> bool:
 @dataclass(frozen=True)
 class LoginResult:
     ok: bool
-    locked: bool = False
+    locked: bool = False  # for the audit log and tests; the page answers as for any failure
     session: str | None = None  # the cookie value (only its hash is stored)
     csrf: str | None = None
+
+
+CLIENT_WINDOW_MS = 15 * 60_000
+
+
+def client_bucket(network_hash: str) -> str:
+    return "login:" + network_hash
+
+
+def client_failures(tx: Tx, bucket: str, now: int) -> int:
+    """Failed logins from one client (network) in the current 15-minute window."""
+    row = tx.one(
+        "SELECT hits FROM rate_limits WHERE bucket = ? AND window_start = ?",
+        (bucket, now - now % CLIENT_WINDOW_MS),
+    )
+    return int(row[0]) if row else 0
 
 
 def record_login(
@@ -175,19 +249,31 @@ def record_login(
     max_failures: int,
     lock_ms: int,
     session_ms: int,
+    known_device: bool = False,
+    new_hash: str | None = None,
+    bucket: str | None = None,
 ) -> LoginResult:
     """Count a login attempt whose password was already checked (outside the write path).
 
     `max_failures` failed attempts in a row lock the account for `lock_ms`; a locked
-    account refuses even the right password until the lock ends.
+    account refuses even the right password until the lock ends, except from a device
+    its owner logged in from before (`known_device`): a lock others can trigger must not
+    keep the owner out. A failure counts toward the client's throttle (`bucket`); a
+    success stores `new_hash` (the password at the current scrypt cost) if given.
     """
     user = user_by_name(tx, name)
     if user is None or user.disabled:
+        if bucket is not None:
+            logic.bump_counter(tx, bucket, now - now % CLIENT_WINDOW_MS)
         return LoginResult(False)
-    if user.locked_until is not None and user.locked_until > now:
+    if user.locked_until is not None and user.locked_until > now and not known_device:
         audit(tx, now, user.actor(), "login_locked")
+        if bucket is not None:
+            logic.bump_counter(tx, bucket, now - now % CLIENT_WINDOW_MS)
         return LoginResult(False, locked=True)
     if not password_ok:
+        if bucket is not None:
+            logic.bump_counter(tx, bucket, now - now % CLIENT_WINDOW_MS)
         failures = user.failed_logins + 1
         locked_until = now + lock_ms if failures >= max_failures else None
         tx.run(
@@ -200,6 +286,8 @@ def record_login(
         )  # fmt: skip
         return LoginResult(False, locked=locked_until is not None)
     tx.run("UPDATE admin_users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user.id,))
+    if new_hash is not None:
+        tx.run("UPDATE admin_users SET password_hash = ? WHERE id = ?", (new_hash, user.id))
     session = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     tx.run(
@@ -266,12 +354,6 @@ def token_user(tx: Tx, token: str) -> Actor | None:
         return None
     u = _user(user)
     return None if u.disabled else u.actor()
-
-
-# Checked against when the user name is unknown, so both paths cost one scrypt.
-DUMMY_HASH = (
-    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-)
 
 
 def disable_user(tx: Tx, name: str, now: int) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
@@ -13,6 +12,7 @@ from rating.cases.model import (
     VERIFICATION_LABELS,
     CaseView,
 )
+from rating.safecell import SafeWriter
 
 COLUMNS = (
     "case_id",
@@ -45,7 +45,7 @@ def cases_csv(rows: Iterable[CaseView]) -> str:
     """UTF-8 CSV with a BOM so that Excel opens the Chinese text correctly; never phones."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # unit and officer names come from imports
     writer.writerow(COLUMNS)
     for c in rows:
         writer.writerow(

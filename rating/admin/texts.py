@@ -71,11 +71,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "login": ("登录", "Log in"),
     "user_name": ("用户名", "User name"),
     "password": ("密码", "Password"),
-    "login_failed": ("用户名或密码错误。", "Wrong user name or password."),
-    "login_locked": (
-        "账号因多次登录失败已被锁定，请稍后再试或联系管理员。",
-        "The account is locked after repeated failed logins; try again later or ask an "
-        "administrator.",
+    "login_failed": (
+        "用户名或密码错误。多次失败后账号会暂时锁定，可稍后再试、在曾登录过的设备上登录，或联系管理员解锁。",
+        "Wrong user name or password. After repeated failures the account is locked for a "
+        "while: try again later, log in from a device you used before, or ask an "
+        "administrator to unlock it.",
+    ),
+    "login_throttled": (
+        "此网络登录失败次数过多，请15分钟后再试。",
+        "Too many failed logins from this network; try again in 15 minutes.",
     ),
     # Deadlines
     "provisional": ("暂定", "provisional"),

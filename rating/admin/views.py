@@ -18,6 +18,7 @@ from rating.admin import auth
 from rating.admin.export import cases_csv
 from rating.admin.render import render
 from rating.admin.texts import text
+from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
 from rating.cases.calendar import SHANGHAI
 from rating.cases.citizen import fix_submit
@@ -29,12 +30,16 @@ from rating.cases.model import (
     Actor,
     CaseView,
 )
+from rating.crypto import Keys
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.i18n import remember_lang
+from rating.intake import client_address, load_json, network_key, read_body
 from rating.service import svc
+from rating.textcheck import check_fields, check_text
 
 SESSION_COOKIE = "pj_admin"
 LOGIN_COOKIE = "pj_login"
+KNOWN_DEVICE_COOKIE = "pj_admin_dev"
 ACTIONS = ("take", "callback", "verify", "rectify", "close", "reopen")
 
 
@@ -55,7 +60,9 @@ async def _session(request: Request) -> auth.SessionInfo | None:
 
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    check_fields(fields)
+    return fields
 
 
 def _check_csrf(expected: str, form: dict[str, str]) -> None:
@@ -102,6 +109,24 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/admin/") and "//" not in target else "/admin/cases"
 
 
+def _known_mark(keys: Keys, user_id: int, nonce: str) -> str:
+    return keys.device_hash(f"admin-known:{user_id}:{nonce}")
+
+
+def _known_cookie(keys: Keys, user_id: int) -> str:
+    """A mark, kept by the browser, that this user logged in from it before."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{user_id}.{nonce}.{_known_mark(keys, user_id, nonce)}"
+
+
+def _is_known(keys: Keys, cookie: str, user_id: int) -> bool:
+    uid, _, rest = cookie.partition(".")
+    nonce, _, mark = rest.partition(".")
+    if uid != str(user_id) or not nonce or not cookie.isascii():
+        return False
+    return hmac.compare_digest(mark, _known_mark(keys, user_id, nonce))
+
+
 async def login_submit(request: Request) -> Response:
     s = svc(request)
     form = await _form(request)
@@ -109,31 +134,52 @@ async def login_submit(request: Request) -> Response:
     given = form.get("csrf", "")
     if not cookie or not hmac.compare_digest(cookie.encode(), given.encode()):
         raise Forbidden("CSRF token missing or wrong; reload the page", "页面已过期，请刷新后重试")
+    settings = s.settings
+    # Password spraying across accounts: failures per client network, checked before any
+    # hashing, so a flood costs no scrypt.
+    bucket = auth.client_bucket(
+        s.keys.network_hash(network_key(client_address(request, s.trusted)))
+    )
+    if await s.store.read(auth.client_failures, bucket, _now()) >= (
+        settings.admin_login_client_failures
+    ):
+        return await login_page(request, text(request, "login_throttled"), 429)
     name = form.get("name", "").strip()
     password = form.get("password", "")
     user = await s.store.read(auth.user_by_name, name)
     # Hash even for an unknown name, so timing does not tell which names exist.
-    stored = user.password_hash if user else auth.DUMMY_HASH
+    stored = user.password_hash if user else auth.dummy_hash()
     ok = await asyncio.to_thread(auth.check_password, password, stored)
-    settings = s.settings
+    new_hash = None
+    if ok and user is not None and auth.needs_rehash(stored):
+        new_hash = await asyncio.to_thread(auth.hash_password, password)
+    known = user is not None and _is_known(
+        s.keys, request.cookies.get(KNOWN_DEVICE_COOKIE, ""), user.id
+    )
     result = await s.store.write(
         functools.partial(
             auth.record_login,
             max_failures=settings.admin_lockout_attempts,
             lock_ms=settings.admin_lockout_minutes * 60_000,
             session_ms=settings.admin_session_hours * 3_600_000,
+            known_device=known,
+            new_hash=new_hash,
+            bucket=bucket,
         ),
         name,
         ok and user is not None,
         _now(),
     )
-    if result.locked:
-        return await login_page(request, text(request, "login_locked"), 403)
-    if not result.ok or result.session is None:
+    if not result.ok or result.session is None or user is None:
+        # A locked account answers exactly as a wrong password: no name enumeration.
         return await login_page(request, text(request, "login_failed"), 401)
     response = RedirectResponse(_safe_next(form.get("next", "")), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, result.session, max_age=s.settings.admin_session_hours * 3600,
+        httponly=True, samesite="strict", secure=s.settings.cookie_secure, path="/admin",
+    )  # fmt: skip
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE, _known_cookie(s.keys, user.id), max_age=365 * 86400,
         httponly=True, samesite="strict", secure=s.settings.cookie_secure, path="/admin",
     )  # fmt: skip
     response.delete_cookie(LOGIN_COOKIE, path="/admin")
@@ -166,6 +212,7 @@ def _day_ms(value: str | None, field: str) -> int | None:
 
 async def _filters(request: Request) -> dict[str, Any]:
     q = request.query_params
+    check_fields(q)
     out: dict[str, Any] = {}
     if q.get("unit"):
         unit = await svc(request).store.unit_by_code(q["unit"])
@@ -298,7 +345,7 @@ async def officer_page(request: Request) -> Response:
     if info is None:
         return _to_login(request)
     store = svc(request).store
-    officer = await store.officer_by_badge(request.path_params["badge_no"])
+    officer = await store.officer_by_badge(check_text("badge_no", request.path_params["badge_no"]))
     if officer is None or not info.actor.sees(officer.unit_path):
         raise NotFound("officer not found", "未找到该民警")
     ratings = await cases.officer_ratings(store, officer.id)
@@ -311,7 +358,7 @@ async def unit_page(request: Request) -> Response:
     if info is None:
         return _to_login(request)
     store = svc(request).store
-    unit = await store.unit_by_code(request.path_params["code"])
+    unit = await store.unit_by_code(check_text("code", request.path_params["code"]))
     if unit is None or not info.actor.sees(unit.path):
         raise NotFound("unit not found", "未找到该单位")
     summary = await cases.unit_summary(store, unit.path)
@@ -337,6 +384,10 @@ async def _api_actor(request: Request) -> Actor:
     return actor
 
 
+# Case JSON names officers and holds masked phones and notes: never kept by a cache.
+NO_STORE = {"cache-control": "no-store"}
+
+
 def _case_json(case: CaseView) -> dict[str, Any]:
     out = {k: v for k, v in case.__dict__.items() if k not in ("comment",)}
     out["reasons"] = list(case.reasons)
@@ -346,13 +397,13 @@ def _case_json(case: CaseView) -> dict[str, Any]:
 async def api_cases(request: Request) -> Response:
     actor = await _api_actor(request)
     rows = await cases.list_cases(svc(request).store, actor, **await _filters(request))
-    return JSONResponse({"ok": True, "cases": [_case_json(c) for c in rows]})
+    return JSONResponse({"ok": True, "cases": [_case_json(c) for c in rows]}, headers=NO_STORE)
 
 
 async def api_case(request: Request) -> Response:
     actor = await _api_actor(request)
     case = await cases.get_case(svc(request).store, _case_id(request), actor)
-    return JSONResponse({"ok": True, "case": _case_json(case)})
+    return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
 
 
 async def api_case_action(request: Request) -> Response:
@@ -360,15 +411,10 @@ async def api_case_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action not in ACTIONS:
         raise NotFound()
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object")
+    body = load_json(await read_body(request, JSON_API_MAX_BYTES))
     fields = {str(k): str(v) for k, v in body.items()}
     case = await cases.transition(svc(request).store, _case_id(request), actor, action, fields)
-    return JSONResponse({"ok": True, "case": _case_json(case)})
+    return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
 
 
 def _report_routes() -> list[BaseRoute]:

@@ -1,13 +1,17 @@
 """Admin upload of hotline work-order exports: the import log, the form, the rejects CSV.
 
 Thin handlers over the same library calls as `pingjing workorders import`
-(`read_export`, then `import_parsed`); only admins may use them.
+(`read_export`, then `import_parsed`), run in a worker process of their own
+(rating.workorders.worker) so an import never holds the server's event loop; only admins
+may use them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -19,19 +23,17 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import auth
 from rating.admin.texts import text
 from rating.admin.views import _check_csrf, _page, _session, _to_login
+from rating.bodycap import UPLOAD_MAX_BYTES, UPLOAD_SLACK_BYTES
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
 from rating.workorders import CHANNELS
-from rating.workorders.parse import ParsedFile, read_export
 from rating.workorders.profiles import ProfileError, builtin_names, load_profile
 from rating.workorders.reader import ImportFileError
-from rating.workorders.store import ImportResult, import_parsed, import_rejects, list_imports
+from rating.workorders.store import import_rejects, list_imports
+from rating.workorders.worker import SHOW_ERRORS, Job, Summary, run_import
 
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 # Room for the multipart framing and the small fields around the file.
-_BODY_SLACK = 64 * 1024
-SHOW_ERRORS = 200
 SHOW_UNMATCHED = 50
 LOG_ROWS = 30
 
@@ -82,66 +84,80 @@ async def import_upload(request: Request) -> Response:
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise BadRequest("Content-Length required", "请求缺少长度信息，请用页面上的表单上传")
-    if int(length) > UPLOAD_MAX_BYTES + _BODY_SLACK:
+    if int(length) > UPLOAD_MAX_BYTES + UPLOAD_SLACK_BYTES:
         return await _render(request, info, status=413, error=too_big)
-    async with request.form(max_files=1, max_fields=20) as form:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        _check_csrf(info.csrf, fields)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return await _render(
-                request, info, status=400, error=text(request, "wo_choose_file"), form=fields
-            )
-        raw = await upload.read(UPLOAD_MAX_BYTES + 1)
-        name = _file_name(upload.filename)
-    channel = fields.get("channel", "")
-    profile = fields.get("profile", "") or None
-    skip_bad = fields.get("skip_bad") in ("1", "on")
-    if channel not in CHANNELS:
-        raise BadRequest("unknown channel", "请选择渠道")
-    if profile is not None and profile not in builtin_names():
-        # Only the built-in profiles: a file path would read files on the server.
-        raise BadRequest("unknown profile", "未知的列配置")
-    if len(raw) > UPLOAD_MAX_BYTES:
-        return await _render(request, info, status=413, error=too_big, form=fields)
-    if not raw:
-        error = text(request, "wo_empty", name=name)
-        return await _render(request, info, status=400, error=error, form=fields)
-    keys = svc(request).keys
-    try:
-        parsed = await asyncio.to_thread(read_export, raw, channel, profile, keys, name=name)
-    except (ImportFileError, ProfileError) as exc:
-        # Only built-in profiles are offered here, so a ProfileError is our own bug: English.
-        why = exc.reason.text(pick_lang(request)) if isinstance(exc, ImportFileError) else exc
-        error = text(request, "wo_unreadable", name=name, reason=why)
-        return await _render(request, info, status=400, error=error, form=fields)
-    del raw
-    result = await import_parsed(svc(request).store, parsed, channel, skip_bad=skip_bad)
-    stored = not parsed.errors or skip_bad
-    csv_kind = text(request, "wo_csv_kind", encoding=parsed.encoding)
+    with tempfile.TemporaryDirectory(prefix="pingjing-upload-") as tmp:
+        async with request.form(max_files=1, max_fields=20) as form:
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            _check_csrf(info.csrf, fields)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                return await _render(
+                    request, info, status=400, error=text(request, "wo_choose_file"), form=fields
+                )
+            name = _file_name(upload.filename)
+            # The suffix tells a mislabelled workbook from a CSV (reader.read_sheet).
+            suffix = re.sub(r"[^A-Za-z0-9.]", "", PurePath(name).suffix)[:10]
+            saved = Path(tmp) / f"upload{suffix}"
+            # Copied to a file of ours in a thread, never read into memory whole.
+            size = await asyncio.to_thread(_save, upload, saved)
+        channel = fields.get("channel", "")
+        profile = fields.get("profile", "") or None
+        skip_bad = fields.get("skip_bad") in ("1", "on")
+        if channel not in CHANNELS:
+            raise BadRequest("unknown channel", "请选择渠道")
+        if profile is not None and profile not in builtin_names():
+            # Only the built-in profiles: a file path would read files on the server.
+            raise BadRequest("unknown profile", "未知的列配置")
+        if size > UPLOAD_MAX_BYTES:
+            return await _render(request, info, status=413, error=too_big, form=fields)
+        if not size:
+            error = text(request, "wo_empty", name=name)
+            return await _render(request, info, status=400, error=error, form=fields)
+        job = Job(svc(request).settings, str(saved), name, channel, profile, skip_bad)
+        try:
+            summary = await run_import(job)
+        except (ImportFileError, ProfileError) as exc:
+            # Only built-in profiles are offered here, so a ProfileError is our own bug.
+            why = exc.reason.text(pick_lang(request)) if isinstance(exc, ImportFileError) else exc
+            error = text(request, "wo_unreadable", name=name, reason=why)
+            return await _render(request, info, status=400, error=error, form=fields)
+    csv_kind = text(request, "wo_csv_kind", encoding=summary.encoding)
     return await _render(
-        request, info, status=200 if stored else 422, form=fields,
-        outcome=_outcome(parsed, result, channel, stored, csv_kind),
+        request, info, status=200 if summary.stored else 422, form=fields,
+        outcome=_outcome(summary, channel, csv_kind),
     )  # fmt: skip
 
 
-def _outcome(
-    parsed: ParsedFile, result: ImportResult, channel: str, stored: bool, csv_kind: str
-) -> dict[str, Any]:
+def _save(upload: UploadFile, dest: Path) -> int:
+    """Copy the upload to `dest` (at most UPLOAD_MAX_BYTES + 1 bytes); its size."""
+    upload.file.seek(0)
+    size = 0
+    with dest.open("wb") as out:
+        while size <= UPLOAD_MAX_BYTES:
+            chunk = upload.file.read(1 << 20)
+            if not chunk:
+                break
+            out.write(chunk)
+            size += len(chunk)
+    return size
+
+
+def _outcome(summary: Summary, channel: str, csv_kind: str) -> dict[str, Any]:
     return {
-        "name": parsed.path.name,
+        "name": summary.name,
         "channel": channel,
-        "kind": csv_kind if parsed.kind == "csv" else "XLSX",
-        "profile": parsed.profile.name,
-        "header_line": parsed.header_line,
-        "data_rows": parsed.data_rows,
-        "ignored": parsed.ignored,
-        "stored": stored,
-        "bad_lines": parsed.bad_lines,
-        "errors": parsed.errors[:SHOW_ERRORS],
-        "more_errors": max(0, len(parsed.errors) - SHOW_ERRORS),
-        "result": result,
-        "rejects": stored and bool(parsed.rejected),
+        "kind": csv_kind if summary.kind == "csv" else "XLSX",
+        "profile": summary.profile,
+        "header_line": summary.header_line,
+        "data_rows": summary.data_rows,
+        "ignored": summary.ignored,
+        "stored": summary.stored,
+        "bad_lines": summary.bad_lines,
+        "errors": summary.errors[:SHOW_ERRORS],
+        "more_errors": max(0, summary.error_count - SHOW_ERRORS),
+        "result": summary.result,
+        "rejects": summary.stored and summary.rejects,
     }
 
 

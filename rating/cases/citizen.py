@@ -15,6 +15,7 @@ from rating.errors import NotFound
 from rating.intake import read_body
 from rating.service import svc
 from rating.store import Store
+from rating.textcheck import check_fields
 
 
 async def fix_submit(request: Request) -> Response:
@@ -24,7 +25,9 @@ async def fix_submit(request: Request) -> Response:
     if code is None:
         raise NotFound("receipt not found", "未找到该回执")
     body = await read_body(request, s.settings.max_body_bytes)
-    answer = parse_qs(body.decode("utf-8", errors="replace")).get("answer", [""])[-1]
+    form = parse_qs(body.decode("utf-8", errors="replace"))
+    check_fields(form)
+    answer = form.get("answer", [""])[-1]
     await service.rate_fix(s.store, code, answer)
     return RedirectResponse(f"/receipt/{code}?fixed=1", status_code=303)
 

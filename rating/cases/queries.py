@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rating.cases.model import SUBSTANTIATED, Actor, CaseView, Progress
-from rating.errors import Forbidden, NotFound
+from rating.errors import NotFound
 from rating.store.receipts import receipt_match
 from rating.subtree import SUBTREE_SQL, subtree_params
 
@@ -83,7 +83,8 @@ def get_case(tx: Tx, case_id: int, actor: Actor | None, now: int) -> CaseView:
         raise NotFound("case not found", "未找到该案件")
     case = _case(row, now)
     if actor is not None and not actor.sees(case.unit_path):
-        raise Forbidden("this case belongs to another unit", "该案件不属于您的单位")
+        # As for an unknown id (and the officer and unit pages): not even that it exists.
+        raise NotFound("case not found", "未找到该案件")
     return case
 
 

@@ -63,6 +63,7 @@ def _headers(response: Response) -> Response:
     response.headers["x-content-type-options"] = "nosniff"
     response.headers["referrer-policy"] = "no-referrer"
     response.headers["cache-control"] = "no-cache"
+    response.headers["x-frame-options"] = "DENY"
     return response
 
 
@@ -245,6 +246,7 @@ async def rate(request: Request) -> Response:
     return JSONResponse(
         {"ok": True, "receipt": result.receipt, "replayed": replayed},
         status_code=200 if replayed else 201,
+        headers={"cache-control": "no-store"},
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from rating.store.models import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("pingjing.store")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -66,7 +68,94 @@ class StoreUnavailable(Exception):
     """The database could not commit; nothing was stored."""
 
 
+class RatingFailed(Exception):
+    """This one rating could not be stored, for a reason of its own (not the database
+    being unavailable): the others of its batch were stored. Retrying will not help.
+
+    `status` is what its request answers: 400 for data the database refuses (text that is
+    not valid Unicode, a number out of range), 500 for anything else.
+    """
+
+    def __init__(self, message: str, status: int = 500) -> None:
+        super().__init__(message, status)
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
 Pending = tuple[RatingSubmission, "asyncio.Future[RatingResult]"]
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+# SQLSTATE classes that mean the server cannot take the work now: connection exception,
+# insufficient resources, operator intervention (shutdown, statement timeout), system error.
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
+
+
+def looks_unavailable(exc: BaseException) -> bool:
+    """A driver-neutral guess whether `exc` means the database is unavailable: what both
+    sqlite3 and psycopg call OperationalError, an OSError, or such an SQLSTATE class."""
+    if isinstance(exc, (StoreUnavailable, OSError)):
+        return True
+    if any(t.__name__ == "OperationalError" for t in type(exc).__mro__):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
+def item_failure(
+    exc: BaseException, unavailable: Callable[[BaseException], bool] = looks_unavailable
+) -> Exception:
+    """What one rating's own failure tells its request: StoreUnavailable (503, try again)
+    only when the database is unavailable, else a RatingFailed of its own."""
+    if isinstance(exc, (StoreUnavailable, RatingFailed)):
+        return exc
+    if unavailable(exc):
+        return StoreUnavailable(str(exc))
+    # Data the database (or its driver) refuses: validation should have caught it.
+    data = isinstance(exc, ValueError) or type(exc).__name__ == "DataError"
+    return RatingFailed(f"{type(exc).__name__}: {exc}", 400 if data else 500)
+
+
+def run_isolated(
+    run: Callable[[list[S]], list[R | BaseException]],
+    items: list[S],
+    unavailable: Callable[[BaseException], bool],
+) -> list[R | BaseException]:
+    """`run(items)` (one transaction for the batch); if it fails for a reason other than
+    the database being unavailable, `run([item])` for each item in turn, so that only the
+    bad one fails and every other one commits.
+
+    Returns one result or exception (StoreUnavailable or RatingFailed) per item. Raises
+    only when the batch as a whole failed because the database is unavailable: then
+    nothing was stored. Both backends use it around their batch of ratings.
+    """
+    try:
+        return run(items)
+    except Exception as exc:
+        if unavailable(exc):
+            raise
+        if len(items) == 1:
+            return [item_failure(exc, unavailable)]
+        # The type only: an error's text can quote what a citizen typed.
+        log.warning(
+            "rating batch of %d failed (%s); storing its items one by one",
+            len(items),
+            type(exc).__name__,
+        )
+    out: list[R | BaseException] = []
+    for item in items:
+        try:
+            out += run([item])
+        except Exception as one:
+            failure = item_failure(one, unavailable)
+            if isinstance(failure, RatingFailed):
+                log.error("a rating could not be stored (%s)", type(one).__name__)
+            out.append(failure)
+    return out
 
 
 async def next_batch(
@@ -89,14 +178,23 @@ async def next_batch(
 
 
 def settle(batch: list[Pending], results: Sequence[RatingResult | BaseException]) -> None:
-    """Answer each waiting request with its own result; an item's error fails only it."""
+    """Answer each waiting request with its own result; an item's error fails only it.
+
+    A RatingFailed or StoreUnavailable reaches its request as it is; any other error (a
+    backend that did not classify its items' errors) is classified by `looks_unavailable`.
+    """
     for (_, fut), res in zip(batch, results, strict=True):
         if fut.done():
             continue
         if isinstance(res, BaseException):
-            fut.set_exception(StoreUnavailable(str(res)))
+            fut.set_exception(item_failure(res))
         else:
             fut.set_result(res)
+
+
+def all_unavailable(results: Sequence[RatingResult | BaseException]) -> bool:
+    """Whether every item of a settled batch failed for want of the database."""
+    return bool(results) and all(isinstance(r, StoreUnavailable) for r in results)
 
 
 def fail_all(batch: list[Pending], exc: BaseException) -> None:

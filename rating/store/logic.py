@@ -306,20 +306,8 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         )
         if row:
             return RatingResult(Outcome.REPLAYED, row[1], int(row[0]))
-    if sub.network_hash and tx.count_hit("n:" + sub.network_hash, now - now % HOUR_MS) > (
-        limits.network_per_hour
-    ):
-        return RatingResult(Outcome.RATE_LIMITED, limited_by="network")
     at = sub.at_ms or now
     since = at - limits.amend_window_ms
-    # The device's recent ratings (id, officer_id, created_at), newest first: one look
-    # serves both the device limit (ratings stored in the last hour; an amendment is not
-    # a new one) and the amend window below. The rate limit keeps this list short.
-    recent = (
-        tx.recent_by_device(sub.device_hash, min(now - HOUR_MS, since)) if sub.device_hash else []
-    )
-    if sum(1 for r in recent if r[2] >= now - HOUR_MS) >= limits.device_per_hour:
-        return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
     row = tx.one_cached(
         "SELECT t.officer_id, t.revoked_at, o.unit_id, o.status FROM badge_tokens t "
         "JOIN officers o ON o.id = t.officer_id WHERE t.token = ?",
@@ -332,8 +320,23 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     if row[3] != "active":
         return RatingResult(Outcome.RETIRED_OFFICER)
     officer_id, unit_id = int(row[0]), int(row[2])
+    # The device's recent ratings (id, officer_id, created_at), newest first: one look
+    # serves both the device limit (ratings stored in the last hour; an amendment is not
+    # a new one) and the amend window below. The rate limit keeps this list short.
+    recent = (
+        tx.recent_by_device(sub.device_hash, min(now - HOUR_MS, since)) if sub.device_hash else []
+    )
     earlier = None
-    if sub.receipt:
+    if sub.stamp:
+        # One page load, one matter: a rating already created from this page's stamp is
+        # amended, whatever device or address the request comes from. Two instances that
+        # race here both insert; the UNIQUE index fails the second, whose retry amends.
+        earlier = tx.one(
+            "SELECT id, receipt, level, reasons, comment FROM ratings "
+            "WHERE stamp = ? AND officer_id = ?",
+            (sub.stamp, officer_id),
+        )
+    if earlier is None and sub.receipt:
         # The receipt proves the same matter, so details sent from the receipt page amend
         # the rating even if the page sat open past the device window; not forever, though.
         match, params = receipt_match(tx, sub.receipt)
@@ -349,6 +352,17 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
                 "SELECT id, receipt, level, reasons, comment FROM ratings WHERE id = ?",
                 (same[0],),
             )
+    # Limits (docs/settings.md): an amendment is not a new rating, so the device limit
+    # neither counts nor refuses it; a request the device limit refuses is not counted
+    # toward the network limit. The network limit counts every write it lets through.
+    if earlier is None and (
+        sum(1 for r in recent if r[2] >= now - HOUR_MS) >= limits.device_per_hour
+    ):
+        return RatingResult(Outcome.RATE_LIMITED, limited_by="device")
+    if sub.network_hash and tx.count_hit("n:" + sub.network_hash, now - now % HOUR_MS) > (
+        limits.network_per_hour
+    ):
+        return RatingResult(Outcome.RATE_LIMITED, limited_by="network")
     reasons = ",".join(sub.reasons)
     if earlier is not None:
         tx.run(
@@ -380,8 +394,8 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     while not tx.run(
         "INSERT INTO ratings (id, receipt, officer_id, unit_id, token, channel, level, "
         "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
-        "idempotency_key, lang, created_at, updated_at) "
-        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+        "idempotency_key, lang, created_at, updated_at, stamp) "
+        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
         "WHERE NOT EXISTS (SELECT 1 FROM legacy_receipts WHERE receipt = ?)",
         (rating_id, receipt := codec.encode(rating_id, variant), *values, receipt),
     ):
@@ -431,6 +445,7 @@ def _rating_values(
         sub.lang,
         at,
         now,
+        sub.stamp,
     )
 
 

@@ -74,6 +74,7 @@ class RatingSubmission:
     idempotency_key: str | None = None
     lang: str = "zh"
     at_ms: int = 0
+    stamp: str | None = None  # the form stamp of the page it came from: one page, one matter
 
 
 class Outcome(Enum):

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -29,10 +31,12 @@ from rating.store.base import (
     Pending,
     Store,
     StoreUnavailable,
+    all_unavailable,
     fail_all,
     migration_files,
     next_batch,
     now_ms,
+    run_isolated,
     settle,
     split_sql,
 )
@@ -219,15 +223,14 @@ class WriterConnection(sqlite3.Connection):
 class SqliteTx:
     """`logic.Tx` over a sqlite3 connection."""
 
-    __slots__ = ("conn", "_pending", "_journal", "_next_id", "_devices")
+    __slots__ = ("conn", "_pending", "_next_id", "_devices")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._next_id = 0  # read from the table at the first new_rating_id
         # This transaction's hits: they count at once and reach the writer's HitCounts
-        # only when it commits; `rewind` undoes those since a savepoint.
+        # only when it commits (a transaction rolled back leaves no trace).
         self._pending: dict[tuple[int, str], int] = {}
-        self._journal: list[tuple[int, str]] = []
         # This transaction's new ratings with a device (device_hash, id, officer, created):
         # seen at once by its later items, in the writer's DeviceLog once it commits.
         self._devices: list[tuple[str, int, int, int]] = []
@@ -251,7 +254,6 @@ class SqliteTx:
             raise TypeError("rate-limit counters live on the writer's connection")
         key = (window_start, bucket)
         pending = self._pending[key] = self._pending.get(key, 0) + 1
-        self._journal.append(key)
         return self.conn.hits.hits.get(key, 0) + pending
 
     def new_rating_id(self) -> tuple[int, str | None]:
@@ -281,16 +283,6 @@ class SqliteTx:
     def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
         self._devices.append((device_hash, rating_id, officer_id, at))
 
-    def mark(self) -> tuple[int, int]:
-        return len(self._journal), len(self._devices)
-
-    def rewind(self, mark: tuple[int, int]) -> None:
-        hits, devices = mark
-        for key in self._journal[hits:]:
-            self._pending[key] -= 1
-        del self._journal[hits:]
-        del self._devices[devices:]
-
     def committed(self) -> None:
         """The transaction committed: its hits count from now on, and its ratings are in
         the device log."""
@@ -301,7 +293,6 @@ class SqliteTx:
             for device_hash, rating_id, officer_id, at in self._devices:
                 self.conn.devices.add(device_hash, rating_id, officer_id, at)
         self._pending.clear()
-        self._journal.clear()
         self._devices.clear()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
@@ -348,18 +339,28 @@ def _read(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
         conn.execute("COMMIT")
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot take writes now (locked, full, I/O error,
+    the writer gone) rather than something wrong with one item."""
+    return isinstance(exc, (sqlite3.OperationalError, StoreUnavailable, OSError))
+
+
 def rating_batch(
     conn: WriterConnection, subs: list[RatingSubmission], limits: RateLimits, prune: bool
 ) -> list[RatingResult | BaseException]:
     """Apply a batch of ratings in one transaction (one fsync for the whole batch).
 
-    The fast path runs every item without savepoints. If any item raises, the batch is
-    rolled back and replayed with a savepoint per item, so one bad item spares the rest.
+    If the batch fails for a reason other than unavailability (one item the database
+    refuses), each item is applied again on its own, so only the bad one fails.
     """
-    try:
-        return _apply_batch(conn, subs, limits, prune, isolate=False)
-    except sqlite3.DatabaseError:
-        return _apply_batch(conn, subs, limits, prune, isolate=True)
+    first = [prune]
+
+    def run(items: list[RatingSubmission]) -> list[RatingResult | BaseException]:
+        results: list[RatingResult | BaseException] = []
+        results += _apply_batch(conn, items, limits, first.pop() if first else False)
+        return results
+
+    return run_isolated(run, subs, unavailable)
 
 
 def _apply_batch(
@@ -367,10 +368,9 @@ def _apply_batch(
     subs: list[RatingSubmission],
     limits: RateLimits,
     prune: bool,
-    isolate: bool,
-) -> list[RatingResult | BaseException]:
+) -> list[RatingResult]:
     tx = SqliteTx(conn)
-    out: list[RatingResult | BaseException] = []
+    out: list[RatingResult] = []
     now = now_ms()
     # The device log must reach back over the amend window (a few minutes' margin for
     # ratings that carry their own time).
@@ -379,18 +379,7 @@ def _apply_batch(
     try:
         conn.check_cache()
         for sub in subs:
-            if not isolate:
-                out.append(logic.apply_rating(tx, sub, limits, now))
-                continue
-            conn.execute("SAVEPOINT item")
-            mark = tx.mark()
-            try:
-                out.append(logic.apply_rating(tx, sub, limits, now))
-            except sqlite3.DatabaseError as exc:
-                conn.execute("ROLLBACK TO item")
-                tx.rewind(mark)
-                out.append(exc)
-            conn.execute("RELEASE item")
+            out.append(logic.apply_rating(tx, sub, limits, now))
         if prune:
             logic.prune_counters(tx, now)  # rows left by versions that counted in the table
             conn.hits.prune(now)
@@ -401,6 +390,15 @@ def _apply_batch(
             conn.execute("ROLLBACK")
         raise
     return out
+
+
+def create_private(path: str) -> None:
+    """Create the database file owner-only (0600) if it does not exist yet. SQLite gives
+    its -wal and -shm files the database file's permissions, so they follow."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _migrate(conn: sqlite3.Connection) -> list[str]:
@@ -483,6 +481,7 @@ class SqliteStore(Store):
         return conn
 
     async def open(self) -> None:
+        create_private(self.path)
         self._writer = await self._connect(writer=True)
         await self._run(self._writer, _migrate)
         if self.writer_mode == "process":
@@ -553,8 +552,10 @@ class SqliteStore(Store):
             self._failed = True
             fail_all(batch, exc)
         else:
-            self._failed = False
-            settle(batch, done.result())
+            results = done.result()
+            # One bad rating is no outage: healthz turns only when the database is.
+            self._failed = all_unavailable(results)
+            settle(batch, results)
 
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         loop = asyncio.get_running_loop()

@@ -1,13 +1,14 @@
 """`pingjing workorders ...`: import hotline exports, manage unit aliases, list imports.
 
 The admin upload page (rating.admin.workorders) calls the same `read_export` and
-`import_parsed`.
+`import_streamed`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,13 @@ from rating.crypto import Keys
 from rating.settings import Settings
 from rating.store import Store
 from rating.workorders import CHANNELS
-from rating.workorders.parse import ParsedFile, read_export, rejects_path, write_rejects
+from rating.workorders.parse import (
+    OrderRow,
+    ParsedFile,
+    read_export,
+    rejects_path,
+    write_rejects,
+)
 from rating.workorders.profiles import ProfileError, builtin_names, load_profile, profile_path
 from rating.workorders.reader import ImportFileError
 from rating.workorders.store import (
@@ -25,7 +32,7 @@ from rating.workorders.store import (
     ImportResult,
     Unmatched,
     add_alias,
-    import_parsed,
+    import_streamed,
     list_aliases,
     list_imports,
     now_ms,
@@ -87,8 +94,14 @@ def cmd_import(args: argparse.Namespace) -> None:
     settings = _settings(args)
     path = Path(args.file)
     keys = Keys(settings.resolved_secret())
+
+    def scan(rows_to: Callable[[OrderRow], None]) -> ParsedFile:
+        return read_export(path, args.channel, args.profile, keys, rows_to=rows_to)
+
     try:
-        parsed = read_export(path, args.channel, args.profile, keys)
+        # First pass: check every row without keeping them (a large file stays on disk);
+        # import_streamed reads the good rows again into the database, chunk by chunk.
+        parsed = scan(lambda row: None)
     except ProfileError as exc:
         raise CliError(str(exc)) from None
     except ImportFileError as exc:
@@ -106,10 +119,15 @@ def cmd_import(args: argparse.Namespace) -> None:
             write_rejects(parsed, dest)
         except OSError as exc:
             raise CliError(f"cannot write {dest}: {exc.strerror}; nothing imported") from None
-    result = with_store(
-        settings,
-        lambda store: import_parsed(store, parsed, args.channel, skip_bad=args.skip_bad),
-    )
+    try:
+        result = with_store(
+            settings,
+            lambda store: import_streamed(
+                store, parsed, scan, args.channel, skip_bad=args.skip_bad
+            ),
+        )
+    except ImportFileError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
     if parsed.errors and not args.skip_bad:
         _print_matching(result, stored=False)
         raise CliError(

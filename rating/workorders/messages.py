@@ -81,6 +81,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "broken_csv": ("line {line}: broken CSV ({detail})", "第 {line} 行：CSV 格式损坏（{detail}）"),
     "bad_xlsx": ("cannot open the XLSX workbook ({detail})", "无法打开 XLSX 工作簿（{detail}）"),
     "no_worksheets": ("the workbook has no worksheets", "工作簿中没有工作表"),
+    "changed_during_import": (
+        "the file changed while it was being imported; import it again",
+        "文件在导入过程中被修改，请重新导入",
+    ),
     "misnamed_xlsx": (
         "the file is named .xlsx but is not an Excel workbook",
         "文件名是 .xlsx，但不是 Excel 工作簿",

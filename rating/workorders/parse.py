@@ -6,7 +6,6 @@ rejected before anything is written. Unit and officer matching happen in the sto
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rating.crypto import Keys, mask_phone, normalize_phone
+from rating.safecell import SafeWriter
 from rating.workorders import convert
 from rating.workorders.convert import BadValue
 from rating.workorders.messages import Joined, Reason
@@ -142,7 +142,13 @@ def _masked_cell(cell: Any) -> str:
 
 
 def read_export(
-    source: Path | bytes, channel: str, profile: str | None, keys: Keys, *, name: str = ""
+    source: Path | bytes,
+    channel: str,
+    profile: str | None,
+    keys: Keys,
+    *,
+    name: str = "",
+    rows_to: Callable[[OrderRow], None] | None = None,
 ) -> ParsedFile:
     """Parse an export as `pingjing workorders import` and the admin upload both do: with
     the column profile `profile` (a built-in name or a .toml file), else the channel's own.
@@ -150,16 +156,49 @@ def read_export(
     ImportFileError for what cannot be used at all; bad rows are in the result's `errors`."""
     loaded = load_profile(profile or channel)
     if isinstance(source, bytes):
-        return parse_file(Path(name or "upload"), loaded, keys, raw=source)
-    return parse_file(source, loaded, keys)
+        return parse_file(Path(name or "upload"), loaded, keys, raw=source, rows_to=rows_to)
+    return parse_file(source, loaded, keys, rows_to=rows_to)
 
 
-def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = None) -> ParsedFile:
+def _guarded(sheet: Sheet) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet's rows, with whatever the spreadsheet library raises on a broken file
+    (broken sheet XML: a ParseError deep inside it) as one ImportFileError: a one-line
+    message on the CLI, a 400 page on the upload. Only the reading is guarded; errors in
+    our own handling of a row are not disguised as a broken file."""
+    rows = iter(sheet.rows)
+    while True:
+        try:
+            item = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            if sheet.kind != "xlsx" or isinstance(exc, ImportFileError):
+                raise
+            detail = f"{type(exc).__name__}: {exc}"
+            raise ImportFileError("bad_xlsx", detail=detail) from None
+        yield item
+
+
+def parse_file(
+    path: Path,
+    profile: Profile,
+    keys: Keys,
+    *,
+    raw: bytes | None = None,
+    rows_to: Callable[[OrderRow], None] | None = None,
+) -> ParsedFile:
     """Read and check every row of an export (from `raw` when given, `path` naming it).
     Raises ImportFileError for a file that cannot be used at all; bad rows are collected
-    in `errors`, never raised."""
-    sheet: Sheet = open_sheet(path) if raw is None else read_sheet(raw, path.name)
-    header_line, header_cells, field_cols = _find_header(sheet.rows, profile)
+    in `errors`, never raised. Good rows are kept in `rows`, or handed to `rows_to` one by
+    one and not kept (a large file's rows need not all be in memory at once)."""
+    try:
+        sheet: Sheet = open_sheet(path) if raw is None else read_sheet(raw, path.name)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # whatever the spreadsheet library raises on a broken file
+        raise ImportFileError("bad_xlsx", detail=f"{type(exc).__name__}: {exc}") from None
+    lines = _guarded(sheet)
+    header_line, header_cells, field_cols = _find_header(lines, profile)
     header = [convert.text(c) or "" for c in header_cells]
     present = [f.name for f in FIELDS if f.name in field_cols]
     used = set(field_cols.values())
@@ -190,7 +229,7 @@ def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = 
     width = max(field_cols.values()) + 1
     first_line: dict[str, int] = {}
     rows, errors = parsed.rows, parsed.errors
-    for line, cells in sheet.rows:
+    for line, cells in lines:
         for cell in cells:
             if (
                 cell is not None
@@ -236,7 +275,10 @@ def parse_file(path: Path, profile: Profile, keys: Keys, *, raw: bytes | None = 
                 kept[phone_col] = _masked_cell(cells[phone_col])
             parsed.rejected[line] = kept
             continue
-        rows.append(OrderRow(line, tuple(values)))
+        if rows_to is None:
+            rows.append(OrderRow(line, tuple(values)))
+        else:
+            rows_to(OrderRow(line, tuple(values)))
     if not parsed.data_rows:
         raise ImportFileError("no_rows", line=header_line)
     return parsed
@@ -262,7 +304,7 @@ def rejects_csv(parsed: ParsedFile) -> str:
     for err in parsed.errors:
         reasons.setdefault(err.line, []).append(f"{err.column}: {err.reason}")
     out = io.StringIO(newline="")
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # the cells are hotline content, typed by citizens
     writer.writerow(["行号 line", "原因 reason", *parsed.header])
     for line in sorted(parsed.rejected):
         writer.writerow([line, "; ".join(reasons.get(line, ())), *parsed.rejected[line]])

@@ -7,18 +7,26 @@ bottom run them through a `Store`.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rating.store import Store
 from rating.store.logic import Tx
-from rating.workorders.parse import ParsedFile, rejects_csv
+from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
 from rating.workorders.profiles import norm_header
+from rating.workorders.reader import ImportFileError
 from rating.workorders.schema import DB_COLUMNS, FIELDS
 
 FETCH_CHUNK = 500  # order numbers per existence query
 WRITE_CHUNK = 250  # rows per multi-row upsert (x ~28 columns, under every backend's limit)
+IMPORT_CHUNK = 500  # rows per transaction: the write lock is held ~10 ms at a time
+# A pause between transactions, so that the server's writer, waiting in SQLite's busy
+# handler, gets the lock before the import takes it again (without it, it can miss every
+# gap for a while: a citizen's rating then waits hundreds of milliseconds).
+IMPORT_PAUSE_S = 0.015
 
 
 def now_ms() -> int:
@@ -146,18 +154,22 @@ def _unmatched(seen: dict[str, list[Any]]) -> list[Unmatched]:
     return sorted(out, key=lambda u: (-u.rows, u.first_line))
 
 
-def _matched_rows(tx: Tx, parsed: ParsedFile, result: ImportResult) -> list[tuple[Any, ...]]:
+def _matched_rows(
+    tx: Tx,
+    db_columns: tuple[str, ...],
+    rows: list[OrderRow],
+    bad_units: dict[str, list[Any]],
+    bad_badges: dict[str, list[Any]],
+) -> list[tuple[Any, ...]]:
     """Each row's values with unit_id / officer_id appended (when the file has the column);
-    unmatched names and badges are collected in `result`."""
-    cols = parsed.db_columns
+    unmatched names and badges are noted in `bad_units` / `bad_badges`."""
+    cols = db_columns
     unit_at = cols.index("unit_name") if "unit_name" in cols else None
     badge_at = cols.index("badge_no") if "badge_no" in cols else None
     units = UnitMatcher(tx) if unit_at is not None else None
     officers = OfficerMatcher(tx) if badge_at is not None else None
-    bad_units: dict[str, list[Any]] = {}
-    bad_badges: dict[str, list[Any]] = {}
     out = []
-    for row in parsed.rows:
+    for row in rows:
         extra: list[Any] = []
         if units is not None and unit_at is not None:
             name = row.values[unit_at]
@@ -176,23 +188,25 @@ def _matched_rows(tx: Tx, parsed: ParsedFile, result: ImportResult) -> list[tupl
                 _note(bad_badges, badges, row.line, "no officer has this badge number")
             extra.append(officer_id)
         out.append(row.values + tuple(extra))
-    result.unmatched_units = _unmatched(bad_units)
-    result.unmatched_badges = _unmatched(bad_badges)
     return out
 
 
 def preview_matches(tx: Tx, parsed: ParsedFile) -> ImportResult:
     """Matching only (read-only): what an import of `parsed` would leave unmatched."""
     result = ImportResult(rejected=parsed.bad_lines)
-    _matched_rows(tx, parsed, result)
+    units: dict[str, list[Any]] = {}
+    badges: dict[str, list[Any]] = {}
+    _matched_rows(tx, parsed.db_columns, parsed.rows, units, badges)
+    result.unmatched_units = _unmatched(units)
+    result.unmatched_badges = _unmatched(badges)
     return result
 
 
 # ---------------------------------------------------------------- import
 
 
-def _columns(parsed: ParsedFile) -> list[str]:
-    cols = list(parsed.db_columns)
+def _columns(db_columns: tuple[str, ...]) -> list[str]:
+    cols = list(db_columns)
     if "unit_name" in cols:
         cols.append("unit_id")
     if "badge_no" in cols:
@@ -225,48 +239,87 @@ def _upsert_sql(cols: list[str], rows: int) -> str:
     )
 
 
-def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportResult:
-    """Upsert the good rows of `parsed` by (channel, order number) and log the import.
-    Rows identical to what is stored are left alone and counted as unchanged."""
-    result = ImportResult(rejected=parsed.bad_lines)
+@dataclass(frozen=True)
+class ImportMeta:
+    """What the import log records of a file (no rows: it travels to the writer)."""
+
+    channel: str
+    profile: str
+    file_name: str
+    sha256: str
+    data_rows: int
+    rejected: int
+    rejects_csv: str | None
+
+
+def import_meta(parsed: ParsedFile, channel: str) -> ImportMeta:
+    return ImportMeta(
+        channel,
+        parsed.profile.name,
+        parsed.path.name,
+        parsed.sha256,
+        parsed.data_rows,
+        parsed.bad_lines,
+        rejects_csv(parsed) if parsed.rejected else None,
+    )
+
+
+def begin_import(tx: Tx, meta: ImportMeta, now: int) -> ImportResult:
+    """Log the import (counts filled in by `finish_import`) and keep its rejected rows."""
+    result = ImportResult(rejected=meta.rejected)
     prev = tx.one(
         "SELECT id, imported_at FROM workorder_imports WHERE channel = ? AND file_sha256 = ? "
         "ORDER BY id DESC LIMIT 1",
-        (channel, parsed.sha256),
+        (meta.channel, meta.sha256),
     )
     if prev is not None:
         result.previous = (int(prev[0]), int(prev[1]))
-    import_id = tx.insert(
+    result.import_id = tx.insert(
         "INSERT INTO workorder_imports (channel, profile, file_name, file_sha256, rows_total, "
         "rows_new, rows_updated, rows_unchanged, rows_rejected, units_unmatched, "
         "officers_unmatched, imported_at) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, 0, 0, ?) "
         "RETURNING id",
-        (
-            channel,
-            parsed.profile.name,
-            parsed.path.name,
-            parsed.sha256,
-            parsed.data_rows,
-            result.rejected,
-            now,
-        ),
-    )
-    result.import_id = import_id
-    if parsed.rejected:
+        (meta.channel, meta.profile, meta.file_name, meta.sha256, meta.data_rows,
+         meta.rejected, now),
+    )  # fmt: skip
+    if meta.rejects_csv is not None:
         tx.run(
             "INSERT INTO workorder_import_rejects (import_id, csv_text) VALUES (?, ?)",
-            (import_id, rejects_csv(parsed)),
+            (result.import_id, meta.rejects_csv),
         )
-    rows = _matched_rows(tx, parsed, result)
-    cols = _columns(parsed)
+    return result
+
+
+@dataclass
+class ChunkResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad_units: dict[str, list[Any]] = field(default_factory=dict)
+    bad_badges: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def apply_rows(
+    tx: Tx,
+    channel: str,
+    db_columns: tuple[str, ...],
+    rows: list[OrderRow],
+    import_id: int,
+    now: int,
+) -> ChunkResult:
+    """Upsert some good rows of an import by (channel, order number). Rows identical to
+    what is stored are left alone and counted as unchanged."""
+    out = ChunkResult()
+    matched = _matched_rows(tx, db_columns, rows, out.bad_units, out.bad_badges)
+    cols = _columns(db_columns)
     # Compare on everything but the ciphertext (a fresh nonce each time) and order_no.
     cmp_at = [i for i, c in enumerate(cols) if c not in ("phone_enc", "order_no")]
     hash_at = cols.index("phone_hash") if "phone_hash" in cols else None
     mask_at = cols.index("phone_mask") if "phone_mask" in cols else None
     cmp_cols = [cols[i] for i in cmp_at]
     changed: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), FETCH_CHUNK):
-        chunk = rows[start : start + FETCH_CHUNK]
+    for start in range(0, len(matched), FETCH_CHUNK):
+        chunk = matched[start : start + FETCH_CHUNK]
         stored = {
             r[0]: r[1:]
             for r in tx.all(
@@ -278,7 +331,7 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
         for values in chunk:
             old = stored.get(values[0])
             if old is None:
-                result.new += 1
+                out.new += 1
                 changed.append(values)
                 continue
             new = [values[i] for i in cmp_at]
@@ -287,19 +340,46 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
                 if values[mask_at] == old[cmp_at.index(mask_at)]:
                     new[cmp_at.index(hash_at)] = old_hash  # masked copy of the same number
             if tuple(new) == tuple(old):
-                result.unchanged += 1
+                out.unchanged += 1
             else:
-                result.updated += 1
+                out.updated += 1
                 changed.append(values)
     tail = (import_id, import_id, now, now)
     for start in range(0, len(changed), WRITE_CHUNK):
-        chunk = changed[start : start + WRITE_CHUNK]
+        part = changed[start : start + WRITE_CHUNK]
         params: list[Any] = []
-        for values in chunk:
+        for values in part:
             params.append(channel)
             params.extend(values)
             params.extend(tail)
-        tx.run(_upsert_sql(cols, len(chunk)), params)
+        tx.run(_upsert_sql(cols, len(part)), params)
+    return out
+
+
+def _merge(into: ImportResult, seen: tuple[dict[str, list[Any]], dict[str, list[Any]]],
+           part: ChunkResult) -> None:  # fmt: skip
+    into.new += part.new
+    into.updated += part.updated
+    into.unchanged += part.unchanged
+    for mine, theirs in zip(seen, (part.bad_units, part.bad_badges), strict=True):
+        for value, (n, line, reason) in theirs.items():
+            entry = mine.get(value)
+            if entry is None:
+                mine[value] = [n, line, reason]
+            else:
+                entry[0] += n
+                if line < entry[1]:
+                    entry[1], entry[2] = line, reason
+
+
+def preview_rows(tx: Tx, db_columns: tuple[str, ...], rows: list[OrderRow]) -> ChunkResult:
+    """Matching only (read-only) for some rows: what an import would leave unmatched."""
+    out = ChunkResult()
+    _matched_rows(tx, db_columns, rows, out.bad_units, out.bad_badges)
+    return out
+
+
+def finish_import(tx: Tx, result: ImportResult) -> None:
     tx.run(
         "UPDATE workorder_imports SET rows_new = ?, rows_updated = ?, rows_unchanged = ?, "
         "units_unmatched = ?, officers_unmatched = ? WHERE id = ?",
@@ -309,9 +389,20 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
             result.unchanged,
             sum(u.rows for u in result.unmatched_units),
             sum(u.rows for u in result.unmatched_badges),
-            import_id,
+            result.import_id,
         ),
     )
+
+
+def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportResult:
+    """The whole import in one transaction (`import_parsed` splits it instead)."""
+    result = begin_import(tx, import_meta(parsed, channel), now)
+    assert result.import_id is not None
+    seen: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})
+    _merge(result, seen, apply_rows(tx, channel, parsed.db_columns, parsed.rows,
+                                    result.import_id, now))  # fmt: skip
+    result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])
+    finish_import(tx, result)
     return result
 
 
@@ -423,11 +514,32 @@ def list_aliases(tx: Tx) -> list[tuple[str, str, str]]:
 async def import_parsed(
     store: Store, parsed: ParsedFile, channel: str, *, skip_bad: bool
 ) -> ImportResult:
-    """Store the file's good rows in one transaction; with bad rows and not `skip_bad`,
-    store nothing and only report what matching would find."""
+    """Store the file's good rows; with bad rows and not `skip_bad`, store nothing and only
+    report what matching would find.
+
+    The file is checked whole before anything is written. The rows then go in
+    transactions of IMPORT_CHUNK rows each, so the database's write lock is never held
+    for long and citizens' ratings are committed between them; the import log entry gets
+    its counts last. An import cut off half-way (a crash) leaves some rows stored:
+    importing the file again completes it, since rows are upserted by order number.
+    """
     if parsed.errors and not skip_bad:
         return await store.read(preview_matches, parsed)
-    return await store.write(apply_import, parsed, channel, now_ms())
+    now = now_ms()
+    result = await store.write(begin_import, import_meta(parsed, channel), now)
+    assert result.import_id is not None
+    seen: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})
+    for start in range(0, len(parsed.rows), IMPORT_CHUNK):
+        rows = parsed.rows[start : start + IMPORT_CHUNK]
+        part = await store.write(
+            apply_rows, channel, parsed.db_columns, rows, result.import_id, now
+        )
+        _merge(result, seen, part)
+        if start + IMPORT_CHUNK < len(parsed.rows):
+            await asyncio.sleep(IMPORT_PAUSE_S)
+    result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])
+    await store.write(finish_import, result)
+    return result
 
 
 async def stored_orders(store: Store, channel: str) -> list[dict[str, Any]]:
@@ -448,3 +560,58 @@ async def stored_orders(store: Store, channel: str) -> list[dict[str, Any]]:
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
     return await store.read(work)
+
+
+async def import_streamed(
+    store: Store,
+    parsed: ParsedFile,
+    rescan: Callable[[Callable[[OrderRow], None]], ParsedFile],
+    channel: str,
+    *,
+    skip_bad: bool,
+) -> ImportResult:
+    """`import_parsed` for a file whose rows were not kept: `parsed` is the first pass
+    (header, errors, rejected rows, counts) and `rescan(sink)` reads the file again,
+    handing each good row to `sink`. Rows go to the database IMPORT_CHUNK at a time as they
+    are read, so memory holds one chunk, not the file. The scan runs on a thread; the
+    database work on this event loop."""
+    loop = asyncio.get_running_loop()
+    preview = bool(parsed.errors) and not skip_bad
+    now = now_ms()
+    if preview:
+        result = ImportResult(rejected=parsed.bad_lines)
+    else:
+        result = await store.write(begin_import, import_meta(parsed, channel), now)
+    import_id = result.import_id or 0
+    seen: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})
+    chunk: list[OrderRow] = []
+
+    def flush() -> None:  # on the scanning thread: wait for the chunk to be stored
+        rows = list(chunk)
+        chunk.clear()
+        if preview:
+            work = store.read(preview_rows, parsed.db_columns, rows)
+        else:
+            work = store.write(apply_rows, channel, parsed.db_columns, rows, import_id, now)
+        _merge(result, seen, asyncio.run_coroutine_threadsafe(work, loop).result())
+        if not preview:
+            time.sleep(IMPORT_PAUSE_S)  # see IMPORT_PAUSE_S
+
+    def sink(row: OrderRow) -> None:
+        chunk.append(row)
+        if len(chunk) >= IMPORT_CHUNK:
+            flush()
+
+    def scan() -> ParsedFile:
+        again = rescan(sink)
+        if chunk:
+            flush()
+        return again
+
+    again = await asyncio.to_thread(scan)
+    if again.sha256 != parsed.sha256:
+        raise ImportFileError("changed_during_import")
+    result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])
+    if not preview:
+        await store.write(finish_import, result)
+    return result

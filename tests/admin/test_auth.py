@@ -72,9 +72,10 @@ async def test_lockout_after_repeated_failures(web: Web, settings: Settings) -> 
     await add_user(web, "admin1", "admin")
     for _ in range(3):
         await login(web, "admin1", "wrong password")
-    # Locked: even the right password is refused now.
+    # Locked: even the right password is refused now, with the answer a wrong password
+    # gets (issue 14: no name enumeration).
     r = await login(web, "admin1")
-    assert r.status_code == 403 and "锁定" in r.text
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
     assert (await web.client.get("/admin/cases")).status_code == 303
     actions = [a for (a,) in rows(settings, "SELECT action FROM audit_log ORDER BY id")]
     assert "lockout" in actions and "login" not in actions
@@ -115,16 +116,16 @@ async def test_unit_manager_cannot_read_or_act_on_another_units_case(
     listing = await web.client.get("/admin/cases")
     assert f"/admin/cases/{ours}" in listing.text
     assert f"/admin/cases/{theirs}" not in listing.text
-    # Read: refused.
+    # Read: refused, as if it did not exist (issue 14: like the officer and unit pages).
     r = await web.client.get(f"/admin/cases/{theirs}")
-    assert r.status_code == 403
+    assert r.status_code == 404
     # Act: refused, with a valid CSRF token taken from one of our own pages.
     csrf = hidden((await web.client.get(f"/admin/cases/{ours}")).text, "csrf")
     r = await web.client.post(
         f"/admin/cases/{theirs}/callback",
         data={"csrf": csrf, "outcome": "reached", "note": "not mine"},
     )
-    assert r.status_code == 403
+    assert r.status_code == 404
     assert rows(settings, "SELECT state FROM cases WHERE id = ?", (theirs,)) == [("open",)]
     # Officer and unit pages of the other unit are hidden too.
     assert (await web.client.get("/admin/officers/100001")).status_code == 404
@@ -162,7 +163,7 @@ async def test_api_token_is_hashed_at_rest_and_scoped(web: Web, settings: Settin
     r = await web.client.get("/api/v1/cases", headers=headers)
     assert r.status_code == 200
     assert [c["id"] for c in r.json()["cases"]] == [ours]
-    assert (await web.client.get(f"/api/v1/cases/{theirs}", headers=headers)).status_code == 403
+    assert (await web.client.get(f"/api/v1/cases/{theirs}", headers=headers)).status_code == 404
     r = await web.client.post(
         f"/api/v1/cases/{ours}/callback",
         json={"outcome": "unreachable", "note": "no answer twice"},

@@ -179,6 +179,14 @@ BAD = [
     ("receipt number", _set(receipt=7), "receipt is malformed"),
     ("lang fr", _set(lang="fr"), "lang must be 'zh' or 'en'"),
     ("honeypot", _set(website="http://spam.example"), "rejected as automated submission"),
+    # Issue 14, item 4: any present value but "" or null, whatever its JSON type.
+    ("honeypot 0", _set(website=0), "rejected as automated submission"),
+    ("honeypot []", _set(website=[]), "rejected as automated submission"),
+    ("honeypot false", _set(website=False), "rejected as automated submission"),
+    ("honeypot {}", _set(website={}), "rejected as automated submission"),
+    # Issue 14, item 2: once a TypeError deep in the stamp check, a 500 per request.
+    ("stamp accents", _set(t="1796187727804." + "é" * 16), "form stamp is invalid"),
+    ("stamp digits", _set(t="\u00b9\u00b2\u00b3.0123456789abcdef"), "form stamp is invalid"),
 ]
 
 

@@ -165,6 +165,14 @@ def test_form_stamp_is_bound_to_token_and_secret() -> None:
     assert keys.stamp_time(f"{int(issued) - 60_000}.{mac}", "0A1B2C3D4E5F") is None
     for junk in ("", ".", "abc", "1700000000000", "1700000000000.", "x." + mac):
         assert keys.stamp_time(junk, "0A1B2C3D4E5F") is None
+    # Each page load its own stamp, even in the same millisecond (one stamp, one rating).
+    assert keys.stamp(1_700_000_000_000, "0A1B2C3D4E5F") != stamp
+    # A stamp made before stamps had a nonce stays valid until it expires.
+    legacy = "1700000000000." + keys._mac(keys._stamp, "1700000000000:0A1B2C3D4E5F")[:16]
+    assert keys.stamp_time(legacy, "0A1B2C3D4E5F") == 1_700_000_000_000
+    # Non-ASCII (issue 14, item 2): once a TypeError from compare_digest, a 500.
+    for junk in ("1796187727804." + "é" * 16, "1796187727804." + mac[:15] + "é", "¹²³." + mac):
+        assert keys.stamp_time(junk, "0A1B2C3D4E5F") is None
 
 
 def test_network_key_groups_ipv6_by_64_and_unwraps_mapped_ipv4() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rating.store.models import Outcome, RateLimits
+from rating.store.models import Outcome, RateLimits, RosterRow
 from rating.store.sqlite import DeviceLog, SqliteStore
 from tests.conftest import ROSTER
 from tests.store.conftest import Stores, rating
@@ -33,7 +33,8 @@ async def test_ratings_stored_by_another_connection_count(stores: Stores) -> Non
     """A rating stored by another process on the same database (a CLI command, another
     instance) is amended, and counts against the device limit."""
     one = await stores.open(device_per_hour=3)
-    await one.import_roster(ROSTER)
+    fourth = RosterRow(5, "100004", "赵六", ROSTER[0].unit, "police")
+    await one.import_roster([*ROSTER, fourth])
     officers = await one.list_officers()
     other = await stores.open(device_per_hour=3)
     first = await other.submit_rating(rating(officers[0].token, 2, device="phone-1"))
@@ -44,8 +45,12 @@ async def test_ratings_stored_by_another_connection_count(stores: Stores) -> Non
     # Three ratings stored from this device in the hour, two of them by the other store.
     limited = await one.submit_rating(rating(officers[1].token, 5, device="phone-2"))
     assert limited.outcome is Outcome.CREATED
-    over = await one.submit_rating(rating(officers[2].token, 1, device="phone-1"))
+    over = await one.submit_rating(rating(officers[3].token, 1, device="phone-1"))
     assert over.outcome is Outcome.RATE_LIMITED and over.limited_by == "device"
+    # Amending one of the three is not a new rating: the limit neither refuses nor counts
+    # it (issue 14, item 4).
+    again = await one.submit_rating(rating(officers[2].token, 1, device="phone-1"))
+    assert again.outcome is Outcome.AMENDED
 
 
 async def test_two_ratings_of_one_device_in_one_batch(stores: Stores) -> None:

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from rating.store import Store, StoreUnavailable, logic
+from rating.store.base import RatingFailed
 from rating.store.models import Officer, Outcome
 from tests.conftest import ROSTER
 from tests.store.conftest import LIMITS, Stores, rating
@@ -200,7 +201,8 @@ async def test_network_limit_holds_across_batches_and_ignores_failed_items(
         store.submit_rating(rating(wang.token, device="c", network="nat")),
         return_exceptions=True,
     )
-    assert isinstance(first[1], StoreUnavailable)
+    # Its own failure, not "database unavailable, try again" (issue 14, item 1).
+    assert isinstance(first[1], RatingFailed) and first[1].status == 500
     assert [r.outcome for r in (first[0], first[2])] == [Outcome.CREATED] * 2  # type: ignore[union-attr]
     # Later batches see the two hits that stood: one more fits, the next does not.
     third = await store.submit_rating(rating(zhang.token, device="d", network="nat"))
@@ -233,7 +235,7 @@ async def test_a_bad_item_fails_alone_in_its_batch(store: Store) -> None:
         store.submit_rating(rating(wang.token, device="c")),
         return_exceptions=True,
     )
-    assert isinstance(bad, StoreUnavailable)
+    assert isinstance(bad, RatingFailed) and bad.status == 500
     assert not isinstance(good1, BaseException) and not isinstance(good2, BaseException)
     assert good1.outcome is good2.outcome is Outcome.CREATED
     assert await store.count_ratings() == 2

@@ -206,7 +206,13 @@ async def test_sqlite_upgrade_keeps_old_receipts(tmp_path: Path) -> None:
     try:
         indexes = {r[1] for r in conn.execute("PRAGMA index_list(ratings)")}
         # 0007: no device index on SQLite (the writer keeps recent devices in memory).
-        assert indexes == {"ratings_device_unpurged", "ratings_created", "ratings_idempotency"}
+        # 0009: one rating per form stamp.
+        assert indexes == {
+            "ratings_device_unpurged",
+            "ratings_created",
+            "ratings_idempotency",
+            "ratings_stamp",
+        }
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
@@ -257,6 +263,7 @@ async def test_postgres_upgrade_keeps_old_receipts() -> None:
             "ratings_device_unpurged",
             "ratings_created",
             "ratings_idempotency",
+            "ratings_stamp",
         }
 
 

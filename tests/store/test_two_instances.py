@@ -145,9 +145,18 @@ class Driver:
         self.tokens = tokens
         self.keys = Keys(SECRET)
         self.hosts = itertools.count()
+        # Page loads ten seconds ago and before (past the minimum human time), each one a
+        # millisecond earlier than the last: one stamp per page load, never two alike.
+        self.pages = itertools.count(int((time.time() - 10) * 1000), -1)
 
     async def rate(
-        self, server: Server, officer: int, device: str, level: int = 5, address: str = ""
+        self,
+        server: Server,
+        officer: int,
+        device: str,
+        level: int = 5,
+        address: str = "",
+        stamp: str = "",
     ) -> Any:
         token = self.tokens[officer]
         if not address:
@@ -155,12 +164,15 @@ class Driver:
             # counter row serialises the requests by accident.
             n = next(self.hosts)
             address = f"10.0.{n // 250}.{n % 250 + 1}"
-        # A page loaded ten seconds ago: past the minimum human time.
-        stamp = self.keys.stamp(int((time.time() - 10) * 1000), token)
+        # Each request its own page load unless a stamp is given: one stamp, one rating.
+        stamp = stamp or self.keys.stamp(next(self.pages), token)
         r = await self.client.post(
             server.url + "/api/v1/ratings",
             json={"token": token, "level": level, "t": stamp},
-            headers={"Cookie": f"pj_dev={device}", "X-Forwarded-For": address},
+            headers={
+                "X-Forwarded-For": address,
+                **({"Cookie": f"pj_dev={device}"} if device else {}),
+            },
         )
         body = r.json()
         return r.status_code, body.get("receipt"), body
@@ -231,8 +243,19 @@ async def test_two_instances_share_one_matter_limits_and_receipts(
         refused = [body for s, _, body in crowd if s == 429]
         assert all(body["ok"] is False and body["status"] == 429 for body in refused)
 
-    created = [r for batch in ([first], race, spree, crowd) for s, r, _ in batch if s == 201]
-    assert len(created) == len(set(created)) == 1 + MATTERS + DEVICE_LIMIT + NETWORK_LIMIT
+        # 4. One page's stamp replayed without the device cookie, at once on both
+        # instances (issue 14): one rating, amended by every replay.
+        page = drive.keys.stamp(next(drive.pages), tokens[5])
+        replay = await asyncio.gather(
+            *(drive.rate((a, b)[i % 2], 5, "", 1, stamp=page) for i in range(12))
+        )
+        assert counted(replay, 201) == 1 and counted(replay, 200) == 11, replay
+        assert len({receipt for _, receipt, _ in replay}) == 1
+
+    created = [
+        r for batch in ([first], race, spree, crowd, replay) for s, r, _ in batch if s == 201
+    ]
+    assert len(created) == len(set(created)) == 2 + MATTERS + DEVICE_LIMIT + NETWORK_LIMIT
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT receipt, amend_count FROM ratings").fetchall()
         revisions = conn.execute("SELECT COUNT(*) FROM rating_revisions").fetchone()
@@ -240,5 +263,5 @@ async def test_two_instances_share_one_matter_limits_and_receipts(
     amends = {r: n for r, n in stored}
     assert amends[first[1]] == 1
     assert [amends[race[6 * k][1]] for k in range(MATTERS)] == [5] * MATTERS
-    assert revisions == (1 + MATTERS * 5,)
+    assert revisions == (1 + MATTERS * 5 + 11,)
     assert a.proc.poll() is None and b.proc.poll() is None  # both served to the end

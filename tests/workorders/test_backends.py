@@ -6,11 +6,16 @@ answers (and fail in CI).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from rating.crypto import Keys
 from rating.store import Store
-from rating.workorders.parse import parse_file
+from rating.workorders import store as wo_store
+from rating.workorders.parse import OrderRow, ParsedFile, parse_file
 from rating.workorders.profiles import load_profile
 from rating.workorders.store import (
     FETCH_CHUNK,
@@ -79,3 +84,76 @@ async def test_upsert_counts_and_values_agree_on_every_backend(
         ("w1.csv", many, 0, 0, 0),
     ]
     assert log[2].units_unmatched == 1 and log[2].officers_unmatched == 1
+
+
+async def test_an_import_commits_in_short_transactions(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14, item 12: the rows go in transactions of IMPORT_CHUNK rows, so the write
+    lock is never held for a whole file and ratings commit between them; the counts and
+    unmatched names still add up over the whole file."""
+    await store.import_roster(ROSTER)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    rows = [order(f"GD{i:02d}") for i in range(10)]
+    rows[1] = order("GD01", 承办单位="无名所")
+    rows[8] = order("GD08", 承办单位="无名所")  # the same unmatched unit in another chunk
+    writes: list[str] = []
+    real_write = store.write
+
+    async def counting_write(fn: Any, *args: Any) -> Any:
+        writes.append(getattr(fn, "__name__", repr(fn)))
+        return await real_write(fn, *args)
+
+    monkeypatch.setattr(store, "write", counting_write)
+    parsed = parse_file(write_csv(tmp_path / "w.csv", rows), load_profile("12345"), KEYS)
+    result = await import_parsed(store, parsed, "12345", skip_bad=False)
+    assert writes == ["begin_import", *["apply_rows"] * 4, "finish_import"]
+    assert (result.new, result.updated, result.unchanged) == (10, 0, 0)
+    assert [(u.value, u.rows, u.first_line) for u in result.unmatched_units] == [("无名所", 2, 4)]
+    log = await store.read(list_imports, 1)
+    assert (log[0].new, log[0].units_unmatched) == (10, 2)
+
+
+async def test_a_streamed_import_writes_while_it_reads(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14, item 12: the CLI and the upload check the file in a first pass that keeps
+    no rows, then read it again straight into the database a chunk at a time: rows are
+    stored while the file is still being read, and the result is that of import_parsed."""
+    await store.import_roster(ROSTER)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    path = write_csv(tmp_path / "w.csv", [order(f"GD{i:02d}") for i in range(8)])
+    profile = load_profile("12345")
+    events: list[str] = []
+
+    def scan(rows_to: Callable[[OrderRow], None]) -> ParsedFile:
+        def sink(row: OrderRow) -> None:
+            events.append("read")
+            rows_to(row)
+
+        return parse_file(path, profile, KEYS, rows_to=sink)
+
+    first = scan(lambda row: None)
+    assert first.rows == [] and first.data_rows == 8  # the first pass keeps no rows
+    events.clear()
+    real_write = store.write
+
+    async def noting_write(fn: Any, *args: Any) -> Any:
+        events.append(getattr(fn, "__name__", "?"))
+        return await real_write(fn, *args)
+
+    monkeypatch.setattr(store, "write", noting_write)
+    result = await wo_store.import_streamed(store, first, scan, "12345", skip_bad=False)
+    assert events == [
+        "begin_import",
+        *["read"] * 3, "apply_rows",
+        *["read"] * 3, "apply_rows",
+        *["read"] * 2, "apply_rows",
+        "finish_import",
+    ]  # fmt: skip
+    assert (result.new, result.updated, result.unchanged) == (8, 0, 0)
+    assert len(await stored_orders(store, "12345")) == 8

@@ -1,0 +1,221 @@
+"""Citizens' ratings while others misbehave or admins work (issue 14).
+
+Starts the real `pingjing serve` on 127.0.0.1 on a fresh SQLite file (synchronous=FULL)
+and keeps a steady citizen load on POST /api/v1/ratings (--concurrency clients, each
+rating from its own new device and forwarded address, each with its own page stamp).
+It measures, one phase after another:
+  1. reference: the citizen load alone (p50 / p99);
+  2. poisoned: the same load while --poisoned requests carry a comment with a lone
+     surrogate ("\\ud800") or NUL: how many ORDINARY ratings fail (goal 0), what the
+     poisoned ones get, and whether /healthz ever reads 503;
+  3. import: the same load while `pingjing workorders import` loads a --rows-row export
+     into the same database: citizen p50 / p99, as a ratio to the reference (goal: p99
+     under 50 ms).
+Afterwards the 2xx replies are checked against the ratings in the database.
+
+Usage: python bench/citizens_under_load.py [--rows 100000] [--seconds 5] [--concurrency 8]
+Prints figures; it is not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rating.crypto import Keys  # noqa: E402
+from rating.settings import Settings  # noqa: E402
+
+
+def _load(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+ratings = _load("ratings")
+workorders = _load("workorders")
+SECRET = ratings.SECRET
+
+
+PAGE_LOADS = iter(range(10**9))  # one page load per rating, over all phases
+PAGES_FROM = int(time.time() * 1000) - 120_000
+
+
+class Citizens:
+    """A steady citizen load; each request is one new person on one page load."""
+
+    def __init__(self, url: str, tokens: list[str]) -> None:
+        self.url, self.tokens, self.keys = url, tokens, Keys(SECRET)
+        self.n = 0
+        self.latencies: list[float] = []
+        self.failed: list[int] = []
+        self.ok = 0
+        self.amended = 0
+
+    def body(self, comment: str = "") -> bytes:
+        self.n = next(PAGE_LOADS)
+        token = self.tokens[self.n % len(self.tokens)]
+        stamp = self.keys.stamp(PAGES_FROM - self.n, token)
+        body = {"token": token, "level": 5 if self.n % 10 else 1, "t": stamp}
+        if comment:
+            body["comment"] = comment
+        return json.dumps(body).encode()
+
+    async def one(self, client: httpx.AsyncClient, body: bytes) -> httpx.Response:
+        client.cookies.clear()  # each rating from a new device: no amending
+        headers = {
+            "content-type": "application/json",
+            "x-forwarded-for": f"10.{self.n % 250}.{(self.n // 250) % 250}.{self.n % 199 + 1}",
+        }
+        return await client.post(self.url + "/api/v1/ratings", content=body, headers=headers)
+
+    async def run(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            r = await self.one(client, self.body())
+            self.latencies.append((time.perf_counter() - t0) * 1000)
+            if r.status_code == 201:
+                self.ok += 1
+            elif r.status_code == 200:
+                self.amended += 1
+            else:
+                self.failed.append(r.status_code)
+            await asyncio.sleep(0.01)
+
+    def figures(self) -> tuple[float, float, int]:
+        lat = sorted(self.latencies)
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
+        return statistics.median(lat) if lat else float("nan"), p99, len(lat)
+
+
+async def phase(url: str, tokens: list[str], concurrency: int, during: Any) -> tuple[Citizens, Any]:
+    citizens = Citizens(url, tokens)
+    stop = asyncio.Event()
+    limits = httpx.Limits(max_connections=concurrency + 8)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        workers = [asyncio.create_task(citizens.run(client, stop)) for _ in range(concurrency)]
+        try:
+            extra = await during(client, citizens)
+        finally:
+            stop.set()
+            await asyncio.gather(*workers)
+    return citizens, extra
+
+
+async def main_async(args: argparse.Namespace, tmp: Path) -> None:
+    database = tmp / "bench.db"
+    settings = Settings.load(env={}, database=str(database), secret=SECRET)
+    tokens = await ratings.seed(settings, 300)
+    port = ratings.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGJING_")}
+    env.update(
+        PINGJING_DATABASE=str(database),
+        PINGJING_SECRET=SECRET,
+        PINGJING_TRUSTED_PROXIES="127.0.0.1",
+        PINGJING_RATE_LIMIT_NETWORK_PER_HOUR="1000000",
+        PINGJING_RATE_LIMIT_DEVICE_PER_HOUR="1000000",
+        PINGJING_LOG_LEVEL="error",
+    )
+    proc = ratings.start_server(env, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        async def idle(client: httpx.AsyncClient, c: Citizens) -> None:
+            await asyncio.sleep(args.seconds)
+
+        ref, _ = await phase(url, tokens, args.concurrency, idle)
+        p50, p99, n = ref.figures()
+        print(
+            f"reference: {n} ratings, p50 {p50:.1f} ms, p99 {p99:.1f} ms, failed {len(ref.failed)}"
+        )
+
+        async def poison(client: httpx.AsyncClient, c: Citizens) -> dict[str, Any]:
+            answers: dict[int, int] = {}
+            health: dict[int, int] = {}
+            end = time.perf_counter() + args.seconds
+            sent = 0
+            while time.perf_counter() < end or sent < args.poisoned:
+                if sent < args.poisoned:
+                    bad = "bad \ud800 text" if sent % 2 else "bad \x00 text"
+                    r = await c.one(client, c.body(bad))
+                    answers[r.status_code] = answers.get(r.status_code, 0) + 1
+                    sent += 1
+                h = await client.get(url + "/healthz")
+                health[h.status_code] = health.get(h.status_code, 0) + 1
+                await asyncio.sleep(0.005)
+            return {"poisoned_answers": answers, "healthz": health}
+
+        poisoned, extra = await phase(url, tokens, args.concurrency, poison)
+        p50b, p99b, nb = poisoned.figures()
+        print(
+            f"poisoned: {nb} ordinary ratings, {len(poisoned.failed)} failed (goal 0); "
+            f"poisoned requests answered {extra['poisoned_answers']}; "
+            f"/healthz answered {extra['healthz']}; p99 {p99b:.1f} ms "
+            f"({p99b / p99:.2f} x reference)"
+        )
+
+        export = tmp / "export.csv"
+        t0 = time.perf_counter()
+        workorders.write_csv(export, workorders.synthetic_rows(args.rows))
+        print(f"(export of {args.rows} rows written in {time.perf_counter() - t0:.1f} s)")
+
+        async def import_(client: httpx.AsyncClient, c: Citizens) -> float:
+            # As docs/import-formats.md advises: the import at a lower CPU priority.
+            exe = ["nice", "-n", "10", sys.executable, "-m", "rating.cli"]
+            start = time.perf_counter()
+            child = await asyncio.create_subprocess_exec(
+                *exe, "--database", str(database), "workorders", "import", str(export),
+                "--channel", "12345", "--skip-bad",
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            _, err = await child.communicate()
+            if child.returncode != 0:
+                print("import failed:", err.decode()[-500:])
+            return time.perf_counter() - start
+
+        during, took = await phase(url, tokens, args.concurrency, import_)
+        p50c, p99c, nc = during.figures()
+        print(
+            f"during a {args.rows}-row import ({took:.1f} s): {nc} ratings, p50 {p50c:.1f} ms "
+            f"({p50c / p50:.2f} x reference), p99 {p99c:.1f} ms ({p99c / p99:.2f} x "
+            f"reference), failed {len(during.failed)}"
+        )
+        stored = await ratings.count_ratings(settings)
+        created = ref.ok + poisoned.ok + during.ok
+        amended = ref.amended + poisoned.amended + during.amended
+        print(f"201 replies {created}, ratings stored {stored} (must be equal); 200 {amended}")
+    finally:
+        ratings.stop_server(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--poisoned", type=int, default=80)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(main_async(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
