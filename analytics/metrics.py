@@ -42,6 +42,7 @@ WORKORDER_COUNTS = (
     "wo_cb_due",
     "wo_cb_done",
     "wo_cb_reached",
+    "wo_cb_answered",
     "wo_satisfied",
     "wo_substantiated",
     "wo_rectified",
@@ -69,7 +70,7 @@ RATES: tuple[Rate, ...] = (
         ("cb_reached", "wo_cb_reached"),
         ("cb_due", "wo_cb_due"),
     ),
-    Rate("hotline_satisfaction", "工单满意率", ("wo_satisfied",), ("wo_cb_reached",)),
+    Rate("hotline_satisfaction", "工单满意率", ("wo_satisfied",), ("wo_cb_answered",)),
     Rate(
         "rectification_rate",
         "整改率",
@@ -93,19 +94,22 @@ def rating_items(
 ) -> pd.DataFrame:
     """One row per rating: week, unit, officer and 0/1 indicator columns.
 
-    A rating verified as 误评/恶意 (`invalidated`) counts only in `ratings` and
-    `invalidated`. Follow-up steps count when done no later than `as_of_ms`.
+    A rating verified as 误评/恶意 (`invalidated`) is not a valid rating, but its callback
+    stays due (the callback is how the mistake was found out): it counts in `ratings`,
+    `invalidated`, `cb_due`, `cb_done` and `cb_reached`. Follow-up steps count when done no
+    later than `as_of_ms`.
     """
     valid = ~ratings["invalidated"].astype(bool)
     level = ratings["level"]
-    bad = valid & (level <= 2)
+    any_bad = level <= 2
+    bad = valid & any_bad
     substantiated = bad & ratings["verification"].isin(SUBSTANTIATED)
     rectified = substantiated & _done_by(ratings["rectified_at"], as_of_ms)
     on_time = (
         rectified & (ratings["rectified_at"] <= ratings["rectify_due_at"]).fillna(False)
     ).astype(bool)
     fix_answered = rectified & ratings["fix_rating"].notna()
-    cb_done = bad & _done_by(ratings["callback_at"], as_of_ms)
+    cb_done = any_bad & _done_by(ratings["callback_at"], as_of_ms)
     columns = {
         "week": week_start_days(ratings["created_at"], week_start),
         "unit_id": ratings["unit_id"].astype(np.int64),
@@ -116,7 +120,7 @@ def rating_items(
         "satisfied": valid & (level >= (3 if basic_counts_satisfied else 4)),
         "good": valid & (level >= 4),
         "bad": bad,
-        "cb_due": bad,
+        "cb_due": any_bad,
         "cb_done": cb_done,
         "cb_reached": cb_done & (ratings["callback_outcome"] == "reached"),
         "substantiated": substantiated,
@@ -172,9 +176,13 @@ def workorder_items(workorders: pd.DataFrame, week_start: int, as_of_ms: int) ->
     closed_on_time = (closed & has_due & (workorders["closed_at"] <= due).fillna(False)).astype(
         bool
     )
-    answered = workorders["callback_outcome"].notna() | workorders["callback_at"].notna()
-    cb_done = closed & answered
+    called = workorders["callback_outcome"].notna() | workorders["callback_at"].notna()
+    cb_done = closed & called
     cb_reached = cb_done & (workorders["callback_outcome"] == "reached")
+    # Hotline satisfaction asks the citizens who were reached and gave an answer, whether
+    # the order is closed yet or not.
+    reached = (workorders["callback_outcome"] == "reached").fillna(False).astype(bool)
+    answered = reached & workorders["satisfaction"].notna()
     substantiated = workorders["verification"].isin(SUBSTANTIATED)
     columns = {
         "week": week_start_days(workorders["received_at"], week_start),
@@ -188,7 +196,8 @@ def workorder_items(workorders: pd.DataFrame, week_start: int, as_of_ms: int) ->
         "wo_cb_due": closed,
         "wo_cb_done": cb_done,
         "wo_cb_reached": cb_reached,
-        "wo_satisfied": cb_reached
+        "wo_cb_answered": answered,
+        "wo_satisfied": answered
         & workorders["satisfaction"].isin(("satisfied", "basically_satisfied")),
         "wo_substantiated": substantiated,
         "wo_rectified": substantiated & (workorders["rectification"] == "done"),

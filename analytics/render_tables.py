@@ -68,6 +68,7 @@ LABELS: dict[str, str] = {
     "wo_cb_due": "工单应回访",
     "wo_cb_done": "工单已回访",
     "wo_cb_reached": "工单回访联系上",
+    "wo_cb_answered": "工单满意度已答",
     "wo_satisfied": "工单满意",
     "wo_substantiated": "工单属实",
     "wo_rectified": "工单已整改",
