@@ -38,6 +38,8 @@ OFFICER_COLS: Schema = (
     ("unit_id", "i64"),
     ("kind", "cat"),
     ("status", "cat"),
+    ("created_at", "i64"),
+    ("updated_at", "i64"),
 )
 RATING_COLS: Schema = (
     ("rating_id", "i64"),
@@ -207,7 +209,10 @@ def _read_all(
             tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS
         ),
         "officers": frame(
-            tx.all("SELECT id, badge_no, name, unit_id, kind, status FROM officers"),
+            tx.all(
+                "SELECT id, badge_no, name, unit_id, kind, status, created_at, updated_at "
+                "FROM officers"
+            ),
             OFFICER_COLS,
         ),
         "ratings": _ratings(tx, start_ms, end_ms, detail_from_ms),

@@ -293,26 +293,45 @@ def reasons_count(ratings: pd.DataFrame, week_days: pd.Series, week: int) -> pd.
     return out.sort_values(["bad_ratings", "reason"], ascending=[False, True], ignore_index=True)
 
 
+def roster_at(officers: pd.DataFrame, start_ms: int, end_ms: int) -> pd.DataFrame:
+    """Officers on the roster at some time in [start_ms, end_ms): added before its end and
+    not retired before its start (a retired officer's `updated_at` is the retirement)."""
+    retired_before = (officers["status"] == "retired") & (officers["updated_at"] < start_ms)
+    on = (officers["created_at"] < end_ms) & ~retired_before
+    return officers.loc[on, ["officer_id", "unit_id"]].reset_index(drop=True)
+
+
 def participation(
-    counts_by_officer: pd.DataFrame, officers: pd.DataFrame, tree: pd.DataFrame
+    rated: pd.DataFrame, roster: pd.DataFrame, tree: pd.DataFrame, scope: pd.Series | None = None
 ) -> pd.DataFrame:
-    """Per unit (subtree): active officers, officers with at least one rating, ratings per
-    active officer (NaN for a unit without active officers)."""
-    active = officers.loc[officers["status"] == "active", ["officer_id", "unit_id"]]
-    rated = counts_by_officer.loc[counts_by_officer["ratings"] > 0, ["officer_id", "ratings"]]
-    per_officer = active.merge(
-        rated.groupby("officer_id", as_index=False)["ratings"].sum(), on="officer_id", how="left"
-    ).fillna({"ratings": 0})
-    per_officer = per_officer.assign(rated=(per_officer["ratings"] > 0).astype(np.int64))
+    """Per unit (subtree): officers of the unit at the time, those of them with a valid
+    rating, and 人均评价 = valid ratings / officers (NaN for a unit without officers).
+
+    `rated` holds the week's counts per officer × unit (`valid`); `roster` the officers on
+    the roster during the week (`roster_at`). An officer counts in the unit their ratings
+    of the week name (a moved officer counts where they served), else in their roster
+    unit. `scope` (unit ids) limits the officers to a report's subtree.
+    """
+    rated = rated.loc[rated["officer_id"] != NO_ID, ["officer_id", "unit_id", "valid"]]
+    # The unit with the most valid ratings of the week (ties: the lower id) is the officer's.
+    where = rated.sort_values(["officer_id", "valid", "unit_id"], ascending=[True, False, True])
+    where = where.drop_duplicates("officer_id")[["officer_id", "unit_id"]]
+    valid = rated.groupby("officer_id", as_index=False)["valid"].sum()
+    unrated = roster[~roster["officer_id"].isin(where["officer_id"])]
+    people = pd.concat([where, unrated[["officer_id", "unit_id"]]], ignore_index=True)
+    if scope is not None:
+        people = people[people["unit_id"].isin(scope)]
+    per_officer = people.merge(valid, on="officer_id", how="left").fillna({"valid": 0})
+    per_officer = per_officer.assign(rated=(per_officer["valid"] > 0).astype(np.int64))
     up = per_officer.merge(tree, on="unit_id").groupby("ancestor_id", as_index=False)
     out = up.agg(
         active_officers=("officer_id", "count"),
         officers_rated=("rated", "sum"),
-        officer_ratings=("ratings", "sum"),
+        officer_valid=("valid", "sum"),
     ).rename(columns={"ancestor_id": "unit_id"})
     den = out["active_officers"].astype(float)
     return out.assign(
-        ratings_per_officer=out["officer_ratings"] / den.where(den > 0),
+        ratings_per_officer=out["officer_valid"] / den.where(den > 0),
         officers_rated=out["officers_rated"].astype(np.int64),
         active_officers=out["active_officers"].astype(np.int64),
-    ).drop(columns=["officer_ratings"])
+    ).drop(columns=["officer_valid"])

@@ -22,6 +22,7 @@ from analytics.metrics import (
     rating_items,
     reasons_count,
     rollup,
+    roster_at,
     week_over_week,
     workorder_items,
 )
@@ -158,10 +159,10 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     unit_info = units[["unit_id", "code", "name", "path", "depth"]]
     unit_table = unit_info.merge(unit_rows, on="unit_id", how="left")
     unit_table = unit_table.fillna({c: 0 for c in COUNTS}).astype({c: np.int64 for c in COUNTS})
-    this_week_officers = count_items(detail[detail["week"] == week], ["officer_id"])
-    officers_in_scope = data.officers[data.officers["unit_id"].isin(in_scope)]
+    rated = count_items(detail[detail["week"] == week], ["officer_id", "unit_id"], ["valid"])
+    roster = roster_at(data.officers, options.week.start_ms, options.week.end_ms)
     unit_table = unit_table.merge(
-        participation(this_week_officers, officers_in_scope, tree), on="unit_id", how="left"
+        participation(rated, roster, tree, in_scope), on="unit_id", how="left"
     ).fillna({"active_officers": 0, "officers_rated": 0})
     unit_table = unit_table.sort_values("path", ignore_index=True)
 
@@ -235,8 +236,8 @@ def _trend(total: pd.DataFrame, week: int) -> pd.DataFrame:
 def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
     def pick(w: int) -> pd.Series:
         rows = total[total["week"] == w]
-        if rows.empty:
-            return pd.Series(np.nan, index=[*COUNTS, *RATE_NAMES])
+        if rows.empty:  # a week without items: counts 0, rates empty (zero denominators)
+            return pd.Series({**dict.fromkeys(COUNTS, 0.0), **dict.fromkeys(RATE_NAMES, np.nan)})
         return rows.iloc[0]
 
     this, before = pick(week), pick(prev)

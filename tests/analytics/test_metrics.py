@@ -16,13 +16,16 @@ from analytics.metrics import (
     ancestors,
     count_items,
     level_counts,
+    participation,
     rating_items,
     reasons_count,
     rollup,
+    roster_at,
     week_over_week,
     workorder_items,
 )
 from analytics.periods import day_number, parse_week, week_start_days
+from analytics.load import OFFICER_COLS, frame
 from tests.analytics.helpers import UNITS, ms, ratings, workorders
 
 MON = 0
@@ -333,3 +336,38 @@ def test_level_counts_agree_with_the_full_pipeline() -> None:
     got = level_counts(frame, keys, MON, basic_counts_satisfied=False)
     cols = [*keys, "ratings", "invalidated", "valid", "satisfied", "good", "bad"]
     pdt.assert_frame_equal(got, full[cols].reset_index(drop=True))
+
+
+def test_ratings_per_officer_uses_officers_at_the_time_and_valid_ratings() -> None:
+    start, end = ms("2026-11-16 00:00"), ms("2026-11-23 00:00")
+    officers = frame(
+        [
+            (1, "1", "甲", 3, "police", "active", 0, 0),  # rated in 东站
+            (2, "2", "乙", 3, "police", "active", 0, 0),  # moved: rated in 西站 this week
+            (3, "3", "丙", 3, "police", "retired", 0, start + 1),  # retired during the week
+            (4, "4", "丁", 3, "police", "retired", 0, start - 1),  # retired before it
+            (5, "5", "戊", 3, "police", "active", end, end),  # added after it
+        ],
+        OFFICER_COLS,
+    )
+    t = ms("2026-11-17 10:00")
+    frame_ = ratings(
+        {"officer_id": 1, "unit_id": 3, "created_at": t},
+        {"officer_id": 1, "unit_id": 3, "created_at": t},
+        {"officer_id": 1, "unit_id": 3, "created_at": t, "level": 1, "invalidated": 1},
+        {"officer_id": 2, "unit_id": 5, "created_at": t},
+    )
+    counts = count_items(rating_items(frame_, MON, AS_OF, True), ["officer_id", "unit_id"])
+    roster = roster_at(officers, start, end)
+    assert roster["officer_id"].tolist() == [1, 2, 3]
+    got = participation(counts, roster, ancestors(UNITS)).set_index("unit_id")
+    expected = pd.DataFrame(
+        {
+            "unit_id": [1, 2, 3, 4, 5],
+            "active_officers": [3, 2, 2, 1, 1],
+            "officers_rated": [2, 1, 1, 1, 1],
+            # 东站: 2 valid ratings (the 误评 does not count) / 2 officers (甲, 丙)
+            "ratings_per_officer": [3 / 3, 2 / 2, 2 / 2, 1 / 1, 1 / 1],
+        }
+    ).set_index("unit_id")
+    pdt.assert_frame_equal(got[expected.columns], expected)

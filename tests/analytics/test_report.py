@@ -15,9 +15,9 @@ WEEK = Week(date(2026, 11, 16))
 AS_OF = ms("2026-11-23 09:00")
 OFFICERS = frame(
     [
-        (1, "100001", "张伟", 3, "police", "active"),
-        (2, "100002", "李娜", 5, "auxiliary", "active"),
-        (3, "100003", "王强", 5, "police", "retired"),
+        (1, "100001", "张伟", 3, "police", "active", 0, 0),
+        (2, "100002", "李娜", 5, "auxiliary", "active", 0, 0),
+        (3, "100003", "王强", 5, "police", "retired", 0, 0),
     ],
     OFFICER_COLS,
 )
@@ -93,3 +93,13 @@ def test_unit_scope_reads_only_the_subtree() -> None:
     assert summary.loc["wo_received", "this_week"] == 1
     assert report.overdue.empty  # the overdue case belongs to 东站
     assert pd.isna(summary.loc["callback_rate", "this_week"])  # nothing due: empty
+
+
+def test_last_week_without_items_counts_zero_and_leaves_rates_empty() -> None:
+    # 东分局 had nothing in W46 (the only W46 rating is 西站's).
+    report = build_weekly(data(), ReportOptions(week=WEEK, root_unit_id=2))
+    summary = report.summary.set_index("key")
+    counts = ["ratings", "valid", "invalidated", "bad", "wo_received"]
+    assert summary.loc[counts, "previous_week"].tolist() == [0.0] * 5
+    assert summary.loc[counts, "change"].tolist() == [31.0, 31.0, 0.0, 1.0, 0.0]
+    assert summary.loc[["satisfaction_rate", "callback_rate"], "previous_week"].isna().all()
