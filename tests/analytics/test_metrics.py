@@ -10,6 +10,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from analytics.load import OFFICER_COLS, frame
 from analytics.metrics import (
     COUNTS,
     add_rates,
@@ -25,7 +26,6 @@ from analytics.metrics import (
     workorder_items,
 )
 from analytics.periods import day_number, parse_week, week_start_days
-from analytics.load import OFFICER_COLS, frame
 from tests.analytics.helpers import UNITS, ms, ratings, workorders
 
 MON = 0
