@@ -164,6 +164,17 @@ def level_counts(
     return grouped.reset_index().astype({c: np.int64 for c in LEVEL_COUNTS})
 
 
+def attribute_units(items: pd.DataFrame, officers: pd.DataFrame) -> pd.DataFrame:
+    """Items (work orders, overdue rows) whose unit did not match but whose officer did,
+    given the officer's unit; the rest unchanged."""
+    officer_unit = pd.Series(
+        officers["unit_id"].to_numpy(np.int64), index=officers["officer_id"].to_numpy(np.int64)
+    )
+    unit = items["unit_id"].astype("Int64")
+    from_officer = items["officer_id"].astype("Int64").map(officer_unit).astype("Int64")
+    return items.assign(unit_id=unit.fillna(from_officer))
+
+
 def workorder_items(workorders: pd.DataFrame, week_start: int, as_of_ms: int) -> pd.DataFrame:
     """One row per work order: week (of receipt), unit, officer, channel and indicators.
 

@@ -16,6 +16,7 @@ from analytics.metrics import (
     RATES,
     add_rates,
     ancestors,
+    attribute_units,
     combine_counts,
     count_items,
     participation,
@@ -37,6 +38,7 @@ from analytics.periods import (
 from rating.i18n import REASON_LABELS
 
 TREND_WEEKS = 12
+UNMATCHED = "单位未匹配"  # the unit column of an overdue item whose unit matched nothing
 KEYS = ["week", "unit_id", "officer_id"]
 # The officers table (a city has ~10,000 rated officers a week) keeps what a clerk reads
 # per officer; the work-order follow-up detail is in the units table.
@@ -137,7 +139,7 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     units, tree, scope_name = _scope(data, options.root_unit_id)
     in_scope = units["unit_id"]
     ratings = data.ratings[data.ratings["unit_id"].isin(in_scope)]
-    wos = data.workorders
+    wos = attribute_units(data.workorders, data.officers)
     if options.root_unit_id is not None:
         wos = wos[wos["unit_id"].isin(in_scope).fillna(False).astype(bool)]
 
@@ -283,7 +285,7 @@ def _name_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFrame:
-    od = data.overdue
+    od = attribute_units(data.overdue, data.officers)
     if scoped:
         od = od[od["unit_id"].isin(in_scope).fillna(False).astype(bool)]
     units = data.units[["unit_id", "path"]].rename(columns={"path": "unit_path"})
@@ -297,7 +299,7 @@ def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFram
             "item": out["item"].map({"case": "案件", "workorder": "工单"}),
             "ref": out["ref"],
             "stage": stage,
-            "unit_path": out["unit_path"],
+            "unit_path": out["unit_path"].fillna(UNMATCHED),
             "officer": out["officer_name"].fillna("") + " " + out["badge_no"].fillna(""),
             "opened": local_texts(out["opened_at"]),
             "due": local_texts(out["due_at"]),

@@ -103,3 +103,35 @@ def test_last_week_without_items_counts_zero_and_leaves_rates_empty() -> None:
     assert summary.loc[counts, "previous_week"].tolist() == [0.0] * 5
     assert summary.loc[counts, "change"].tolist() == [31.0, 31.0, 0.0, 1.0, 0.0]
     assert summary.loc[["satisfaction_rate", "callback_rate"], "previous_week"].isna().all()
+
+
+def test_unmatched_units_are_listed_and_officers_place_work_orders() -> None:
+    t = ms("2026-11-17 10:00")
+    base = data()
+    overdue = frame(
+        [
+            ("workorder", 8, "12345:A8", None, None, "closure", t, t + 1000, 0),
+            ("workorder", 9, "12345:A9", None, 2, "closure", t, t + 2000, 0),
+        ],
+        OVERDUE_COLS,
+    )
+    wos = workorders(
+        # unit not matched, officer 李娜 (西站) matched: counts in 西站
+        {"received_at": t, "unit_id": None, "officer_id": 2},
+        # neither matched: bureau-wide only
+        {"received_at": t, "unit_id": None},
+    )
+    changed = ReportData(**{**base.__dict__, "overdue": overdue, "workorders": wos})
+    report = build_weekly(changed, ReportOptions(week=WEEK))
+    units = report.units.set_index("path")
+    assert units.loc["市局/西分局/西站", "wo_received"] == 1
+    assert units.loc["市局", "wo_received"] == 1
+    assert report.summary.set_index("key").loc["wo_received", "this_week"] == 2
+    assert report.overdue["unit_path"].tolist() == ["单位未匹配", "市局/西分局/西站"]
+    late = report.warnings[report.warnings["kind"] == "逾期"]
+    assert sorted(late["who"]) == ["单位未匹配", "市局/西分局/西站"]
+
+    scoped = build_weekly(changed, ReportOptions(week=WEEK, root_unit_id=4))
+    assert scoped.summary.set_index("key").loc["wo_received", "this_week"] == 1
+    assert scoped.units.set_index("path").loc["市局/西分局", "wo_received"] == 1
+    assert scoped.overdue["ref"].tolist() == ["12345:A9"]
