@@ -80,6 +80,8 @@ LABELS: dict[str, str] = {
     "rank": "名次",
     "who": "名称",
     "score": "Wilson下限",
+    "peer_group": "比较范围",
+    "peer_bad_rate": "同级差评率",
     "item": "类型",
     "ref": "编号",
     "stage": "环节",
@@ -106,7 +108,7 @@ LABELS: dict[str, str] = {
     "previous_week": "上周",
     "change": "环比",
 }
-PERCENT = {*RATE_NAMES, "score"}
+PERCENT = {*RATE_NAMES, "score", "peer_bad_rate"}
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}
 HIDDEN = {"unit_id", "officer_id", "is_rate", "key", "depth"}

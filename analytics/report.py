@@ -179,16 +179,9 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     officer_table = officer_info.merge(officer_rows, on="officer_id", how="inner")
     officer_table = officer_table.sort_values(["unit_name", "badge_no"], ignore_index=True)
 
-    red_black = pd.concat(
-        [
-            lists.red_black(unit_table, lists.MIN_VALID_UNIT).assign(level="单位"),
-            lists.red_black(officer_table, lists.MIN_VALID_OFFICER).assign(level="民警"),
-        ],
-        ignore_index=True,
-    )
-    red_black = _name_rows(red_black)[
-        ["list", "level", "rank", "who", "unit_name", "valid", "satisfied", "bad", "score"]
-        + ["satisfaction_rate", "bad_rate"]
+    red_black = _name_rows(lists.peer_lists(unit_table, officer_table))[
+        ["list", "level", "peer_group", "rank", "who", "unit_name", "valid", "satisfied"]
+        + ["bad", "score", "satisfaction_rate", "bad_rate", "peer_bad_rate"]
     ]
 
     overdue = _overdue(data, in_scope, options.root_unit_id is not None)
@@ -408,7 +401,7 @@ def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
         "fix_ok": "“问题解决了吗”答满意/基本满意",
         "fix_answered": "“问题解决了吗”已回答",
     }
-    return pd.DataFrame(
+    rates = pd.DataFrame(
         {
             "rate": [r.label for r in RATES],
             "numerator": [" + ".join(names[c] for c in r.numerator) for r in RATES],
@@ -416,3 +409,7 @@ def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
             "note": ["分母为 0 时留空；详见 docs/metrics.md"] * len(RATES),
         }
     )
+    rules = pd.DataFrame(
+        [(title, None, None, text) for title, text in lists.rule_text()], columns=rates.columns
+    )
+    return pd.concat([rates, rules], ignore_index=True)

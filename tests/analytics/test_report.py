@@ -65,7 +65,14 @@ def test_summary_lists_and_warnings() -> None:
     assert station["unit_name"] == "东站"
     officers = rb[rb["level"] == "民警"]
     assert set(officers["who"]) == {"张伟 (100001)"}
-    assert officers["unit_name"].tolist() == ["东站", "东站"]  # red and black
+    # On one list only: 1 bad of 31 is no worse than the peers (the only eligible officer)
+    assert officers[["list", "unit_name", "peer_group"]].values.tolist() == [
+        ["红榜", "东站", "民警"]
+    ]
+    assert not rb["who"].eq("市局").any()  # the bureau has no peers
+    # The rule is printed in the report itself.
+    rules = report.definitions.set_index("rate")["note"]
+    assert "同一层级" in rules["红黑榜·同级比较"] and "1.96" in rules["红黑榜·Wilson下限"]
 
     overdue = report.overdue.iloc[0]
     assert (overdue["stage"], overdue["provisional"], overdue["unit_path"]) == (
