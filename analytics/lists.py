@@ -83,7 +83,7 @@ def peer_lists(units: pd.DataFrame, officers: pd.DataFrame) -> pd.DataFrame:
         if len(group) < 2:  # a level with one unit (the bureau) has no peers
             continue
         lists = red_black(group, MIN_VALID_UNIT)
-        parts.append(lists.assign(level="单位", peer_group=level_name(int(depth))))  # type: ignore[call-overload]
+        parts.append(lists.assign(level="单位", peer_group=level_name(int(depth))))
     lists = red_black(officers, MIN_VALID_OFFICER)
     parts.append(lists.assign(level="民警", peer_group="民警"))
     return pd.concat(parts, ignore_index=True)
