@@ -103,6 +103,7 @@ WORKORDER_COLS: Schema = (
     ("unit_id", "n64"),
     ("officer_id", "n64"),
     ("due_at", "n64"),
+    ("due_source", "cat"),
     ("closed_at", "n64"),
     ("callback_at", "n64"),
     ("callback_outcome", "cat"),
@@ -112,8 +113,8 @@ WORKORDER_COLS: Schema = (
     ("rectified_at", "n64"),
 )
 _WORKORDER_SQL = """
-SELECT id, channel, received_at, unit_id, officer_id, due_at, closed_at, callback_at,
-       callback_outcome, satisfaction, verification, rectification, rectified_at
+SELECT id, channel, received_at, unit_id, officer_id, due_at, due_source, closed_at,
+       callback_at, callback_outcome, satisfaction, verification, rectification, rectified_at
 FROM workorders WHERE received_at >= ? AND received_at < ?
 """
 OVERDUE_COLS: Schema = (

@@ -36,6 +36,7 @@ RATING_COUNTS = (
 )
 WORKORDER_COUNTS = (
     "wo_received",
+    "wo_due_sla",
     "wo_closed",
     "wo_closed_on_time",
     "wo_ontime_due",
@@ -201,6 +202,7 @@ def workorder_items(workorders: pd.DataFrame, week_start: int, as_of_ms: int) ->
         "officer_id": workorders["officer_id"].fillna(NO_ID).astype(np.int64),
         "channel": workorders["channel"],
         "wo_received": True,
+        "wo_due_sla": (workorders["due_source"] == "sla").fillna(False).astype(bool),
         "wo_closed": closed,
         "wo_closed_on_time": closed_on_time,
         "wo_ontime_due": ontime_due,

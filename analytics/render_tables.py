@@ -62,6 +62,7 @@ LABELS: dict[str, str] = {
     "fix_answered": "整改回评",
     "fix_ok": "整改回评满意",
     "wo_received": "工单数",
+    "wo_due_sla": "期限按时限表",
     "wo_closed": "工单办结",
     "wo_closed_on_time": "按时办结",
     "wo_ontime_due": "应按时办结",

@@ -243,6 +243,7 @@ def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
         ("invalidated", "误评/恶意", False),
         ("bad", "差评", False),
         ("wo_received", "工单数", False),
+        ("wo_due_sla", "其中期限按时限表", False),
         *[(name, labels[name], True) for name in RATE_NAMES],
     ]
     return pd.DataFrame(
@@ -397,7 +398,7 @@ def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
         "wo_substantiated": "工单属实/部分属实",
         "rectified_on_time": "案件按期整改",
         "wo_closed_on_time": "工单按时办结",
-        "wo_ontime_due": "已办结或已到期的工单",
+        "wo_ontime_due": "已办结或已到期的工单（每件都有期限：来源给的，否则按类别时限表）",
         "fix_ok": "“问题解决了吗”答满意/基本满意",
         "fix_answered": "“问题解决了吗”已回答",
     }

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rating.cases.deadlines import load_calendar
+from rating.cases.sla import load_sla
 from rating.store import Store
 from rating.store.logic import Tx
 from rating.workorders.parse import ParsedFile, rejects_csv
@@ -200,7 +202,40 @@ def _columns(parsed: ParsedFile) -> list[str]:
     return cols
 
 
-def _upsert_sql(cols: list[str], rows: int) -> str:
+def _with_due(
+    tx: Tx, rows: list[tuple[Any, ...]], cols: list[str], channel: str
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Every row with a due time: the file's, else its category's SLA (`due_source` says
+    which), so on-time closure can judge every order."""
+    sla = load_sla(tx)
+    cal = load_calendar(tx)
+    at = {c: i for i, c in enumerate(cols)}
+    due_at = at.get("due_at")
+    out = []
+    for values in rows:
+        due = values[due_at] if due_at is not None else None
+        source = "source"
+        if due is None:
+            due, _ = sla.due_at(
+                cal,
+                channel,
+                values[at["category"]] if "category" in at else None,
+                values[at["order_type"]] if "order_type" in at else None,
+                int(values[at["received_at"]]),
+            )
+            source = "sla"
+        if due_at is None:
+            out.append((*values, due, source))
+        else:
+            out.append((*values[:due_at], due, *values[due_at + 1 :], source))
+    new_cols = [*cols, "due_at", "due_source"] if due_at is None else [*cols, "due_source"]
+    return out, new_cols
+
+
+_DUE_COLS = ("due_at", "due_source")
+
+
+def _upsert_sql(cols: list[str], rows: int, keep_due: bool = False) -> str:
     all_cols = ["channel", *cols, "first_import_id", "last_import_id", "created_at", "updated_at"]
     placeholders = "(" + ", ".join("?" * len(all_cols)) + ")"
     sets = []
@@ -214,6 +249,11 @@ def _upsert_sql(cols: list[str], rows: int) -> str:
                 f"{col} = CASE WHEN excluded.phone_hash IS NULL AND "
                 f"excluded.phone_mask = workorders.phone_mask THEN workorders.{col} "
                 f"ELSE excluded.{col} END"
+            )
+        elif keep_due and col in _DUE_COLS:
+            sets.append(
+                f"{col} = CASE WHEN workorders.due_at IS NULL THEN excluded.{col} "
+                f"ELSE workorders.{col} END"
             )
         else:
             sets.append(f"{col} = excluded.{col}")
@@ -257,10 +297,13 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
             "INSERT INTO workorder_import_rejects (import_id, csv_text) VALUES (?, ?)",
             (import_id, rejects_csv(parsed)),
         )
-    rows = _matched_rows(tx, parsed, result)
-    cols = _columns(parsed)
+    file_due = "due_at" in parsed.db_columns
+    rows, cols = _with_due(tx, _matched_rows(tx, parsed, result), _columns(parsed), channel)
     # Compare on everything but the ciphertext (a fresh nonce each time) and order_no.
-    cmp_at = [i for i, c in enumerate(cols) if c not in ("phone_enc", "order_no")]
+    # A file without a due-time column leaves stored due times alone (new orders get
+    # their SLA's), so it does not compare them either.
+    skip = ("phone_enc", "order_no") if file_due else ("phone_enc", "order_no", *_DUE_COLS)
+    cmp_at = [i for i, c in enumerate(cols) if c not in skip]
     hash_at = cols.index("phone_hash") if "phone_hash" in cols else None
     mask_at = cols.index("phone_mask") if "phone_mask" in cols else None
     cmp_cols = [cols[i] for i in cmp_at]
@@ -299,7 +342,7 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
             params.append(channel)
             params.extend(values)
             params.extend(tail)
-        tx.run(_upsert_sql(cols, len(chunk)), params)
+        tx.run(_upsert_sql(cols, len(chunk), keep_due=not file_due), params)
     tx.run(
         "UPDATE workorder_imports SET rows_new = ?, rows_updated = ?, rows_unchanged = ?, "
         "units_unmatched = ?, officers_unmatched = ? WHERE id = ?",

@@ -371,3 +371,15 @@ def test_ratings_per_officer_uses_officers_at_the_time_and_valid_ratings() -> No
         }
     ).set_index("unit_id")
     pdt.assert_frame_equal(got[expected.columns], expected)
+
+
+def test_due_times_from_the_sla_table_are_counted() -> None:
+    r = ms("2026-11-17 10:00")
+    frame = workorders(
+        {"received_at": r, "due_at": r + 100, "due_source": "source", "closed_at": r + 50},
+        {"received_at": r, "due_at": r + 100, "due_source": "sla", "closed_at": r + 150},
+        {"received_at": r, "due_at": r + 100, "due_source": "sla"},
+    )
+    counts = count_items(workorder_items(frame, MON, AS_OF), ["week"])
+    got = row(counts)
+    assert (got["wo_due_sla"], got["wo_ontime_due"], got["wo_closed_on_time"]) == (2, 3, 1)
