@@ -128,18 +128,29 @@ OVERDUE_COLS: Schema = (
     ("due_at", "i64"),
     ("provisional", "flag"),
 )
-# Overdue as the cases page defines it: open past the callback deadline, or rectifying past
-# the rectification deadline; work orders still open past their due time.
+# Overdue as the cases page defines it: a case past the deadline of the step it waits for
+# (callback, retry, verification, start of rectification or closing, rectification); work
+# orders still open past their due time.
 _OVERDUE_SQL = """
 SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'callback', c.opened_at,
        c.callback_due_at, c.callback_due_provisional
 FROM cases c JOIN ratings r ON r.id = c.rating_id
 WHERE c.state = 'open' AND c.callback_due_at < ?
 UNION ALL
-SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'rectification', c.opened_at,
+SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'rectify', c.opened_at,
        c.rectify_due_at, c.rectify_due_provisional
 FROM cases c JOIN ratings r ON r.id = c.rating_id
 WHERE c.state = 'rectifying' AND c.rectify_due_at < ?
+UNION ALL
+SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id,
+       CASE WHEN c.state = 'called_back' AND c.callback_outcome = 'unreachable' THEN 'retry'
+            WHEN c.state = 'called_back' THEN 'verify'
+            WHEN c.verification IN ('substantiated', 'partly_substantiated')
+                 THEN 'rectify_start'
+            ELSE 'close' END,
+       c.opened_at, c.step_due_at, c.step_due_provisional
+FROM cases c JOIN ratings r ON r.id = c.rating_id
+WHERE c.state IN ('called_back', 'verified') AND c.step_due_at < ?
 UNION ALL
 SELECT 'workorder', w.id, w.channel || ':' || w.order_no, w.unit_id, w.officer_id, 'closure',
        w.received_at, w.due_at, 0
@@ -218,7 +229,7 @@ def _read_all(
         ),
         "ratings": _ratings(tx, start_ms, end_ms, detail_from_ms),
         "workorders": frame(tx.all(_WORKORDER_SQL, (start_ms, end_ms)), WORKORDER_COLS),
-        "overdue": frame(tx.all(_OVERDUE_SQL, (as_of_ms, as_of_ms, as_of_ms)), OVERDUE_COLS),
+        "overdue": frame(tx.all(_OVERDUE_SQL, (as_of_ms,) * 4), OVERDUE_COLS),
     }
 
 

@@ -35,6 +35,7 @@ from analytics.periods import (
     local_texts,
     week_start_days,
 )
+from rating.cases.model import STEP_LABELS
 from rating.i18n import REASON_LABELS
 
 TREND_WEEKS = 12
@@ -287,7 +288,7 @@ def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFram
     out = od.merge(units.astype({"unit_id": "Int64"}), on="unit_id", how="left").merge(
         officers.astype({"officer_id": "Int64"}), on="officer_id", how="left"
     )
-    stage = out["stage"].map({"callback": "回访", "rectification": "整改", "closure": "工单办结"})
+    stage = out["stage"].map({**STEP_LABELS, "closure": "工单办结"})
     return pd.DataFrame(
         {
             "item": out["item"].map({"case": "案件", "workorder": "工单"}),

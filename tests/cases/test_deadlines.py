@@ -171,3 +171,82 @@ def test_working_days_agree_with_the_package_in_known_years() -> None:
     while day <= end:
         assert cal.is_workday(day) == (chinese_calendar.is_workday(day), False), day
         day += dt.timedelta(days=1)
+
+
+async def test_every_step_has_a_clock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from analytics.weekly import weekly_report
+    from rating.cases.model import Actor
+
+    settings = make_settings(tmp_path, retry_due_workdays=2)
+    async for web in open_web(settings):
+        await add_user(web, "admin1", "admin")
+        ((admin_id,),) = rows(settings, "SELECT id FROM admin_users WHERE name = 'admin1'")
+        # then 28 Sep (Sunday, make-up), 29, 30; 1-8 Oct off
+        friday, actor = ms(D(2025, 9, 26)), Actor(admin_id, "admin1", "admin")
+
+        async def step(
+            case_id: int, action: str, web: Web = web, who: Actor = actor, **fields: str
+        ) -> None:
+            note = {"note": "n", **fields}
+            await web.store.write(logic.transition, case_id, who, action, note, ms(D(2025, 9, 26)))
+
+        unreachable = await _case_opened_at(web, settings, friday)
+        await step(unreachable, "callback", outcome="unreachable")
+        reached = await _case_opened_at(web, settings, friday)
+        await step(reached, "callback", outcome="reached")
+        substantiated = await _case_opened_at(web, settings, friday)
+        await step(substantiated, "callback", outcome="reached")
+        await step(substantiated, "verify", verification="substantiated")
+        unfounded = await _case_opened_at(web, settings, friday)
+        await step(unfounded, "callback", outcome="declined")
+        await step(unfounded, "verify", verification="unsubstantiated")
+        rectifying = await _case_opened_at(web, settings, friday)
+        await step(rectifying, "callback", outcome="reached")
+        await step(rectifying, "verify", verification="partly_substantiated")
+        await step(rectifying, "rectify", measures="m")
+
+        due = {
+            cid: day
+            for cid, day in rows(
+                settings,
+                "SELECT id, step_due_at FROM cases WHERE step_due_at IS NOT NULL",
+            )
+        }
+        assert set(due) == {unreachable, reached, substantiated, unfounded}
+
+        def day(ms_: int) -> dt.date:
+            return dt.datetime.fromtimestamp((ms_ - 1) / 1000, SHANGHAI).date()
+
+        assert day(due[unreachable]) == D(2025, 9, 29)  # retry: 2 working days (setting)
+        assert day(due[reached]) == D(2025, 9, 30)  # verification: 3 working days
+        assert day(due[substantiated]) == D(2025, 9, 29)  # start of rectification: 2
+        assert day(due[unfounded]) == D(2025, 9, 29)  # closing: 2
+
+        await login(web, "admin1")
+        expected = {
+            unreachable: "重新回访超期",
+            reached: "核实超期",
+            substantiated: "启动整改超期",
+            unfounded: "办结超期",
+        }
+        for cid, flag in expected.items():
+            page = await web.client.get(f"/admin/cases/{cid}")
+            assert flag in page.text, cid
+        listing = await web.client.get("/admin/cases?overdue=1")
+        for cid in expected:
+            assert f"/admin/cases/{cid}" in listing.text
+        # The rectifying case waits on its rectification deadline (23 October 2025, past).
+        page = await web.client.get(f"/admin/cases/{rectifying}")
+        assert "整改超期" in page.text and "启动整改" not in page.text
+        assert "重新回访 2025-09-29" in listing.text
+
+        assert await cli(settings, "cases", "overdue") == 0
+        out = capsys.readouterr().out
+        assert f"#{unreachable}\t" in out and "retry due 2025-09-29" in out
+        assert "verify due 2025-09-30" in out and "rectify_start due 2025-09-29" in out
+
+        report = await weekly_report(
+            web.store, settings, week="2025-W40", now_ms=ms(D(2025, 10, 9))
+        )
+        stages = report.overdue.set_index("ref")["stage"].tolist()
+        assert sorted(stages) == sorted(["重新回访", "核实", "启动整改", "办结"])
