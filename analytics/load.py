@@ -8,6 +8,7 @@ module is frames in, new frame out.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics import fastread
 from rating.store import Store
 from rating.store.logic import Tx
 
@@ -58,9 +60,10 @@ RATING_COLS: Schema = (
     ("rectify_due_at", "n64"),
     ("fix_rating", "cat"),
 )
-# Ratings are read in three narrow parts and joined here: every rating's integers (the bulk:
-# all-integer rows convert to an array in one step), the reasons and case of bad ratings
-# only, and device/network hashes of top ratings in the report week only (burst check).
+# Ratings are read in narrow parts and joined here: every rating's integers (the bulk, read
+# as columns where the store is a SQLite file), the reasons and case state of bad ratings
+# as of the report moment, their levels before a later amendment, and device/network hashes
+# of top ratings in the report week only (burst check).
 _CORE_COLS: Schema = (
     ("rating_id", "i64"),
     ("officer_id", "i64"),
@@ -74,9 +77,13 @@ SELECT id, officer_id, unit_id, level, created_at,
        CASE WHEN invalidated IS NULL THEN 0 ELSE 1 END
 FROM ratings WHERE created_at >= ? AND created_at < ?
 """
-_FOLLOW_UP_COLS: Schema = (
-    ("rating_id", "i64"),
-    ("reasons", "cat"),
+# The latest snapshot of a case at or before the moment (?), from its history.
+_CASE_AT = """(SELECT h2.id FROM case_history h2 WHERE h2.case_id = c.id AND h2.at <= ?
+              ORDER BY h2.at DESC, h2.id DESC LIMIT 1)"""
+_HAS_HISTORY = (
+    "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"
+)
+_CASE_FIELDS = (
     ("callback_at", "n64"),
     ("callback_outcome", "cat"),
     ("verification", "cat"),
@@ -84,11 +91,35 @@ _FOLLOW_UP_COLS: Schema = (
     ("rectify_due_at", "n64"),
     ("fix_rating", "cat"),
 )
-_FOLLOW_UP_SQL = """
-SELECT r.id, r.reasons, c.callback_at, c.callback_outcome, c.verification, c.rectified_at,
-       c.rectify_due_at, c.fix_rating
+_FOLLOW_UP_COLS: Schema = (
+    ("rating_id", "i64"),
+    ("reasons", "cat"),
+    ("has_case", "flag"),
+    ("has_history", "flag"),
+    ("found", "flag"),
+    *((f"h_{n}", k) for n, k in _CASE_FIELDS),
+    *((f"c_{n}", k) for n, k in _CASE_FIELDS),
+)
+_FOLLOW_UP_SQL = f"""
+SELECT r.id, r.reasons, CASE WHEN c.id IS NULL THEN 0 ELSE 1 END, {_HAS_HISTORY},
+       CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
+       {", ".join(f"h.{n}" for n, _ in _CASE_FIELDS)},
+       {", ".join(f"c.{n}" for n, _ in _CASE_FIELDS)}
 FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id
-WHERE r.created_at >= ? AND r.created_at < ? AND r.level <= 2
+LEFT JOIN case_history h ON h.id = {_CASE_AT}
+WHERE r.created_at >= ? AND r.created_at < ? AND (r.level <= 2 OR c.id IS NOT NULL)
+"""
+_REVISION_COLS: Schema = (
+    ("rating_id", "i64"),
+    ("old_level", "i8"),
+    ("old_reasons", "str"),
+    ("replaced_at", "i64"),
+    ("revision_id", "i64"),
+)
+_REVISION_SQL = """
+SELECT v.rating_id, v.level, v.reasons, v.replaced_at, v.id
+FROM rating_revisions v JOIN ratings r ON r.id = v.rating_id
+WHERE r.created_at >= ? AND r.created_at < ? AND v.replaced_at > ?
 """
 _HASH_COLS: Schema = (("rating_id", "i64"), ("device_hash", "str"), ("network_hash", "str"))
 _HASH_SQL = """
@@ -112,10 +143,21 @@ WORKORDER_COLS: Schema = (
     ("rectification", "cat"),
     ("rectified_at", "n64"),
 )
-_WORKORDER_SQL = """
-SELECT id, channel, received_at, unit_id, officer_id, due_at, due_source, closed_at,
-       callback_at, callback_outcome, satisfaction, verification, rectification, rectified_at
-FROM workorders WHERE received_at >= ? AND received_at < ?
+# A work order's value at the moment: that of the first revision replaced after it (the
+# values a later import or alias re-match overwrote), else the stored one.
+_WO_AT = """(SELECT v2.id FROM workorder_revisions v2 WHERE v2.workorder_id = w.id
+             AND v2.replaced_at > ? ORDER BY v2.replaced_at, v2.id LIMIT 1)"""
+
+
+def _wo_value(col: str) -> str:
+    return f"CASE WHEN v.id IS NULL THEN w.{col} ELSE v.{col} END"
+
+
+_WORKORDER_SQL = f"""
+SELECT w.id, w.channel,
+       {", ".join(_wo_value(n) for n, _ in WORKORDER_COLS[2:])}
+FROM workorders w LEFT JOIN workorder_revisions v ON v.id = {_WO_AT}
+WHERE w.received_at >= ? AND w.received_at < ? AND w.created_at <= ?
 """
 OVERDUE_COLS: Schema = (
     ("item", "str"),
@@ -128,34 +170,54 @@ OVERDUE_COLS: Schema = (
     ("due_at", "i64"),
     ("provisional", "flag"),
 )
-# Overdue as the cases page defines it: a case past the deadline of the step it waits for
-# (callback, retry, verification, start of rectification or closing, rectification); work
-# orders still open past their due time.
-_OVERDUE_SQL = """
-SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'callback', c.opened_at,
-       c.callback_due_at, c.callback_due_provisional
+# Overdue at the moment: a case past the deadline of the step it waited for then (callback,
+# retry, verification, start of rectification or closing, rectification), a work order not
+# closed then past its due time. Candidates: not closed now, or changed since the moment.
+_STEP_FIELDS = (
+    ("state", "str"),
+    ("callback_outcome", "str"),
+    ("verification", "str"),
+    ("callback_due_at", "n64"),
+    ("callback_due_provisional", "flag"),
+    ("step_due_at", "n64"),
+    ("step_due_provisional", "flag"),
+    ("rectify_due_at", "n64"),
+    ("rectify_due_provisional", "flag"),
+)
+_CASE_OVERDUE_COLS: Schema = (
+    ("item_id", "i64"),
+    ("ref", "str"),
+    ("unit_id", "n64"),
+    ("officer_id", "n64"),
+    ("opened_at", "i64"),
+    ("has_history", "flag"),
+    ("found", "flag"),
+    *((f"h_{n}", k) for n, k in _STEP_FIELDS),
+    *((f"c_{n}", k) for n, k in _STEP_FIELDS),
+)
+_CASE_OVERDUE_SQL = f"""
+SELECT c.id, r.receipt, c.unit_id, c.officer_id, c.opened_at, {_HAS_HISTORY},
+       CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
+       {", ".join(f"h.{n}" for n, _ in _STEP_FIELDS)},
+       {", ".join(f"c.{n}" for n, _ in _STEP_FIELDS)}
 FROM cases c JOIN ratings r ON r.id = c.rating_id
-WHERE c.state = 'open' AND c.callback_due_at < ?
-UNION ALL
-SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'rectify', c.opened_at,
-       c.rectify_due_at, c.rectify_due_provisional
-FROM cases c JOIN ratings r ON r.id = c.rating_id
-WHERE c.state = 'rectifying' AND c.rectify_due_at < ?
-UNION ALL
-SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id,
-       CASE WHEN c.state = 'called_back' AND c.callback_outcome = 'unreachable' THEN 'retry'
-            WHEN c.state = 'called_back' THEN 'verify'
-            WHEN c.verification IN ('substantiated', 'partly_substantiated')
-                 THEN 'rectify_start'
-            ELSE 'close' END,
-       c.opened_at, c.step_due_at, c.step_due_provisional
-FROM cases c JOIN ratings r ON r.id = c.rating_id
-WHERE c.state IN ('called_back', 'verified') AND c.step_due_at < ?
-UNION ALL
-SELECT 'workorder', w.id, w.channel || ':' || w.order_no, w.unit_id, w.officer_id, 'closure',
-       w.received_at, w.due_at, 0
-FROM workorders w
-WHERE w.closed_at IS NULL AND w.due_at IS NOT NULL AND w.due_at < ?
+LEFT JOIN case_history h ON h.id = {_CASE_AT}
+WHERE (c.state <> 'closed' OR c.updated_at > ?) AND c.opened_at <= ?
+"""
+_WO_OVERDUE_COLS: Schema = (
+    ("item_id", "i64"),
+    ("ref", "str"),
+    ("unit_id", "n64"),
+    ("officer_id", "n64"),
+    ("opened_at", "i64"),
+    ("due_at", "n64"),
+    ("closed_at", "n64"),
+)
+_WO_OVERDUE_SQL = f"""
+SELECT w.id, w.channel || ':' || w.order_no, {_wo_value("unit_id")}, {_wo_value("officer_id")},
+       {_wo_value("received_at")}, {_wo_value("due_at")}, {_wo_value("closed_at")}
+FROM workorders w LEFT JOIN workorder_revisions v ON v.id = {_WO_AT}
+WHERE (w.closed_at IS NULL OR w.updated_at > ?) AND w.created_at <= ?
 """
 
 
@@ -203,19 +265,163 @@ def frame(rows: Sequence[Sequence[Any]], schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(data, columns=names)
 
 
-def _ratings(tx: Tx, start_ms: int, end_ms: int, detail_from_ms: int) -> pd.DataFrame:
-    core = frame(tx.all(_CORE_SQL, (start_ms, end_ms)), _CORE_COLS)
-    follow = frame(tx.all(_FOLLOW_UP_SQL, (start_ms, end_ms)), _FOLLOW_UP_COLS)
+def _pick(frame_: pd.DataFrame, use_history: pd.Series, names: Sequence[str]) -> pd.DataFrame:
+    """Per row, the history's value (`h_<name>`) where `use_history`, else the current
+    one (`c_<name>`): cases stored before their history was kept read as they stand."""
+    picked = {}
+    for n in names:
+        h, c = frame_[f"h_{n}"], frame_[f"c_{n}"]
+        if isinstance(h.dtype, pd.CategoricalDtype) or h.dtype == object:
+            picked[n] = pd.Series(
+                np.where(use_history, h.astype(object), c.astype(object)), index=frame_.index
+            ).astype(h.dtype if h.dtype == object else "category")
+        else:
+            picked[n] = h.where(use_history, c)
+    return pd.DataFrame(picked, index=frame_.index)
+
+
+def follow_up_at(follow: pd.DataFrame) -> pd.DataFrame:
+    """Bad ratings' case fields as of the moment the follow-up query was run for: from the
+    case history where the case has one (nothing when the case did not exist yet), else the
+    case row itself; `invalidated_at` 1/0 from the verification then (NA: no history)."""
+    use = follow["has_history"].to_numpy(bool)
+    fields = [n for n, _ in _CASE_FIELDS]
+    out = _pick(follow, pd.Series(use, index=follow.index), fields)
+    invalid = (out["verification"] == "mistaken_malicious").fillna(False).astype("Int64")
+    return out.assign(
+        rating_id=follow["rating_id"],
+        reasons=follow["reasons"],
+        invalidated_at=invalid.where(pd.Series(use, index=follow.index)),
+    )
+
+
+def _ratings(
+    tx: Tx, core: pd.DataFrame, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int
+) -> pd.DataFrame:
+    follow = follow_up_at(
+        frame(tx.all(_FOLLOW_UP_SQL, (as_of_ms, start_ms, end_ms)), _FOLLOW_UP_COLS)
+    )
+    revisions = frame(tx.all(_REVISION_SQL, (start_ms, end_ms, as_of_ms)), _REVISION_COLS)
     hashes = frame(tx.all(_HASH_SQL, (detail_from_ms, end_ms)), _HASH_COLS)
+    return ratings_at(core, follow, revisions, hashes)
+
+
+def ratings_at(
+    core: pd.DataFrame, follow: pd.DataFrame, revisions: pd.DataFrame, hashes: pd.DataFrame
+) -> pd.DataFrame:
+    """The rating frame (RATING_COLS) as of the moment: the level and reasons a later
+    amendment replaced, invalidation and case fields from the history."""
+    first = revisions.sort_values(["rating_id", "replaced_at", "revision_id"])
+    first = first.drop_duplicates("rating_id")[["rating_id", "old_level", "old_reasons"]]
     joined = core.merge(follow, on="rating_id", how="left").merge(
         hashes, on="rating_id", how="left"
     )
-    return joined[[name for name, _ in RATING_COLS]]
+    joined = joined.merge(first, on="rating_id", how="left")
+    amended = joined["old_level"].notna()
+    level = joined["level"].where(~amended, joined["old_level"]).astype(np.int8)
+    reasons = joined["reasons"].astype(object).where(~amended, joined["old_reasons"])
+    invalid = joined["invalidated_at"].astype("Int64")
+    invalidated = invalid.fillna(joined["invalidated"].astype("Int64")).astype(bool)
+    out = joined.assign(
+        level=level,
+        reasons=pd.Categorical(reasons.fillna("").where(level <= 2)),
+        invalidated=invalidated,
+    )
+    return out[[name for name, _ in RATING_COLS]].reset_index(drop=True)
+
+
+_STEP_OF_STATE = {
+    "open": ("callback", "callback_due_at", "callback_due_provisional"),
+    "rectifying": ("rectify", "rectify_due_at", "rectify_due_provisional"),
+}
+
+
+def overdue_at(cases: pd.DataFrame, workorders: pd.DataFrame, as_of_ms: int) -> pd.DataFrame:
+    """Overdue items (OVERDUE_COLS) at the moment, from the candidates the overdue queries
+    read: each case's state then and the deadline of the step it waited for."""
+    use = cases["has_history"].to_numpy(bool)
+    existed = ~use | cases["found"].to_numpy(bool)
+    live = cases[existed]
+    st = _pick(live, pd.Series(use[existed], index=live.index), [n for n, _ in _STEP_FIELDS])
+    state = st["state"].astype(object)
+    outcome = st["callback_outcome"].astype(object)
+    substantiated = st["verification"].isin(("substantiated", "partly_substantiated"))
+    step = np.select(
+        [
+            state == "open",
+            (state == "called_back") & (outcome == "unreachable"),
+            state == "called_back",
+            (state == "verified") & substantiated,
+            state == "verified",
+            state == "rectifying",
+        ],
+        ["callback", "retry", "verify", "rectify_start", "close", "rectify"],
+        default="",
+    )
+    due = st["step_due_at"].copy()
+    provisional = st["step_due_provisional"].copy()
+    for name, (_, due_col, prov_col) in _STEP_OF_STATE.items():
+        due = due.where(state != name, st[due_col])
+        provisional = provisional.where(state != name, st[prov_col])
+    late = (step != "") & (due < as_of_ms).fillna(False).to_numpy(bool)
+    case_rows = pd.DataFrame(
+        {
+            "item": "case",
+            "item_id": live["item_id"],
+            "ref": live["ref"],
+            "unit_id": live["unit_id"],
+            "officer_id": live["officer_id"],
+            "stage": step,
+            "opened_at": live["opened_at"],
+            "due_at": due,
+            "provisional": provisional.astype(bool),
+        }
+    )[late]
+    open_then = workorders["closed_at"].isna() | (workorders["closed_at"] > as_of_ms)
+    wo_late = open_then & (workorders["due_at"] < as_of_ms)
+    wos = workorders[wo_late.fillna(False).astype(bool)]
+    wo_rows = pd.DataFrame(
+        {
+            "item": "workorder",
+            "item_id": wos["item_id"],
+            "ref": wos["ref"],
+            "unit_id": wos["unit_id"],
+            "officer_id": wos["officer_id"],
+            "stage": "closure",
+            "opened_at": wos["opened_at"],
+            "due_at": wos["due_at"],
+            "provisional": False,
+        }
+    )
+    out = pd.concat([case_rows, wo_rows], ignore_index=True)
+    names = [n for n, _ in OVERDUE_COLS]
+    return out.astype(
+        {
+            "item": object,
+            "item_id": np.int64,
+            "ref": object,
+            "unit_id": "Int64",
+            "officer_id": "Int64",
+            "stage": object,
+            "opened_at": np.int64,
+            "due_at": np.int64,
+            "provisional": bool,
+        }
+    )[names]
 
 
 def _read_all(
-    tx: Tx, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int
+    tx: Tx,
+    start_ms: int,
+    end_ms: int,
+    as_of_ms: int,
+    detail_from_ms: int,
+    core: pd.DataFrame | None,
 ) -> dict[str, pd.DataFrame]:
+    if core is None:
+        core = frame(tx.all(_CORE_SQL, (start_ms, end_ms)), _CORE_COLS)
+    cases = frame(tx.all(_CASE_OVERDUE_SQL, (as_of_ms,) * 3), _CASE_OVERDUE_COLS)
+    wos = frame(tx.all(_WO_OVERDUE_SQL, (as_of_ms,) * 3), _WO_OVERDUE_COLS)
     return {
         "units": frame(
             tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS
@@ -227,20 +433,35 @@ def _read_all(
             ),
             OFFICER_COLS,
         ),
-        "ratings": _ratings(tx, start_ms, end_ms, detail_from_ms),
-        "workorders": frame(tx.all(_WORKORDER_SQL, (start_ms, end_ms)), WORKORDER_COLS),
-        "overdue": frame(tx.all(_OVERDUE_SQL, (as_of_ms,) * 4), OVERDUE_COLS),
+        "ratings": _ratings(tx, core, start_ms, end_ms, as_of_ms, detail_from_ms),
+        "workorders": frame(
+            tx.all(_WORKORDER_SQL, (as_of_ms, start_ms, end_ms, as_of_ms)), WORKORDER_COLS
+        ),
+        "overdue": overdue_at(cases, wos, as_of_ms),
     }
+
+
+def _core_columns(path: str, start_ms: int, end_ms: int) -> pd.DataFrame:
+    names = [n for n, _ in _CORE_COLS]
+    cols = fastread.read_int_columns(path, _CORE_SQL, (start_ms, end_ms), names)
+    return fastread.int_frame(cols, {"level": np.int8, "invalidated": bool})
 
 
 async def load_report_data(
     store: Store, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int | None = None
 ) -> ReportData:
-    """Ratings and work orders created in [start_ms, end_ms), with their follow-up state
-    now; the unit tree, the roster and the cases overdue at `as_of_ms`. Device and network
-    hashes are read only for ratings from `detail_from_ms` on (default: the whole window)."""
+    """Ratings and work orders created in [start_ms, end_ms) and known at `as_of_ms`, with
+    their follow-up state as it stood at `as_of_ms` (from the case history and the
+    work-order revisions); the unit tree, the roster and the items overdue at `as_of_ms`.
+    Device and network hashes are read only for ratings from `detail_from_ms` on (default:
+    the whole window)."""
     detail = start_ms if detail_from_ms is None else detail_from_ms
-    frames = await store.read(_read_all, start_ms, end_ms, as_of_ms, detail)
+    end = min(end_ms, as_of_ms + 1)  # a rating made after the moment did not exist then
+    path = fastread.sqlite_path(store)
+    core = None
+    if path is not None:
+        core = await asyncio.to_thread(_core_columns, path, start_ms, end)
+    frames = await store.read(_read_all, start_ms, end, as_of_ms, detail, core)
     return ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
 
 

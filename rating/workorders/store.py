@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rating.cases.deadlines import load_calendar
+from rating.cases.history import keep_workorder_revisions
 from rating.cases.sla import load_sla
 from rating.store import Store
 from rating.store.logic import Tx
@@ -308,6 +309,7 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
     mask_at = cols.index("phone_mask") if "phone_mask" in cols else None
     cmp_cols = [cols[i] for i in cmp_at]
     changed: list[tuple[Any, ...]] = []
+    replaced: list[str] = []  # order numbers of stored orders this import changes
     for start in range(0, len(rows), FETCH_CHUNK):
         chunk = rows[start : start + FETCH_CHUNK]
         stored = {
@@ -334,6 +336,17 @@ def apply_import(tx: Tx, parsed: ParsedFile, channel: str, now: int) -> ImportRe
             else:
                 result.updated += 1
                 changed.append(values)
+                replaced.append(values[0])
+    # Keep what the import overwrites: a report for an earlier moment reads it.
+    for start in range(0, len(replaced), FETCH_CHUNK):
+        nos = replaced[start : start + FETCH_CHUNK]
+        keep_workorder_revisions(
+            tx,
+            f"channel = ? AND order_no IN ({', '.join('?' * len(nos))})",
+            [channel, *nos],
+            now,
+            import_id,
+        )
     tail = (import_id, import_id, now, now)
     for start in range(0, len(changed), WRITE_CHUNK):
         chunk = changed[start : start + WRITE_CHUNK]
@@ -439,6 +452,9 @@ def add_alias(tx: Tx, alias: str, unit_ref: str, now: int) -> tuple[str, int]:
     ]
     moved = 0
     for name in names:
+        keep_workorder_revisions(
+            tx, "unit_name = ? AND (unit_id IS NULL OR unit_id <> ?)", (name, unit_id), now, None
+        )
         moved += tx.run(
             "UPDATE workorders SET unit_id = ?, updated_at = ? "
             "WHERE unit_name = ? AND (unit_id IS NULL OR unit_id <> ?)",
