@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ import pandas as pd
 from analytics import fastread
 from rating.store import Store
 from rating.store.logic import Tx
+
+log = logging.getLogger("pingjing.report")
+T = TypeVar("T")
 
 # (column, dtype): "i64" int64, "n64" nullable Int64, "i8" int8, "cat" categorical,
 # "str" object strings (None kept), "flag" bool from 0/1/None.
@@ -71,10 +75,11 @@ _CORE_COLS: Schema = (
     ("level", "i8"),
     ("created_at", "i64"),
     ("invalidated", "flag"),
+    ("reasons", "cat"),
 )
 _CORE_SQL = """
 SELECT id, officer_id, unit_id, level, created_at,
-       CASE WHEN invalidated IS NULL THEN 0 ELSE 1 END
+       CASE WHEN invalidated IS NULL THEN 0 ELSE 1 END, CASE WHEN level <= 2 THEN reasons END
 FROM ratings WHERE created_at >= ? AND created_at < ?
 """
 # The latest snapshot of a case at or before the moment (?), from its history.
@@ -93,21 +98,20 @@ _CASE_FIELDS = (
 )
 _FOLLOW_UP_COLS: Schema = (
     ("rating_id", "i64"),
-    ("reasons", "cat"),
-    ("has_case", "flag"),
     ("has_history", "flag"),
     ("found", "flag"),
     *((f"h_{n}", k) for n, k in _CASE_FIELDS),
     *((f"c_{n}", k) for n, k in _CASE_FIELDS),
 )
+# Driven from the cases (a case opens at or after its rating, so no earlier than the
+# window's start), not from every rating of the window.
 _FOLLOW_UP_SQL = f"""
-SELECT r.id, r.reasons, CASE WHEN c.id IS NULL THEN 0 ELSE 1 END, {_HAS_HISTORY},
-       CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
+SELECT r.id, {_HAS_HISTORY}, CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
        {", ".join(f"h.{n}" for n, _ in _CASE_FIELDS)},
        {", ".join(f"c.{n}" for n, _ in _CASE_FIELDS)}
-FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id
+FROM cases c JOIN ratings r ON r.id = c.rating_id
 LEFT JOIN case_history h ON h.id = {_CASE_AT}
-WHERE r.created_at >= ? AND r.created_at < ? AND (r.level <= 2 OR c.id IS NOT NULL)
+WHERE c.opened_at >= ? AND r.created_at >= ? AND r.created_at < ?
 """
 _REVISION_COLS: Schema = (
     ("rating_id", "i64"),
@@ -202,7 +206,7 @@ SELECT c.id, r.receipt, c.unit_id, c.officer_id, c.opened_at, {_HAS_HISTORY},
        {", ".join(f"c.{n}" for n, _ in _STEP_FIELDS)}
 FROM cases c JOIN ratings r ON r.id = c.rating_id
 LEFT JOIN case_history h ON h.id = {_CASE_AT}
-WHERE (c.state <> 'closed' OR c.updated_at > ?) AND c.opened_at <= ?
+WHERE (c.state <> 'closed' OR c.updated_at > ?) AND +c.opened_at <= ?
 """
 _WO_OVERDUE_COLS: Schema = (
     ("item_id", "i64"),
@@ -290,43 +294,32 @@ def follow_up_at(follow: pd.DataFrame) -> pd.DataFrame:
     invalid = (out["verification"] == "mistaken_malicious").fillna(False).astype("Int64")
     return out.assign(
         rating_id=follow["rating_id"],
-        reasons=follow["reasons"],
         invalidated_at=invalid.where(pd.Series(use, index=follow.index)),
     )
-
-
-def _ratings(
-    tx: Tx, core: pd.DataFrame, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int
-) -> pd.DataFrame:
-    follow = follow_up_at(
-        frame(tx.all(_FOLLOW_UP_SQL, (as_of_ms, start_ms, end_ms)), _FOLLOW_UP_COLS)
-    )
-    revisions = frame(tx.all(_REVISION_SQL, (start_ms, end_ms, as_of_ms)), _REVISION_COLS)
-    hashes = frame(tx.all(_HASH_SQL, (detail_from_ms, end_ms)), _HASH_COLS)
-    return ratings_at(core, follow, revisions, hashes)
 
 
 def ratings_at(
     core: pd.DataFrame, follow: pd.DataFrame, revisions: pd.DataFrame, hashes: pd.DataFrame
 ) -> pd.DataFrame:
     """The rating frame (RATING_COLS) as of the moment: the level and reasons a later
-    amendment replaced, invalidation and case fields from the history."""
+    amendment replaced, invalidation and case fields from the history (`follow_up_at`)."""
     first = revisions.sort_values(["rating_id", "replaced_at", "revision_id"])
     first = first.drop_duplicates("rating_id")[["rating_id", "old_level", "old_reasons"]]
-    joined = core.merge(follow, on="rating_id", how="left").merge(
-        hashes, on="rating_id", how="left"
+    # The few ratings with a case, a hash or an amendment, joined once onto all of them.
+    extra = follow.merge(hashes, on="rating_id", how="outer").merge(
+        first, on="rating_id", how="outer"
     )
-    joined = joined.merge(first, on="rating_id", how="left")
-    amended = joined["old_level"].notna()
-    level = joined["level"].where(~amended, joined["old_level"]).astype(np.int8)
-    reasons = joined["reasons"].astype(object).where(~amended, joined["old_reasons"])
+    joined = core.merge(extra, on="rating_id", how="left")
+    amended = joined["old_level"].notna().to_numpy(bool)
+    if amended.any():
+        level = joined["level"].where(~amended, joined["old_level"]).astype(np.int8)
+        reasons = joined["reasons"].astype(object).where(~amended, joined["old_reasons"])
+        reasons = pd.Categorical(reasons.fillna("").where(level <= 2))
+    else:
+        level, reasons = joined["level"], joined["reasons"]
     invalid = joined["invalidated_at"].astype("Int64")
     invalidated = invalid.fillna(joined["invalidated"].astype("Int64")).astype(bool)
-    out = joined.assign(
-        level=level,
-        reasons=pd.Categorical(reasons.fillna("").where(level <= 2)),
-        invalidated=invalidated,
-    )
+    out = joined.assign(level=level, reasons=reasons, invalidated=invalidated)
     return out[[name for name, _ in RATING_COLS]].reset_index(drop=True)
 
 
@@ -410,41 +403,54 @@ def overdue_at(cases: pd.DataFrame, workorders: pd.DataFrame, as_of_ms: int) -> 
     )[names]
 
 
+Query = Callable[[str, Sequence[Any], Schema], pd.DataFrame]
+
+
+def _tx_query(tx: Tx) -> Query:
+    return lambda sql, params, schema: frame(tx.all(sql, params), schema)
+
+
 def _read_all(
-    tx: Tx,
-    start_ms: int,
-    end_ms: int,
-    as_of_ms: int,
-    detail_from_ms: int,
-    core: pd.DataFrame | None,
+    q: Query, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int
 ) -> dict[str, pd.DataFrame]:
-    if core is None:
-        core = frame(tx.all(_CORE_SQL, (start_ms, end_ms)), _CORE_COLS)
-    cases = frame(tx.all(_CASE_OVERDUE_SQL, (as_of_ms,) * 3), _CASE_OVERDUE_COLS)
-    wos = frame(tx.all(_WO_OVERDUE_SQL, (as_of_ms,) * 3), _WO_OVERDUE_COLS)
+    core = q(_CORE_SQL, (start_ms, end_ms), _CORE_COLS)
+    follow = follow_up_at(
+        q(_FOLLOW_UP_SQL, (as_of_ms, start_ms, start_ms, end_ms), _FOLLOW_UP_COLS)
+    )
+    revisions = q(_REVISION_SQL, (start_ms, end_ms, as_of_ms), _REVISION_COLS)
+    hashes = q(_HASH_SQL, (detail_from_ms, end_ms), _HASH_COLS)
+    cases = q(_CASE_OVERDUE_SQL, (as_of_ms,) * 3, _CASE_OVERDUE_COLS)
+    wos = q(_WO_OVERDUE_SQL, (as_of_ms,) * 3, _WO_OVERDUE_COLS)
     return {
-        "units": frame(
-            tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS
-        ),
-        "officers": frame(
-            tx.all(
-                "SELECT id, badge_no, name, unit_id, kind, status, created_at, updated_at "
-                "FROM officers"
-            ),
+        "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
+        "officers": q(
+            "SELECT id, badge_no, name, unit_id, kind, status, created_at, updated_at "
+            "FROM officers",
+            (),
             OFFICER_COLS,
         ),
-        "ratings": _ratings(tx, core, start_ms, end_ms, as_of_ms, detail_from_ms),
-        "workorders": frame(
-            tx.all(_WORKORDER_SQL, (as_of_ms, start_ms, end_ms, as_of_ms)), WORKORDER_COLS
-        ),
+        "ratings": ratings_at(core, follow, revisions, hashes),
+        "workorders": q(_WORKORDER_SQL, (as_of_ms, start_ms, end_ms, as_of_ms), WORKORDER_COLS),
         "overdue": overdue_at(cases, wos, as_of_ms),
     }
 
 
-def _core_columns(path: str, start_ms: int, end_ms: int) -> pd.DataFrame:
-    names = [n for n, _ in _CORE_COLS]
-    cols = fastread.read_int_columns(path, _CORE_SQL, (start_ms, end_ms), names)
-    return fastread.int_frame(cols, {"level": np.int8, "invalidated": bool})
+def _read_columns(path: str, fn: Callable[..., T], *args: Any) -> T:
+    with fastread.column_reader(path) as reader:
+        return fn(reader.query, *args)
+
+
+async def read_frames(store: Store, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(query, *args)`, where `query(sql, params, schema)` returns a frame: on a
+    SQLite file through the columnar reader (its own connection, off the event loop), on
+    PostgreSQL (or if the driver cannot read a result as columns) through the store."""
+    path = fastread.sqlite_path(store)
+    if path is not None:
+        try:
+            return await asyncio.to_thread(_read_columns, path, fn, *args)
+        except fastread.ColumnarReadError as exc:
+            log.warning("columnar read failed (%s); reading rows instead", exc)
+    return await store.read(lambda tx: fn(_tx_query(tx), *args))
 
 
 async def load_report_data(
@@ -457,11 +463,7 @@ async def load_report_data(
     the whole window)."""
     detail = start_ms if detail_from_ms is None else detail_from_ms
     end = min(end_ms, as_of_ms + 1)  # a rating made after the moment did not exist then
-    path = fastread.sqlite_path(store)
-    core = None
-    if path is not None:
-        core = await asyncio.to_thread(_core_columns, path, start_ms, end)
-    frames = await store.read(_read_all, start_ms, end, as_of_ms, detail, core)
+    frames = await read_frames(store, _read_all, start_ms, end, as_of_ms, detail)
     return ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
 
 
@@ -481,16 +483,14 @@ FROM ratings WHERE +created_at >= ? AND +created_at < ?
 """
 
 
-def _read_levels(tx: Tx, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:
+def _read_levels(q: Query, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:
     return {
-        "units": frame(
-            tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS
-        ),
-        "ratings": frame(tx.all(_YEAR_SQL, (start_ms, end_ms)), YEAR_COLS),
+        "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
+        "ratings": q(_YEAR_SQL, (start_ms, end_ms), YEAR_COLS),
     }
 
 
 async def load_levels(store: Store, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:
     """Only who, when and which level for every rating in [start_ms, end_ms) (plus the
     unit tree): enough for satisfaction, good and bad rates over a long period."""
-    return await store.read(_read_levels, start_ms, end_ms)
+    return await read_frames(store, _read_levels, start_ms, end_ms)

@@ -219,13 +219,48 @@ def workorder_items(workorders: pd.DataFrame, week_start: int, as_of_ms: int) ->
     return out.astype({c: bool for c in WORKORDER_COUNTS}).reset_index(drop=True)
 
 
+def _integer_key(items: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
+    """One int64 per row whose order is the lexicographic order of the integer `keys`
+    (None when a key is not an integer column or the product would overflow)."""
+    key = np.zeros(len(items), dtype=np.int64)
+    span = 1
+    for k in keys:
+        col = items[k]
+        if not pd.api.types.is_integer_dtype(col.dtype) or col.isna().any():
+            return None
+        values = col.to_numpy(np.int64)
+        low = int(values.min()) if len(values) else 0
+        width = (int(values.max()) - low + 1) if len(values) else 1
+        span *= width
+        if span >= 2**62:
+            return None
+        key = key * width + (values - low)
+    return key
+
+
 def count_items(
     items: pd.DataFrame, keys: Sequence[str], columns: Sequence[str] = COUNTS
 ) -> pd.DataFrame:
     """Sum the indicator columns per key; every count column of `columns` is present (0
     when the items had none of that kind)."""
     present = [c for c in columns if c in items.columns]
-    grouped = items.groupby(list(keys), observed=True, sort=True)[present].sum().reset_index()
+    combined = _integer_key(items, keys)
+    if combined is None:
+        grouped = items.groupby(list(keys), observed=True, sort=True)[present].sum()
+        grouped = grouped.reset_index()
+    else:
+        # Integer keys (week, unit, officer): one sorted factorisation and a bincount per
+        # column, several times faster than a three-key groupby on a city's ratings.
+        codes, uniques = pd.factorize(combined, sort=True)
+        first = np.zeros(len(uniques), dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row of each group
+        data: dict[str, np.ndarray] = {
+            k: items[k].to_numpy()[first].astype(items[k].dtype) for k in keys
+        }
+        for c in present:
+            weights = items[c].to_numpy(np.float64)
+            data[c] = np.bincount(codes, weights=weights, minlength=len(uniques)).astype(np.int64)
+        grouped = pd.DataFrame(data, columns=[*keys, *present])
     missing = {c: np.int64(0) for c in columns if c not in present}
     out = grouped.assign(**missing) if missing else grouped
     return out[[*keys, *columns]].astype({c: np.int64 for c in columns})
@@ -277,9 +312,12 @@ def add_rates(counts: pd.DataFrame, rates_: Sequence[Rate] = RATES) -> pd.DataFr
     is zero."""
     rates = {}
     for rate in rates_:
-        num = counts[list(rate.numerator)].sum(axis=1).astype(float)
-        den = counts[list(rate.denominator)].sum(axis=1).astype(float)
-        rates[rate.name] = num / den.where(den > 0)
+        num = sum(counts[c].to_numpy(np.float64) for c in rate.numerator)
+        den = sum(counts[c].to_numpy(np.float64) for c in rate.denominator)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates[rate.name] = pd.Series(
+                np.where(den > 0, num / np.where(den > 0, den, 1), np.nan), index=counts.index
+            )
     return counts.assign(**rates)
 
 

@@ -25,22 +25,22 @@ T = 1_000_000
 def test_ratings_at_a_moment() -> None:
     core = frame(
         [
-            (1, 7, 3, 1, 10, 0),  # bad, case with history: reached then verified 误评 later
-            (2, 7, 3, 5, 11, 0),  # amended after the moment: was 2 then
-            (3, 7, 3, 1, 12, 1),  # invalidated, stored before the history (no history)
-            (4, 7, 3, 4, 13, 0),  # good, no case
+            (1, 7, 3, 1, 10, 0, "attitude"),  # bad, case with history: 误评 found later
+            (2, 7, 3, 5, 11, 0, None),  # amended after the moment: was 2 then
+            (3, 7, 3, 1, 12, 1, "other"),  # invalidated, stored before the history
+            (4, 7, 3, 4, 13, 0, None),  # good, no case
         ],
         _CORE_COLS,
     )
     follow = follow_up_at(
         frame(
             [
-                # rating, reasons, has_case, has_history, found, h_* (6), c_* (6)
-                (1, "attitude", 1, 1, 1, 500, "reached", None, None, None, None)
+                # rating, has_history, found, h_* (6), c_* (6)
+                (1, 1, 1, 500, "reached", None, None, None, None)
                 + (900_000_000, "reached", "mistaken_malicious", None, None, None),
-                (2, "", 1, 1, 0, None, None, None, None, None, None)
+                (2, 1, 0, None, None, None, None, None, None)
                 + (None, None, None, None, None, None),
-                (3, "other", 1, 0, 0, None, None, None, None, None, None)
+                (3, 0, 0, None, None, None, None, None, None)
                 + (600, "reached", "mistaken_malicious", None, None, None),
             ],
             _FOLLOW_UP_COLS,
