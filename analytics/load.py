@@ -410,15 +410,28 @@ def _tx_query(tx: Tx) -> Query:
     return lambda sql, params, schema: frame(tx.all(sql, params), schema)
 
 
+def _in_units(column: str, unit_ids: Sequence[int] | None) -> tuple[str, tuple[int, ...]]:
+    if unit_ids is None:
+        return "", ()
+    return f" AND {column} IN ({', '.join('?' * len(unit_ids))})", tuple(unit_ids)
+
+
 def _read_all(
-    q: Query, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int
+    q: Query,
+    start_ms: int,
+    end_ms: int,
+    as_of_ms: int,
+    detail_from_ms: int,
+    unit_ids: Sequence[int] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    core = q(_CORE_SQL, (start_ms, end_ms), _CORE_COLS)
+    where, ids = _in_units("unit_id", unit_ids)
+    r_where, _ = _in_units("r.unit_id", unit_ids)
+    core = q(_CORE_SQL + where, (start_ms, end_ms, *ids), _CORE_COLS)
     follow = follow_up_at(
-        q(_FOLLOW_UP_SQL, (as_of_ms, start_ms, start_ms, end_ms), _FOLLOW_UP_COLS)
+        q(_FOLLOW_UP_SQL + r_where, (as_of_ms, start_ms, start_ms, end_ms, *ids), _FOLLOW_UP_COLS)
     )
-    revisions = q(_REVISION_SQL, (start_ms, end_ms, as_of_ms), _REVISION_COLS)
-    hashes = q(_HASH_SQL, (detail_from_ms, end_ms), _HASH_COLS)
+    revisions = q(_REVISION_SQL + r_where, (start_ms, end_ms, as_of_ms, *ids), _REVISION_COLS)
+    hashes = q(_HASH_SQL + where, (detail_from_ms, end_ms, *ids), _HASH_COLS)
     cases = q(_CASE_OVERDUE_SQL, (as_of_ms,) * 3, _CASE_OVERDUE_COLS)
     wos = q(_WO_OVERDUE_SQL, (as_of_ms,) * 3, _WO_OVERDUE_COLS)
     return {
@@ -454,16 +467,23 @@ async def read_frames(store: Store, fn: Callable[..., T], *args: Any) -> T:
 
 
 async def load_report_data(
-    store: Store, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int | None = None
+    store: Store,
+    start_ms: int,
+    end_ms: int,
+    as_of_ms: int,
+    detail_from_ms: int | None = None,
+    unit_ids: Sequence[int] | None = None,
 ) -> ReportData:
     """Ratings and work orders created in [start_ms, end_ms) and known at `as_of_ms`, with
     their follow-up state as it stood at `as_of_ms` (from the case history and the
     work-order revisions); the unit tree, the roster and the items overdue at `as_of_ms`.
     Device and network hashes are read only for ratings from `detail_from_ms` on (default:
-    the whole window)."""
+    the whole window). `unit_ids` (a report's subtree) limits the ratings read to those
+    units; work orders and overdue items are read whole (an order's unit may come from its
+    officer)."""
     detail = start_ms if detail_from_ms is None else detail_from_ms
     end = min(end_ms, as_of_ms + 1)  # a rating made after the moment did not exist then
-    frames = await read_frames(store, _read_all, start_ms, end, as_of_ms, detail)
+    frames = await read_frames(store, _read_all, start_ms, end, as_of_ms, detail, unit_ids)
     return ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
 
 
@@ -488,6 +508,18 @@ def _read_levels(q: Query, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame
         "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
         "ratings": q(_YEAR_SQL, (start_ms, end_ms), YEAR_COLS),
     }
+
+
+async def subtree_ids(store: Store, ref: str | None) -> list[int] | None:
+    """The ids of the unit `ref` (code or full path) and every unit below it; None for no
+    unit or one that does not exist (the report then says so with the full unit list)."""
+    if ref is None:
+        return None
+    units = await store.list_units()
+    root = next((u for u in units if u.code == ref or u.path == ref.strip("/")), None)
+    if root is None:
+        return None
+    return [u.id for u in units if u.path == root.path or u.path.startswith(root.path + "/")]
 
 
 async def load_levels(store: Store, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:

@@ -161,8 +161,7 @@ def level_counts(
             "bad": valid & (level <= 2),
         }
     )
-    grouped = items.groupby(list(keys), sort=True)[list(LEVEL_COUNTS)].sum()
-    return grouped.reset_index().astype({c: np.int64 for c in LEVEL_COUNTS})
+    return count_items(items, keys, LEVEL_COUNTS)
 
 
 def attribute_units(items: pd.DataFrame, officers: pd.DataFrame) -> pd.DataFrame:

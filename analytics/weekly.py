@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analytics import FORMATS  # noqa: F401  (kept here for importers; the CLI reads it cheaply)
-from analytics.load import ReportData, load_report_data
+from analytics.load import ReportData, load_report_data, subtree_ids
 from analytics.periods import Week, last_full_week, parse_moment, parse_week, weekday_index
 from analytics.report import ReportOptions, WeeklyReport, build_weekly, load_window
 from rating.settings import Settings
@@ -72,7 +72,8 @@ async def weekly_report(
     chosen, week_start = resolve_week(settings, week, now_ms)
     t0 = time.perf_counter()
     start_ms, end_ms = load_window(chosen)
-    data = await load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms)
+    scope = await subtree_ids(store, unit)  # a unit's report reads only its ratings
+    data = await load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms, scope)
     t1 = time.perf_counter()
     options = ReportOptions(
         week=chosen,
