@@ -22,6 +22,8 @@ from rating.cases.calendar import SHANGHAI, WorkCalendar
 if TYPE_CHECKING:
     from rating.store.logic import Tx
 
+FILL_CHUNK = 500
+
 ANY_CHANNEL = "*"
 DEFAULT_CLASS = "other"
 KINDS = ("hours", "same_day", "workdays")
@@ -169,3 +171,27 @@ def unmap_category(tx: Tx, channel: str, category: str) -> bool:
         )
         > 0
     )
+
+
+def fill_missing_due(tx: Tx, now: int) -> int:
+    """Give every stored work order without a due time (imported before the SLA table
+    existed) its category's, keeping the old values as a revision; the number filled."""
+    from rating.cases.deadlines import load_calendar
+    from rating.cases.history import keep_workorder_revisions
+
+    table, cal = load_sla(tx), load_calendar(tx)
+    rows = tx.all(
+        "SELECT id, channel, category, order_type, received_at FROM workorders "
+        "WHERE due_at IS NULL ORDER BY id"
+    )
+    for start in range(0, len(rows), FILL_CHUNK):
+        chunk = rows[start : start + FILL_CHUNK]
+        ids = [int(r[0]) for r in chunk]
+        keep_workorder_revisions(tx, f"id IN ({', '.join('?' * len(ids))})", ids, now, None)
+        for wid, channel, category, order_type, received in chunk:
+            due, _ = table.due_at(cal, channel, category, order_type, int(received))
+            tx.run(
+                "UPDATE workorders SET due_at = ?, due_source = 'sla', updated_at = ? WHERE id = ?",
+                (due, now, wid),
+            )
+    return len(rows)

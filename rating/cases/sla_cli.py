@@ -66,8 +66,16 @@ def cmd_sla_unmap(args: argparse.Namespace) -> None:
     print(f"{args.channel} / {args.category}: mapping removed")
 
 
+def cmd_sla_fill(args: argparse.Namespace) -> None:
+    async def run(store: Store) -> int:
+        return await store.write(sla.fill_missing_due, _now())
+
+    n = with_store(_settings(args), run)
+    print(f"{n} work order(s) without a due time got their category's")
+
+
 def register(sub: Any) -> None:
-    """Add `sla list|set|map|unmap` to the `pingjing` command's subparsers."""
+    """Add `sla list|set|map|unmap|fill` to the `pingjing` command's subparsers."""
     p = sub.add_parser("sla", help="due times by category for items without their own")
     ssub = p.add_subparsers(dest="sla_command", required=True)
     q = ssub.add_parser("list", help="the classes and each channel's category mapping")
@@ -84,6 +92,8 @@ def register(sub: Any) -> None:
     q.add_argument("category", help="the channel's 诉求分类 text, or an order type code")
     q.add_argument("sla_class")
     q.set_defaults(func=cmd_sla_map)
+    q = ssub.add_parser("fill", help="give stored work orders without a due time their category's")
+    q.set_defaults(func=cmd_sla_fill)
     q = ssub.add_parser("unmap", help="remove a category mapping")
     q.add_argument("channel")
     q.add_argument("category")

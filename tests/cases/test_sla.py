@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,17 @@ def test_import_gives_every_order_a_due_time(env: Env, tmp_path: Path) -> None: 
     )
     assert env.run("workorders", "import", str(slim), "--channel", "12345").code == 0
     assert env.orders()["S2"]["due_at"] == ms(2026, 11, 6)
+
+
+def test_fill_gives_older_orders_their_sla(env: Env, tmp_path: Path) -> None:  # noqa: F811
+    path = write_csv(tmp_path / "w.csv", [order("F1", 办理时限="", 诉求类型="咨询")])
+    assert env.run("workorders", "import", str(path), "--channel", "12345").code == 0
+    # As if imported before the SLA table existed.
+    with closing(sqlite3.connect(env.settings.database)) as conn, conn:
+        conn.execute("UPDATE workorders SET due_at = NULL, due_source = NULL")
+    r = env.run("sla", "fill")
+    assert (r.code, r.out.strip()) == (0, "1 work order(s) without a due time got their category's")
+    got = env.orders()["F1"]
+    assert (got["due_at"], got["due_source"]) == (ms(2026, 11, 4), "sla")
+    assert env.query("SELECT due_at, due_source FROM workorder_revisions") == [(None, None)]
+    assert env.run("sla", "fill").out.startswith("0 work order(s)")
