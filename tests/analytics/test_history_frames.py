@@ -6,18 +6,17 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 
-from analytics.load import (
+from analytics.asof import (
     _CASE_OVERDUE_COLS,
-    _CORE_COLS,
     _FOLLOW_UP_COLS,
-    _HASH_COLS,
     _REVISION_COLS,
     _WO_OVERDUE_COLS,
     follow_up_at,
-    frame,
     overdue_at,
     ratings_at,
 )
+from analytics.frames import frame
+from analytics.load import _CORE_COLS, _HASH_COLS
 
 T = 1_000_000
 
