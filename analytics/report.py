@@ -139,7 +139,9 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     prev = week - 7
     units, tree, scope_name = _scope(data, options.root_unit_id)
     in_scope = units["unit_id"]
-    ratings = data.ratings[data.ratings["unit_id"].isin(in_scope)]
+    ratings = data.ratings
+    if options.root_unit_id is not None:  # bureau-wide: no copy of a city's ratings
+        ratings = ratings[ratings["unit_id"].isin(in_scope)]
     wos = attribute_units(data.workorders, data.officers)
     if options.root_unit_id is not None:
         wos = wos[wos["unit_id"].isin(in_scope).fillna(False).astype(bool)]
