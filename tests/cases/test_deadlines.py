@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,28 @@ async def test_every_step_has_a_clock(tmp_path: Path, capsys: pytest.CaptureFixt
         )
         stages = report.overdue.set_index("ref")["stage"].tolist()
         assert sorted(stages) == sorted(["重新回访", "核实", "启动整改", "办结"])
+
+
+async def test_step_deadlines_estimated_by_the_migration_are_recomputed(
+    web: Web, settings: Settings
+) -> None:
+    from rating.cases.deadlines import recompute_provisional
+
+    case_id = await _case_opened_at(web, settings, ms(D(2025, 9, 26)))
+    # As migration 0011 leaves a case waiting for verification: a calendar-day estimate,
+    # marked provisional.
+    called = ms(D(2025, 9, 30))
+    with closing(sqlite3.connect(settings.database)) as conn, conn:
+        conn.execute(
+            "UPDATE cases SET state = 'called_back', callback_at = ?, "
+            "callback_outcome = 'reached', step_due_at = ?, step_due_provisional = 1 "
+            "WHERE id = ?",
+            (called, called + 86_400_000, case_id),
+        )
+    assert await web.store.write(recompute_provisional, ms(D(2025, 10, 1))) == 1
+    ((due, provisional),) = rows(
+        settings, "SELECT step_due_at, step_due_provisional FROM cases WHERE id = ?", (case_id,)
+    )
+    # Verification: 3 working days after 30 September 2025 = 9, 10, 11 October (1-8 off).
+    assert dt.datetime.fromtimestamp((due - 1) / 1000, SHANGHAI).date() == D(2025, 10, 11)
+    assert provisional == 0
