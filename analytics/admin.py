@@ -1,9 +1,10 @@
 """The weekly report as an admin download: GET /admin/report/weekly.
 
 `?format=xlsx|html|zip` (zip: the workbook, the page and the CSV files), `week=2026-W47`
-(default: the last full week), `unit=CODE` (default: the user's own unit, or every unit for
-a bureau-wide user). A user gets only their unit's subtree; another unit answers 404, as
-the unit pages do.
+(default: the last full week), `unit=CODE` (default: the user's own unit, or every unit
+for a bureau-wide user), `as_of=2026-11-24T09:00` (the report as it stood at that moment,
+as a datetime-local picker sends it; default now). A user gets only their unit's subtree;
+another unit answers 404, as the unit pages do.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ async def report_weekly(request: Request) -> Response:
             week=q.get("week") or None,
             unit=unit_ref,
             fmt=q.get("format", "xlsx"),
+            as_of=q.get("as_of") or None,
         )
     except ReportError as exc:
         raise BadRequest(str(exc), "报表参数有误：" + str(exc)) from None

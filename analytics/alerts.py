@@ -28,10 +28,22 @@ def binomial_sf(x: int, n: int, p: float) -> float:
         return 0.0
     if p >= 1.0:
         return 1.0
-    k = np.arange(x, n + 1, dtype=float)
-    lg = np.vectorize(math.lgamma)
-    logs = lg(n + 1) - lg(k + 1) - lg(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
+    k = np.arange(x, n + 1)
+    lf = _log_factorials(n)
+    logs = lf[n] - lf[k] - lf[n - k] + k * math.log(p) + (n - k) * math.log1p(-p)
     return float(min(1.0, np.exp(logs).sum()))
+
+
+_LOG_FACTORIALS = np.zeros(1)
+
+
+def _log_factorials(n: int) -> np.ndarray:
+    """log(i!) for i = 0..n (at least), kept between calls: a city has thousands of tests."""
+    global _LOG_FACTORIALS
+    if len(_LOG_FACTORIALS) <= n:
+        size = max(n + 1, 2 * len(_LOG_FACTORIALS))
+        _LOG_FACTORIALS = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))
+    return _LOG_FACTORIALS
 
 
 def baseline_alerts(counts: pd.DataFrame, week: int, keys: Sequence[str]) -> pd.DataFrame:

@@ -24,6 +24,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--week", help="ISO week such as 2026-W47 (default: the last full week)")
     p.add_argument("--unit", help="only this unit (code or full path), sub-units included")
+    p.add_argument(
+        "--as-of",
+        help="report as it stood at this earlier moment, e.g. '2026-11-24 09:00' "
+        "(Asia/Shanghai; default now): follow-up states, imports and ratings as known then",
+    )
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument(
         "--formats",
@@ -46,7 +51,10 @@ def cmd_report_weekly(args: argparse.Namespace) -> None:
         raise CliError(f"{out} is not a folder")
     try:
         report = with_store(
-            settings, lambda store: weekly_report(store, settings, week=args.week, unit=args.unit)
+            settings,
+            lambda store: weekly_report(
+                store, settings, week=args.week, unit=args.unit, as_of=args.as_of
+            ),
         )
         written = render(report, out, formats, processes=min(2, os.cpu_count() or 1))
     except ReportError as exc:

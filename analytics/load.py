@@ -8,57 +8,66 @@ module is frames in, new frame out.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 
+from analytics import fastread
+from analytics.asof import (
+    _CASE_OVERDUE_COLS,
+    _CASE_OVERDUE_SQL,
+    _FOLLOW_UP_COLS,
+    _FOLLOW_UP_SQL,
+    _REVISION_COLS,
+    _REVISION_SQL,
+    _WO_OVERDUE_COLS,
+    _WO_OVERDUE_SQL,
+    _WORKORDER_SQL,
+    follow_up_at,
+    overdue_at,
+    ratings_at,
+)
+from analytics.frames import (
+    OFFICER_COLS,
+    OVERDUE_COLS,
+    RATING_COLS,
+    UNIT_COLS,
+    WORKORDER_COLS,
+    Schema,
+    frame,
+)
 from rating.store import Store
 from rating.store.logic import Tx
 
-# (column, dtype): "i64" int64, "n64" nullable Int64, "i8" int8, "cat" categorical,
-# "str" object strings (None kept), "flag" bool from 0/1/None.
-Schema = Sequence[tuple[str, str]]
+log = logging.getLogger("pingjing.report")
+T = TypeVar("T")
+# Names other modules and tests import from here.
+__all__ = [
+    "OFFICER_COLS",
+    "OVERDUE_COLS",
+    "RATING_COLS",
+    "UNIT_COLS",
+    "WORKORDER_COLS",
+    "ReportData",
+    "Schema",
+    "follow_up_at",
+    "frame",
+    "load_levels",
+    "load_report_data",
+    "overdue_at",
+    "ratings_at",
+    "read_frames",
+    "subtree_ids",
+]
 
-UNIT_COLS: Schema = (
-    ("unit_id", "i64"),
-    ("code", "str"),
-    ("name", "str"),
-    ("parent_id", "n64"),
-    ("path", "str"),
-    ("depth", "i8"),
-)
-OFFICER_COLS: Schema = (
-    ("officer_id", "i64"),
-    ("badge_no", "str"),
-    ("officer_name", "str"),
-    ("unit_id", "i64"),
-    ("kind", "cat"),
-    ("status", "cat"),
-)
-RATING_COLS: Schema = (
-    ("rating_id", "i64"),
-    ("officer_id", "i64"),
-    ("unit_id", "i64"),
-    ("level", "i8"),
-    ("reasons", "cat"),
-    ("device_hash", "str"),
-    ("network_hash", "str"),
-    ("created_at", "i64"),
-    ("invalidated", "flag"),
-    ("callback_at", "n64"),
-    ("callback_outcome", "cat"),
-    ("verification", "cat"),
-    ("rectified_at", "n64"),
-    ("rectify_due_at", "n64"),
-    ("fix_rating", "cat"),
-)
-# Ratings are read in three narrow parts and joined here: every rating's integers (the bulk:
-# all-integer rows convert to an array in one step), the reasons and case of bad ratings
-# only, and device/network hashes of top ratings in the report week only (burst check).
+# Ratings are read in narrow parts and joined here: every rating's integers (the bulk, read
+# as columns where the store is a SQLite file), the reasons and case state of bad ratings
+# as of the report moment, their levels before a later amendment, and device/network hashes
+# of top ratings in the report week only (burst check).
 _CORE_COLS: Schema = (
     ("rating_id", "i64"),
     ("officer_id", "i64"),
@@ -66,82 +75,18 @@ _CORE_COLS: Schema = (
     ("level", "i8"),
     ("created_at", "i64"),
     ("invalidated", "flag"),
+    ("reasons", "cat"),
 )
 _CORE_SQL = """
 SELECT id, officer_id, unit_id, level, created_at,
-       CASE WHEN invalidated IS NULL THEN 0 ELSE 1 END
+       CASE WHEN invalidated IS NULL THEN 0 ELSE 1 END, CASE WHEN level <= 2 THEN reasons END
 FROM ratings WHERE created_at >= ? AND created_at < ?
-"""
-_FOLLOW_UP_COLS: Schema = (
-    ("rating_id", "i64"),
-    ("reasons", "cat"),
-    ("callback_at", "n64"),
-    ("callback_outcome", "cat"),
-    ("verification", "cat"),
-    ("rectified_at", "n64"),
-    ("rectify_due_at", "n64"),
-    ("fix_rating", "cat"),
-)
-_FOLLOW_UP_SQL = """
-SELECT r.id, r.reasons, c.callback_at, c.callback_outcome, c.verification, c.rectified_at,
-       c.rectify_due_at, c.fix_rating
-FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id
-WHERE r.created_at >= ? AND r.created_at < ? AND r.level <= 2
 """
 _HASH_COLS: Schema = (("rating_id", "i64"), ("device_hash", "str"), ("network_hash", "str"))
 _HASH_SQL = """
 SELECT id, device_hash, network_hash FROM ratings
 WHERE created_at >= ? AND created_at < ? AND level = 5
   AND (device_hash IS NOT NULL OR network_hash IS NOT NULL)
-"""
-WORKORDER_COLS: Schema = (
-    ("workorder_id", "i64"),
-    ("channel", "cat"),
-    ("received_at", "i64"),
-    ("unit_id", "n64"),
-    ("officer_id", "n64"),
-    ("due_at", "n64"),
-    ("closed_at", "n64"),
-    ("callback_at", "n64"),
-    ("callback_outcome", "cat"),
-    ("satisfaction", "cat"),
-    ("verification", "cat"),
-    ("rectification", "cat"),
-    ("rectified_at", "n64"),
-)
-_WORKORDER_SQL = """
-SELECT id, channel, received_at, unit_id, officer_id, due_at, closed_at, callback_at,
-       callback_outcome, satisfaction, verification, rectification, rectified_at
-FROM workorders WHERE received_at >= ? AND received_at < ?
-"""
-OVERDUE_COLS: Schema = (
-    ("item", "str"),
-    ("item_id", "i64"),
-    ("ref", "str"),
-    ("unit_id", "n64"),
-    ("officer_id", "n64"),
-    ("stage", "str"),
-    ("opened_at", "i64"),
-    ("due_at", "i64"),
-    ("provisional", "flag"),
-)
-# Overdue as the cases page defines it: open past the callback deadline, or rectifying past
-# the rectification deadline; work orders still open past their due time.
-_OVERDUE_SQL = """
-SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'callback', c.opened_at,
-       c.callback_due_at, c.callback_due_provisional
-FROM cases c JOIN ratings r ON r.id = c.rating_id
-WHERE c.state = 'open' AND c.callback_due_at < ?
-UNION ALL
-SELECT 'case', c.id, r.receipt, c.unit_id, c.officer_id, 'rectification', c.opened_at,
-       c.rectify_due_at, c.rectify_due_provisional
-FROM cases c JOIN ratings r ON r.id = c.rating_id
-WHERE c.state = 'rectifying' AND c.rectify_due_at < ?
-UNION ALL
-SELECT 'workorder', w.id, w.channel || ':' || w.order_no, w.unit_id, w.officer_id, 'closure',
-       w.received_at, w.due_at, 0
-FROM workorders w
-WHERE w.closed_at IS NULL AND w.due_at IS NOT NULL AND w.due_at < ?
 """
 
 
@@ -159,71 +104,87 @@ class ReportData:
     end_ms: int
 
 
-def frame(rows: Sequence[Sequence[Any]], schema: Schema) -> pd.DataFrame:
-    """Rows (tuples, as the store returns them) → a frame with the schema's dtypes."""
-    names = [name for name, _ in schema]
-    if rows and all(kind in ("i64", "i8", "flag") for _, kind in schema):
-        # No NULLs possible: one C-level conversion instead of a column-by-column walk.
-        flat = itertools.chain.from_iterable(rows)
-        block = np.fromiter(flat, dtype=np.int64, count=len(rows) * len(schema))
-        block = block.reshape(len(rows), len(schema))
-        dtypes = {"i64": np.int64, "i8": np.int8, "flag": bool}
-        return pd.DataFrame(
-            {n: block[:, j].astype(dtypes[k]) for j, (n, k) in enumerate(schema)}, columns=names
-        )
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-    data: dict[str, Any] = {}
-    for (name, kind), values in zip(schema, columns, strict=True):
-        if kind == "i64":
-            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
-        elif kind == "i8":
-            data[name] = np.fromiter(values, dtype=np.int8, count=len(values))
-        elif kind == "n64":
-            data[name] = pd.array(values, dtype="Int64")
-        elif kind == "flag":
-            data[name] = np.fromiter((bool(v) for v in values), dtype=bool, count=len(values))
-        elif kind == "cat":
-            data[name] = pd.Categorical(values)
-        else:
-            data[name] = np.array(values, dtype=object)
-    return pd.DataFrame(data, columns=names)
+Query = Callable[[str, Sequence[Any], Schema], pd.DataFrame]
 
 
-def _ratings(tx: Tx, start_ms: int, end_ms: int, detail_from_ms: int) -> pd.DataFrame:
-    core = frame(tx.all(_CORE_SQL, (start_ms, end_ms)), _CORE_COLS)
-    follow = frame(tx.all(_FOLLOW_UP_SQL, (start_ms, end_ms)), _FOLLOW_UP_COLS)
-    hashes = frame(tx.all(_HASH_SQL, (detail_from_ms, end_ms)), _HASH_COLS)
-    joined = core.merge(follow, on="rating_id", how="left").merge(
-        hashes, on="rating_id", how="left"
-    )
-    return joined[[name for name, _ in RATING_COLS]]
+def _tx_query(tx: Tx) -> Query:
+    return lambda sql, params, schema: frame(tx.all(sql, params), schema)
+
+
+def _in_units(column: str, unit_ids: Sequence[int] | None) -> tuple[str, tuple[int, ...]]:
+    if unit_ids is None:
+        return "", ()
+    return f" AND {column} IN ({', '.join('?' * len(unit_ids))})", tuple(unit_ids)
 
 
 def _read_all(
-    tx: Tx, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int
+    q: Query,
+    start_ms: int,
+    end_ms: int,
+    as_of_ms: int,
+    detail_from_ms: int,
+    unit_ids: Sequence[int] | None = None,
 ) -> dict[str, pd.DataFrame]:
+    where, ids = _in_units("unit_id", unit_ids)
+    r_where, _ = _in_units("r.unit_id", unit_ids)
+    core = q(_CORE_SQL + where, (start_ms, end_ms, *ids), _CORE_COLS)
+    follow = follow_up_at(
+        q(_FOLLOW_UP_SQL + r_where, (as_of_ms, start_ms, start_ms, end_ms, *ids), _FOLLOW_UP_COLS)
+    )
+    revisions = q(_REVISION_SQL + r_where, (start_ms, end_ms, as_of_ms, *ids), _REVISION_COLS)
+    hashes = q(_HASH_SQL + where, (detail_from_ms, end_ms, *ids), _HASH_COLS)
+    cases = q(_CASE_OVERDUE_SQL, (as_of_ms,) * 3, _CASE_OVERDUE_COLS)
+    wos = q(_WO_OVERDUE_SQL, (as_of_ms,) * 3, _WO_OVERDUE_COLS)
     return {
-        "units": frame(
-            tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS
-        ),
-        "officers": frame(
-            tx.all("SELECT id, badge_no, name, unit_id, kind, status FROM officers"),
+        "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
+        "officers": q(
+            "SELECT id, badge_no, name, unit_id, kind, status, created_at, updated_at "
+            "FROM officers",
+            (),
             OFFICER_COLS,
         ),
-        "ratings": _ratings(tx, start_ms, end_ms, detail_from_ms),
-        "workorders": frame(tx.all(_WORKORDER_SQL, (start_ms, end_ms)), WORKORDER_COLS),
-        "overdue": frame(tx.all(_OVERDUE_SQL, (as_of_ms, as_of_ms, as_of_ms)), OVERDUE_COLS),
+        "ratings": ratings_at(core, follow, revisions, hashes),
+        "workorders": q(_WORKORDER_SQL, (as_of_ms, start_ms, end_ms, as_of_ms), WORKORDER_COLS),
+        "overdue": overdue_at(cases, wos, as_of_ms),
     }
 
 
+def _read_columns(path: str, fn: Callable[..., T], *args: Any) -> T:
+    with fastread.column_reader(path) as reader:
+        return fn(reader.query, *args)
+
+
+async def read_frames(store: Store, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(query, *args)`, where `query(sql, params, schema)` returns a frame: on a
+    SQLite file through the columnar reader (its own connection, off the event loop), on
+    PostgreSQL (or if the driver cannot read a result as columns) through the store."""
+    path = fastread.sqlite_path(store)
+    if path is not None:
+        try:
+            return await asyncio.to_thread(_read_columns, path, fn, *args)
+        except fastread.ColumnarReadError as exc:
+            log.warning("columnar read failed (%s); reading rows instead", exc)
+    return await store.read(lambda tx: fn(_tx_query(tx), *args))
+
+
 async def load_report_data(
-    store: Store, start_ms: int, end_ms: int, as_of_ms: int, detail_from_ms: int | None = None
+    store: Store,
+    start_ms: int,
+    end_ms: int,
+    as_of_ms: int,
+    detail_from_ms: int | None = None,
+    unit_ids: Sequence[int] | None = None,
 ) -> ReportData:
-    """Ratings and work orders created in [start_ms, end_ms), with their follow-up state
-    now; the unit tree, the roster and the cases overdue at `as_of_ms`. Device and network
-    hashes are read only for ratings from `detail_from_ms` on (default: the whole window)."""
+    """Ratings and work orders created in [start_ms, end_ms) and known at `as_of_ms`, with
+    their follow-up state as it stood at `as_of_ms` (from the case history and the
+    work-order revisions); the unit tree, the roster and the items overdue at `as_of_ms`.
+    Device and network hashes are read only for ratings from `detail_from_ms` on (default:
+    the whole window). `unit_ids` (a report's subtree) limits the ratings read to those
+    units; work orders and overdue items are read whole (an order's unit may come from its
+    officer)."""
     detail = start_ms if detail_from_ms is None else detail_from_ms
-    frames = await store.read(_read_all, start_ms, end_ms, as_of_ms, detail)
+    end = min(end_ms, as_of_ms + 1)  # a rating made after the moment did not exist then
+    frames = await read_frames(store, _read_all, start_ms, end, as_of_ms, detail, unit_ids)
     return ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
 
 
@@ -243,16 +204,26 @@ FROM ratings WHERE +created_at >= ? AND +created_at < ?
 """
 
 
-def _read_levels(tx: Tx, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:
+def _read_levels(q: Query, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:
     return {
-        "units": frame(
-            tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS
-        ),
-        "ratings": frame(tx.all(_YEAR_SQL, (start_ms, end_ms)), YEAR_COLS),
+        "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
+        "ratings": q(_YEAR_SQL, (start_ms, end_ms), YEAR_COLS),
     }
+
+
+async def subtree_ids(store: Store, ref: str | None) -> list[int] | None:
+    """The ids of the unit `ref` (code or full path) and every unit below it; None for no
+    unit or one that does not exist (the report then says so with the full unit list)."""
+    if ref is None:
+        return None
+    units = await store.list_units()
+    root = next((u for u in units if u.code == ref or u.path == ref.strip("/")), None)
+    if root is None:
+        return None
+    return [u.id for u in units if u.path == root.path or u.path.startswith(root.path + "/")]
 
 
 async def load_levels(store: Store, start_ms: int, end_ms: int) -> dict[str, pd.DataFrame]:
     """Only who, when and which level for every rating in [start_ms, end_ms) (plus the
     unit tree): enough for satisfaction, good and bad rates over a long period."""
-    return await store.read(_read_levels, start_ms, end_ms)
+    return await read_frames(store, _read_levels, start_ms, end_ms)

@@ -78,6 +78,26 @@ def parse_week(text: str, week_start: int) -> Week:
     return week_of_day(monday, week_start)
 
 
+_MOMENT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+
+
+def parse_moment(text: str, now_ms: int) -> int:
+    """'2026-11-24 09:00' (or 09:00:00, a 'T' between, or a bare date: its 00:00), Asia/
+    Shanghai wall time → epoch ms. A moment after `now_ms` is refused: nobody could have
+    made that report yet."""
+    raw = text.strip()
+    for fmt in (*_MOMENT_FORMATS, "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(raw, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        ms = int(moment.timestamp() * 1000) - SHANGHAI_OFFSET_MS
+        if ms > now_ms:
+            raise ValueError(f"the report moment {raw!r} is in the future")
+        return ms
+    raise ValueError(f"the report moment must look like 2026-11-24 09:00, got {text!r}")
+
+
 def last_full_week(now_ms: int, week_start: int) -> Week:
     """The most recent week that has ended at `now_ms`."""
     today = local_date(now_ms)

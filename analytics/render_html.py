@@ -179,7 +179,8 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         "<h2>红黑榜</h2>",
         _table(
             report.red_black,
-            ["list", "level", "rank", "who", "valid", "score", "satisfaction_rate", "bad_rate"],
+            ["list", "peer_group", "rank", "who", "valid", "score", "satisfaction_rate"]
+            + ["bad_rate"],
         ),
         "<h2>预警</h2>",
         _table(report.warnings, ["kind", "level", "who", "detail"]),
@@ -188,7 +189,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
             report.overdue, ["item", "ref", "stage", "unit_path", "due", "days_overdue"], limit=50
         ),
         "<h2>指标定义</h2>",
-        _table(report.definitions, ["rate", "numerator", "denominator"]),
+        _table(report.definitions, ["rate", "numerator", "denominator", "note"]),
         "</body></html>",
     ]
     path.write_text("\n".join(parts), encoding="utf-8")

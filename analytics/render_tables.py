@@ -61,12 +61,14 @@ LABELS: dict[str, str] = {
     "fix_answered": "整改回评",
     "fix_ok": "整改回评满意",
     "wo_received": "工单数",
+    "wo_due_sla": "期限按时限表",
     "wo_closed": "工单办结",
     "wo_closed_on_time": "按时办结",
     "wo_ontime_due": "应按时办结",
     "wo_cb_due": "工单应回访",
     "wo_cb_done": "工单已回访",
     "wo_cb_reached": "工单回访联系上",
+    "wo_cb_answered": "工单满意度已答",
     "wo_satisfied": "工单满意",
     "wo_substantiated": "工单属实",
     "wo_rectified": "工单已整改",
@@ -78,6 +80,8 @@ LABELS: dict[str, str] = {
     "rank": "名次",
     "who": "名称",
     "score": "Wilson下限",
+    "peer_group": "比较范围",
+    "peer_bad_rate": "同级差评率",
     "item": "类型",
     "ref": "编号",
     "stage": "环节",
@@ -104,7 +108,7 @@ LABELS: dict[str, str] = {
     "previous_week": "上周",
     "change": "环比",
 }
-PERCENT = {*RATE_NAMES, "score"}
+PERCENT = {*RATE_NAMES, "score", "peer_bad_rate"}
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}
 HIDDEN = {"unit_id", "officer_id", "is_rate", "key", "depth"}

@@ -16,12 +16,14 @@ from analytics.metrics import (
     RATES,
     add_rates,
     ancestors,
+    attribute_units,
     combine_counts,
     count_items,
     participation,
     rating_items,
     reasons_count,
     rollup,
+    roster_at,
     week_over_week,
     workorder_items,
 )
@@ -33,9 +35,11 @@ from analytics.periods import (
     local_texts,
     week_start_days,
 )
+from rating.cases.model import STEP_LABELS
 from rating.i18n import REASON_LABELS
 
 TREND_WEEKS = 12
+UNMATCHED = "单位未匹配"  # the unit column of an overdue item whose unit matched nothing
 KEYS = ["week", "unit_id", "officer_id"]
 # The officers table (a city has ~10,000 rated officers a week) keeps what a clerk reads
 # per officer; the work-order follow-up detail is in the units table.
@@ -135,8 +139,10 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     prev = week - 7
     units, tree, scope_name = _scope(data, options.root_unit_id)
     in_scope = units["unit_id"]
-    ratings = data.ratings[data.ratings["unit_id"].isin(in_scope)]
-    wos = data.workorders
+    ratings = data.ratings
+    if options.root_unit_id is not None:  # bureau-wide: no copy of a city's ratings
+        ratings = ratings[ratings["unit_id"].isin(in_scope)]
+    wos = attribute_units(data.workorders, data.officers)
     if options.root_unit_id is not None:
         wos = wos[wos["unit_id"].isin(in_scope).fillna(False).astype(bool)]
 
@@ -158,10 +164,10 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     unit_info = units[["unit_id", "code", "name", "path", "depth"]]
     unit_table = unit_info.merge(unit_rows, on="unit_id", how="left")
     unit_table = unit_table.fillna({c: 0 for c in COUNTS}).astype({c: np.int64 for c in COUNTS})
-    this_week_officers = count_items(detail[detail["week"] == week], ["officer_id"])
-    officers_in_scope = data.officers[data.officers["unit_id"].isin(in_scope)]
+    rated = count_items(detail[detail["week"] == week], ["officer_id", "unit_id"], ["valid"])
+    roster = roster_at(data.officers, options.week.start_ms, options.week.end_ms)
     unit_table = unit_table.merge(
-        participation(this_week_officers, officers_in_scope, tree), on="unit_id", how="left"
+        participation(rated, roster, tree, in_scope), on="unit_id", how="left"
     ).fillna({"active_officers": 0, "officers_rated": 0})
     unit_table = unit_table.sort_values("path", ignore_index=True)
 
@@ -176,16 +182,9 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     officer_table = officer_info.merge(officer_rows, on="officer_id", how="inner")
     officer_table = officer_table.sort_values(["unit_name", "badge_no"], ignore_index=True)
 
-    red_black = pd.concat(
-        [
-            lists.red_black(unit_table, lists.MIN_VALID_UNIT).assign(level="单位"),
-            lists.red_black(officer_table, lists.MIN_VALID_OFFICER).assign(level="民警"),
-        ],
-        ignore_index=True,
-    )
-    red_black = _name_rows(red_black)[
-        ["list", "level", "rank", "who", "unit_name", "valid", "satisfied", "bad", "score"]
-        + ["satisfaction_rate", "bad_rate"]
+    red_black = _name_rows(lists.peer_lists(unit_table, officer_table))[
+        ["list", "level", "peer_group", "rank", "who", "unit_name", "valid", "satisfied"]
+        + ["bad", "score", "satisfaction_rate", "bad_rate", "peer_bad_rate"]
     ]
 
     overdue = _overdue(data, in_scope, options.root_unit_id is not None)
@@ -235,8 +234,8 @@ def _trend(total: pd.DataFrame, week: int) -> pd.DataFrame:
 def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
     def pick(w: int) -> pd.Series:
         rows = total[total["week"] == w]
-        if rows.empty:
-            return pd.Series(np.nan, index=[*COUNTS, *RATE_NAMES])
+        if rows.empty:  # a week without items: counts 0, rates empty (zero denominators)
+            return pd.Series({**dict.fromkeys(COUNTS, 0.0), **dict.fromkeys(RATE_NAMES, np.nan)})
         return rows.iloc[0]
 
     this, before = pick(week), pick(prev)
@@ -247,6 +246,7 @@ def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
         ("invalidated", "误评/恶意", False),
         ("bad", "差评", False),
         ("wo_received", "工单数", False),
+        ("wo_due_sla", "其中期限按时限表", False),
         *[(name, labels[name], True) for name in RATE_NAMES],
     ]
     return pd.DataFrame(
@@ -282,7 +282,7 @@ def _name_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFrame:
-    od = data.overdue
+    od = attribute_units(data.overdue, data.officers)
     if scoped:
         od = od[od["unit_id"].isin(in_scope).fillna(False).astype(bool)]
     units = data.units[["unit_id", "path"]].rename(columns={"path": "unit_path"})
@@ -290,13 +290,13 @@ def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFram
     out = od.merge(units.astype({"unit_id": "Int64"}), on="unit_id", how="left").merge(
         officers.astype({"officer_id": "Int64"}), on="officer_id", how="left"
     )
-    stage = out["stage"].map({"callback": "回访", "rectification": "整改", "closure": "工单办结"})
+    stage = out["stage"].map({**STEP_LABELS, "closure": "工单办结"})
     return pd.DataFrame(
         {
             "item": out["item"].map({"case": "案件", "workorder": "工单"}),
             "ref": out["ref"],
             "stage": stage,
-            "unit_path": out["unit_path"],
+            "unit_path": out["unit_path"].fillna(UNMATCHED),
             "officer": out["officer_name"].fillna("") + " " + out["badge_no"].fillna(""),
             "opened": local_texts(out["opened_at"]),
             "due": local_texts(out["due_at"]),
@@ -387,24 +387,25 @@ def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
         "valid": "有效评价（不含误评/恶意）",
         "good": "好评（5+4）",
         "bad": "差评（2+1）",
-        "cb_done": "差评已回访",
+        "cb_done": "差评已回访（含后经核实为误评/恶意的）",
         "wo_cb_done": "办结工单已回访",
-        "cb_due": "差评（应回访）",
+        "cb_due": "差评（应回访，含后经核实为误评/恶意的）",
         "wo_cb_due": "已办结工单（应回访）",
         "cb_reached": "差评回访联系上",
         "wo_cb_reached": "工单回访联系上",
         "wo_satisfied": "工单满意+基本满意",
+        "wo_cb_answered": "工单回访联系上且答了满意度（不论是否办结）",
         "rectified": "案件已整改",
         "wo_rectified": "工单已整改",
         "substantiated": "案件属实/部分属实",
         "wo_substantiated": "工单属实/部分属实",
         "rectified_on_time": "案件按期整改",
         "wo_closed_on_time": "工单按时办结",
-        "wo_ontime_due": "已办结或已到期的工单",
+        "wo_ontime_due": "已办结或已到期的工单（每件都有期限：来源给的，否则按类别时限表）",
         "fix_ok": "“问题解决了吗”答满意/基本满意",
         "fix_answered": "“问题解决了吗”已回答",
     }
-    return pd.DataFrame(
+    rates = pd.DataFrame(
         {
             "rate": [r.label for r in RATES],
             "numerator": [" + ".join(names[c] for c in r.numerator) for r in RATES],
@@ -412,3 +413,7 @@ def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
             "note": ["分母为 0 时留空；详见 docs/metrics.md"] * len(RATES),
         }
     )
+    rules = pd.DataFrame(
+        [(title, None, None, text) for title, text in lists.rule_text()], columns=rates.columns
+    )
+    return pd.concat([rates, rules], ignore_index=True)

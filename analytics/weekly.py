@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analytics import FORMATS  # noqa: F401  (kept here for importers; the CLI reads it cheaply)
-from analytics.load import ReportData, load_report_data
-from analytics.periods import Week, last_full_week, parse_week, weekday_index
+from analytics.load import ReportData, load_report_data, subtree_ids
+from analytics.periods import Week, last_full_week, parse_moment, parse_week, weekday_index
 from analytics.report import ReportOptions, WeeklyReport, build_weekly, load_window
 from rating.settings import Settings
 from rating.store import Store
@@ -58,14 +58,22 @@ async def weekly_report(
     week: str | None = None,
     unit: str | None = None,
     now_ms: int | None = None,
+    as_of: str | None = None,
     timings: Timings | None = None,
 ) -> WeeklyReport:
-    """Load and compute the weekly report; follow-up states as of `now_ms` (default now)."""
+    """Load and compute the weekly report; follow-up states as of `now_ms` (default now),
+    or as of the earlier moment `as_of` ('2026-11-24 09:00', Asia/Shanghai)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if as_of:
+        try:
+            now_ms = parse_moment(as_of, now_ms)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
     chosen, week_start = resolve_week(settings, week, now_ms)
     t0 = time.perf_counter()
     start_ms, end_ms = load_window(chosen)
-    data = await load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms)
+    scope = await subtree_ids(store, unit)  # a unit's report reads only its ratings
+    data = await load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms, scope)
     t1 = time.perf_counter()
     options = ReportOptions(
         week=chosen,
@@ -141,13 +149,19 @@ DOWNLOADS = {
 
 
 async def report_download(
-    store: Store, settings: Settings, *, week: str | None, unit: str | None, fmt: str
+    store: Store,
+    settings: Settings,
+    *,
+    week: str | None,
+    unit: str | None,
+    fmt: str,
+    as_of: str | None = None,
 ) -> tuple[bytes, str, str]:
     """The weekly report as one download: (content, file name, media type). `fmt` is
     xlsx, html, or zip (the workbook, the page and every CSV file)."""
     if fmt not in DOWNLOADS:
         raise ReportError(f"unknown format {fmt!r} (choose from {', '.join(DOWNLOADS)})")
-    report = await weekly_report(store, settings, week=week, unit=unit)
+    report = await weekly_report(store, settings, week=week, unit=unit, as_of=as_of)
     name, media = DOWNLOADS[fmt]
 
     def build() -> bytes:

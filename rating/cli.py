@@ -29,6 +29,7 @@ PLUGINS = (
     "rating.workorders.cli",
     "rating.kiosk.cli",
     "rating.admin.cli",
+    "rating.cases.sla_cli",
 )
 
 

@@ -112,6 +112,23 @@ SETTINGS: tuple[Setting, ...] = (
         "Rectification deadline, in Chinese working days from the start of rectification.",
     ),
     Setting(
+        "retry_due_workdays",
+        1,
+        "A callback that could not reach the citizen must be retried within this many "
+        "Chinese working days.",
+    ),
+    Setting(
+        "verify_due_workdays",
+        3,
+        "A called-back case must be verified within this many Chinese working days.",
+    ),
+    Setting(
+        "act_due_workdays",
+        2,
+        "A verified case must start rectification (substantiated) or be closed (otherwise) "
+        "within this many Chinese working days.",
+    ),
+    Setting(
         "phone_retention_days",
         30,
         "Phone numbers are deleted this many days after their case closes (or after the "
@@ -222,6 +239,9 @@ class Settings:
     admin_login_client_failures: int = 20
     callback_due_workdays: int = 1
     rectify_due_workdays: int = 15
+    retry_due_workdays: int = 1
+    verify_due_workdays: int = 3
+    act_due_workdays: int = 2
     phone_retention_days: int = 30
     device_data_hours: int = 24
     purge_interval_hours: int = 24

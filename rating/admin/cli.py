@@ -96,11 +96,8 @@ def cmd_cases_overdue(args: argparse.Namespace) -> None:
     service.configure(settings)
     rows = with_store(settings, service.overdue)
     for c in rows:
-        due: int | None
-        if c.overdue == "callback":
-            what, due, prov = "callback", c.callback_due_at, c.callback_due_provisional
-        else:
-            what, due, prov = "rectify", c.rectify_due_at, c.rectify_due_provisional
+        # The step the case waits for: callback, retry, verify, rectify_start, close, rectify
+        what, due, prov = c.overdue or "", c.due_at, c.due_provisional
         mark = " (provisional)" if prov else ""
         print(
             f"#{c.id}\t{c.unit_path}\t{c.officer_name} {c.badge_no}\t{STATE_LABELS[c.state]}\t"
@@ -176,7 +173,11 @@ def register(sub: Any) -> None:
 
     cases = sub.add_parser("cases", help="follow-up cases")
     csub = cases.add_subparsers(dest="cases_command", required=True)
-    p = csub.add_parser("overdue", help="list cases whose callback or rectification is overdue")
+    p = csub.add_parser(
+        "overdue",
+        help="list cases whose current step (callback, retry, verification, start of "
+        "rectification or closing, rectification) is overdue",
+    )
     p.set_defaults(func=cmd_cases_overdue)
 
     cal = sub.add_parser("calendar", help="working-day calendar: known years and overrides")

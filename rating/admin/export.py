@@ -9,6 +9,7 @@ from rating.admin.render import fmt_ts
 from rating.cases.model import (
     OUTCOME_LABELS,
     STATE_LABELS,
+    STEP_LABELS,
     VERIFICATION_LABELS,
     CaseView,
 )
@@ -57,7 +58,7 @@ def cases_csv(rows: Iterable[CaseView]) -> str:
                 c.badge_no,
                 c.level,
                 STATE_LABELS[c.state],
-                {"callback": "回访超期", "rectify": "整改超期"}.get(c.overdue or "", ""),
+                f"{STEP_LABELS[c.overdue]}超期" if c.overdue else "",
                 _due_day(c.callback_due_at),
                 "暂定" if c.callback_due_provisional else "",
                 fmt_ts(c.callback_at),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rating.cases.history import snapshot_case
 from rating.cases.model import Actor, AuditEntry
 
 if TYPE_CHECKING:
@@ -38,6 +39,10 @@ def audit(
             items,
         ),
     )
+    # Every change of a case writes an entry: keep the case as it now stands, so a report
+    # for a past moment reads it as it stood then. Looking at a phone changes nothing.
+    if case_id is not None and action != "reveal_phone":
+        snapshot_case(tx, case_id, now)
 
 
 def case_audit(tx: Tx, case_id: int) -> list[AuditEntry]:

@@ -36,8 +36,10 @@ def recompute_provisional(tx: Tx, now: int) -> int:
     cal = load_calendar(tx)
     rows = tx.all(
         "SELECT id, opened_at, callback_due_at, callback_due_provisional, rectify_started_at, "
-        "rectify_due_at, rectify_due_provisional, reopen_count, updated_at FROM cases "
-        "WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1"
+        "rectify_due_at, rectify_due_provisional, reopen_count, updated_at, state, "
+        "callback_at, callback_outcome, verified_at, step_due_at, step_due_provisional "
+        "FROM cases WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 "
+        "OR step_due_provisional = 1"
     )
     changed = 0
     for row in rows:
@@ -52,11 +54,17 @@ def recompute_provisional(tx: Tx, now: int) -> int:
         if row[6] and row[4] is not None:
             due, prov = cal.due_at(int(row[4]), _deadlines.rectify_workdays)
             updates["rectify_due_at"], updates["rectify_due_provisional"] = due, int(prov)
+        step = _step_start(row[9], row[10], row[11], row[12])
+        if row[14] and step is not None:
+            due, prov = cal.due_at(*step)
+            updates["step_due_at"], updates["step_due_provisional"] = due, int(prov)
         old = {
             "callback_due_at": row[2],
             "callback_due_provisional": row[3],
             "rectify_due_at": row[5],
             "rectify_due_provisional": row[6],
+            "step_due_at": row[13],
+            "step_due_provisional": row[14],
         }
         diff = {k: v for k, v in updates.items() if old[k] != v}
         if not diff:
@@ -67,6 +75,18 @@ def recompute_provisional(tx: Tx, now: int) -> int:
         audit(tx, now, None, "deadline", case_id=case_id, note=note)
         changed += 1
     return changed
+
+
+def _step_start(
+    state: str, callback_at: Any, outcome: str | None, verified_at: Any
+) -> tuple[int, int] | None:
+    """(start moment, working days) of the step clock of a case in `state`."""
+    if state == "called_back" and callback_at is not None:
+        days = _deadlines.retry_workdays if outcome == "unreachable" else None
+        return int(callback_at), days or _deadlines.verify_workdays
+    if state == "verified" and verified_at is not None:
+        return int(verified_at), _deadlines.act_workdays
+    return None
 
 
 def _reopened_at(tx: Tx, case_id: int, default: int) -> int:

@@ -82,7 +82,8 @@ def _reopen(tx: Tx, case_id: int, now: int, actor: Actor | None, note: str) -> N
         "UPDATE cases SET state = 'open', closed_at = NULL, rectified_at = NULL, "
         "verification = NULL, verified_at = NULL, callback_at = NULL, callback_outcome = NULL, "
         "rectify_started_at = NULL, rectify_due_at = NULL, rectify_due_provisional = 0, "
-        "fix_rating = NULL, fix_rated_at = NULL, callback_due_at = ?, "
+        "fix_rating = NULL, fix_rated_at = NULL, step_due_at = NULL, "
+        "step_due_provisional = 0, callback_due_at = ?, "
         "callback_due_provisional = ?, reopen_count = reopen_count + 1, updated_at = ? "
         "WHERE id = ?",
         (due, int(provisional), now, case_id),
@@ -140,10 +141,14 @@ def transition(
         _expect(state, ("open", "called_back"))
         outcome = _choice(fields, "outcome", CALLBACK_OUTCOMES)
         note = _note(fields)
+        # Next: retry an unreachable citizen, else verify; each on its own clock.
+        days = deadlines().retry_workdays if outcome == "unreachable" else None
+        due, provisional = load_calendar(tx).due_at(now, days or deadlines().verify_workdays)
         tx.run(
             "UPDATE cases SET state = 'called_back', callback_at = ?, callback_outcome = ?, "
+            "step_due_at = ?, step_due_provisional = ?, "
             "handler_id = COALESCE(handler_id, ?), updated_at = ? WHERE id = ?",
-            (now, outcome, actor.id, now, case_id),
+            (now, outcome, due, int(provisional), actor.id, now, case_id),
         )
         audit(tx, now, actor, "callback", case_id=case_id, from_state=state,
               to_state="called_back", note=f"[{outcome}] {note}")  # fmt: skip
@@ -151,10 +156,12 @@ def transition(
         _expect(state, ("called_back",))
         verification = _choice(fields, "verification", VERIFICATIONS)
         note = _note(fields)
+        # Next: start the rectification (substantiated) or close, within act_workdays.
+        due, provisional = load_calendar(tx).due_at(now, deadlines().act_workdays)
         tx.run(
             "UPDATE cases SET state = 'verified', verified_at = ?, verification = ?, "
-            "updated_at = ? WHERE id = ?",
-            (now, verification, now, case_id),
+            "step_due_at = ?, step_due_provisional = ?, updated_at = ? WHERE id = ?",
+            (now, verification, due, int(provisional), now, case_id),
         )
         # 误评或恶意: the rating stops counting as a valid rating.
         tx.run(
@@ -179,7 +186,7 @@ def transition(
         tx.run(
             "UPDATE cases SET state = 'rectifying', rectify_started_at = ?, "
             "rectify_measures = ?, rectify_due_at = ?, rectify_due_provisional = ?, "
-            "updated_at = ? WHERE id = ?",
+            "step_due_at = NULL, step_due_provisional = 0, updated_at = ? WHERE id = ?",
             (now, measures, due, int(provisional), now, case_id),
         )
         audit(tx, now, actor, "rectify", case_id=case_id, from_state=state,
@@ -192,7 +199,7 @@ def transition(
         rectified = now if state == "rectifying" else None
         tx.run(
             "UPDATE cases SET state = 'closed', closed_at = ?, rectified_at = ?, "
-            "updated_at = ? WHERE id = ?",
+            "step_due_at = NULL, step_due_provisional = 0, updated_at = ? WHERE id = ?",
             (now, rectified, now, case_id),
         )
         audit(tx, now, actor, "close", case_id=case_id, from_state=state,

@@ -102,6 +102,44 @@ class Actor:
 class Deadlines:
     callback_workdays: int = 1
     rectify_workdays: int = 15
+    # The steps between: retry an unreachable callback; verify after a callback; start
+    # the rectification (substantiated) or close (otherwise) after the verification.
+    retry_workdays: int = 1
+    verify_workdays: int = 3
+    act_workdays: int = 2
+
+
+# The step a case waits for, by state (and callback outcome / verification), with the
+# deadline column that holds its clock. Every case that is not closed has exactly one.
+STEP_LABELS = {
+    "callback": "回访",
+    "retry": "重新回访",
+    "verify": "核实",
+    "rectify_start": "启动整改",
+    "close": "办结",
+    "rectify": "整改",
+}
+STEP_LABELS_EN = {
+    "callback": "Callback",
+    "retry": "Callback retry",
+    "verify": "Verification",
+    "rectify_start": "Start of rectification",
+    "close": "Closing",
+    "rectify": "Rectification",
+}
+
+
+def current_step(state: str, outcome: str | None, verification: str | None) -> str | None:
+    """The step a case in `state` waits for (None when closed)."""
+    if state == "open":
+        return "callback"
+    if state == "called_back":
+        return "retry" if outcome == "unreachable" else "verify"
+    if state == "verified":
+        return "rectify_start" if verification in SUBSTANTIATED else "close"
+    if state == "rectifying":
+        return "rectify"
+    return None
 
 
 @dataclass(frozen=True)
@@ -135,7 +173,31 @@ class CaseView:
     closed_at: int | None
     fix_rating: str | None
     reopen_count: int
-    overdue: str | None  # "callback" or "rectify" when that deadline has passed undone
+    # The step the case waits for (see `current_step`), when its deadline has passed undone.
+    overdue: str | None
+    step_due_at: int | None = None
+    step_due_provisional: bool = False
+
+    @property
+    def step(self) -> str | None:
+        return current_step(self.state, self.callback_outcome, self.verification)
+
+    @property
+    def due_at(self) -> int | None:
+        """The deadline of the current step."""
+        if self.state == "open":
+            return self.callback_due_at
+        if self.state == "rectifying":
+            return self.rectify_due_at
+        return self.step_due_at
+
+    @property
+    def due_provisional(self) -> bool:
+        if self.state == "open":
+            return self.callback_due_provisional
+        if self.state == "rectifying":
+            return self.rectify_due_provisional
+        return self.step_due_provisional
 
     @property
     def unit_name(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rating.cases.model import SUBSTANTIATED, Actor, CaseView, Progress
+from rating.cases.model import SUBSTANTIATED, Actor, CaseView, Progress, current_step
 from rating.errors import NotFound
 from rating.store.receipts import receipt_match
 from rating.subtree import SUBTREE_SQL, subtree_params
@@ -17,25 +17,31 @@ _CASE_SELECT = (
     "r.phone_enc IS NOT NULL, o.name, o.badge_no, o.id, u.path, u.code, c.handler_id, h.name, "
     "c.opened_at, c.callback_due_at, c.callback_due_provisional, c.callback_at, "
     "c.callback_outcome, c.verified_at, c.verification, c.rectify_measures, c.rectify_due_at, "
-    "c.rectify_due_provisional, c.rectified_at, c.closed_at, c.fix_rating, c.reopen_count "
+    "c.rectify_due_provisional, c.rectified_at, c.closed_at, c.fix_rating, c.reopen_count, "
+    "c.step_due_at, c.step_due_provisional "
     "FROM cases c JOIN ratings r ON r.id = c.rating_id JOIN officers o ON o.id = c.officer_id "
     "JOIN units u ON u.id = c.unit_id LEFT JOIN admin_users h ON h.id = c.handler_id"
 )
 
-# Overdue: the callback or the rectification deadline has passed and it is not done.
+# Overdue: the deadline of the step the case waits for has passed (every case that is not
+# closed has one: callback, retry, verification, start of rectification or closing,
+# rectification). Takes the moment three times: OVERDUE_PARAMS.
 _OVERDUE_SQL = (
     "((c.state = 'open' AND c.callback_due_at < ?) "
-    "OR (c.state = 'rectifying' AND c.rectify_due_at < ?))"
+    "OR (c.state = 'rectifying' AND c.rectify_due_at < ?) "
+    "OR (c.state IN ('called_back', 'verified') AND c.step_due_at < ?))"
 )
+
+
+def _overdue_params(now: int) -> list[int]:
+    return [now, now, now]
 
 
 def _case(row: tuple[Any, ...], now: int) -> CaseView:
     state = row[1]
-    overdue = None
-    if state == "open" and int(row[16]) < now:
-        overdue = "callback"
-    elif state == "rectifying" and row[23] is not None and int(row[23]) < now:
-        overdue = "rectify"
+    due = {"open": row[16], "rectifying": row[23]}.get(state, row[29])
+    step = current_step(state, row[19], row[21])
+    overdue = step if step is not None and due is not None and int(due) < now else None
     return CaseView(
         id=int(row[0]),
         state=state,
@@ -67,6 +73,8 @@ def _case(row: tuple[Any, ...], now: int) -> CaseView:
         fix_rating=row[27],
         reopen_count=int(row[28]),
         overdue=overdue,
+        step_due_at=row[29],
+        step_due_provisional=bool(row[30]),
     )
 
 
@@ -112,7 +120,7 @@ def list_cases(
         params.append(state)
     if overdue:
         sql += " AND " + _OVERDUE_SQL
-        params += [now, now]
+        params += _overdue_params(now)
     if opened_from is not None:
         sql += " AND c.opened_at >= ?"
         params.append(opened_from)
@@ -157,7 +165,7 @@ def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
 def overdue_cases(tx: Tx, now: int) -> list[CaseView]:
     rows = tx.all(
         _CASE_SELECT + " WHERE " + _OVERDUE_SQL + " ORDER BY c.callback_due_at, c.id",
-        (now, now),
+        _overdue_params(now),
     )
     return [_case(r, now) for r in rows]
 
@@ -191,7 +199,7 @@ def unit_summary(tx: Tx, unit_path: str, now: int) -> dict[str, int]:
     row = tx.one(
         "SELECT COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id "
         "WHERE " + SUBTREE_SQL + " AND " + _OVERDUE_SQL,
-        (*subtree_params(unit_path), now, now),
+        (*subtree_params(unit_path), *_overdue_params(now)),
     )
     out["overdue"] = int(row[0]) if row else 0
     return out

@@ -21,6 +21,9 @@ def configure(settings: Settings) -> None:
         Deadlines(
             callback_workdays=settings.callback_due_workdays,
             rectify_workdays=settings.rectify_due_workdays,
+            retry_workdays=settings.retry_due_workdays,
+            verify_workdays=settings.verify_due_workdays,
+            act_workdays=settings.act_due_workdays,
         )
     )
 

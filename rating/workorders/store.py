@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rating.cases.deadlines import load_calendar
+from rating.cases.history import keep_workorder_revisions
+from rating.cases.sla import load_sla
 from rating.store import Store
 from rating.store.logic import Tx
 from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
@@ -214,7 +217,40 @@ def _columns(db_columns: tuple[str, ...]) -> list[str]:
     return cols
 
 
-def _upsert_sql(cols: list[str], rows: int) -> str:
+def _with_due(
+    tx: Tx, rows: list[tuple[Any, ...]], cols: list[str], channel: str
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Every row with a due time: the file's, else its category's SLA (`due_source` says
+    which), so on-time closure can judge every order."""
+    sla = load_sla(tx)
+    cal = load_calendar(tx)
+    at = {c: i for i, c in enumerate(cols)}
+    due_at = at.get("due_at")
+    out = []
+    for values in rows:
+        due = values[due_at] if due_at is not None else None
+        source = "source"
+        if due is None:
+            due, _ = sla.due_at(
+                cal,
+                channel,
+                values[at["category"]] if "category" in at else None,
+                values[at["order_type"]] if "order_type" in at else None,
+                int(values[at["received_at"]]),
+            )
+            source = "sla"
+        if due_at is None:
+            out.append((*values, due, source))
+        else:
+            out.append((*values[:due_at], due, *values[due_at + 1 :], source))
+    new_cols = [*cols, "due_at", "due_source"] if due_at is None else [*cols, "due_source"]
+    return out, new_cols
+
+
+_DUE_COLS = ("due_at", "due_source")
+
+
+def _upsert_sql(cols: list[str], rows: int, keep_due: bool = False) -> str:
     all_cols = ["channel", *cols, "first_import_id", "last_import_id", "created_at", "updated_at"]
     placeholders = "(" + ", ".join("?" * len(all_cols)) + ")"
     sets = []
@@ -228,6 +264,11 @@ def _upsert_sql(cols: list[str], rows: int) -> str:
                 f"{col} = CASE WHEN excluded.phone_hash IS NULL AND "
                 f"excluded.phone_mask = workorders.phone_mask THEN workorders.{col} "
                 f"ELSE excluded.{col} END"
+            )
+        elif keep_due and col in _DUE_COLS:
+            sets.append(
+                f"{col} = CASE WHEN workorders.due_at IS NULL THEN excluded.{col} "
+                f"ELSE workorders.{col} END"
             )
         else:
             sets.append(f"{col} = excluded.{col}")
@@ -310,14 +351,23 @@ def apply_rows(
     """Upsert some good rows of an import by (channel, order number). Rows identical to
     what is stored are left alone and counted as unchanged."""
     out = ChunkResult()
-    matched = _matched_rows(tx, db_columns, rows, out.bad_units, out.bad_badges)
-    cols = _columns(db_columns)
+    file_due = "due_at" in db_columns
+    matched, cols = _with_due(
+        tx,
+        _matched_rows(tx, db_columns, rows, out.bad_units, out.bad_badges),
+        _columns(db_columns),
+        channel,
+    )
     # Compare on everything but the ciphertext (a fresh nonce each time) and order_no.
-    cmp_at = [i for i, c in enumerate(cols) if c not in ("phone_enc", "order_no")]
+    # A file without a due-time column leaves stored due times alone (new orders get
+    # their SLA's), so it does not compare them either.
+    skip = ("phone_enc", "order_no") if file_due else ("phone_enc", "order_no", *_DUE_COLS)
+    cmp_at = [i for i, c in enumerate(cols) if c not in skip]
     hash_at = cols.index("phone_hash") if "phone_hash" in cols else None
     mask_at = cols.index("phone_mask") if "phone_mask" in cols else None
     cmp_cols = [cols[i] for i in cmp_at]
     changed: list[tuple[Any, ...]] = []
+    replaced: list[str] = []  # order numbers of stored orders this import changes
     for start in range(0, len(matched), FETCH_CHUNK):
         chunk = matched[start : start + FETCH_CHUNK]
         stored = {
@@ -344,6 +394,17 @@ def apply_rows(
             else:
                 out.updated += 1
                 changed.append(values)
+                replaced.append(values[0])
+    # Keep what the import overwrites: a report for an earlier moment reads it.
+    for start in range(0, len(replaced), FETCH_CHUNK):
+        nos = replaced[start : start + FETCH_CHUNK]
+        keep_workorder_revisions(
+            tx,
+            f"channel = ? AND order_no IN ({', '.join('?' * len(nos))})",
+            [channel, *nos],
+            now,
+            import_id,
+        )
     tail = (import_id, import_id, now, now)
     for start in range(0, len(changed), WRITE_CHUNK):
         part = changed[start : start + WRITE_CHUNK]
@@ -352,7 +413,7 @@ def apply_rows(
             params.append(channel)
             params.extend(values)
             params.extend(tail)
-        tx.run(_upsert_sql(cols, len(part)), params)
+        tx.run(_upsert_sql(cols, len(part), keep_due=not file_due), params)
     return out
 
 
@@ -487,6 +548,9 @@ def add_alias(tx: Tx, alias: str, unit_ref: str, now: int) -> tuple[str, int]:
     ]
     moved = 0
     for name in names:
+        keep_workorder_revisions(
+            tx, "unit_name = ? AND (unit_id IS NULL OR unit_id <> ?)", (name, unit_id), now, None
+        )
         moved += tx.run(
             "UPDATE workorders SET unit_id = ?, updated_at = ? "
             "WHERE unit_name = ? AND (unit_id IS NULL OR unit_id <> ?)",

@@ -42,6 +42,7 @@ WORKORDER_DEFAULTS: dict[str, Any] = {
     "unit_id": 3,
     "officer_id": None,
     "due_at": None,
+    "due_source": None,
     "closed_at": None,
     "callback_at": None,
     "callback_outcome": None,

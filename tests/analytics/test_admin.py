@@ -55,3 +55,18 @@ async def test_unit_manager_gets_own_subtree_only(web: Web) -> None:
     west = next(u for u in await web.store.list_units() if u.path == QIAOXI)
     denied = await web.client.get(URL, params={"unit": west.code, "week": this_week()})
     assert denied.status_code == 404
+
+
+async def test_report_as_of_a_moment(web: Web) -> None:
+    await bad_rating(web, 0)
+    await add_user(web, "admin1", "admin")
+    await login(web, "admin1")
+    params = {"format": "zip", "week": this_week()}
+    before = await web.client.get(URL, params={**params, "as_of": "2020-01-01T00:00"})
+    assert before.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(before.content)) as zf:
+        text = zf.read("summary.csv").decode("utf-8-sig")
+    rows = {r["指标"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert float(rows["评价数"]["本周"]) == 0  # the rating did not exist at that moment
+    late = await web.client.get(URL, params={**params, "as_of": "2999-01-01T00:00"})
+    assert late.status_code == 400 and "future" in late.text

@@ -105,7 +105,12 @@ async def test_postgres_loads_what_sqlite_loads(both: tuple[Store, Store]) -> No
         ("units", "unit_id"),
         ("overdue", "due_at"),
     ):
-        pdt.assert_frame_equal(normal(getattr(b, name), key), normal(getattr(a, name), key))
+        # The roster's own times are each store's import time.
+        drop = ["created_at", "updated_at"] if name == "officers" else []
+        pdt.assert_frame_equal(
+            normal(getattr(b, name).drop(columns=drop), key),
+            normal(getattr(a, name).drop(columns=drop), key),
+        )
     pdt.assert_frame_equal(
         normal(b_levels["ratings"], "created_at"), normal(a_levels["ratings"], "created_at")
     )

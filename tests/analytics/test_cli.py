@@ -129,3 +129,27 @@ def test_unit_scope_and_mistakes(
     assert run(seeded, "--week", WEEK, "--out", str(blocker / "sub"), "--formats", "csv") == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write the report" in err
+
+
+def test_as_of_moment(
+    seeded_file: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded = seeded_file
+    seed_week(seeded)  # the bad rating was called back at 2026-09-29 10:01
+    out = tmp_path / "then"
+    args = ("--week", WEEK, "--out", str(out), "--formats", "csv")
+    assert run(seeded, *args, "--as-of", "2026-09-29 10:00") == 0
+    assert "generated at 2026-09-29 10:00:00" in capsys.readouterr().out
+    with (out / "summary.csv").open(encoding="utf-8-sig") as fh:
+        summary = {r["指标"]: r for r in csv.DictReader(fh)}
+    assert float(summary["回访率"]["本周"]) == 0.0  # due, not yet done at that moment
+    assert run(seeded, *args, "--as-of", "2026-09-29T10:05") == 0
+    with (out / "summary.csv").open(encoding="utf-8-sig") as fh:
+        summary = {r["指标"]: r for r in csv.DictReader(fh)}
+    assert float(summary["回访率"]["本周"]) == 1.0
+    capsys.readouterr()
+    assert run(seeded, *args, "--as-of", "yesterday") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must look like 2026-11-24 09:00" in err
+    assert run(seeded, *args, "--as-of", "2999-01-01") == 1
+    assert "is in the future" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pandas.testing as pdt
 import pytest
 
 from analytics.alerts import baseline_alerts, binomial_sf, bursts
-from analytics.lists import red_black, wilson_lower
+from analytics.lists import peer_lists, red_black, wilson_lower
 from analytics.periods import day_number
 from tests.analytics.helpers import ms, ratings
 
@@ -31,9 +31,48 @@ def test_one_rating_cannot_top_the_red_list() -> None:
         }
     )
     got = red_black(rates, min_valid=10)
-    assert got.loc[got["list"] == "红榜", "who"].tolist() == ["steady", "mixed", "poor"]
-    assert got.loc[got["list"] == "黑榜", "who"].tolist() == ["poor", "mixed", "steady"]
+    # Pooled bad rate of the eligible: 14/82 = 17.1%. Only "poor" (Wilson lower bound of
+    # 10/20 = 29.9%) is significantly worse: black; the rest rank on the red list.
+    assert got.loc[got["list"] == "黑榜", "who"].tolist() == ["poor"]
+    assert got.loc[got["list"] == "红榜", "who"].tolist() == ["steady", "mixed"]
     assert "one-hit" not in got["who"].tolist()
+    assert got["peer_bad_rate"].round(4).unique().tolist() == [round(14 / 82, 4)]
+    black = got[got["list"] == "黑榜"].iloc[0]
+    assert black["score"] == pytest.approx(wilson_lower(pd.Series([10]), pd.Series([20]))[0])
+
+
+def test_peers_by_level_and_nobody_on_both_lists() -> None:
+    units = pd.DataFrame(
+        {
+            "unit_id": [1, 2, 3, 4, 5],
+            "depth": [0, 1, 1, 2, 2],
+            "valid": [400, 200, 200, 100, 100],
+            "satisfied": [360, 190, 170, 95, 75],
+            "bad": [40, 10, 30, 5, 25],
+        }
+    )
+    officers = pd.DataFrame(
+        {"officer_id": [7, 8, 9], "valid": [40, 40, 40], "satisfied": [40, 39, 20]}
+    ).assign(bad=lambda f: f["valid"] - f["satisfied"])
+    got = peer_lists(units, officers)
+    # The bureau has no peers; each level is ranked on its own; each appears once.
+    assert 1 not in got["unit_id"].dropna().tolist()
+    assert set(got["peer_group"]) == {"分局级", "所队级", "民警"}
+    units_listed = got[got["level"] == "单位"]
+    assert units_listed.groupby("peer_group")["unit_id"].apply(sorted).to_dict() == {
+        "分局级": [2, 3],
+        "所队级": [4, 5],
+    }
+    assert not units_listed["unit_id"].duplicated().any()
+    # 西分局 30/200 bad (Wilson lower bound 10.7%) against its level's pooled 10%; 西站
+    # 25/100 (17.5%) against 15%. 东分局 and 东站 are red, the others' own peers.
+    black = got[got["list"] == "黑榜"]
+    assert black["unit_id"].dropna().tolist() == [3, 5]  # 分局级 first
+    assert got.loc[got["list"] == "红榜", "unit_id"].dropna().tolist() == [2, 4]
+    assert got.loc[got["list"] == "黑榜", "officer_id"].dropna().tolist() == [9]
+    officer_rows = got[got["level"] == "民警"]
+    assert not officer_rows["officer_id"].duplicated().any()
+    assert officer_rows.loc[officer_rows["list"] == "红榜", "officer_id"].tolist() == [7, 8]
 
 
 def test_binomial_tail_by_hand() -> None:

@@ -62,7 +62,7 @@ async def test_overdue_is_taken_at_the_report_moment(seeded: Seeded) -> None:
     got = later.overdue.sort_values(["item", "stage"])
     assert got[["item", "stage"]].values.tolist() == [
         ["case", "callback"],
-        ["case", "rectification"],
+        ["case", "rectify"],
         ["workorder", "closure"],
     ]
     assert got["provisional"].tolist() == [False, True, False]

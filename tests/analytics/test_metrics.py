@@ -10,15 +10,18 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from analytics.load import OFFICER_COLS, frame
 from analytics.metrics import (
     COUNTS,
     add_rates,
     ancestors,
     count_items,
     level_counts,
+    participation,
     rating_items,
     reasons_count,
     rollup,
+    roster_at,
     week_over_week,
     workorder_items,
 )
@@ -93,8 +96,16 @@ def test_rating_counts_and_rates_by_hand() -> None:
         },
         # bad, no callback yet
         {"level": 1, "created_at": t},
-        # 误评: excluded from every count but `ratings` and `invalidated`
-        {"level": 1, "created_at": t, "invalidated": 1, "callback_at": t + 1},
+        # 误评, found out by a callback that reached the citizen: not a valid rating, but
+        # its callback was due and done
+        {
+            "level": 1,
+            "created_at": t,
+            "invalidated": 1,
+            "callback_at": t + 1,
+            "callback_outcome": "reached",
+            "verification": "mistaken_malicious",
+        },
     )
     counts = counts_of(frame)
     assert row(counts) == {
@@ -104,9 +115,9 @@ def test_rating_counts_and_rates_by_hand() -> None:
         "satisfied": 3,
         "good": 2,
         "bad": 3,
-        "cb_due": 3,
-        "cb_done": 2,
-        "cb_reached": 1,
+        "cb_due": 4,
+        "cb_done": 3,
+        "cb_reached": 2,
         "substantiated": 2,
         "rectified": 2,
         "rectified_on_time": 1,
@@ -117,8 +128,8 @@ def test_rating_counts_and_rates_by_hand() -> None:
     assert rates["satisfaction_rate"] == pytest.approx(3 / 6)
     assert rates["good_rate"] == pytest.approx(2 / 6)
     assert rates["bad_rate"] == pytest.approx(3 / 6)
-    assert rates["callback_rate"] == pytest.approx(2 / 3)
-    assert rates["effective_callback_rate"] == pytest.approx(1 / 3)
+    assert rates["callback_rate"] == pytest.approx(3 / 4)
+    assert rates["effective_callback_rate"] == pytest.approx(2 / 4)
     assert rates["rectification_rate"] == pytest.approx(2 / 2)
     assert rates["ontime_rectification_rate"] == pytest.approx(1 / 2)
     assert rates["fix_ok_rate"] == pytest.approx(1 / 1)
@@ -137,12 +148,19 @@ def test_basic_satisfied_setting_changes_satisfaction_only() -> None:
 
 
 def test_zero_denominator_gives_empty_cell() -> None:
-    # Only invalidated ratings: no valid rating, so every rating rate is NaN, not 0%.
+    # Only invalidated ratings: no valid rating, so every rating rate is NaN, not 0%. The
+    # callback of the invalidated bad rating is still due (and not done: 0%).
     frame = ratings({"level": 1, "created_at": ms("2026-11-17 10:00"), "invalidated": 1})
     rates = add_rates(counts_of(frame))
     expected = pd.Series([np.nan], name="satisfaction_rate")
     pdt.assert_series_equal(rates["satisfaction_rate"], expected)
-    assert rates[["bad_rate", "callback_rate", "rectification_rate"]].isna().all().all()
+    assert rates[["bad_rate", "rectification_rate"]].isna().all().all()
+    assert rates["callback_rate"].tolist() == [0.0]
+    # Only a good rating: no callback due, so the callback rate is empty.
+    good = add_rates(counts_of(ratings({"level": 5, "created_at": ms("2026-11-17 10:00")})))
+    assert good[["callback_rate", "bad_rate"]].to_dict("records") == [
+        {"callback_rate": pytest.approx(np.nan, nan_ok=True), "bad_rate": 0.0}
+    ]
 
 
 def test_follow_up_after_report_moment_is_not_counted() -> None:
@@ -234,27 +252,38 @@ def test_workorder_counts_by_hand() -> None:
             "verification": "partly_substantiated",
             "rectification": "pending",
         },
+        # not closed yet, but reached and answered 满意: counts in hotline satisfaction
+        {
+            "received_at": r,
+            "due_at": AS_OF + 1,
+            "callback_outcome": "reached",
+            "satisfaction": "satisfied",
+        },
+        # closed and reached, but no satisfaction answer recorded: not in its denominator
+        {"received_at": r, "due_at": r + 100, "closed_at": r + 20, "callback_outcome": "reached"},
     )
     items = workorder_items(frame, MON, AS_OF)
-    assert items["unit_id"].tolist() == [3, 3, 3, -1, 3]
+    assert items["unit_id"].tolist() == [3, 3, 3, -1, 3, 3, 3]
     counts = count_items(items, ["week"])
     assert row(counts) == {
-        "wo_received": 5,
-        "wo_closed": 3,
-        "wo_closed_on_time": 1,
-        "wo_ontime_due": 3,
-        "wo_cb_due": 3,
-        "wo_cb_done": 3,
-        "wo_cb_reached": 2,
-        "wo_satisfied": 1,
+        "wo_received": 7,
+        "wo_closed": 4,
+        "wo_closed_on_time": 2,
+        "wo_ontime_due": 4,
+        "wo_cb_due": 4,
+        "wo_cb_done": 4,
+        "wo_cb_reached": 3,
+        "wo_cb_answered": 3,
+        "wo_satisfied": 2,
         "wo_substantiated": 2,
         "wo_rectified": 1,
     }
     rates = add_rates(counts).iloc[0]
-    assert rates["ontime_closure_rate"] == pytest.approx(1 / 3)
-    assert rates["hotline_satisfaction"] == pytest.approx(1 / 2)
-    assert rates["callback_rate"] == pytest.approx(3 / 3)
-    assert rates["effective_callback_rate"] == pytest.approx(2 / 3)
+    assert rates["ontime_closure_rate"] == pytest.approx(2 / 4)
+    # (满意 + 基本满意) / reached and answered, closed or not
+    assert rates["hotline_satisfaction"] == pytest.approx(2 / 3)
+    assert rates["callback_rate"] == pytest.approx(4 / 4)
+    assert rates["effective_callback_rate"] == pytest.approx(3 / 4)
     assert rates["rectification_rate"] == pytest.approx(1 / 2)
 
 
@@ -307,3 +336,50 @@ def test_level_counts_agree_with_the_full_pipeline() -> None:
     got = level_counts(frame, keys, MON, basic_counts_satisfied=False)
     cols = [*keys, "ratings", "invalidated", "valid", "satisfied", "good", "bad"]
     pdt.assert_frame_equal(got, full[cols].reset_index(drop=True))
+
+
+def test_ratings_per_officer_uses_officers_at_the_time_and_valid_ratings() -> None:
+    start, end = ms("2026-11-16 00:00"), ms("2026-11-23 00:00")
+    officers = frame(
+        [
+            (1, "1", "甲", 3, "police", "active", 0, 0),  # rated in 东站
+            (2, "2", "乙", 3, "police", "active", 0, 0),  # moved: rated in 西站 this week
+            (3, "3", "丙", 3, "police", "retired", 0, start + 1),  # retired during the week
+            (4, "4", "丁", 3, "police", "retired", 0, start - 1),  # retired before it
+            (5, "5", "戊", 3, "police", "active", end, end),  # added after it
+        ],
+        OFFICER_COLS,
+    )
+    t = ms("2026-11-17 10:00")
+    frame_ = ratings(
+        {"officer_id": 1, "unit_id": 3, "created_at": t},
+        {"officer_id": 1, "unit_id": 3, "created_at": t},
+        {"officer_id": 1, "unit_id": 3, "created_at": t, "level": 1, "invalidated": 1},
+        {"officer_id": 2, "unit_id": 5, "created_at": t},
+    )
+    counts = count_items(rating_items(frame_, MON, AS_OF, True), ["officer_id", "unit_id"])
+    roster = roster_at(officers, start, end)
+    assert roster["officer_id"].tolist() == [1, 2, 3]
+    got = participation(counts, roster, ancestors(UNITS)).set_index("unit_id")
+    expected = pd.DataFrame(
+        {
+            "unit_id": [1, 2, 3, 4, 5],
+            "active_officers": [3, 2, 2, 1, 1],
+            "officers_rated": [2, 1, 1, 1, 1],
+            # 东站: 2 valid ratings (the 误评 does not count) / 2 officers (甲, 丙)
+            "ratings_per_officer": [3 / 3, 2 / 2, 2 / 2, 1 / 1, 1 / 1],
+        }
+    ).set_index("unit_id")
+    pdt.assert_frame_equal(got[expected.columns], expected)
+
+
+def test_due_times_from_the_sla_table_are_counted() -> None:
+    r = ms("2026-11-17 10:00")
+    frame = workorders(
+        {"received_at": r, "due_at": r + 100, "due_source": "source", "closed_at": r + 50},
+        {"received_at": r, "due_at": r + 100, "due_source": "sla", "closed_at": r + 150},
+        {"received_at": r, "due_at": r + 100, "due_source": "sla"},
+    )
+    counts = count_items(workorder_items(frame, MON, AS_OF), ["week"])
+    got = row(counts)
+    assert (got["wo_due_sla"], got["wo_ontime_due"], got["wo_closed_on_time"]) == (2, 3, 1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,107 @@ def test_working_days_agree_with_the_package_in_known_years() -> None:
     while day <= end:
         assert cal.is_workday(day) == (chinese_calendar.is_workday(day), False), day
         day += dt.timedelta(days=1)
+
+
+async def test_every_step_has_a_clock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from analytics.weekly import weekly_report
+    from rating.cases.model import Actor
+
+    settings = make_settings(tmp_path, retry_due_workdays=2)
+    async for web in open_web(settings):
+        await add_user(web, "admin1", "admin")
+        ((admin_id,),) = rows(settings, "SELECT id FROM admin_users WHERE name = 'admin1'")
+        # then 28 Sep (Sunday, make-up), 29, 30; 1-8 Oct off
+        friday, actor = ms(D(2025, 9, 26)), Actor(admin_id, "admin1", "admin")
+
+        async def step(
+            case_id: int, action: str, web: Web = web, who: Actor = actor, **fields: str
+        ) -> None:
+            note = {"note": "n", **fields}
+            await web.store.write(logic.transition, case_id, who, action, note, ms(D(2025, 9, 26)))
+
+        unreachable = await _case_opened_at(web, settings, friday)
+        await step(unreachable, "callback", outcome="unreachable")
+        reached = await _case_opened_at(web, settings, friday)
+        await step(reached, "callback", outcome="reached")
+        substantiated = await _case_opened_at(web, settings, friday)
+        await step(substantiated, "callback", outcome="reached")
+        await step(substantiated, "verify", verification="substantiated")
+        unfounded = await _case_opened_at(web, settings, friday)
+        await step(unfounded, "callback", outcome="declined")
+        await step(unfounded, "verify", verification="unsubstantiated")
+        rectifying = await _case_opened_at(web, settings, friday)
+        await step(rectifying, "callback", outcome="reached")
+        await step(rectifying, "verify", verification="partly_substantiated")
+        await step(rectifying, "rectify", measures="m")
+
+        due = {
+            cid: day
+            for cid, day in rows(
+                settings,
+                "SELECT id, step_due_at FROM cases WHERE step_due_at IS NOT NULL",
+            )
+        }
+        assert set(due) == {unreachable, reached, substantiated, unfounded}
+
+        def day(ms_: int) -> dt.date:
+            return dt.datetime.fromtimestamp((ms_ - 1) / 1000, SHANGHAI).date()
+
+        assert day(due[unreachable]) == D(2025, 9, 29)  # retry: 2 working days (setting)
+        assert day(due[reached]) == D(2025, 9, 30)  # verification: 3 working days
+        assert day(due[substantiated]) == D(2025, 9, 29)  # start of rectification: 2
+        assert day(due[unfounded]) == D(2025, 9, 29)  # closing: 2
+
+        await login(web, "admin1")
+        expected = {
+            unreachable: "重新回访超期",
+            reached: "核实超期",
+            substantiated: "启动整改超期",
+            unfounded: "办结超期",
+        }
+        for cid, flag in expected.items():
+            page = await web.client.get(f"/admin/cases/{cid}")
+            assert flag in page.text, cid
+        listing = await web.client.get("/admin/cases?overdue=1")
+        for cid in expected:
+            assert f"/admin/cases/{cid}" in listing.text
+        # The rectifying case waits on its rectification deadline (23 October 2025, past).
+        page = await web.client.get(f"/admin/cases/{rectifying}")
+        assert "整改超期" in page.text and "启动整改" not in page.text
+        assert "重新回访 2025-09-29" in listing.text
+
+        assert await cli(settings, "cases", "overdue") == 0
+        out = capsys.readouterr().out
+        assert f"#{unreachable}\t" in out and "retry due 2025-09-29" in out
+        assert "verify due 2025-09-30" in out and "rectify_start due 2025-09-29" in out
+
+        report = await weekly_report(
+            web.store, settings, week="2025-W40", now_ms=ms(D(2025, 10, 9))
+        )
+        stages = report.overdue.set_index("ref")["stage"].tolist()
+        assert sorted(stages) == sorted(["重新回访", "核实", "启动整改", "办结"])
+
+
+async def test_step_deadlines_estimated_by_the_migration_are_recomputed(
+    web: Web, settings: Settings
+) -> None:
+    from rating.cases.deadlines import recompute_provisional
+
+    case_id = await _case_opened_at(web, settings, ms(D(2025, 9, 26)))
+    # As migration 0011 leaves a case waiting for verification: a calendar-day estimate,
+    # marked provisional.
+    called = ms(D(2025, 9, 30))
+    with closing(sqlite3.connect(settings.database)) as conn, conn:
+        conn.execute(
+            "UPDATE cases SET state = 'called_back', callback_at = ?, "
+            "callback_outcome = 'reached', step_due_at = ?, step_due_provisional = 1 "
+            "WHERE id = ?",
+            (called, called + 86_400_000, case_id),
+        )
+    assert await web.store.write(recompute_provisional, ms(D(2025, 10, 1))) == 1
+    ((due, provisional),) = rows(
+        settings, "SELECT step_due_at, step_due_provisional FROM cases WHERE id = ?", (case_id,)
+    )
+    # Verification: 3 working days after 30 September 2025 = 9, 10, 11 October (1-8 off).
+    assert dt.datetime.fromtimestamp((due - 1) / 1000, SHANGHAI).date() == D(2025, 10, 11)
+    assert provisional == 0

@@ -110,7 +110,9 @@ def empty_tables(url: str) -> None:
             r[0]
             for r in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename NOT IN ('schema_migrations', 'store_keys')"
+                # Reference data the migrations seed (the SLA table) stays too.
+                "AND tablename NOT IN ('schema_migrations', 'store_keys', 'sla_classes', "
+                "'sla_categories')"
             )
         ]
         if names:
