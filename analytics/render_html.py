@@ -18,7 +18,13 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analytics.metrics import RATES  # noqa: E402
-from analytics.render_tables import LABELS, PERCENT, PERCENT_CHANGE  # noqa: E402
+from analytics.render_tables import (  # noqa: E402
+    LABELS,
+    PERCENT,
+    PERCENT_CHANGE,
+    display_tables,
+    young_weeks,
+)
 from analytics.report import WeeklyReport  # noqa: E402
 
 CJK_PREFERENCE = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC")
@@ -57,10 +63,27 @@ def _png(fig: Figure) -> str:
 
 def trend_chart(report: WeeklyReport) -> str:
     t = report.trend
+    young = young_weeks(t["week_start"], report.generated_at_ms).to_numpy()
     fig, ax = _figure(8, 3.6)
     x = list(range(len(t)))
+    if young.any():
+        # Weeks whose callbacks and rectifications are still under way: shaded, hollow
+        # markers, so a clerk does not read a young week's low rate as a fall.
+        first = int(young.argmax())
+        ax.axvspan(first - 0.5, len(t) - 0.5, color="#f0ad4e", alpha=0.15, lw=0)
+        ax.text(first - 0.4, 3, "未满期：回访、整改仍在进行，比率未定", fontsize=8, color="#8a5a00")
     for name in ("satisfaction_rate", "callback_rate", "rectification_rate"):
-        ax.plot(x, t[name] * 100, marker="o", label=RATE_LABEL[name])
+        values = t[name] * 100
+        (line,) = ax.plot(x, values, marker="o", label=RATE_LABEL[name])
+        if young.any():
+            ax.plot(
+                [i for i in x if young[i]],
+                values[young],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor=line.get_color(),
+            )
     ax.set_xticks(x, t["week_start"].tolist())
     ax.set_ylabel("%")
     ax.set_ylim(0, 105)
@@ -69,6 +92,17 @@ def trend_chart(report: WeeklyReport) -> str:
     ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)
     return _png(fig)
+
+
+def ranking_axis(rates_pct: pd.Series) -> tuple[float, float]:
+    """The x-axis range of the ranking chart, zoomed to the data: units differ by a few
+    points, which a 0–100 axis hides. Whole percents, padded, within 0–100 (the bars carry
+    their value, and the axis label says where it starts)."""
+    if not len(rates_pct):
+        return 0.0, 100.0
+    low, high = float(rates_pct.min()), float(rates_pct.max())
+    pad = max(0.5, (high - low) * 0.15)
+    return max(0.0, float(math.floor(low - pad))), min(100.0, float(math.ceil(high + 1.5 * pad)))
 
 
 def reasons_chart(report: WeeklyReport) -> str:
@@ -86,9 +120,12 @@ def ranking_chart(report: WeeklyReport) -> str:
     u = u[u["depth"] == u["depth"].min() + 1] if (u["depth"] > u["depth"].min()).any() else u
     u = u.sort_values("satisfaction_rate").tail(TOP_UNITS)
     fig, ax = _figure(7, max(2.5, 0.32 * len(u) + 1))
-    ax.barh(u["name"].astype(str), u["satisfaction_rate"] * 100, color="#5b8def")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("满意率 %")
+    values = u["satisfaction_rate"] * 100
+    bars = ax.barh(u["name"].astype(str), values, color="#5b8def")
+    start, end = ranking_axis(values)
+    ax.set_xlim(start, end)
+    ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=7, padding=2)
+    ax.set_xlabel(f"满意率 %（横轴从 {start:.0f}% 起）" if start > 0 else "满意率 %")
     ax.set_title("单位满意率排名（本周）")
     return _png(fig)
 
@@ -124,7 +161,9 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th{background:#eef2f7}td:first-child,th:first-child{text-align:left}
-.meta{color:#555}img{max-width:100%}
+.meta{color:#555}img{max-width:100%;height:auto}
+.wide{overflow-x:auto}
+@media (max-width:600px){body{margin:8px}table{font-size:12px}}
 """
 
 
@@ -151,12 +190,14 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["font.sans-serif"] = [font]
     charts = [trend_chart(report), reasons_chart(report), ranking_chart(report)]
+    tables = display_tables(report)
     rates = ["satisfaction_rate", "bad_rate", "callback_rate", "rectification_rate"]
     unit_cols = ["path", "valid", *rates, "satisfaction_rate_wow", "ratings_per_officer"]
     basic = "计入" if report.basic_counts_satisfied else "不计入"
     imgs = [f'<img alt="chart" src="data:image/png;base64,{c}">' for c in charts]
     parts = [
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>评警周报 {html.escape(report.week.label)}</title><style>{STYLE}</style>",
         "</head><body>",
         f"<h1>评警周报 {html.escape(report.week.describe())}</h1>",
@@ -172,7 +213,9 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         "<h2>单位排名</h2>",
         imgs[2],
         "<h2>单位</h2>",
-        _table(report.units, unit_cols),
+        "<div class='wide'>",
+        _table(tables["units"], unit_cols),
+        "</div>",
         "<h2>红黑榜</h2>",
         _table(
             report.red_black,
@@ -182,10 +225,12 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         _table(report.warnings, ["kind", "level", "who", "detail"]),
         "<h2>逾期（前 50 条）</h2>",
         _table(
-            report.overdue, ["item", "ref", "stage", "unit_path", "due", "days_overdue"], limit=50
+            tables["overdue"],
+            ["item", "ref", "stage", "unit_path", "due", "days_overdue"],
+            limit=50,
         ),
         "<h2>指标定义</h2>",
-        _table(report.definitions, ["rate", "numerator", "denominator"]),
+        _table(tables["definitions"], ["section", "rate", "numerator", "denominator", "note"]),
         "</body></html>",
     ]
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -16,6 +16,7 @@ import csv
 import math
 import re
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from analytics.metrics import COUNTS, RATE_NAMES, RATES
+from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 from analytics.report import WeeklyReport
 from rating.admin.texts import CHANNEL_LABELS
+from rating.cases.calendar import WorkCalendar
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -114,7 +117,7 @@ LABELS: dict[str, str] = {
     "previous_week": "上周",
     "change": "环比",
     "section": "类别",
-    "young": "未满期",
+    "young": "未满期（比率未定）",
     "period_start": "期起始日",
     "level_label": "层级",
     "peers": "同级单位数",
@@ -174,6 +177,9 @@ DATETIME_COLUMNS = {"opened", "due"}
 DATE_COLUMNS = {"week_start", "period_start"}
 WRAP_COLUMNS = {"note", "numerator", "denominator", "detail"}
 MAX_WIDTH = {"note": 70, "numerator": 36, "denominator": 36, "detail": 60}
+# A week's cases get a callback within 1 and a rectification within 15 working days (the
+# default deadlines): until that has passed, its callback and rectification rates still move.
+YOUNG_WORKDAYS = 16
 POINTS_FORMAT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
 
 PERCENT = {
@@ -247,10 +253,29 @@ def _labelled(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**changes) if changes else table
 
 
+def young_weeks(week_starts: pd.Series, as_of_ms: int) -> pd.Series:
+    """True for a week (given by its first day, 'YYYY-MM-DD') whose cases may still be in
+    callback or rectification at `as_of_ms`: less than YOUNG_WORKDAYS working days have
+    passed since its last day, so its callback and rectification rates are not final."""
+    cal = WorkCalendar()
+    flags = []
+    for text in week_starts.astype(str):
+        start = date.fromisoformat(text)
+        last_day_end = (start - date(1970, 1, 1)).days * DAY_MS - SHANGHAI_OFFSET_MS + 7 * DAY_MS
+        due, _ = cal.due_at(last_day_end - 1, YOUNG_WORKDAYS)
+        flags.append(due > as_of_ms)
+    return pd.Series(flags, index=week_starts.index, dtype=bool)
+
+
 def display_tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:
     """The report's tables as a clerk reads them: units and officers in tree order (by
-    natural sort), codes as Chinese labels."""
-    return {name: _labelled(_ordered(name, t)) for name, t in report.tables().items()}
+    natural sort), codes as Chinese labels, young trend weeks marked."""
+    tables = {name: _labelled(_ordered(name, t)) for name, t in report.tables().items()}
+    trend = tables.get("trend")
+    if trend is not None and "week_start" in trend.columns:
+        young = young_weeks(trend["week_start"], report.generated_at_ms)
+        tables["trend"] = trend.assign(young=young.map({True: "未满期", False: None}))
+    return tables
 
 
 def text_width(text: str) -> int:

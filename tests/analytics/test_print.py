@@ -204,3 +204,42 @@ def test_libreoffice_prints_units_sheet_on_few_landscape_pages(xlsx: Path, tmp_p
     # scale (27 portrait pages before, 5 pages across).
     assert 1 <= pages["单位"] <= 3, pages
     assert len(reader.pages) == sum(pages.values())
+
+
+def test_young_weeks_marked_in_trend(xlsx: Path) -> None:
+    ws = openpyxl.load_workbook(xlsx)["12周趋势"]
+    head = {c.value: c.column - 1 for c in ws[1]}
+    young = {
+        r[head["周起始日"]].value.date().isoformat(): r[head["未满期（比率未定）"]].value
+        for r in ws.iter_rows(min_row=2)
+    }
+    # As of Tuesday 24 November, a week is final 16 working days after its Sunday: the week
+    # of 26 October (final on 23 November) is, the week of 2 November is not yet.
+    assert [d for d, v in young.items() if v == "未满期"] == [
+        "2026-11-02",
+        "2026-11-09",
+        "2026-11-16",
+    ]
+    assert young["2026-10-26"] is None
+
+
+def test_ranking_axis_zooms_to_the_data() -> None:
+    import pandas as pd
+
+    from analytics.render_html import ranking_axis
+
+    assert ranking_axis(pd.Series([93.5, 94.2, 95.1])) == (93.0, 96.0)
+    assert ranking_axis(pd.Series([93.2, 97.5, 99.0])) == (92.0, 100.0)
+    assert ranking_axis(pd.Series([0.5, 80.0])) == (0.0, 98.0)
+    assert ranking_axis(pd.Series([], dtype=float)) == (0.0, 100.0)
+
+
+def test_html_page_for_phones(report: WeeklyReport, tmp_path: Path) -> None:
+    from analytics.render_html import write_html
+
+    path = tmp_path / "report.html"
+    write_html(report, path)
+    page = path.read_text(encoding="utf-8")
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in page
+    # Units in tree order on the page too: 第2分局 before 第10分局.
+    assert page.index("张家口市公安局/第2分局<") < page.index("张家口市公安局/第10分局<")
