@@ -31,6 +31,7 @@ def register(sub: Any) -> None:
         help=f"comma-separated outputs (default {','.join(FORMATS)})",
     )
     p.set_defaults(func=cmd_report_weekly)
+    _register_period(rsub)
 
 
 def cmd_report_weekly(args: argparse.Namespace) -> None:
@@ -54,6 +55,70 @@ def cmd_report_weekly(args: argparse.Namespace) -> None:
     except OSError as exc:  # the folder cannot be created or written
         raise CliError(f"cannot write the report into {out}: {exc.strerror or exc}") from None
     print(f"weekly report {report.week.describe()}, {report.scope}")
+    print(f"generated at {report.generated_at} (Asia/Shanghai); follow-up states as of then")
+    for path in written:
+        print(f"  {path}")
+
+
+def _register_period(rsub: Any) -> None:
+    p = rsub.add_parser(
+        "period",
+        help="the report over a month, quarter, year or range of days, with the assessment",
+        description="The weekly report's tables over any period, compared with the period "
+        "before, plus the 巨好办 assessment per unit (reply rate, closure rate, satisfaction, "
+        "rank among units of the same level).",
+    )
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--from", dest="date_from", help="first day, such as 2026-11-01 (with --to)")
+    when.add_argument("--month", help="a calendar month, such as 2026-11")
+    when.add_argument("--quarter", help="a calendar quarter, such as 2026-Q4")
+    when.add_argument("--year", help="a calendar year, such as 2026")
+    p.add_argument("--to", dest="date_to", help="last day, included (with --from)")
+    p.add_argument("--unit", help="only this unit (code or full path), sub-units included")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument(
+        "--formats",
+        default=",".join(FORMATS),
+        help=f"comma-separated outputs (default {','.join(FORMATS)})",
+    )
+    p.set_defaults(func=cmd_report_period)
+
+
+def cmd_report_period(args: argparse.Namespace) -> None:
+    from analytics.period import parse_period
+    from analytics.period_report import period_report
+    from analytics.weekly import ReportError, render
+
+    settings = Settings.load(database=getattr(args, "database", None))
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise CliError(f"unknown format {','.join(unknown)!r}; choose from {', '.join(FORMATS)}")
+    if args.date_to and not args.date_from:
+        raise CliError("--to goes with --from (dates such as 2026-11-30)")
+    try:
+        period = parse_period(
+            date_from=args.date_from,
+            date_to=args.date_to,
+            month=args.month,
+            quarter=args.quarter,
+            year=args.year,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} is not a folder")
+    try:
+        report = with_store(
+            settings, lambda store: period_report(store, settings, period, unit=args.unit)
+        )
+        written = render(report, out, formats, processes=min(2, os.cpu_count() or 1))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write the report into {out}: {exc.strerror or exc}") from None
+    print(f"{report.kind_name} {report.week.describe()}, {report.scope}")
     print(f"generated at {report.generated_at} (Asia/Shanghai); follow-up states as of then")
     for path in written:
         print(f"  {path}")

@@ -150,6 +150,37 @@ def _rules(period: str) -> list[tuple[str, str, str]]:
     ]
 
 
+ASSESSMENT_RULES = [
+    (
+        "巨好办考核",
+        "诉求件数",
+        "本期受理的工单 + 本期的差评（每条差评都开案件），归属其单位并逐级汇总。",
+    ),
+    (
+        "巨好办考核",
+        "回复率",
+        "已回复 ÷ 诉求件数；已回复 = 工单已办结或已回访，案件已回访（截至生成时刻）。",
+    ),
+    (
+        "巨好办考核",
+        "办结率",
+        "已办结 ÷ 诉求件数；已办结 = 工单已办结，案件已回访且（不属实，或属实已整改）。",
+    ),
+    (
+        "巨好办考核",
+        "满意度",
+        "（有效评价中的满意 + 工单回访答满意/基本满意 + 整改后回评满意/基本满意）÷"
+        "（有效评价 + 工单回访联系上 + 整改后已回评）。",
+    ),
+    (
+        "巨好办考核",
+        "综合得分与同级排名",
+        "综合得分 = 回复率、办结率、满意度的平均（等权；缺项不计）；只与同一层级的单位"
+        "比较（分局级与分局级，所队级与所队级），本期无诉求的单位不排名；得分相同名次相同。",
+    ),
+]
+
+
 def definitions(basic_counts_satisfied: bool, period: str = "周") -> pd.DataFrame:
     """The 指标定义 table: one row per rate (formula), then one per rule."""
     names = {**COUNT_NAMES, "satisfied": _satisfied(basic_counts_satisfied)}
@@ -167,7 +198,8 @@ def definitions(basic_counts_satisfied: bool, period: str = "周") -> pd.DataFra
     rows[0]["note"] = (
         "基本满意计入满意" if basic_counts_satisfied else "基本满意不计入满意（本局设置）"
     )
-    for section, name, text in _rules(period):
+    rules = _rules(period) + (ASSESSMENT_RULES if period != "周" else [])
+    for section, name, text in rules:
         rows.append(
             {"section": section, "rate": name, "numerator": None, "denominator": None, "note": text}
         )

@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -23,7 +24,6 @@ from analytics.render_tables import (  # noqa: E402
     PERCENT,
     PERCENT_CHANGE,
     display_tables,
-    young_weeks,
 )
 from analytics.report import WeeklyReport  # noqa: E402
 
@@ -61,9 +61,18 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _is_week(report: WeeklyReport) -> bool:
+    return not hasattr(report, "assessment")
+
+
+def _this(report: WeeklyReport) -> str:
+    return "本周" if _is_week(report) else "本期"
+
+
 def trend_chart(report: WeeklyReport) -> str:
-    t = report.trend
-    young = young_weeks(t["week_start"], report.generated_at_ms).to_numpy()
+    t = display_tables(report)["trend"]
+    start_col = "week_start" if "week_start" in t.columns else "period_start"
+    young = t["young"].notna().to_numpy() if "young" in t.columns else np.zeros(len(t), bool)
     fig, ax = _figure(8, 3.6)
     x = list(range(len(t)))
     if young.any():
@@ -84,10 +93,13 @@ def trend_chart(report: WeeklyReport) -> str:
                 markerfacecolor="white",
                 markeredgecolor=line.get_color(),
             )
-    ax.set_xticks(x, t["week_start"].tolist())
+    ax.set_xticks(x, t[start_col].tolist())
     ax.set_ylabel("%")
     ax.set_ylim(0, 105)
-    ax.set_title("近12周 满意率 / 回访率 / 整改率")
+    span = f"近{len(t)}周" if start_col == "week_start" else "本期逐周" if len(t) > 1 else "本期"
+    if start_col != "week_start" and len(t) > 1 and t[start_col].str.endswith("-01").all():
+        span = "本期逐月"
+    ax.set_title(f"{span} 满意率 / 回访率 / 整改率")
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)
@@ -110,7 +122,7 @@ def reasons_chart(report: WeeklyReport) -> str:
     labels = r["reason_label"].astype(str).tolist()
     fig, ax = _figure(6, 3)
     ax.barh(labels[::-1], r["bad_ratings"].tolist()[::-1], color="#d9534f")
-    ax.set_title("本周差评原因")
+    ax.set_title(f"{_this(report)}差评原因")
     ax.set_xlabel("差评数")
     return _png(fig)
 
@@ -126,7 +138,7 @@ def ranking_chart(report: WeeklyReport) -> str:
     ax.set_xlim(start, end)
     ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=7, padding=2)
     ax.set_xlabel(f"满意率 %（横轴从 {start:.0f}% 起）" if start > 0 else "满意率 %")
-    ax.set_title("单位满意率排名（本周）")
+    ax.set_title(f"单位满意率排名（{_this(report)}）")
     return _png(fig)
 
 
@@ -179,7 +191,8 @@ def summary_table(report: WeeklyReport) -> str:
         rows.append(
             f"<tr><td>{html.escape(r.metric)}</td>" + "".join(f"<td>{c}</td>" for c in cells)
         )
-    head = "<tr><th>指标</th><th>本周</th><th>上周</th><th>环比</th></tr>"
+    this, before = ("本周", "上周") if _is_week(report) else ("本期", "上期")
+    head = f"<tr><th>指标</th><th>{this}</th><th>{before}</th><th>环比</th></tr>"
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -191,6 +204,17 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     matplotlib.rcParams["font.sans-serif"] = [font]
     charts = [trend_chart(report), reasons_chart(report), ranking_chart(report)]
     tables = display_tables(report)
+    kind = str(getattr(report, "kind_name", "周报"))
+    assessment = []
+    if "assessment" in tables:
+        assess_cols = ["path", "level_label", "items", "reply_rate", "closure_rate"]
+        assess_cols += ["assessment_satisfaction", "score_total", "peer_rank", "peers"]
+        assessment = [
+            "<h2>巨好办考核（回复率、办结率、满意度，同级排名）</h2>",
+            "<div class='wide'>",
+            _table(tables["assessment"], assess_cols),
+            "</div>",
+        ]
     rates = ["satisfaction_rate", "bad_rate", "callback_rate", "rectification_rate"]
     unit_cols = ["path", "valid", *rates, "satisfaction_rate_wow", "ratings_per_officer"]
     basic = "计入" if report.basic_counts_satisfied else "不计入"
@@ -198,9 +222,9 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     parts = [
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>评警周报 {html.escape(report.week.label)}</title><style>{STYLE}</style>",
+        f"<title>评警{kind} {html.escape(report.week.label)}</title><style>{STYLE}</style>",
         "</head><body>",
-        f"<h1>评警周报 {html.escape(report.week.describe())}</h1>",
+        f"<h1>评警{kind} {html.escape(report.week.describe())}</h1>",
         f"<p class='meta'>范围：{html.escape(report.scope)}；生成时间："
         f"{html.escape(report.generated_at)}（回访、整改等状态截至此刻）；基本满意{basic}满意率；"
         "分母为 0 的比率留空。</p>",
@@ -216,6 +240,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         "<div class='wide'>",
         _table(tables["units"], unit_cols),
         "</div>",
+        *assessment,
         "<h2>红黑榜</h2>",
         _table(
             report.red_black,

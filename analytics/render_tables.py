@@ -299,9 +299,12 @@ def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
     for name, table in display_tables(report).items():
         path = out / f"{name}.csv"
         columns = _visible(table)
+        labels = LABELS
+        if name == "summary" and hasattr(report, "assessment"):
+            labels = {**LABELS, "this_week": "本期", "previous_week": "上期"}
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow([LABELS.get(c, c) for c in columns])
+            writer.writerow([labels.get(c, c) for c in columns])
             for row in table[columns].itertuples(index=False):
                 writer.writerow([_csv_field(x) for x in row])
         written.append(path)
@@ -471,6 +474,8 @@ def _table_sheet(
     for j, header in enumerate(headers):
         _write(ws, 0, j, header, fmt["head"])
     name_col = NAME_COLUMN.get(name)
+    if name_col not in columns and name == "trend":
+        name_col = "period_start"
     frozen = columns.index(name_col) + 1 if name_col in columns else 0
     ws.freeze_panes(1, frozen)
     depth = table["depth"].to_numpy() if "depth" in table.columns else None
@@ -518,8 +523,10 @@ def _summary_sheet(
     basic = "计入" if report.basic_counts_satisfied else "不计入"
     _write(ws, 3, 0, f"基本满意{basic}满意率；分母为 0 的比率留空；环比单位为个百分点")
     head = 5
+    period = hasattr(report, "assessment")
+    names = {**LABELS, "this_week": "本期", "previous_week": "上期"} if period else LABELS
     for j, c in enumerate(("metric", "this_week", "previous_week", "change")):
-        _write(ws, head, j, LABELS[c], fmt["head"])
+        _write(ws, head, j, names[c], fmt["head"])
     ws.set_column(0, 0, 22)
     ws.set_column(1, 2, 12)
     ws.set_column(3, 3, 16)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -26,7 +27,7 @@ BRANCHES, STATIONS = 12, 8  # the city of bench/report.py: 109 units
 
 def city_data() -> ReportData:
     units = [(1, "U000", "张家口市公安局", None, "张家口市公安局", 0)]
-    officers = []
+    officers: list[dict[str, Any]] = []
     for b in range(1, BRANCHES + 1):
         bid = len(units) + 1
         units.append((bid, f"U{bid:03d}", f"第{b}分局", 1, f"张家口市公安局/第{b}分局", 1))
@@ -35,10 +36,20 @@ def city_data() -> ReportData:
             name = f"第{b}分局第{s}派出所"
             units.append((sid, f"U{sid:03d}", name, bid, f"张家口市公安局/第{b}分局/{name}", 2))
             kind = "police" if s % 2 else "auxiliary"
-            officers.append((sid, f"{100000 + sid}", f"民警{sid}", sid, kind, "active"))
+            officers.append(
+                {
+                    "officer_id": sid,
+                    "badge_no": f"{100000 + sid}",
+                    "officer_name": f"民警{sid}",
+                    "unit_id": sid,
+                    "kind": kind,
+                    "status": "active",
+                }
+            )
     t = ms("2026-11-17 10:00")
     rows: list[dict[str, object]] = []
-    for sid, *_ in officers:
+    for o in officers:
+        sid = o["officer_id"]
         rows += [
             {"officer_id": sid, "unit_id": sid, "created_at": t + i, "level": 5} for i in range(4)
         ]
@@ -48,7 +59,9 @@ def city_data() -> ReportData:
     )
     return ReportData(
         units=frame(units, UNIT_COLS),
-        officers=frame(officers, OFFICER_COLS),
+        officers=frame(
+            [tuple(o.get(c, 0) for c, _ in OFFICER_COLS) for o in officers], OFFICER_COLS
+        ),
         ratings=ratings(*rows),
         workorders=workorders({"received_at": t, "unit_id": 3, "channel": "sunshine"}),
         overdue=overdue,
