@@ -31,7 +31,7 @@ from rating.store import Store, make_store
 if TYPE_CHECKING:
     from analytics.report import WeeklyReport
 
-NICENESS = 10  # below the server: a citizen's page is served first
+NICENESS = 19  # the lowest priority: a citizen's page is served first
 
 
 async def build_and_archive(
