@@ -164,7 +164,8 @@ def _table(frame: pd.DataFrame, columns: list[str], limit: int | None = None) ->
         for r in rows.itertuples(index=False)
     )
     empty = "" if len(rows) else f'<tr><td colspan="{len(columns)}">（无）</td></tr>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}{empty}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}{empty}</tbody></table>"
+    return f"<div class='wide'>{table}</div>"  # wide tables scroll on a phone, not the page
 
 
 STYLE = """
@@ -193,7 +194,8 @@ def summary_table(report: WeeklyReport) -> str:
         )
     this, before = ("本周", "上周") if _is_week(report) else ("本期", "上期")
     head = f"<tr><th>指标</th><th>{this}</th><th>{before}</th><th>环比</th></tr>"
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    table = f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<div class='wide'>{table}</div>"
 
 
 def write_html(report: WeeklyReport, path: Path) -> None:
@@ -211,9 +213,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         assess_cols += ["assessment_satisfaction", "score_total", "peer_rank", "peers"]
         assessment = [
             "<h2>巨好办考核（回复率、办结率、满意度，同级排名）</h2>",
-            "<div class='wide'>",
             _table(tables["assessment"], assess_cols),
-            "</div>",
         ]
     rates = ["satisfaction_rate", "bad_rate", "callback_rate", "rectification_rate"]
     unit_cols = ["path", "valid", *rates, "satisfaction_rate_wow", "ratings_per_officer"]
@@ -237,9 +237,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         "<h2>单位排名</h2>",
         imgs[2],
         "<h2>单位</h2>",
-        "<div class='wide'>",
         _table(tables["units"], unit_cols),
-        "</div>",
         *assessment,
         "<h2>红黑榜</h2>",
         _table(
