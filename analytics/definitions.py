@@ -51,6 +51,14 @@ def _satisfied(basic_counts_satisfied: bool) -> str:
     return "满意（5 非常满意 + 4 满意，有效评价中；基本满意不计）"
 
 
+def _list_rules() -> list[tuple[str, str, str]] | None:
+    """The red/black list rule as analytics.lists states it, where it does."""
+    rule_text = getattr(lists, "rule_text", None)
+    if rule_text is None:
+        return None
+    return [("红黑榜", str(title), str(text)) for title, text in rule_text()]
+
+
 def _rules(period: str) -> list[tuple[str, str, str]]:
     """(section, name, text) of every rule that is not a single formula."""
     z = f"{lists.Z95:.2f}"
@@ -132,8 +140,8 @@ def _rules(period: str) -> list[tuple[str, str, str]]:
         (
             "期限",
             "办理时限（SLA）",
-            "来源未给期限时按类别：紧急 2 小时，咨询当日，公共服务 2 个工作日，其他 7 个工作日；"
-            "差评属实的整改期限 5–15 个工作日。",
+            "来源未给期限时按本局的类别时限表（默认：紧急 2 小时，咨询当日，公共服务 "
+            "2 个工作日，其他 7 个工作日）；差评属实的整改期限 5–15 个工作日。",
         ),
         (
             "期限",
@@ -198,7 +206,11 @@ def definitions(basic_counts_satisfied: bool, period: str = "周") -> pd.DataFra
     rows[0]["note"] = (
         "基本满意计入满意" if basic_counts_satisfied else "基本满意不计入满意（本局设置）"
     )
-    rules = _rules(period) + (ASSESSMENT_RULES if period != "周" else [])
+    rules = _rules(period)
+    listed = _list_rules()
+    if listed is not None:  # the lists module's own words replace ours
+        rules = [r for r in rules if r[0] != "红黑榜"] + listed
+    rules += ASSESSMENT_RULES if period != "周" else []
     for section, name, text in rules:
         rows.append(
             {"section": section, "rate": name, "numerator": None, "denominator": None, "note": text}

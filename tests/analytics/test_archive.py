@@ -172,3 +172,16 @@ def test_schedule_and_cli_keep_reports(
         == 0
     )
     assert len(archive.entries(root)) == 4
+
+
+async def test_a_worker_past_its_time_is_stopped(settings: Settings, seeded: Seeded) -> None:
+    from analytics.worker import MAX_WAITING, ReportBusy, ReportFailed
+
+    workers = ReportWorkers(replace(settings, report_timeout_seconds=0))
+    with pytest.raises(ReportFailed, match="longer than 0 s"):
+        await workers.weekly(week="2026-W40", unit=None, as_of_ms=None)
+    assert workers.running == 0
+    assert archive.entries(archive.archive_root(settings)) == []
+    workers.waiting = MAX_WAITING  # as if eight requests were queued already
+    with pytest.raises(ReportBusy):
+        await workers.weekly(week="2026-W40", unit=None, as_of_ms=None)
