@@ -35,6 +35,8 @@ COUNT_NAMES = {
     "wo_ontime_due": "已办结或期限已过的工单",
     "fix_ok": "“问题解决了吗”答满意或基本满意",
     "fix_answered": "“问题解决了吗”已回答",
+    "wo_cb_answered": "工单回访联系上本人且记录了满意度答复（不论是否办结）",
+    "wo_due_sla": "期限取自类别时限表的工单",
 }
 
 RATE_NOTES = {
@@ -198,8 +200,8 @@ def definitions(basic_counts_satisfied: bool, period: str = "周") -> pd.DataFra
             {
                 "section": "比率",
                 "rate": r.label,
-                "numerator": " + ".join(names[c] for c in r.numerator),
-                "denominator": " + ".join(names[c] for c in r.denominator),
+                "numerator": " + ".join(names.get(c, c) for c in r.numerator),
+                "denominator": " + ".join(names.get(c, c) for c in r.denominator),
                 "note": RATE_NOTES.get(r.name),
             }
         )
