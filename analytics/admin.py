@@ -240,6 +240,7 @@ async def reports_page(request: Request) -> Response:
         entries=shown,
         units=units,
         weeks=recent_weeks(int(time.time() * 1000)),
+        archived_weeks=sorted({e.week for e in shown} | {week or ""} - {""}, reverse=True),
         chosen={"week": week or "", "unit": scope or "", "as_of": as_of or ""},
     )
 

@@ -53,6 +53,15 @@ async def test_page_opens_in_browser_and_is_archived(web: Web) -> None:
     assert page.status_code == 200
     links = re.findall(r'href="(/admin/reports/[^"]+)"', page.text)
     assert f"/admin/reports/{entry.key}/report.xlsx" in links
+    # The week and unit pickers narrow the list.
+    for params, listed in (
+        ({"week": entry.week}, True),
+        ({"week": "2020-W01"}, False),
+        ({"unit": archive.ALL}, True),
+        ({"unit": "NOPE"}, False),
+    ):
+        text = (await web.client.get("/admin/reports", params=params)).text
+        assert (entry.key in text) is listed, params
     kept = await web.client.get(f"/admin/reports/{entry.key}/report.html")
     assert kept.status_code == 200 and kept.text == r.text
     assert kept.headers["content-disposition"].startswith("inline;")
