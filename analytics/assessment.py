@@ -77,9 +77,13 @@ def level_label(depth_from_top: int) -> str:
     return {0: "市局", 1: "分局级", 2: "所队级"}.get(depth_from_top, f"第{depth_from_top + 1}级")
 
 
-def assessment(items: pd.DataFrame, units: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
+def assessment(
+    items: pd.DataFrame, units: pd.DataFrame, tree: pd.DataFrame, top_depth: int | None = None
+) -> pd.DataFrame:
     """One row per unit (rolled up its subtree): counts, the three rates, the score and
-    the rank among the units of its level with at least one intake."""
+    the rank among the units of its level with at least one intake. `top_depth` is the
+    bureau's depth (default: the shallowest of `units`), so a branch's report still calls
+    its stations 所队级."""
     per_unit = items.groupby("unit_id", as_index=False)[list(ASSESS_COUNTS)].sum()
     rolled = rollup(per_unit, tree, [], ASSESS_COUNTS)
     info = units[["unit_id", "code", "name", "path", "depth"]]
@@ -96,7 +100,7 @@ def assessment(items: pd.DataFrame, units: pd.DataFrame, tree: pd.DataFrame) -> 
         assessment_satisfaction=rate("satisfied_answers", "answered"),
     )
     out = out.assign(score_total=out[list(RATE_COLUMNS)].mean(axis=1, skipna=True))
-    top = int(out["depth"].min()) if len(out) else 0
+    top = top_depth if top_depth is not None else int(out["depth"].min()) if len(out) else 0
     out = out.assign(level_label=[level_label(int(d) - top) for d in out["depth"]])
     ranked = out[(out["items"] > 0) & out["score_total"].notna()]
     peers = ranked.groupby("depth")["unit_id"].transform("count")

@@ -254,7 +254,10 @@ def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:
     cur = r_items["week"] == CURRENT
     reasons = reasons_count(ratings[r_keep.to_numpy()], r_items["week"], CURRENT)
     assess = assessment(
-        assessment_items(r_items[cur], w_items[w_items["week"] == CURRENT]), units, tree
+        assessment_items(r_items[cur], w_items[w_items["week"] == CURRENT]),
+        units,
+        tree,
+        top_depth=int(data.units["depth"].min()),
     )
     return PeriodReport(
         week=period,

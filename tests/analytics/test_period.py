@@ -158,6 +158,10 @@ def test_period_against_previous_and_assessment() -> None:
     assert report.trend["valid"].tolist() == [1, 15]
     assert "巨好办考核" in set(report.definitions["section"])
 
+    # A branch's own report: its stations are still 所队级, ranked among themselves.
+    scoped = build_period(data(), PeriodOptions(period=NOV, root_unit_id=2)).assessment
+    assert scoped.set_index("code")["level_label"].to_dict() == {"B1": "分局级", "S1": "所队级"}
+
 
 def run_period(seeded: Seeded, *args: str) -> int:
     return main(["--database", seeded.settings.database, "report", "period", *args])
