@@ -8,6 +8,7 @@ import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +16,13 @@ from analytics import archive
 from analytics.worker import ReportWorkers
 from rating.cli import main
 from rating.settings import Settings
+from rating.store import make_store
 from tests.analytics.conftest import Seeded
 from tests.analytics.test_admin import this_week
 from tests.analytics.test_cli import seed_week
 from tests.cases.helpers import QIAODONG, add_user, bad_rating, login
-from tests.conftest import Web
+from tests.conftest import ROSTER, Web
+from tests.store.conftest import fresh_database
 
 URL = "/admin/report/weekly"
 
@@ -145,7 +148,7 @@ async def test_reports_wait_for_a_free_worker(settings: Settings, seeded: Seeded
 
 
 def test_schedule_and_cli_keep_reports(
-    seeded_file: Seeded, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    seeded_file: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed_week(seeded_file)
     db = seeded_file.settings.database
@@ -156,7 +159,7 @@ def test_schedule_and_cli_keep_reports(
     assert len(kept) == 3  # the bureau and its two branches
     assert {e.meta["source"] for e in kept} == {"schedule"}
     assert len({e.moment for e in kept}) == 1  # one moment for the whole run
-    assert {e.scope_name if hasattr(e, "scope_name") else e.meta["scope_name"] for e in kept} >= {
+    assert {e.meta["scope_name"] for e in kept} >= {
         "全部单位",
         QIAODONG,
     }
@@ -194,3 +197,21 @@ async def test_a_worker_past_its_time_is_stopped(settings: Settings, seeded: See
     workers.waiting = MAX_WAITING  # as if eight requests were queued already
     with pytest.raises(ReportBusy):
         await workers.weekly(week="2026-W40", unit=None, as_of_ms=None)
+
+
+async def test_worker_reports_from_postgres(tmp_path: Path) -> None:
+    """The worker process opens its own PostgreSQL connection; the report is archived."""
+    with fresh_database() as url:
+        settings = Settings.load(
+            env={}, database=url, secret="pg-secret", report_archive_dir=str(tmp_path)
+        )
+        store = make_store(settings)
+        await store.open()
+        try:
+            await store.import_roster(ROSTER)
+        finally:
+            await store.close()
+        entry = await ReportWorkers(settings).weekly(week="2026-W40", unit=None, as_of_ms=None)
+    assert entry.meta["scope_name"] == "全部单位"
+    units = (tmp_path / "weekly" / entry.key / "units.csv").read_text(encoding="utf-8-sig")
+    assert "张家口市公安局/桥东分局" in units
