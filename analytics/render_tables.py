@@ -467,8 +467,13 @@ def _table_sheet(
     # rows).
     prepared = [_column_cells(table[c], s) for c, s in zip(columns, styles, strict=True)]
     headers = [LABELS.get(c, c) for c in columns]
-    for j, (c, header) in enumerate(zip(columns, headers, strict=True)):
-        ws.set_column(j, j, _width(c, header, prepared[j][1], styles[j]))
+    widths = [
+        _width(c, header, prepared[j][1], styles[j])
+        for j, (c, header) in enumerate(zip(columns, headers, strict=True))
+    ]
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, width)
+    wrapped = [j for j, st in enumerate(styles) if st == "wrap"]
     longest = max((text_width(h) for h in headers), default=0)
     ws.set_row(0, 30 if longest > 8 else None)
     for j, header in enumerate(headers):
@@ -483,6 +488,15 @@ def _table_sheet(
     cell_formats = [fmt[s] if s is not None else None for s in styles]
     for i in range(len(table)):
         row = 1 + i
+        if wrapped:
+            # Wrapped text gets the height it needs: LibreOffice and WPS do not grow a row
+            # when they open a file.
+            lines = max(
+                math.ceil(text_width(str(prepared[j][1][i] or "")) / max(widths[j] - 3, 1))
+                for j in wrapped
+            )
+            if lines > 1:
+                ws.set_row(row, 16 * lines + 2)
         for j, (how, cells) in enumerate(prepared):
             v = cells[i]
             if v is None:
