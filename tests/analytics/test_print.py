@@ -175,6 +175,9 @@ def test_definitions_are_self_contained(xlsx: Path) -> None:
     ):
         assert needed in text, needed
     assert "30" in text and "0.01" in text  # the thresholds themselves, not a pointer
+    # Long rules wrap, and their rows are tall enough to show them when printed.
+    tall = [r for r in range(2, ws.max_row + 1) if (ws.row_dimensions[r].height or 15) > 30]
+    assert len(tall) >= 5
 
 
 def _sheet_pages(pdf: Path) -> dict[str, int]:
