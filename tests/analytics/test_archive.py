@@ -54,6 +54,9 @@ async def test_page_opens_in_browser_and_is_archived(web: Web) -> None:
 
     page = await web.client.get("/admin/reports")
     assert page.status_code == 200
+    assert "<h1>报表存档</h1>" in page.text
+    english = await web.client.get("/admin/reports", params={"lang": "en"})
+    assert "<h1>Report archive</h1>" in english.text and entry.key in english.text
     links = re.findall(r'href="(/admin/reports/[^"]+)"', page.text)
     assert f"/admin/reports/{entry.key}/report.xlsx" in links
     # The week and unit pickers narrow the list.
