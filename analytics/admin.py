@@ -105,15 +105,14 @@ def parse_as_of(text: str | None, now_ms: int) -> int | None:
     try:
         local = datetime.fromisoformat(value)
     except ValueError:
-        raise BadRequest(
-            f"as_of must look like 2026-11-24T09:00, got {text!r}",
-            "截至时刻格式应为 2026-11-24T09:00",
-        ) from None
+        message = f"as_of must look like 2026-11-24T09:00, got {text!r}"
+        raise BadRequest(message, "截至时刻格式应为 2026-11-24T09:00（" + message + "）") from None
     if local.tzinfo is not None:
         local = (local.astimezone(UTC) + SHANGHAI).replace(tzinfo=None)
     ms = int((local - SHANGHAI).replace(tzinfo=UTC).timestamp() * 1000)
     if ms > now_ms:
-        raise BadRequest("as_of is in the future", "截至时刻不能晚于现在")
+        message = f"the report moment {text.strip()!r} is in the future"
+        raise BadRequest(message, "截至时刻不能晚于现在（" + message + "）")
     return ms
 
 
