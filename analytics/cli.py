@@ -35,7 +35,14 @@ def register(sub: Any) -> None:
         default=",".join(FORMATS),
         help=f"comma-separated outputs (default {','.join(FORMATS)})",
     )
+    p.add_argument(
+        "--no-archive",
+        action="store_true",
+        help="do not keep a copy in the report archive (PINGJING_REPORT_ARCHIVE_DIR)",
+    )
     p.set_defaults(func=cmd_report_weekly)
+    _register_period(rsub)
+    _register_schedule(rsub)
 
 
 def cmd_report_weekly(args: argparse.Namespace) -> None:
@@ -65,3 +72,137 @@ def cmd_report_weekly(args: argparse.Namespace) -> None:
     print(f"generated at {report.generated_at} (Asia/Shanghai); follow-up states as of then")
     for path in written:
         print(f"  {path}")
+    if not getattr(args, "no_archive", False):
+        _archive(settings, report, written, args.unit, "cli")
+
+
+def _archive(
+    settings: Settings, report: Any, written: list[Path], unit: str | None, source: str
+) -> None:
+    """Keep a copy of a weekly report in the archive (CSV and xlsx/html as written)."""
+    from analytics.archive import archive_root
+    from analytics.job import keep, unit_of
+
+    unit_code, unit_path = with_store(settings, lambda store: unit_of(store, unit))
+    try:
+        entry = keep(settings, report, written, unit_code, unit_path, source)
+    except OSError as exc:
+        raise CliError(f"cannot write the report archive: {exc.strerror or exc}") from None
+    print(f"archived in {archive_root(settings) / 'weekly' / entry.key}")
+
+
+def _register_period(rsub: Any) -> None:
+    p = rsub.add_parser(
+        "period",
+        help="the report over a month, quarter, year or range of days, with the assessment",
+        description="The weekly report's tables over any period, compared with the period "
+        "before, plus the 巨好办 assessment per unit (reply rate, closure rate, satisfaction, "
+        "rank among units of the same level).",
+    )
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--from", dest="date_from", help="first day, such as 2026-11-01 (with --to)")
+    when.add_argument("--month", help="a calendar month, such as 2026-11")
+    when.add_argument("--quarter", help="a calendar quarter, such as 2026-Q4")
+    when.add_argument("--year", help="a calendar year, such as 2026")
+    p.add_argument("--to", dest="date_to", help="last day, included (with --from)")
+    p.add_argument("--unit", help="only this unit (code or full path), sub-units included")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument(
+        "--formats",
+        default=",".join(FORMATS),
+        help=f"comma-separated outputs (default {','.join(FORMATS)})",
+    )
+    p.set_defaults(func=cmd_report_period)
+
+
+def cmd_report_period(args: argparse.Namespace) -> None:
+    from analytics.period import parse_period
+    from analytics.period_report import period_report
+    from analytics.weekly import ReportError, render
+
+    settings = Settings.load(database=getattr(args, "database", None))
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise CliError(f"unknown format {','.join(unknown)!r}; choose from {', '.join(FORMATS)}")
+    if args.date_to and not args.date_from:
+        raise CliError("--to goes with --from (dates such as 2026-11-30)")
+    try:
+        period = parse_period(
+            date_from=args.date_from,
+            date_to=args.date_to,
+            month=args.month,
+            quarter=args.quarter,
+            year=args.year,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} is not a folder")
+    try:
+        report = with_store(
+            settings, lambda store: period_report(store, settings, period, unit=args.unit)
+        )
+        written = render(report, out, formats, processes=min(2, os.cpu_count() or 1))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write the report into {out}: {exc.strerror or exc}") from None
+    print(f"{report.kind_name} {report.week.describe()}, {report.scope}")
+    print(f"generated at {report.generated_at} (Asia/Shanghai); follow-up states as of then")
+    for path in written:
+        print(f"  {path}")
+
+
+def _register_schedule(rsub: Any) -> None:
+    p = rsub.add_parser(
+        "schedule",
+        help="the Monday job: last week's report for the bureau (and given units), archived",
+        description="Builds the weekly report of the last full week (or --week) for the whole "
+        "bureau and for each --unit, and keeps each in the report archive, where the admin "
+        "reports page lists it. Run it from cron or a systemd timer (docs/reports.md).",
+    )
+    p.add_argument("--week", help="ISO week such as 2026-W47 (default: the last full week)")
+    p.add_argument(
+        "--unit",
+        action="append",
+        default=[],
+        help="also a report for this unit (code or full path); repeatable",
+    )
+    p.add_argument(
+        "--branches",
+        action="store_true",
+        help="also a report for every unit directly under the bureau (每个分局)",
+    )
+    p.set_defaults(func=cmd_report_schedule)
+
+
+def cmd_report_schedule(args: argparse.Namespace) -> None:
+    import asyncio
+    import time
+
+    from analytics.archive import archive_root
+    from analytics.job import build_and_archive
+    from analytics.weekly import ReportError
+
+    settings = Settings.load(database=getattr(args, "database", None))
+    units: list[str | None] = [None, *args.unit]
+    if args.branches:
+        listed = with_store(settings, lambda store: store.list_units())
+        roots = [u for u in listed if u.parent_id is None]
+        units += [u.code for u in listed if any(u.parent_id == r.id for r in roots)]
+    now_ms = int(time.time() * 1000)  # one moment for every report of this run
+    for unit in units:
+        try:
+            entry = asyncio.run(
+                build_and_archive(
+                    settings, week=args.week, unit=unit, as_of_ms=now_ms, source="schedule"
+                )
+            )
+        except ReportError as exc:
+            raise CliError(str(exc)) from None
+        except OSError as exc:
+            raise CliError(f"cannot write the report archive: {exc.strerror or exc}") from None
+        print(f"{entry.meta['week_describe']}  {entry.meta['scope_name']}")
+        print(f"  archived in {archive_root(settings) / 'weekly' / entry.key}")

@@ -13,12 +13,18 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analytics.metrics import RATES  # noqa: E402
-from analytics.render_tables import LABELS, PERCENT, PERCENT_CHANGE  # noqa: E402
+from analytics.render_tables import (  # noqa: E402
+    LABELS,
+    PERCENT,
+    PERCENT_CHANGE,
+    display_tables,
+)
 from analytics.report import WeeklyReport  # noqa: E402
 
 CJK_PREFERENCE = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC")
@@ -55,20 +61,60 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _is_week(report: WeeklyReport) -> bool:
+    return not hasattr(report, "assessment")
+
+
+def _this(report: WeeklyReport) -> str:
+    return "本周" if _is_week(report) else "本期"
+
+
 def trend_chart(report: WeeklyReport) -> str:
-    t = report.trend
+    t = display_tables(report)["trend"]
+    start_col = "week_start" if "week_start" in t.columns else "period_start"
+    young = t["young"].notna().to_numpy() if "young" in t.columns else np.zeros(len(t), bool)
     fig, ax = _figure(8, 3.6)
     x = list(range(len(t)))
+    if young.any():
+        # Weeks whose callbacks and rectifications are still under way: shaded, hollow
+        # markers, so a clerk does not read a young week's low rate as a fall.
+        first = int(young.argmax())
+        ax.axvspan(first - 0.5, len(t) - 0.5, color="#f0ad4e", alpha=0.15, lw=0)
+        ax.text(first - 0.4, 3, "未满期：回访、整改仍在进行，比率未定", fontsize=8, color="#8a5a00")
     for name in ("satisfaction_rate", "callback_rate", "rectification_rate"):
-        ax.plot(x, t[name] * 100, marker="o", label=RATE_LABEL[name])
-    ax.set_xticks(x, t["week_start"].tolist())
+        values = t[name] * 100
+        (line,) = ax.plot(x, values, marker="o", label=RATE_LABEL[name])
+        if young.any():
+            ax.plot(
+                [i for i in x if young[i]],
+                values[young],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor=line.get_color(),
+            )
+    ax.set_xticks(x, t[start_col].tolist())
     ax.set_ylabel("%")
     ax.set_ylim(0, 105)
-    ax.set_title("近12周 满意率 / 回访率 / 整改率")
+    span = f"近{len(t)}周" if start_col == "week_start" else "本期逐周" if len(t) > 1 else "本期"
+    if start_col != "week_start" and len(t) > 1 and t[start_col].str.endswith("-01").all():
+        span = "本期逐月"
+    ax.set_title(f"{span} 满意率 / 回访率 / 整改率")
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)
     return _png(fig)
+
+
+def ranking_axis(rates_pct: pd.Series) -> tuple[float, float]:
+    """The x-axis range of the ranking chart, zoomed to the data: units differ by a few
+    points, which a 0–100 axis hides. Whole percents, padded, within 0–100 (the bars carry
+    their value, and the axis label says where it starts)."""
+    if not len(rates_pct):
+        return 0.0, 100.0
+    low, high = float(rates_pct.min()), float(rates_pct.max())
+    pad = max(0.5, (high - low) * 0.15)
+    return max(0.0, float(math.floor(low - pad))), min(100.0, float(math.ceil(high + 1.5 * pad)))
 
 
 def reasons_chart(report: WeeklyReport) -> str:
@@ -76,7 +122,7 @@ def reasons_chart(report: WeeklyReport) -> str:
     labels = r["reason_label"].astype(str).tolist()
     fig, ax = _figure(6, 3)
     ax.barh(labels[::-1], r["bad_ratings"].tolist()[::-1], color="#d9534f")
-    ax.set_title("本周差评原因")
+    ax.set_title(f"{_this(report)}差评原因")
     ax.set_xlabel("差评数")
     return _png(fig)
 
@@ -86,10 +132,13 @@ def ranking_chart(report: WeeklyReport) -> str:
     u = u[u["depth"] == u["depth"].min() + 1] if (u["depth"] > u["depth"].min()).any() else u
     u = u.sort_values("satisfaction_rate").tail(TOP_UNITS)
     fig, ax = _figure(7, max(2.5, 0.32 * len(u) + 1))
-    ax.barh(u["name"].astype(str), u["satisfaction_rate"] * 100, color="#5b8def")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("满意率 %")
-    ax.set_title("单位满意率排名（本周）")
+    values = u["satisfaction_rate"] * 100
+    bars = ax.barh(u["name"].astype(str), values, color="#5b8def")
+    start, end = ranking_axis(values)
+    ax.set_xlim(start, end)
+    ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=7, padding=2)
+    ax.set_xlabel(f"满意率 %（横轴从 {start:.0f}% 起）" if start > 0 else "满意率 %")
+    ax.set_title(f"单位满意率排名（{_this(report)}）")
     return _png(fig)
 
 
@@ -115,7 +164,8 @@ def _table(frame: pd.DataFrame, columns: list[str], limit: int | None = None) ->
         for r in rows.itertuples(index=False)
     )
     empty = "" if len(rows) else f'<tr><td colspan="{len(columns)}">（无）</td></tr>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}{empty}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}{empty}</tbody></table>"
+    return f"<div class='wide'>{table}</div>"  # wide tables scroll on a phone, not the page
 
 
 STYLE = """
@@ -124,7 +174,9 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th{background:#eef2f7}td:first-child,th:first-child{text-align:left}
-.meta{color:#555}img{max-width:100%}
+.meta{color:#555}img{max-width:100%;height:auto}
+.wide{overflow-x:auto}
+@media (max-width:600px){body{margin:8px}table{font-size:12px}}
 """
 
 
@@ -140,8 +192,10 @@ def summary_table(report: WeeklyReport) -> str:
         rows.append(
             f"<tr><td>{html.escape(r.metric)}</td>" + "".join(f"<td>{c}</td>" for c in cells)
         )
-    head = "<tr><th>指标</th><th>本周</th><th>上周</th><th>环比</th></tr>"
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    this, before = ("本周", "上周") if _is_week(report) else ("本期", "上期")
+    head = f"<tr><th>指标</th><th>{this}</th><th>{before}</th><th>环比</th></tr>"
+    table = f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<div class='wide'>{table}</div>"
 
 
 def write_html(report: WeeklyReport, path: Path) -> None:
@@ -154,15 +208,26 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     # whole report (and the admin download with a 500).
     matplotlib.rcParams["text.parse_math"] = False
     charts = [trend_chart(report), reasons_chart(report), ranking_chart(report)]
+    tables = display_tables(report)
+    kind = str(getattr(report, "kind_name", "周报"))
+    assessment = []
+    if "assessment" in tables:
+        assess_cols = ["path", "level_label", "items", "reply_rate", "closure_rate"]
+        assess_cols += ["assessment_satisfaction", "score_total", "peer_rank", "peers"]
+        assessment = [
+            "<h2>巨好办考核（回复率、办结率、满意度，同级排名）</h2>",
+            _table(tables["assessment"], assess_cols),
+        ]
     rates = ["satisfaction_rate", "bad_rate", "callback_rate", "rectification_rate"]
     unit_cols = ["path", "valid", *rates, "satisfaction_rate_wow", "ratings_per_officer"]
     basic = "计入" if report.basic_counts_satisfied else "不计入"
     imgs = [f'<img alt="chart" src="data:image/png;base64,{c}">' for c in charts]
     parts = [
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
-        f"<title>评警周报 {html.escape(report.week.label)}</title><style>{STYLE}</style>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>评警{kind} {html.escape(report.week.label)}</title><style>{STYLE}</style>",
         "</head><body>",
-        f"<h1>评警周报 {html.escape(report.week.describe())}</h1>",
+        f"<h1>评警{kind} {html.escape(report.week.describe())}</h1>",
         f"<p class='meta'>范围：{html.escape(report.scope)}；生成时间："
         f"{html.escape(report.generated_at)}（回访、整改等状态截至此刻）；基本满意{basic}满意率；"
         "分母为 0 的比率留空。</p>",
@@ -175,7 +240,8 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         "<h2>单位排名</h2>",
         imgs[2],
         "<h2>单位</h2>",
-        _table(report.units, unit_cols),
+        _table(tables["units"], unit_cols),
+        *assessment,
         "<h2>红黑榜</h2>",
         _table(
             report.red_black,
@@ -186,10 +252,12 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         _table(report.warnings, ["kind", "level", "who", "detail"]),
         "<h2>逾期（前 50 条）</h2>",
         _table(
-            report.overdue, ["item", "ref", "stage", "unit_path", "due", "days_overdue"], limit=50
+            tables["overdue"],
+            ["item", "ref", "stage", "unit_path", "due", "days_overdue"],
+            limit=50,
         ),
         "<h2>指标定义</h2>",
-        _table(report.definitions, ["rate", "numerator", "denominator", "note"]),
+        _table(tables["definitions"], ["section", "rate", "numerator", "denominator", "note"]),
         "</body></html>",
     ]
     path.write_text("\n".join(parts), encoding="utf-8")

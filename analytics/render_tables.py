@@ -1,5 +1,10 @@
 """The report's tables as report.xlsx and CSV files.
 
+The workbook is made to be printed by a clerk: every sheet is landscape A4 fitted to the
+page width with its header row repeated, columns sized to their (Chinese) headers and
+contents, the name column frozen, an autofilter on every table, units in tree order,
+codes as Chinese labels, changes in percentage points and times as Excel date-times.
+
 Every text cell is neutralised against formula injection: a cell that starts with one of
 = + - @ (or a tab / carriage return) gets a leading apostrophe, so a unit or officer name
 like `=HYPERLINK(...)` stays text in Excel and WPS.
@@ -9,6 +14,9 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +24,11 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from analytics.metrics import RATE_NAMES, RATES
+from analytics.metrics import COUNTS, RATE_NAMES, RATES
+from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 from analytics.report import WeeklyReport
+from rating.admin.texts import CHANNEL_LABELS
+from rating.cases.calendar import WorkCalendar
 from rating.safecell import FORMULA_START, neutralise  # noqa: F401 (one function for all)
 
 SHEET_NAMES = {
@@ -31,6 +42,7 @@ SHEET_NAMES = {
     "trend": "12周趋势",
     "bad_reasons": "差评原因",
     "definitions": "指标定义",
+    "assessment": "考核",
 }
 
 LABELS: dict[str, str] = {
@@ -107,8 +119,81 @@ LABELS: dict[str, str] = {
     "this_week": "本周",
     "previous_week": "上周",
     "change": "环比",
+    "section": "类别",
+    "young": "未满期（比率未定）",
+    "period_start": "期起始日",
+    "level_label": "层级",
+    "peers": "同级单位数",
+    "reply_rate": "回复率",
+    "closure_rate": "办结率",
+    "assessment_satisfaction": "满意度",
+    "score_total": "综合得分",
+    "peer_rank": "同级排名",
+    "items": "诉求件数",
+    "replied": "已回复",
+    "closed": "已办结",
+    "answered": "回访有答复",
+    "satisfied_answers": "满意+基本满意",
 }
-PERCENT = {*RATE_NAMES, "score", "peer_bad_rate"}
+# Codes a clerk should never have to decode.
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "kind": {"police": "民警", "auxiliary": "辅警"},
+    "channel": {**CHANNEL_LABELS["zh"], "badge": "扫码评价", "kiosk": "窗口评价器"},
+}
+# The column that names a row, frozen on the left with everything before it.
+NAME_COLUMN = {
+    "summary": "metric",
+    "units": "name",
+    "officers": "officer_name",
+    "red_black_list": "who",
+    "overdue": "ref",
+    "workorders_by_channel": "channel",
+    "warnings": "who",
+    "trend": "week_start",
+    "bad_reasons": "reason_label",
+    "definitions": "rate",
+    "assessment": "name",
+}
+# The 单位 sheet holds what a clerk reads and prints (rates, the main changes, participation:
+# legible on landscape A4); every count behind the rates is on 单位计数, next to it.
+UNIT_SHEET_COLUMNS = (
+    "unit_id",
+    "code",
+    "name",
+    "depth",
+    "ratings",
+    "valid",
+    "bad",
+    "wo_received",
+    *RATE_NAMES,
+    "satisfaction_rate_wow",
+    "bad_rate_wow",
+    "callback_rate_wow",
+    "rectification_rate_wow",
+    "ontime_closure_rate_wow",
+    "active_officers",
+    "officers_rated",
+    "ratings_per_officer",
+)
+UNIT_COUNTS_SHEET = "单位计数"
+DATETIME_COLUMNS = {"opened", "due"}
+DATE_COLUMNS = {"week_start", "period_start"}
+WRAP_COLUMNS = {"note", "numerator", "denominator", "detail"}
+MAX_WIDTH = {"note": 70, "numerator": 36, "denominator": 36, "detail": 60}
+# A week's cases get a callback within 1 and a rectification within 15 working days (the
+# default deadlines): until that has passed, its callback and rectification rates still move.
+YOUNG_WORKDAYS = 16
+POINTS_FORMAT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
+
+PERCENT = {
+    *RATE_NAMES,
+    "score",
+    "reply_rate",
+    "closure_rate",
+    "assessment_satisfaction",
+    "score_total",
+    "peer_bad_rate",
+}
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}
 HIDDEN = {"unit_id", "officer_id", "is_rate", "key", "depth"}
@@ -131,6 +216,72 @@ def _visible(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in HIDDEN]
 
 
+def natural_key(text: str) -> tuple[tuple[Any, ...], ...]:
+    """Sort key of a unit path: component by component, digits as numbers, so 第2分局
+    sorts before 第10分局 and a unit right after its parent."""
+    return tuple(
+        tuple(int(p) if i % 2 else p for i, p in enumerate(re.split(r"(\d+)", part)))
+        for part in str(text).split("/")
+    )
+
+
+def _ordered(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return table
+    if name in ("units", "assessment") and "path" in table.columns:
+        paths = table["path"].map(natural_key).tolist()
+        order = sorted(range(len(table)), key=paths.__getitem__)
+        return table.iloc[order].reset_index(drop=True)
+    if name == "officers" and {"unit_name", "badge_no"} <= set(table.columns):
+        keys = list(
+            zip(
+                table["unit_name"].map(natural_key), table["badge_no"].map(natural_key), strict=True
+            )
+        )
+        order = sorted(range(len(table)), key=keys.__getitem__)
+        return table.iloc[order].reset_index(drop=True)
+    return table
+
+
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    changes = {
+        c: table[c].astype(object).map(lambda v, m=m: m.get(v, v) if isinstance(v, str) else v)
+        for c, m in CODE_LABELS.items()
+        if c in table.columns
+    }
+    return table.assign(**changes) if changes else table
+
+
+def young_weeks(week_starts: pd.Series, as_of_ms: int) -> pd.Series:
+    """True for a week (given by its first day, 'YYYY-MM-DD') whose cases may still be in
+    callback or rectification at `as_of_ms`: less than YOUNG_WORKDAYS working days have
+    passed since its last day, so its callback and rectification rates are not final."""
+    cal = WorkCalendar()
+    flags = []
+    for text in week_starts.astype(str):
+        start = date.fromisoformat(text)
+        last_day_end = (start - date(1970, 1, 1)).days * DAY_MS - SHANGHAI_OFFSET_MS + 7 * DAY_MS
+        due, _ = cal.due_at(last_day_end - 1, YOUNG_WORKDAYS)
+        flags.append(due > as_of_ms)
+    return pd.Series(flags, index=week_starts.index, dtype=bool)
+
+
+def display_tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:
+    """The report's tables as a clerk reads them: units and officers in tree order (by
+    natural sort), codes as Chinese labels, young trend weeks marked."""
+    tables = {name: _labelled(_ordered(name, t)) for name, t in report.tables().items()}
+    trend = tables.get("trend")
+    if trend is not None and "week_start" in trend.columns:
+        young = young_weeks(trend["week_start"], report.generated_at_ms)
+        tables["trend"] = trend.assign(young=young.map({True: "未满期", False: None}))
+    return tables
+
+
+def text_width(text: str) -> int:
+    """Display width in Excel column units: CJK characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _csv_field(value: Any) -> Any:
     v = _cell(value)
     if v is None:
@@ -144,12 +295,15 @@ def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
     """One CSV per table (UTF-8 with BOM, for Excel); empty fields where a rate has no
     denominator. Rates are fractions (0.9312)."""
     written = []
-    for name, table in report.tables().items():
+    for name, table in display_tables(report).items():
         path = out / f"{name}.csv"
         columns = _visible(table)
+        labels = LABELS
+        if name == "summary" and hasattr(report, "assessment"):
+            labels = {**LABELS, "this_week": "本期", "previous_week": "上期"}
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow([LABELS.get(c, c) for c in columns])
+            writer.writerow([labels.get(c, c) for c in columns])
             for row in table[columns].itertuples(index=False):
                 writer.writerow([_csv_field(x) for x in row])
         written.append(path)
@@ -157,32 +311,101 @@ def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
 
 
 def write_xlsx(report: WeeklyReport, path: Path) -> None:
-    """report.xlsx: one sheet per table, headers frozen, rates as percentages, colour
-    scales on rates, red/black list rows coloured."""
+    """report.xlsx: one sheet per table, ready to print (see the module docstring), rates
+    as percentages with colour scales, red/black list rows coloured."""
     # constant_memory: rows go to disk as they are written (a city has ~10,000 officers).
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     try:
         fmt = {
-            "head": wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1}),
+            "head": wb.add_format(
+                {
+                    "bold": True,
+                    "bg_color": "#DDE4EE",
+                    "border": 1,
+                    "text_wrap": True,
+                    "valign": "top",
+                }
+            ),
             "pct": wb.add_format({"num_format": "0.0%"}),
-            "pp": wb.add_format({"num_format": "+0.0%;-0.0%;0.0%"}),
+            "pp": wb.add_format({"num_format": POINTS_FORMAT}),
             "num": wb.add_format({"num_format": "0.##"}),
+            "int": wb.add_format({"num_format": "0"}),
+            "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
             "title": wb.add_format({"bold": True, "font_size": 14}),
             "red": wb.add_format({"bg_color": "#F8D7DA"}),
             "green": wb.add_format({"bg_color": "#D4EDDA"}),
         }
-        for name, table in report.tables().items():
+        # One format per tree depth: unit names indented under their parent.
+        indents = [wb.add_format({"indent": i}) for i in range(8)]
+        title = f"评警{_kind_name(report)} {report.week.describe()}  {report.scope}"
+        for name, table in display_tables(report).items():
             ws = wb.add_worksheet(SHEET_NAMES[name])
             if name == "summary":
                 _summary_sheet(ws, report, table, fmt)
+                _print_setup(ws, title, 5)
+                continue
+            if name == "units":
+                main = [c for c in UNIT_SHEET_COLUMNS if c in table.columns]
+                _table_sheet(ws, name, table[main], fmt, indents)
+                _print_setup(ws, title, 0)
+                ws = wb.add_worksheet(UNIT_COUNTS_SHEET)
+                rest = [c for c in table.columns if c not in main and c != "depth"]
+                counts = ["code", "name", "depth", *[c for c in COUNTS if c in table.columns]]
+                _table_sheet(
+                    ws, name, table[counts + [c for c in rest if c not in counts]], fmt, indents
+                )
             else:
-                _table_sheet(ws, table, fmt, first_row=0)
-                if name == "red_black_list" and not table.empty:
-                    for text, colour in (("红榜", "green"), ("黑榜", "red")):
-                        rule = {"type": "cell", "criteria": "==", "value": f'"{text}"'}
-                        ws.conditional_format(1, 0, len(table), 0, {**rule, "format": fmt[colour]})
+                _table_sheet(ws, name, table, fmt, indents)
+            _print_setup(ws, title, 0)
+            if name == "red_black_list" and not table.empty:
+                for text, colour in (("红榜", "green"), ("黑榜", "red")):
+                    rule = {"type": "cell", "criteria": "==", "value": f'"{text}"'}
+                    ws.conditional_format(1, 0, len(table), 0, {**rule, "format": fmt[colour]})
     finally:
         wb.close()
+
+
+def _kind_name(report: WeeklyReport) -> str:
+    return str(getattr(report, "kind_name", "周报"))
+
+
+def _print_setup(ws: Worksheet, title: str, header_row: int) -> None:
+    """Landscape A4, one page wide (as many pages tall as needed), the header row repeated
+    on every page, gridlines printed, sheet name and page numbers in the footer."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.hide_gridlines(0)
+    ws.set_header(f"&L&8{title.replace('&', '&&')}")
+    ws.set_footer("&L&8工作表：&A&R&8第 &P 页 / 共 &N 页")
+
+
+def _width(column: str, header: str, cells: list[Any], style: str | None) -> float:
+    """A column width from its header (wrapped onto at most two lines) and its longest
+    cell among the first thousand."""
+    head = text_width(header)
+    need = head if head <= 8 else max(8, math.ceil(head / 2))
+    for v in cells[:1000]:
+        if v is None:
+            continue
+        if style in ("pct", "num"):
+            w = 7
+        elif style == "pp":
+            w = 14
+        elif style == "datetime":
+            w = 16
+        elif style == "date":
+            w = 10
+        elif isinstance(v, float):
+            w = len(f"{v:.0f}")
+        else:
+            w = text_width(str(v))
+        need = max(need, w)
+    return min(need + 2, MAX_WIDTH.get(column, 40))
 
 
 def _write(ws: Worksheet, row: int, col: int, value: Any, cell_format: Any = None) -> None:
@@ -197,49 +420,97 @@ def _write(ws: Worksheet, row: int, col: int, value: Any, cell_format: Any = Non
         ws.write_number(row, col, v, cell_format)
 
 
-def _column_cells(column: pd.Series) -> tuple[bool, list[Any]]:
-    """(is text, cell values) for one column: numbers as floats with None for missing,
-    anything else as neutralised text with None for missing."""
+def _column_cells(column: pd.Series, kind: str | None = None) -> tuple[str, list[Any]]:
+    """(how to write, cell values) for one column: "number" (floats, None for missing),
+    "datetime" (datetime objects) or "text" (neutralised strings)."""
+    if kind in ("datetime", "date"):
+        stamps = pd.to_datetime(column, errors="coerce")
+        values = stamps.astype(object).where(stamps.notna(), None).tolist()
+        return "datetime", [None if v is None else v.to_pydatetime() for v in values]
     if pd.api.types.is_bool_dtype(column.dtype):
-        return False, [float(v) for v in column.to_numpy()]
+        return "number", [float(v) for v in column.to_numpy()]
     if pd.api.types.is_numeric_dtype(column.dtype):
         values = column.astype("float64").to_numpy()
-        return False, [None if math.isnan(v) else v for v in values.tolist()]
+        if kind == "pp":
+            values = values * 100  # the format says 个百分点: the cell holds points
+        return "number", [None if math.isnan(v) else v for v in values.tolist()]
     cells = column.astype(object).where(column.notna(), None).tolist()
-    return True, [None if v is None else neutralise(str(v)) for v in cells]
+    return "text", [None if v is None else neutralise(str(v)) for v in cells]
 
 
-def _table_sheet(ws: Worksheet, table: pd.DataFrame, fmt: dict[str, Any], first_row: int) -> None:
+def _style(column: str) -> str | None:
+    if column in PERCENT or column in ("bad_rate", "baseline_rate"):
+        return "pct"
+    if column in PERCENT_CHANGE:
+        return "pp"
+    if column == "ratings_per_officer":
+        return "num"
+    if column == "days_overdue":
+        return "int"
+    if column in DATETIME_COLUMNS:
+        return "datetime"
+    if column in DATE_COLUMNS:
+        return "date"
+    if column in WRAP_COLUMNS:
+        return "wrap"
+    return None
+
+
+def _table_sheet(
+    ws: Worksheet, name: str, table: pd.DataFrame, fmt: dict[str, Any], indents: list[Any]
+) -> None:
     columns = _visible(table)
-    for j, c in enumerate(columns):
-        _write(ws, first_row, j, LABELS.get(c, c), fmt["head"])
-        width = 28 if c in ("path", "who", "unit", "unit_path", "detail", "numerator") else 11
-        ws.set_column(j, j, width)
-    ws.freeze_panes(first_row + 1, 0)
-    styles = [
-        fmt["pct"]
-        if c in PERCENT or c in ("bad_rate", "baseline_rate")
-        else fmt["pp"]
-        if c in PERCENT_CHANGE
-        else fmt["num"]
-        if c in ("ratings_per_officer", "days_overdue")
-        else None
-        for c in columns
+    styles = [_style(c) for c in columns]
+    # Column by column: decide once whether a column is numbers, times or text, convert it
+    # in one pass, then write cells with the matching xlsxwriter call (tens of thousands of
+    # rows).
+    prepared = [_column_cells(table[c], s) for c, s in zip(columns, styles, strict=True)]
+    headers = [LABELS.get(c, c) for c in columns]
+    widths = [
+        _width(c, header, prepared[j][1], styles[j])
+        for j, (c, header) in enumerate(zip(columns, headers, strict=True))
     ]
-    # Column by column: decide once whether a column is numbers or text, convert it in one
-    # pass, then write cells with the matching xlsxwriter call (tens of thousands of rows).
-    prepared = [_column_cells(table[c]) for c in columns]
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, width)
+    wrapped = [j for j, st in enumerate(styles) if st == "wrap"]
+    longest = max((text_width(h) for h in headers), default=0)
+    ws.set_row(0, 30 if longest > 8 else None)
+    for j, header in enumerate(headers):
+        _write(ws, 0, j, header, fmt["head"])
+    name_col = NAME_COLUMN.get(name)
+    if name_col not in columns and name == "trend":
+        name_col = "period_start"
+    frozen = columns.index(name_col) + 1 if name_col in columns else 0
+    ws.freeze_panes(1, frozen)
+    depth = table["depth"].to_numpy() if "depth" in table.columns else None
+    top = int(depth.min()) if depth is not None and len(depth) else 0
+    cell_formats = [fmt[s] if s is not None else None for s in styles]
     for i in range(len(table)):
-        row = first_row + 1 + i
-        for j, (is_text, cells) in enumerate(prepared):
+        row = 1 + i
+        if wrapped:
+            # Wrapped text gets the height it needs: LibreOffice and WPS do not grow a row
+            # when they open a file.
+            lines = max(
+                math.ceil(text_width(str(prepared[j][1][i] or "")) / max(widths[j] - 3, 1))
+                for j in wrapped
+            )
+            if lines > 1:
+                ws.set_row(row, 16 * lines + 2)
+        for j, (how, cells) in enumerate(prepared):
             v = cells[i]
             if v is None:
                 continue  # an empty cell (e.g. a rate without denominator)
-            if is_text:
-                ws.write_string(row, j, v, styles[j])  # never write(): it would parse "=…"
+            style = cell_formats[j]
+            if depth is not None and columns[j] == name_col:
+                style = indents[min(int(depth[i]) - top, len(indents) - 1)]
+            if how == "text":
+                ws.write_string(row, j, v, style)  # never write(): it would parse "=…"
+            elif how == "datetime":
+                ws.write_datetime(row, j, v, style)
             else:
-                ws.write_number(row, j, v, styles[j])
-    last = first_row + len(table)
+                ws.write_number(row, j, v, style)
+    last = len(table)
+    ws.autofilter(0, 0, max(last, 1), max(len(columns) - 1, 0))
     if len(table) == 0:
         return
     for j, c in enumerate(columns):
@@ -247,40 +518,37 @@ def _table_sheet(ws: Worksheet, table: pd.DataFrame, fmt: dict[str, Any], first_
             good, bad = "#63BE7B", "#F8696B"
             lo, hi = (good, bad) if c in HIGHER_IS_WORSE else (bad, good)
             ws.conditional_format(
-                first_row + 1,
-                j,
-                last,
-                j,
-                {"type": "2_color_scale", "min_color": lo, "max_color": hi},
+                1, j, last, j, {"type": "2_color_scale", "min_color": lo, "max_color": hi}
             )
         elif c in PERCENT_CHANGE:
             worse = "<" if c.removesuffix("_wow") not in HIGHER_IS_WORSE else ">"
             ws.conditional_format(
-                first_row + 1,
-                j,
-                last,
-                j,
-                {"type": "cell", "criteria": worse, "value": 0, "format": fmt["red"]},
+                1, j, last, j, {"type": "cell", "criteria": worse, "value": 0, "format": fmt["red"]}
             )
 
 
 def _summary_sheet(
     ws: Worksheet, report: WeeklyReport, table: pd.DataFrame, fmt: dict[str, Any]
 ) -> None:
-    _write(ws, 0, 0, f"评警周报 {report.week.describe()}", fmt["title"])
+    _write(ws, 0, 0, f"评警{_kind_name(report)} {report.week.describe()}", fmt["title"])
     _write(ws, 1, 0, f"范围：{report.scope}")
     _write(ws, 2, 0, f"生成时间（回访、整改等状态截至此刻）：{report.generated_at}")
     basic = "计入" if report.basic_counts_satisfied else "不计入"
-    _write(ws, 3, 0, f"基本满意{basic}满意率；分母为 0 的比率留空")
+    _write(ws, 3, 0, f"基本满意{basic}满意率；分母为 0 的比率留空；环比单位为个百分点")
     head = 5
+    period = hasattr(report, "assessment")
+    names = {**LABELS, "this_week": "本期", "previous_week": "上期"} if period else LABELS
     for j, c in enumerate(("metric", "this_week", "previous_week", "change")):
-        _write(ws, head, j, LABELS[c], fmt["head"])
+        _write(ws, head, j, names[c], fmt["head"])
     ws.set_column(0, 0, 22)
-    ws.set_column(1, 3, 12)
-    ws.freeze_panes(head + 1, 0)
+    ws.set_column(1, 2, 12)
+    ws.set_column(3, 3, 16)
+    ws.freeze_panes(head + 1, 1)
     for i, r in enumerate(table.itertuples(index=False), start=head + 1):
         style = fmt["pct"] if r.is_rate else None
         _write(ws, i, 0, r.metric)
         _write(ws, i, 1, r.this_week, style)
         _write(ws, i, 2, r.previous_week, style)
-        _write(ws, i, 3, r.change, fmt["pp"] if r.is_rate else None)
+        change = r.change * 100 if r.is_rate else r.change
+        _write(ws, i, 3, change, fmt["pp"] if r.is_rate else None)
+    ws.autofilter(head, 0, head + max(len(table), 1), 3)

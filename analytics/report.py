@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import alerts, lists
+from analytics.definitions import definitions
 from analytics.load import ReportData
 from analytics.metrics import (
     COUNTS,
@@ -28,13 +29,13 @@ from analytics.metrics import (
     workorder_items,
 )
 from analytics.periods import (
-    DAY_MS,
     Week,
     day_number,
     local_text,
     local_texts,
     week_start_days,
 )
+from analytics.workdays import overdue_workdays
 from rating.cases.model import STEP_LABELS
 from rating.i18n import REASON_LABELS
 
@@ -301,7 +302,7 @@ def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFram
             "opened": local_texts(out["opened_at"]),
             "due": local_texts(out["due_at"]),
             "provisional": np.where(out["provisional"], "暂定", ""),
-            "days_overdue": (data.as_of_ms - out["due_at"]) / DAY_MS,
+            "days_overdue": overdue_workdays(out["due_at"], data.as_of_ms),
         }
     ).sort_values("days_overdue", ascending=False, ignore_index=True)
 
@@ -379,41 +380,3 @@ def _warnings(
             )
     columns = ["kind", "level", "who", "unit", "detail", "p_value"]
     return pd.DataFrame(rows, columns=columns).astype({"p_value": float})
-
-
-def definitions(basic_counts_satisfied: bool) -> pd.DataFrame:
-    names = {
-        "satisfied": "满意（5+4+3）" if basic_counts_satisfied else "满意（5+4，基本满意不计）",
-        "valid": "有效评价（不含误评/恶意）",
-        "good": "好评（5+4）",
-        "bad": "差评（2+1）",
-        "cb_done": "差评已回访（含后经核实为误评/恶意的）",
-        "wo_cb_done": "办结工单已回访",
-        "cb_due": "差评（应回访，含后经核实为误评/恶意的）",
-        "wo_cb_due": "已办结工单（应回访）",
-        "cb_reached": "差评回访联系上",
-        "wo_cb_reached": "工单回访联系上",
-        "wo_satisfied": "工单满意+基本满意",
-        "wo_cb_answered": "工单回访联系上且答了满意度（不论是否办结）",
-        "rectified": "案件已整改",
-        "wo_rectified": "工单已整改",
-        "substantiated": "案件属实/部分属实",
-        "wo_substantiated": "工单属实/部分属实",
-        "rectified_on_time": "案件按期整改",
-        "wo_closed_on_time": "工单按时办结",
-        "wo_ontime_due": "已办结或已到期的工单（每件都有期限：来源给的，否则按类别时限表）",
-        "fix_ok": "“问题解决了吗”答满意/基本满意",
-        "fix_answered": "“问题解决了吗”已回答",
-    }
-    rates = pd.DataFrame(
-        {
-            "rate": [r.label for r in RATES],
-            "numerator": [" + ".join(names[c] for c in r.numerator) for r in RATES],
-            "denominator": [" + ".join(names[c] for c in r.denominator) for r in RATES],
-            "note": ["分母为 0 时留空；详见 docs/metrics.md"] * len(RATES),
-        }
-    )
-    rules = pd.DataFrame(
-        [(title, None, None, text) for title, text in lists.rule_text()], columns=rates.columns
-    )
-    return pd.concat([rates, rules], ignore_index=True)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import multiprocessing
-import tempfile
 import time
-import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,43 +136,3 @@ def render(
         if timings is not None:
             timings.render_s[fmt] = seconds
     return written
-
-
-DOWNLOADS = {
-    "xlsx": ("report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "html": ("report.html", "text/html; charset=utf-8"),
-    "zip": ("report.zip", "application/zip"),
-}
-
-
-async def report_download(
-    store: Store,
-    settings: Settings,
-    *,
-    week: str | None,
-    unit: str | None,
-    fmt: str,
-    as_of: str | None = None,
-) -> tuple[bytes, str, str]:
-    """The weekly report as one download: (content, file name, media type). `fmt` is
-    xlsx, html, or zip (the workbook, the page and every CSV file)."""
-    if fmt not in DOWNLOADS:
-        raise ReportError(f"unknown format {fmt!r} (choose from {', '.join(DOWNLOADS)})")
-    report = await weekly_report(store, settings, week=week, unit=unit, as_of=as_of)
-    name, media = DOWNLOADS[fmt]
-
-    def build() -> bytes:
-        with tempfile.TemporaryDirectory(prefix="pingjing-report-") as tmp:
-            out = Path(tmp)
-            if fmt != "zip":
-                render(report, out, (fmt,))
-                return (out / name).read_bytes()
-            files = render(report, out)
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-                for f in files:
-                    zf.write(f, f.name)
-            return buf.getvalue()
-
-    content = await asyncio.to_thread(build)
-    return content, f"{report.week.label}-{name}", media

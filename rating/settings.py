@@ -178,6 +178,23 @@ SETTINGS: tuple[Setting, ...] = (
         "monday",
         "Weekly report: the first day of a report week (monday … sunday), Asia/Shanghai.",
     ),
+    Setting(
+        "report_archive_dir",
+        "",
+        "Folder keeping every weekly report generated (empty: reports/ beside the SQLite "
+        "file, or in the working folder for PostgreSQL).",
+    ),
+    Setting(
+        "report_workers",
+        2,
+        "Reports built at once by the server, each in its own worker process; further "
+        "requests wait.",
+    ),
+    Setting(
+        "report_timeout_seconds",
+        600,
+        "A report worker still running after this long is stopped and the request fails.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -253,6 +270,9 @@ class Settings:
     kiosk_min_interval_seconds: float = 3.0
     report_basic_counts_satisfied: bool = True
     report_week_start: str = "monday"
+    report_archive_dir: str = ""
+    report_workers: int = 2
+    report_timeout_seconds: int = 600
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -58,6 +58,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nav_overdue": ("超期", "Overdue"),
     "nav_report_xlsx": ("周报（Excel）", "Weekly report (Excel)"),
     "nav_report_html": ("周报（网页）", "Weekly report (web page)"),
+    "nav_reports": ("报表存档", "Report archive"),
     "nav_workorders": ("工单导入", "Work-order import"),
     "who": ("{name}（{role}）", "{name} ({role})"),
     "logout": ("退出", "Log out"),

@@ -57,6 +57,7 @@ def test_weekly_xlsx_and_csv(
     assert wb.sheetnames == [
         "汇总",
         "单位",
+        "单位计数",
         "民警",
         "红黑榜",
         "逾期",
@@ -76,7 +77,7 @@ def test_weekly_xlsx_and_csv(
     assert "生成时间" in str(summary["A3"].value)
 
     officers = wb["民警"]
-    assert officers.freeze_panes == "A2"
+    assert officers.freeze_panes == "C2"  # header row and the name column
     cells = [c for row in wb["民警"].iter_rows() for c in row]
     assert '\'=HYPERLINK("http://evil.example","点我")' in [c.value for c in cells]
     for ws in wb.worksheets:
