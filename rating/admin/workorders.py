@@ -131,7 +131,7 @@ def _outcome(
     return {
         "name": parsed.path.name,
         "channel": channel,
-        "kind": csv_kind if parsed.kind == "csv" else "XLSX",
+        "kind": csv_kind if parsed.kind == "csv" else parsed.kind.upper(),
         "profile": parsed.profile.name,
         "header_line": parsed.header_line,
         "data_rows": parsed.data_rows,

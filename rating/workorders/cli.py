@@ -76,7 +76,7 @@ def _print_matching(result: ImportResult, stored: bool = True) -> None:
 
 
 def _describe(parsed: ParsedFile) -> str:
-    fmt = f"CSV {parsed.encoding}" if parsed.kind == "csv" else "XLSX"
+    fmt = f"CSV {parsed.encoding}" if parsed.kind == "csv" else parsed.kind.upper()
     return (
         f"{parsed.path.name}: {fmt}, profile {parsed.profile.name}, header on line "
         f"{parsed.header_line}, {parsed.data_rows} row(s)"
