@@ -32,7 +32,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from rating.store import logic
+from rating.store import logic, pg_batch
 from rating.store.base import (
     Pending,
     Store,
@@ -173,10 +173,18 @@ def _read(conn: psycopg.Connection[Any], fn: Callable[..., T], *args: Any) -> T:
     return result
 
 
+def _unavailable(conn: psycopg.Connection[Any], exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached (or stopped answering in time),
+    rather than one rating that it refused: then retrying one by one cannot help."""
+    if conn.closed or conn.broken:
+        return True
+    return isinstance(exc, psycopg.OperationalError) and not _retryable(exc)
+
+
 def _rating_batch(
     conn: psycopg.Connection[Any], subs: Sequence[RatingSubmission], limits: RateLimits
 ) -> list[RatingResult | BaseException]:
-    """Apply ratings in one transaction; one item's failure spares the rest."""
+    """Apply ratings one by one in one transaction; one item's failure spares the rest."""
     tx = PgTx(conn)
     out: list[RatingResult | BaseException] = []
     now = now_ms()
@@ -188,7 +196,11 @@ def _rating_batch(
                 conn.execute("RELEASE SAVEPOINT item; SAVEPOINT item")
             try:
                 out.append(logic.apply_rating(tx, sub, limits, now))
-            except psycopg.Error as exc:
+            except Exception as exc:
+                # A value the database refuses (NUL in text, say) fails this rating only;
+                # a lost connection fails the batch.
+                if _unavailable(conn, exc):
+                    raise
                 conn.execute("ROLLBACK TO SAVEPOINT item")
                 out.append(exc)
         conn.execute("COMMIT")
@@ -198,9 +210,42 @@ def _rating_batch(
     return out
 
 
+# Ids for the new ratings of a wave, with the database's receipt key, in one statement.
+_NEW_IDS_SQL = (
+    "SELECT nextval(pg_get_serial_sequence('ratings', 'id')), "
+    f"({RECEIPT_KEY_SQL}) FROM generate_series(1, %s)"
+)
+
+
+def _pipelined_batch(
+    conn: psycopg.Connection[Any], subs: Sequence[RatingSubmission], limits: RateLimits
+) -> list[RatingResult]:
+    """Apply ratings in one transaction, their statements pipelined (see pg_batch)."""
+    now = now_ms()
+    results: list[RatingResult | None] = [None] * len(subs)
+    with conn.pipeline() as pipeline:
+        conn.execute("BEGIN")
+        driver = pg_batch.Driver(conn, pipeline, to_pg, lock_id, _NEW_IDS_SQL)
+        for wave in pg_batch.waves(subs):
+            got = driver.run_wave([subs[i] for i in wave], limits, now)
+            for i, res in zip(wave, got, strict=True):
+                results[i] = res
+        conn.execute("COMMIT")
+    return results  # type: ignore[return-value]
+
+
 def _apply_ratings(
     conn: psycopg.Connection[Any], subs: Sequence[RatingSubmission], limits: RateLimits
 ) -> list[RatingResult | BaseException]:
+    try:
+        return list(_pipelined_batch(conn, subs, limits))
+    except Exception as exc:
+        _quiet_rollback(conn)
+        if _unavailable(conn, exc):
+            raise
+        # A poisoned rating, a lost race or an interleaving the waves did not foresee:
+        # one by one, with a savepoint each, so that only a bad rating fails.
+        log.info("rating batch of %d goes one by one: %s", len(subs), exc)
     results: list[RatingResult | BaseException | None] = [None] * len(subs)
     pending = list(range(len(subs)))
     for attempt in range(1, ATTEMPTS + 1):
@@ -285,7 +330,7 @@ class PostgresStore(Store):
         batch_max: int = 512,
         pool_min: int = 1,
         pool_max: int = 8,
-        writers: int = 4,
+        writers: int = 2,
     ) -> None:
         self.url = url
         self.limits = limits
