@@ -16,6 +16,8 @@ Then, each in a fresh process (so peak memory is that phase's own):
      with DuckDB; DuckDB's SQLite extension cannot be downloaded here).
 
 Usage: python bench/report.py [--db PATH] [--regenerate]
+(without --db the data is generated in a temporary folder and removed afterwards; a file
+named by --db is kept and reused)
 Prints figures; it is not a pass/fail test.
 """
 
@@ -299,14 +301,14 @@ def phase_weekly(db: str) -> dict[str, Any]:
 
     settings = Settings.load(env={}, database=db, secret=SECRET)
     timings = Timings()
-    out = Path(tempfile.mkdtemp(prefix="pj-report-"))
     report = with_store(
         settings,
         lambda store: weekly_report(store, settings, week=WEEK, now_ms=AS_OF, timings=timings),
     )
-    t0 = time.perf_counter()
-    render(report, out, timings=timings, processes=2)
-    render_wall = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="pj-report-") as out:
+        t0 = time.perf_counter()
+        render(report, Path(out), timings=timings, processes=2)
+        render_wall = time.perf_counter() - t0
     return {
         "load_s": timings.load_s,
         "compute_s": timings.compute_s,
@@ -439,13 +441,26 @@ def run_phase(name: str, db: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "pingjing-report.db"))
+    parser.add_argument(
+        "--db",
+        help="SQLite file for the year's data: generated if missing and kept, so later runs "
+        "reuse it (default: generated in a temporary folder and removed afterwards)",
+    )
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASES[args.phase](args.db)))
         return
+    if args.db is None:
+        with tempfile.TemporaryDirectory(prefix="pj-bench-report-") as tmp:
+            args.db = str(Path(tmp) / "report.db")
+            run(args)
+        return
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     path = Path(args.db)
     if args.regenerate or not path.exists():
         for suffix in ("", "-wal", "-shm", ".secret"):
