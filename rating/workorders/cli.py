@@ -202,7 +202,7 @@ def register(sub: Any) -> None:
     wo = sub.add_parser("workorders", help="hotline work orders (12345, 12389, 12123, 阳光理政)")
     wsub = wo.add_subparsers(dest="workorders_command", required=True)
 
-    p = wsub.add_parser("import", help="import a hotline export (CSV or XLSX)")
+    p = wsub.add_parser("import", help="import a hotline export (CSV, XLSX, XLS or ODS)")
     p.add_argument("file")
     p.add_argument("--channel", required=True, choices=CHANNELS, help="where the file came from")
     p.add_argument(
