@@ -12,6 +12,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from rating.store.base import StoreUnavailable
 from rating.store.models import Outcome, RosterRow
 from rating.store.postgres import PostgresStore
+from tests.conftest import make_settings, opened
 from tests.store.conftest import LIMITS, empty_tables, rating
 
 # Generous bounds for a busy machine: a hang (the bug: 57 s) still fails the test.
@@ -158,3 +160,39 @@ async def test_an_outage_gives_a_prompt_503_and_health_follows_the_database(
     )
     assert after.outcome is Outcome.CREATED
     assert await store.count_ratings() == 2  # nothing half-stored from the outage
+
+
+async def test_the_api_answers_503_and_healthz_follows_through_an_outage(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The same through the app: POST /api/v1/ratings and GET /healthz."""
+    empty_tables(pg_url)
+    parts = urlsplit(pg_url)
+    proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy.start()
+    url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    settings = make_settings(tmp_path, database=url, database_timeout_seconds=1)
+    try:
+        async with opened(settings) as web:
+            assert (await web.client.get("/healthz")).status_code == 200
+            proxy.cut()
+            reply = await asyncio.wait_for(
+                web.client.post("/api/v1/ratings", json=web.rating(0)), PROMPT_S
+            )
+            assert reply.status_code == 503 and reply.json()["status"] == 503
+
+            async def healthz() -> int:
+                return (await web.client.get("/healthz")).status_code
+
+            async def poll(want: int) -> None:
+                while await healthz() != want:
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(poll(503), PROMPT_S)
+            proxy.restore()
+            await asyncio.wait_for(poll(200), PROMPT_S)
+            reply = await web.client.post("/api/v1/ratings", json=web.rating(1))
+            assert reply.status_code == 201, reply.text
+    finally:
+        if proxy.listening:
+            proxy.cut()
