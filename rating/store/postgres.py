@@ -264,7 +264,13 @@ def _apply_ratings(
             raise
         # A poisoned rating, a lost race or an interleaving the waves did not foresee:
         # one by one, with a savepoint each, so that only a bad rating fails.
-        log.info("rating batch of %d goes one by one: %s", len(subs), exc)
+        # The type and SQLSTATE only: a message may quote the row (a comment, say).
+        log.info(
+            "rating batch of %d goes one by one: %s %s",
+            len(subs),
+            type(exc).__name__,
+            getattr(exc, "sqlstate", None) or "",
+        )
     results: list[RatingResult | BaseException | None] = [None] * len(subs)
     pending = list(range(len(subs)))
     for attempt in range(1, ATTEMPTS + 1):

@@ -119,7 +119,7 @@ async def test_ratings_a_wave_would_interleave_go_one_by_one(
     with caplog.at_level(logging.INFO, logger="pingjing.store"):
         results = await _gather(store, subs)
     fallbacks = [r.getMessage() for r in caplog.records if "one by one" in r.getMessage()]
-    assert fallbacks and all("device:" in m for m in fallbacks)  # the lock, nothing else
+    assert fallbacks and all("Interleaving" in m for m in fallbacks)  # the lock, nothing else
     assert results[0].outcome is Outcome.CREATED  # type: ignore[union-attr]
     assert results[1].outcome is Outcome.AMENDED  # type: ignore[union-attr]
     assert results[1].receipt == results[0].receipt  # type: ignore[union-attr]
