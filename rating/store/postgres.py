@@ -431,7 +431,7 @@ class PostgresStore(Store):
                 )
             self._probe_conn.execute("SELECT 1")
             return True
-        except psycopg.Error:
+        except Exception:  # psycopg.Error, or an OSError: either way, no answer
             if self._probe_conn is not None:
                 self._probe_conn.close()
                 self._probe_conn = None
