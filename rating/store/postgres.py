@@ -446,7 +446,10 @@ class PostgresStore(Store):
                 if self._down:
                     # Back: a fresh pool, without the old one's growing reconnect delays.
                     log.warning("PostgreSQL answers again")
-                    await self._renew_pool()
+                    try:
+                        await self._renew_pool()
+                    except Exception as exc:  # the old pool goes on serving, backing off
+                        log.warning("renewing the connection pool failed: %s", exc)
                 self._down, self._failed = False, False
                 self._last_ok = time.monotonic()
             elif not self._down:
