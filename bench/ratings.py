@@ -14,7 +14,8 @@ each dissatisfied rating also opens its follow-up case in the same transaction.
 Afterwards the ratings in the database are counted and compared with the 2xx replies.
 
 Usage: python bench/ratings.py [--seconds 10] [--connections 64] [--rounds 3]
-                              [--preload 300000]
+                              [--preload 300000] [--host 127.0.0.1] [--port N]
+                              [--database PATH]
 Prints figures; it is not a pass/fail test.
 """
 
@@ -36,8 +37,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -150,51 +154,82 @@ async def seed(settings: Settings, officers: int) -> list[str]:
         await store.close()
 
 
-def preload(database: str, count: int) -> None:
-    """Fill a SQLite file with `count` past ratings (the last 60 days, none in the last
-    hour), as a city's database holds: inserts into big indexes cost more than into the
-    empty ones of a fresh file (each lands on a leaf page of its own). Ratings older than
-    a day carry no device or network hash, as the purge leaves them."""
+def _past_ratings(
+    count: int, officers: list[tuple[int, int, str]], codec: Any, first: int
+) -> list[tuple[Any, ...]]:
     rng = random.Random(7)
     now = int(time.time() * 1000)
     day = 86_400_000
+    rows = []
+    for i in range(count):
+        officer_id, unit_id, token = rng.choice(officers)
+        at = now - 3_600_000 - rng.randrange(60 * day)
+        level = rng.choices((5, 4, 3, 2, 1), (70, 18, 6, 4, 2))[0]
+        recent = at > now - day
+        rows.append(
+            (
+                first + i,
+                codec.encode(first + i),
+                officer_id,
+                unit_id,
+                token,
+                "badge",
+                level,
+                "attitude" if level <= 2 else "",
+                "",
+                f"{rng.getrandbits(128):032x}" if recent else None,
+                f"{rng.getrandbits(128):032x}" if recent else None,
+                "zh",
+                at,
+                at,
+            )
+        )
+    return rows
+
+
+_PRELOAD_COLUMNS = (
+    "id, receipt, officer_id, unit_id, token, channel, level, reasons, comment, device_hash, "
+    "network_hash, lang, created_at, updated_at"
+)
+_OFFICERS_SQL = (
+    "SELECT o.id, o.unit_id, t.token FROM officers o JOIN badge_tokens t ON t.officer_id = o.id"
+)
+
+
+def preload(database: str, count: int) -> None:
+    """Fill the database (a SQLite file or a postgresql:// URL) with `count` past ratings
+    (the last 60 days, none in the last hour), as a city's database holds: inserts into
+    big indexes cost more than into the empty ones of a fresh file. Ratings older than a
+    day carry no device or network hash, as the purge leaves them."""
+    if database.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(database) as pg:
+            officers = pg.execute(_OFFICERS_SQL).fetchall()
+            key = pg.execute(RECEIPT_KEY_SQL).fetchone()
+            first = pg.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ratings").fetchone()
+            assert key is not None and first is not None
+            rows = _past_ratings(count, officers, codec_for(key[0]), int(first[0]))
+            with pg.cursor().copy(f"COPY ratings ({_PRELOAD_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            # Move the identity past the ids given here, as real inserts would.
+            pg.execute(
+                "SELECT setval(pg_get_serial_sequence('ratings', 'id'), "
+                "(SELECT MAX(id) FROM ratings))"
+            )
+            pg.execute("ANALYZE ratings")
+        return
     conn = sqlite3.connect(database)
     try:
-        officers = conn.execute(
-            "SELECT o.id, o.unit_id, t.token FROM officers o "
-            "JOIN badge_tokens t ON t.officer_id = o.id"
-        ).fetchall()
+        officers = conn.execute(_OFFICERS_SQL).fetchall()
         codec = codec_for(conn.execute(RECEIPT_KEY_SQL).fetchone()[0])
         first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ratings").fetchone()[0]
-        rows = []
-        for i in range(count):
-            officer_id, unit_id, token = rng.choice(officers)
-            at = now - 3_600_000 - rng.randrange(60 * day)
-            level = rng.choices((5, 4, 3, 2, 1), (70, 18, 6, 4, 2))[0]
-            recent = at > now - day
-            rows.append(
-                (
-                    first + i,
-                    codec.encode(first + i),
-                    officer_id,
-                    unit_id,
-                    token,
-                    "badge",
-                    level,
-                    "attitude" if level <= 2 else "",
-                    "",
-                    f"{rng.getrandbits(128):032x}" if recent else None,
-                    f"{rng.getrandbits(128):032x}" if recent else None,
-                    "zh",
-                    at,
-                    at,
-                )
-            )
+        rows = _past_ratings(count, officers, codec, first)
         with conn:
             conn.executemany(
-                "INSERT INTO ratings (id, receipt, officer_id, unit_id, token, channel, level, "
-                "reasons, comment, device_hash, network_hash, lang, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO ratings ({_PRELOAD_COLUMNS}) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -211,16 +246,18 @@ async def count_ratings(settings: Settings) -> int:
         await store.close()
 
 
-def start_server(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], port: int, workers: int = 1, host: str = "127.0.0.1"
+) -> subprocess.Popen[bytes]:
     exe = shutil.which("pingjing", path=str(Path(sys.executable).parent)) or "pingjing"
-    cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [exe, "serve", "--host", host, "--port", str(port)]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+            with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=1) as r:
                 if r.status == 200:
                     return proc
         except OSError:
@@ -249,17 +286,8 @@ def write_lua(path: Path, tokens: list[str]) -> None:
     path.write_text(LUA.replace("{PAIRS}", "{" + pairs + "}"), encoding="utf-8")
 
 
-def bench_server(
-    database: str,
-    env_extra: dict[str, str],
-    seconds: int,
-    connections: int,
-    workers: int = 1,
-    label: str = "sqlite",
-    rounds: int = 1,
-    preloaded: int = 0,
-) -> dict[str, float]:
-    """Seed, serve, measure GET and rating POST `rounds` times; return the median figures."""
+def prepare(database: str, label: str, preloaded: int = 0) -> list[str]:
+    """Seed officers (and `preloaded` past ratings) into `database`; the badge tokens."""
     settings = Settings.load(env={}, database=database, secret=SECRET)
     tokens = asyncio.run(seed(settings, 500))
     if preloaded:
@@ -270,45 +298,81 @@ def bench_server(
             f"{time.perf_counter() - started:.1f} s",
             flush=True,
         )
+    return tokens
+
+
+@dataclass
+class Serving:
+    """A running `pingjing serve` with its wrk script, and what it answered so far."""
+
+    database: str
+    label: str
+    base: str
+    script: Path
+    before: int
+    rounds: list[tuple[WrkResult, WrkResult]]
+
+    def measure(self, seconds: int, connections: int) -> tuple[WrkResult, WrkResult]:
+        """One round: the no-op GET, then the rating POST, a few seconds apart."""
+        get = run_wrk(self.base + "/healthz", seconds, connections)
+        post = run_wrk(self.base + "/api/v1/ratings", seconds, connections, self.script)
+        self.rounds.append((get, post))
+        print(
+            f"[{self.label}] round {len(self.rounds)}: no-op GET /healthz "
+            f"{get.requests_per_s:,.0f} req/s (p99 {get.p99_ms:.2f} ms); POST /api/v1/ratings "
+            f"{post.requests_per_s:,.0f} ratings/s (p50 {post.p50_ms:.2f} ms, "
+            f"p99 {post.p99_ms:.2f} ms), {post.non_2xx} non-2xx {post.errors}; "
+            f"ratio {post.requests_per_s / get.requests_per_s:.2f}",
+            flush=True,
+        )
+        return get, post
+
+
+@contextmanager
+def serving(
+    database: str,
+    tokens: list[str],
+    env_extra: dict[str, str],
+    *,
+    label: str,
+    workers: int = 1,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[Serving]:
+    """`pingjing serve` on `database` at host:port (a free port if 0), warmed up."""
     work = Path(tempfile.mkdtemp(prefix="pj-bench-"))
-    script = work / "ratings.lua"
-    write_lua(script, tokens)
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "PINGJING_DATABASE": database,
-            "PINGJING_SECRET": SECRET,
-            "PINGJING_TRUSTED_PROXIES": "127.0.0.1",
-            "PINGJING_LOG_LEVEL": "warning",
-            **env_extra,
-        }
-    )
-    before = asyncio.run(count_ratings(settings))
-    proc = start_server(env, port, workers)
-    tag = f"[{label}, {workers} worker(s)]"
-    rounds_: list[tuple[WrkResult, WrkResult]] = []
     try:
-        base = f"http://127.0.0.1:{port}"
-        run_wrk(base + "/healthz", 2, connections)  # warm up
-        # Each round measures the GET and then the POST, so each ratio compares runs a few
-        # seconds apart: this machine's speed drifts by 10-20 % over a minute.
-        for i in range(1, rounds + 1):
-            get = run_wrk(base + "/healthz", seconds, connections)
-            post = run_wrk(base + "/api/v1/ratings", seconds, connections, script)
-            rounds_.append((get, post))
-            print(
-                f"{tag} round {i}: no-op GET /healthz {get.requests_per_s:,.0f} req/s "
-                f"(p99 {get.p99_ms:.2f} ms); POST /api/v1/ratings "
-                f"{post.requests_per_s:,.0f} ratings/s (p50 {post.p50_ms:.2f} ms, "
-                f"p99 {post.p99_ms:.2f} ms), {post.non_2xx} non-2xx {post.errors}; "
-                f"ratio {post.requests_per_s / get.requests_per_s:.2f}",
-                flush=True,
-            )
+        script = work / "ratings.lua"
+        write_lua(script, tokens)
+        port = port or free_port()
+        env = dict(os.environ)
+        env.update(
+            {
+                "PINGJING_DATABASE": database,
+                "PINGJING_SECRET": SECRET,
+                "PINGJING_TRUSTED_PROXIES": "127.0.0.1",
+                "PINGJING_LOG_LEVEL": "warning",
+                **env_extra,
+            }
+        )
+        settings = Settings.load(env={}, database=database, secret=SECRET)
+        before = asyncio.run(count_ratings(settings))
+        proc = start_server(env, port, workers, host)
+        try:
+            base = f"http://{host}:{port}"
+            run_wrk(base + "/healthz", 2, 64)  # warm up
+            yield Serving(database, label, base, script, before, [])
+        finally:
+            stop_server(proc)
     finally:
-        stop_server(proc)
         shutil.rmtree(work, ignore_errors=True)
-    stored = asyncio.run(count_ratings(settings)) - before
+
+
+def summarise(run: Serving) -> dict[str, float]:
+    """The median figures of a server's rounds, checked against the rows stored."""
+    settings = Settings.load(env={}, database=run.database, secret=SECRET)
+    stored = asyncio.run(count_ratings(settings)) - run.before
+    rounds_ = run.rounds
     ok = sum(post.requests - post.non_2xx for _, post in rounds_)
     figures = {
         "get_rps": statistics.median(g.requests_per_s for g, _ in rounds_),
@@ -319,7 +383,9 @@ def bench_server(
         "stored": stored,
         "ok": ok,
     }
-    of = f"median of {rounds} round(s)" if rounds > 1 else "1 round"
+    n = len(rounds_)
+    of = f"median of {n} rounds" if n > 1 else "1 round"
+    tag = f"[{run.label}]"
     print(f"{tag} no-op GET /healthz: {figures['get_rps']:,.0f} req/s ({of})")
     print(
         f"{tag} POST /api/v1/ratings: {figures['post_rps']:,.0f} ratings/s "
@@ -332,9 +398,37 @@ def bench_server(
     return figures
 
 
-def parse_args(doc: str) -> argparse.Namespace:
-    """The load options every rating benchmark takes; stops early without wrk."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+def bench_server(
+    database: str,
+    env_extra: dict[str, str],
+    seconds: int,
+    connections: int,
+    workers: int = 1,
+    label: str = "sqlite",
+    rounds: int = 1,
+    preloaded: int = 0,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> dict[str, float]:
+    """Seed, serve, measure GET and rating POST `rounds` times; return the median figures."""
+    tokens = prepare(database, label, preloaded)
+    label = f"{label}, {workers} worker(s)"
+    with serving(
+        database, tokens, env_extra, label=label, workers=workers, host=host, port=port
+    ) as run:
+        for _ in range(rounds):
+            run.measure(seconds, connections)
+    return summarise(run)
+
+
+def parse_args(
+    doc: str, extra: Sequence[tuple[str, str]] = (), argv: Sequence[str] | None = None
+) -> argparse.Namespace:
+    """The load options every rating benchmark takes (and `extra` (name, help) string
+    options); stops early without wrk."""
+    parser = argparse.ArgumentParser(
+        description=doc.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
@@ -344,28 +438,56 @@ def parse_args(doc: str) -> argparse.Namespace:
         "--preload",
         type=int,
         default=300_000,
-        help="past ratings in the SQLite file before measuring (a city's 7 weeks)",
+        help="past ratings in each database before measuring (a city's 7 weeks)",
     )
-    args = parser.parse_args()
+    parser.add_argument("--host", default="127.0.0.1", help="address the server listens on")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port the server listens on (default: a free one)"
+    )
+    for name, help_ in extra:
+        parser.add_argument(name, help=help_)
+    args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run scripts/setup-system (apt-get install wrk)")
     return args
 
 
-def main() -> None:
-    args = parse_args(__doc__ or "")
+@contextmanager
+def sqlite_file(path: str | None) -> Iterator[str]:
+    """`path` if given (a fresh file there: it must not exist yet), else a file in a
+    folder of our own that goes afterwards."""
+    if path:
+        if Path(path).exists():
+            raise SystemExit(f"{path} exists: give a new file for the benchmark database")
+        try:
+            yield path
+        finally:
+            for suffix in ("", "-wal", "-shm", ".secret"):
+                Path(path + suffix).unlink(missing_ok=True)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="pj-bench-db-"))
     try:
+        yield str(tmp / "bench.db")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    args = parse_args(
+        __doc__ or "",
+        [("--database", "SQLite file to create for the run (default: a temporary one)")],
+    )
+    with sqlite_file(args.database) as path:
         bench_server(
-            str(tmp / "bench.db"),
+            path,
             {"PINGJING_SQLITE_SYNCHRONOUS": "FULL"},
             args.seconds,
             args.connections,
             rounds=args.rounds,
             preloaded=args.preload,
+            host=args.host,
+            port=args.port,
         )
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

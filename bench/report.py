@@ -19,6 +19,8 @@ Then, each in a fresh process (so peak memory is that phase's own):
      the ratio of 2 to 3, both including the read of the file.
 
 Usage: python bench/report.py [--scale N] [--db PATH] [--regenerate]
+(without --db the data is generated in a temporary folder and removed afterwards; a file
+named by --db is kept and reused)
 Prints figures; it is not a pass/fail test.
 """
 
@@ -333,7 +335,6 @@ def phase_weekly(db: str, unit: str | None = None) -> dict[str, Any]:
 
     settings = Settings.load(env={}, database=db, secret=SECRET)
     timings = Timings()
-    out = Path(tempfile.mkdtemp(prefix="pj-report-"))
     cpu = 0.0
 
     async def build(store: Any) -> Any:
@@ -348,9 +349,10 @@ def phase_weekly(db: str, unit: str | None = None) -> dict[str, Any]:
         return out
 
     report = with_store(settings, build)
-    t0 = time.perf_counter()
-    render(report, out, timings=timings, processes=2)
-    render_wall = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="pj-report-") as out:
+        t0 = time.perf_counter()
+        render(report, Path(out), timings=timings, processes=2)
+        render_wall = time.perf_counter() - t0
     return {
         "load_s": timings.load_s,
         "compute_s": timings.compute_s,
@@ -523,15 +525,26 @@ def run_phase(name: str, db: str, scale: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=1, help="times a city (default 1)")
-    parser.add_argument("--db", help="SQLite file (default: one per scale in the temp folder)")
+    parser.add_argument(
+        "--db",
+        help="SQLite file for the year's data: generated if missing and kept, so later runs "
+        "reuse it (default: generated in a temporary folder and removed afterwards)",
+    )
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     set_scale(args.scale)
-    db = args.db or str(Path(tempfile.gettempdir()) / f"pingjing-report-{args.scale}x.db")
     if args.phase:
-        print(json.dumps(PHASES[args.phase](db)))
+        print(json.dumps(PHASES[args.phase](args.db)))
         return
+    if args.db is None:
+        with tempfile.TemporaryDirectory(prefix="pj-bench-report-") as tmp:
+            run(args, str(Path(tmp) / "report.db"))
+        return
+    run(args, args.db)
+
+
+def run(args: argparse.Namespace, db: str) -> None:
     path = Path(db)
     if args.regenerate or not path.exists():
         for suffix in ("", "-wal", "-shm", ".secret"):

@@ -1,21 +1,54 @@
-"""Run every benchmark in bench/ one after another; each prints its own figures."""
+"""Run the benchmarks in bench/ one after another; each prints its own figures.
+
+Each benchmark takes its own options (run it with --help); this runner starts each with
+its defaults, or with --short the options that make it a quick look (seconds, not
+minutes). Name benchmarks to run only those (e.g. `ratings pg_ratings`)."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+# Options for a quick look: short runs on small data.
+SHORT = {
+    "badges.py": ["--officers", "500"],
+    "pg_ratings.py": ["--seconds", "3", "--rounds", "1", "--preload", "20000"],
+    "ratings.py": ["--seconds", "3", "--rounds", "1", "--preload", "20000"],
+    "report.py": [],
+    "workorders.py": ["--rows", "6000"],
+}
 
-def main() -> int:
+
+def benchmarks() -> list[Path]:
+    return [
+        p
+        for p in sorted(HERE.glob("*.py"))
+        if p.name not in ("run_all.py", "__init__.py") and not p.name.startswith("_")
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = [p.stem for p in benchmarks()]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of: {', '.join(names)}")
+    parser.add_argument("--short", action="store_true", help="quick runs on small data")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(names))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     failed = []
-    for script in sorted(HERE.glob("*.py")):
-        if script.name in ("run_all.py", "__init__.py") or script.name.startswith("_"):
+    for script in benchmarks():
+        if args.names and script.stem not in args.names:
             continue
         print(f"== {script.name}", flush=True)
-        if subprocess.run([sys.executable, str(script)], check=False).returncode != 0:
+        extra = SHORT.get(script.name, []) if args.short else []
+        if subprocess.run([sys.executable, str(script), *extra], check=False).returncode != 0:
             failed.append(script.name)
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Reading an officer roster file (CSV in UTF-8/GBK/GB18030, or XLSX) into rows.
+"""Reading an officer roster file (CSV in UTF-8/GBK/GB18030, or XLSX/XLS/ODS) into rows.
 
 Every problem is reported with the line number a clerk sees in Excel (the header is
 line 1 unless title rows sit above it), and reading never stops at the first bad row.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rating.spreadsheet import OLE_MAGIC, ZIP_MAGIC, SpreadsheetError, read_workbook
 from rating.store.models import RosterRow
 
 HEADERS = {
@@ -76,30 +76,12 @@ def _csv_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
         raise RosterFileError(f"line {reader.line_num}: broken CSV ({exc})") from None
 
 
-def _xlsx_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
+def _workbook_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
     try:
-        with warnings.catch_warnings():
-            # Workbooks from WPS and other exporters make openpyxl warn about styles it
-            # ignores; the values are what we read.
-            warnings.simplefilter("ignore")
-            # From bytes, not the path: openpyxl refuses a workbook by its file name
-            # (an .xlsx renamed .csv), and the content has already been recognised.
-            wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-            try:
-                ws = wb.worksheets[0]
-                # The size record in the file may be wrong (some exporters write "A1");
-                # trusting it would silently drop rows.
-                ws.reset_dimensions()
-                return [
-                    (i, list(row))
-                    for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), 1)
-                ]
-            finally:
-                wb.close()
-    except Exception as exc:  # any failure inside the workbook: one line for the clerk
-        raise RosterFileError(f"cannot open the XLSX file ({type(exc).__name__}: {exc})") from None
+        return list(enumerate(read_workbook(raw).rows, 1))
+    except SpreadsheetError as exc:  # any failure inside the workbook: one line for the clerk
+        kind = "XLS" if raw.startswith(OLE_MAGIC) else "XLSX"
+        raise RosterFileError(f"cannot open the {kind} file ({exc})") from None
 
 
 def _cell(value: Any) -> str:
@@ -116,12 +98,15 @@ def read_roster(path: Path) -> RosterFile:
         raw = path.read_bytes()
     except OSError as exc:
         raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
-    if raw.startswith(b"PK\x03\x04"):
-        lines = _xlsx_lines(raw)
+    if raw.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        lines = _workbook_lines(raw)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         raise RosterFileError("the file is named .xlsx but is not an Excel workbook")
-    elif path.suffix.lower() == ".xls":
-        raise RosterFileError("old .xls workbooks are not supported; save as .xlsx or CSV")
+    elif path.suffix.lower() in (".xls", ".ods"):
+        raise RosterFileError(
+            f"the file is named {path.suffix.lower()} but is not a workbook: open it in "
+            "Excel or WPS and save it as .xlsx or CSV"
+        )
     else:
         lines = _csv_lines(raw)
     header: dict[str, int] | None = None

@@ -86,6 +86,12 @@ SETTINGS: tuple[Setting, ...] = (
         "last commits on power loss.",
     ),
     Setting("write_batch_max", 512, "Most ratings committed together in one transaction."),
+    Setting(
+        "database_timeout_seconds",
+        5.0,
+        "PostgreSQL: longest wait for a connection, a connect or a rating's statement; "
+        "past it the rating gets 503 and /healthz turns 503 until the database answers again.",
+    ),
     Setting("host", "127.0.0.1", "Address `pingjing serve` listens on."),
     Setting("port", 8000, "Port `pingjing serve` listens on."),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
@@ -247,6 +253,7 @@ class Settings:
     cookie_secure: bool = False
     sqlite_synchronous: str = "FULL"
     write_batch_max: int = 512
+    database_timeout_seconds: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -233,7 +233,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Import the officer roster first, then import this file again.",
     ),
     "wo_upload": ("上传热线导出文件", "Upload a hotline export"),
-    "wo_file": ("文件（CSV 或 XLSX，不超过 {mb} MB）", "File (CSV or XLSX, up to {mb} MB)"),
+    "wo_file": (
+        "文件（CSV、XLSX、XLS 或 ODS，不超过 {mb} MB）",
+        "File (CSV, XLSX, XLS or ODS, up to {mb} MB)",
+    ),
     "wo_profile": ("列配置", "Column profile"),
     "wo_same_as_channel": ("与渠道相同", "Same as the channel"),
     "wo_skip_bad": ("导入正确的行，跳过有误的行", "Import the good lines, skip the bad ones"),

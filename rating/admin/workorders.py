@@ -147,7 +147,7 @@ def _outcome(summary: Summary, channel: str, csv_kind: str) -> dict[str, Any]:
     return {
         "name": summary.name,
         "channel": channel,
-        "kind": csv_kind if summary.kind == "csv" else "XLSX",
+        "kind": csv_kind if summary.kind == "csv" else summary.kind.upper(),
         "profile": summary.profile,
         "header_line": summary.header_line,
         "data_rows": summary.data_rows,

@@ -27,7 +27,10 @@ def make_store(settings: Settings, *, one_shot: bool = False) -> Store:
         from rating.store.postgres import PostgresStore
 
         return PostgresStore(
-            settings.database, limits_from(settings), batch_max=settings.write_batch_max
+            settings.database,
+            limits_from(settings),
+            batch_max=settings.write_batch_max,
+            timeout=settings.database_timeout_seconds,
         )
     from rating.store.sqlite import SqliteStore
 

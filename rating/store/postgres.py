@@ -17,12 +17,15 @@ after its batch commits, where it sees the winner's row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
+import math
 import os
 import shlex
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,7 +35,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from rating.store import logic
+from rating.store import logic, pg_batch
 from rating.store.base import (
     Pending,
     Store,
@@ -173,22 +176,43 @@ def _read(conn: psycopg.Connection[Any], fn: Callable[..., T], *args: Any) -> T:
     return result
 
 
+def _unavailable(conn: psycopg.Connection[Any], exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached (or stopped answering in time),
+    rather than one rating that it refused: then retrying one by one cannot help."""
+    if conn.closed or conn.broken:
+        return True
+    return isinstance(exc, psycopg.OperationalError) and not _retryable(exc)
+
+
+def _begin(timeout_ms: int) -> str:
+    # A rating waits no longer than the timeout for a lock or a statement: the citizen
+    # gets a prompt 503 rather than a hung request.
+    return f"BEGIN; SET LOCAL statement_timeout = {int(timeout_ms)}"
+
+
 def _rating_batch(
-    conn: psycopg.Connection[Any], subs: Sequence[RatingSubmission], limits: RateLimits
+    conn: psycopg.Connection[Any],
+    subs: Sequence[RatingSubmission],
+    limits: RateLimits,
+    timeout_ms: int,
 ) -> list[RatingResult | BaseException]:
-    """Apply ratings in one transaction; one item's failure spares the rest."""
+    """Apply ratings one by one in one transaction; one item's failure spares the rest."""
     tx = PgTx(conn)
     out: list[RatingResult | BaseException] = []
     now = now_ms()
     # Savepoint statements ride along with BEGIN/RELEASE: one round trip per item.
-    conn.execute("BEGIN; SAVEPOINT item")
+    conn.execute(_begin(timeout_ms) + "; SAVEPOINT item")
     try:
         for i, sub in enumerate(subs):
             if i:
                 conn.execute("RELEASE SAVEPOINT item; SAVEPOINT item")
             try:
                 out.append(logic.apply_rating(tx, sub, limits, now))
-            except psycopg.Error as exc:
+            except Exception as exc:
+                # A value the database refuses (NUL in text, say) fails this rating only;
+                # a lost connection fails the batch.
+                if _unavailable(conn, exc):
+                    raise
                 conn.execute("ROLLBACK TO SAVEPOINT item")
                 out.append(exc)
         conn.execute("COMMIT")
@@ -198,13 +222,59 @@ def _rating_batch(
     return out
 
 
+# Ids for the new ratings of a wave, with the database's receipt key, in one statement.
+_NEW_IDS_SQL = (
+    "SELECT nextval(pg_get_serial_sequence('ratings', 'id')), "
+    f"({RECEIPT_KEY_SQL}) FROM generate_series(1, %s)"
+)
+
+
+def _pipelined_batch(
+    conn: psycopg.Connection[Any],
+    subs: Sequence[RatingSubmission],
+    limits: RateLimits,
+    timeout_ms: int,
+) -> list[RatingResult]:
+    """Apply ratings in one transaction, their statements pipelined (see pg_batch)."""
+    now = now_ms()
+    results: list[RatingResult | None] = [None] * len(subs)
+    with conn.pipeline() as pipeline:
+        conn.execute("BEGIN")
+        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        driver = pg_batch.Driver(conn, pipeline, to_pg, lock_id, _NEW_IDS_SQL)
+        for wave in pg_batch.waves(subs):
+            got = driver.run_wave([subs[i] for i in wave], limits, now)
+            for i, res in zip(wave, got, strict=True):
+                results[i] = res
+        conn.execute("COMMIT")
+    return results  # type: ignore[return-value]
+
+
 def _apply_ratings(
-    conn: psycopg.Connection[Any], subs: Sequence[RatingSubmission], limits: RateLimits
+    conn: psycopg.Connection[Any],
+    subs: Sequence[RatingSubmission],
+    limits: RateLimits,
+    timeout_ms: int = 5000,
 ) -> list[RatingResult | BaseException]:
+    try:
+        return list(_pipelined_batch(conn, subs, limits, timeout_ms))
+    except Exception as exc:
+        _quiet_rollback(conn)
+        if _unavailable(conn, exc):
+            raise
+        # A poisoned rating, a lost race or an interleaving the waves did not foresee:
+        # one by one, with a savepoint each, so that only a bad rating fails.
+        # The type and SQLSTATE only: a message may quote the row (a comment, say).
+        log.info(
+            "rating batch of %d goes one by one: %s %s",
+            len(subs),
+            type(exc).__name__,
+            getattr(exc, "sqlstate", None) or "",
+        )
     results: list[RatingResult | BaseException | None] = [None] * len(subs)
     pending = list(range(len(subs)))
     for attempt in range(1, ATTEMPTS + 1):
-        got = _rating_batch(conn, [subs[i] for i in pending], limits)
+        got = _rating_batch(conn, [subs[i] for i in pending], limits, timeout_ms)
         retry = []
         for i, res in zip(pending, got, strict=True):
             if attempt < ATTEMPTS and _retryable(res):
@@ -285,9 +355,13 @@ class PostgresStore(Store):
         batch_max: int = 512,
         pool_min: int = 1,
         pool_max: int = 8,
-        writers: int = 4,
+        writers: int = 2,
+        timeout: float = 5.0,
+        probe_every: float = 1.0,
     ) -> None:
         self.url = url
+        self.timeout = timeout
+        self.probe_every = probe_every
         self.limits = limits
         self.batch_max = batch_max
         self.pool_min = pool_min
@@ -300,6 +374,13 @@ class PostgresStore(Store):
         self._tasks: list[asyncio.Task[None]] = []
         self._last_prune = 0
         self._failed = False
+        # The health probe: its own connection and thread, so that a database that stopped
+        # answering shows within seconds, busy writers or not.
+        self._probe_executor: ThreadPoolExecutor | None = None
+        self._probe_conn: psycopg.Connection[Any] | None = None
+        self._last_ok = 0.0  # time.monotonic() of the last answer from the database
+        self._down = False
+        self._probe_task: asyncio.Task[None] | None = None
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._executor is not None, "store is not open"
@@ -310,6 +391,82 @@ class PostgresStore(Store):
         assert self._pool is not None, "store is not open"
         with self._pool.connection() as conn:
             return fn(conn, *args)
+
+    def _conn_kwargs(self) -> dict[str, Any]:
+        """Connection parameters that bound every wait on the network."""
+        return {
+            "autocommit": True,
+            "application_name": "pingjing",
+            "connect_timeout": max(2, math.ceil(self.timeout)),
+            # A host that vanished without closing the connection: give up on data it
+            # never acknowledged, and notice an idle connection's peer is gone.
+            "tcp_user_timeout": max(1000, int(self.timeout * 1000)),
+            "keepalives": 1,
+            "keepalives_idle": max(1, int(self.timeout)),
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+        }
+
+    def _new_pool(self) -> ConnectionPool[Any]:
+        return ConnectionPool(
+            self.url,
+            min_size=self.pool_min,
+            max_size=self.pool_max,
+            open=False,
+            kwargs=self._conn_kwargs(),
+            configure=_configure,
+            check=ConnectionPool.check_connection,
+            name="pingjing",
+            timeout=self.timeout,  # the longest wait for a connection from the pool
+        )
+
+    def _probe(self) -> bool:
+        """Whether the database answers a trivial query within the timeout."""
+        try:
+            if self._probe_conn is None or self._probe_conn.closed:
+                self._probe_conn = psycopg.connect(
+                    self.url,
+                    **self._conn_kwargs(),
+                    options=f"-c statement_timeout={int(self.timeout * 1000)}",
+                )
+            self._probe_conn.execute("SELECT 1")
+            return True
+        except Exception:  # psycopg.Error, or an OSError: either way, no answer
+            if self._probe_conn is not None:
+                self._probe_conn.close()
+                self._probe_conn = None
+            return False
+
+    async def _probe_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            assert self._probe_executor is not None
+            ok = await loop.run_in_executor(self._probe_executor, self._probe)
+            if ok:
+                if self._down:
+                    # Back: a fresh pool, without the old one's growing reconnect delays.
+                    log.warning("PostgreSQL answers again")
+                    try:
+                        await self._renew_pool()
+                    except Exception as exc:  # the old pool goes on serving, backing off
+                        log.warning("renewing the connection pool failed: %s", exc)
+                self._down, self._failed = False, False
+                self._last_ok = time.monotonic()
+            elif not self._down:
+                self._down = True
+                log.error("PostgreSQL does not answer (%s)", redact(self.url))
+            await asyncio.sleep(self.probe_every)
+
+    async def _renew_pool(self) -> None:
+        fresh = self._new_pool()
+        try:
+            await self._call(fresh.open, False)
+        except psycopg.Error as exc:
+            log.warning("opening a fresh connection pool failed: %s", exc)
+            return
+        old, self._pool = self._pool, fresh
+        if old is not None:
+            await self._call(old.close, self.timeout)
 
     def _migrate(self) -> list[str]:
         try:
@@ -328,17 +485,8 @@ class PostgresStore(Store):
         )
         try:
             self.applied = await self._call(self._migrate)
-            self._pool = ConnectionPool(
-                self.url,
-                min_size=self.pool_min,
-                max_size=self.pool_max,
-                open=False,
-                kwargs={"autocommit": True, "application_name": "pingjing"},
-                configure=_configure,
-                check=ConnectionPool.check_connection,
-                name="pingjing",
-            )
-            await self._call(self._pool.open, True, 10.0)
+            self._pool = self._new_pool()
+            await self._call(self._pool.open, True, max(10.0, self.timeout))
         except BaseException:
             await self._shutdown()
             raise
@@ -347,8 +495,22 @@ class PostgresStore(Store):
             asyncio.create_task(self._write_loop(), name=f"pingjing-pg-writer-{i}")
             for i in range(self.writers)
         ]
+        self._last_ok = time.monotonic()
+        self._probe_executor = ThreadPoolExecutor(1, thread_name_prefix="pingjing-pg-probe")
+        self._probe_task = asyncio.create_task(self._probe_loop(), name="pingjing-pg-probe")
 
     async def close(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe_task
+            self._probe_task = None
+        if self._probe_executor is not None:
+            self._probe_executor.shutdown(wait=True)
+            self._probe_executor = None
+        if self._probe_conn is not None:
+            self._probe_conn.close()
+            self._probe_conn = None
         if self._tasks:
             for _ in self._tasks:
                 await self._queue.put(None)
@@ -373,6 +535,8 @@ class PostgresStore(Store):
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         if not self._running():
             raise StoreUnavailable("the writer is not running")
+        if self._down:  # the probe found the database gone: answer now, not after a wait
+            raise StoreUnavailable("the database does not answer")
         fut: asyncio.Future[RatingResult] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((sub, fut))
         return await fut
@@ -384,7 +548,11 @@ class PostgresStore(Store):
                 return
             try:
                 results = await self._call(
-                    self._with_conn, _apply_ratings, [s for s, _ in batch], self.limits
+                    self._with_conn,
+                    _apply_ratings,
+                    [s for s, _ in batch],
+                    self.limits,
+                    int(self.timeout * 1000),
                 )
             except Exception as exc:  # the commit failed: nothing in the batch is stored
                 log.error("rating batch of %d failed to commit: %s", len(batch), exc)
@@ -407,7 +575,8 @@ class PostgresStore(Store):
         return bool(self._tasks) and not any(t.done() for t in self._tasks)
 
     def healthy(self) -> bool:
-        return self._running() and not self._failed
+        answered = time.monotonic() - self._last_ok < self.timeout + self.probe_every
+        return self._running() and not self._failed and not self._down and answered
 
     async def backup(self, dest: str) -> None:
         """A custom-format pg_dump archive (restore with pg_restore); needs pg_dump."""

@@ -83,7 +83,7 @@ def _print_matching(result: ImportResult, stored: bool = True) -> None:
 
 
 def _describe(parsed: ParsedFile) -> str:
-    fmt = f"CSV {parsed.encoding}" if parsed.kind == "csv" else "XLSX"
+    fmt = f"CSV {parsed.encoding}" if parsed.kind == "csv" else parsed.kind.upper()
     return (
         f"{parsed.path.name}: {fmt}, profile {parsed.profile.name}, header on line "
         f"{parsed.header_line}, {parsed.data_rows} row(s)"
@@ -220,7 +220,7 @@ def register(sub: Any) -> None:
     wo = sub.add_parser("workorders", help="hotline work orders (12345, 12389, 12123, 阳光理政)")
     wsub = wo.add_subparsers(dest="workorders_command", required=True)
 
-    p = wsub.add_parser("import", help="import a hotline export (CSV or XLSX)")
+    p = wsub.add_parser("import", help="import a hotline export (CSV, XLSX, XLS or ODS)")
     p.add_argument("file")
     p.add_argument("--channel", required=True, choices=CHANNELS, help="where the file came from")
     p.add_argument(

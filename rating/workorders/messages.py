@@ -80,6 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "broken_csv": ("line {line}: broken CSV ({detail})", "第 {line} 行：CSV 格式损坏（{detail}）"),
     "bad_xlsx": ("cannot open the XLSX workbook ({detail})", "无法打开 XLSX 工作簿（{detail}）"),
+    "bad_xls": ("cannot open the XLS workbook ({detail})", "无法打开 XLS 工作簿（{detail}）"),
     "no_worksheets": ("the workbook has no worksheets", "工作簿中没有工作表"),
     "changed_during_import": (
         "the file changed while it was being imported; import it again",
@@ -89,9 +90,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the file is named .xlsx but is not an Excel workbook",
         "文件名是 .xlsx，但不是 Excel 工作簿",
     ),
-    "old_xls": (
-        "old .xls workbooks are not supported; save as .xlsx or CSV",
-        "不支持旧版 .xls 工作簿；请另存为 .xlsx 或 CSV",
+    "misnamed_xls": (
+        "the file is named {suffix} but is not a workbook (some systems save a web page "
+        "under that name): open it in Excel or WPS and save it as .xlsx or CSV",
+        "文件名是 {suffix}，但不是工作簿（有些系统把网页存成这个名字）："
+        "请用 Excel 或 WPS 打开后另存为 .xlsx 或 CSV",
     ),
     "binary": (
         "this is not a CSV text file (binary content)",

@@ -1,4 +1,4 @@
-"""Reading an export file (CSV in any of the usual encodings, or XLSX) into rows.
+"""Reading an export file (CSV in any of the usual encodings, or XLSX/XLS/ODS) into rows.
 
 Rows come out as (line, cells) where `line` is the row number a clerk sees when the file
 is open in Excel or WPS: for CSV that is the record number, which is also the text line
@@ -10,18 +10,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePath
 from typing import Any
 
+from rating.spreadsheet import (
+    EXCEL_1900,
+    EXCEL_1904,
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    NoWorksheets,
+    SpreadsheetError,
+    read_workbook,
+)
 from rating.workorders.messages import ReasonError
 
-EXCEL_1900 = date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's leap-year bug is counted
-EXCEL_1904 = date(1904, 1, 1)
+__all__ = ["EXCEL_1900", "EXCEL_1904", "ImportFileError", "Sheet", "open_sheet", "read_sheet"]
 
 
 class ImportFileError(ReasonError):
@@ -32,8 +38,8 @@ class ImportFileError(ReasonError):
 @dataclass
 class Sheet:
     sha256: str
-    kind: str  # "csv" or "xlsx"
-    encoding: str  # text encoding of a CSV; "" for XLSX
+    kind: str  # "csv", "xlsx", "xls" or "ods"
+    encoding: str  # text encoding of a CSV; "" for a workbook
     serial_epoch: date  # day 0 of the Excel date serials in this file
     rows: Iterator[tuple[int, list[Any]]]
 
@@ -70,38 +76,20 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[Any]]]:
         raise ImportFileError("broken_csv", line=line + 1, detail=str(exc)) from None
 
 
-def _xlsx_rows(raw: bytes) -> tuple[date, Iterator[tuple[int, list[Any]]]]:
-    from openpyxl import load_workbook
-
+def _workbook_rows(raw: bytes) -> tuple[str, date, Iterator[tuple[int, list[Any]]]]:
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about workbook features it ignores (styles, validations).
-            warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        wb = read_workbook(raw)
+    except NoWorksheets:
+        raise ImportFileError("no_worksheets") from None
+    except SpreadsheetError as exc:
+        if raw.startswith(OLE_MAGIC):
+            raise ImportFileError("bad_xls", detail=str(exc)) from None
         raise ImportFileError("bad_xlsx", detail=str(exc)) from None
-    if not wb.worksheets:
-        wb.close()
-        raise ImportFileError("no_worksheets")
-    epoch = EXCEL_1904 if wb.epoch.year == 1904 else EXCEL_1900
-    ws = wb.worksheets[0]
-    # Some exporters write a wrong used range; read the rows that are really there.
-    ws.reset_dimensions()
-
-    def rows() -> Iterator[tuple[int, list[Any]]]:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for line, row in enumerate(ws.iter_rows(values_only=True), 1):
-                    yield line, list(row)
-        finally:
-            wb.close()
-
-    return epoch, rows()
+    return wb.kind, wb.epoch, enumerate(wb.rows, 1)
 
 
 def open_sheet(path: Path) -> Sheet:
-    """Open an export for reading; rows are produced lazily (XLSX is streamed)."""
+    """Open an export for reading; CSV rows are produced lazily."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -114,13 +102,13 @@ def read_sheet(raw: bytes, name: str) -> Sheet:
     suffix tells a mislabelled workbook from a CSV."""
     digest = hashlib.sha256(raw).hexdigest()
     suffix = PurePath(name).suffix.lower()
-    if raw.startswith(b"PK\x03\x04"):
-        epoch, rows = _xlsx_rows(raw)
-        return Sheet(digest, "xlsx", "", epoch, rows)
+    if raw.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        kind, epoch, rows = _workbook_rows(raw)
+        return Sheet(digest, kind, "", epoch, rows)
     if suffix in (".xlsx", ".xlsm"):
         raise ImportFileError("misnamed_xlsx")
-    if suffix == ".xls" or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError("old_xls")
+    if suffix in (".xls", ".ods"):
+        raise ImportFileError("misnamed_xls", suffix=suffix)
     text, encoding = _decode(raw)
     del raw
     if "\x00" in text:

@@ -225,7 +225,12 @@ def test_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
         ("empty.csv", b"", "no header row found"),
         ("fake.xlsx", "警号,姓名,单位,类别\n".encode(), "is not an Excel workbook"),
         ("zip.xlsx", b"PK\x03\x04" + b"\x00" * 100, "cannot open the XLSX file"),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old .xls workbooks"),
+        (
+            "bad.xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+            "cannot open the XLS file",
+        ),
+        ("page.xls", b"<html><table><tr><td>1</td></tr></table></html>", "is not a workbook"),
         ("headless.csv", b"a,b,c\n1,2,3\n", "no header row found"),
         ("header-only.csv", "警号,姓名,单位,类别\r\n".encode(), "no officer rows"),
     ],

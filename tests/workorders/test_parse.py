@@ -136,7 +136,8 @@ def test_excel_rounded_order_numbers_are_refused(tmp_path: Path) -> None:
             "the file has a header (line 1) but no work orders",
         ),
         (b"PK\x03\x04garbage", "t.xlsx", "cannot open the XLSX workbook"),
-        (b"\xd0\xcf\x11\xe0old", "t.xls", "old .xls workbooks are not supported"),
+        (b"\xd0\xcf\x11\xe0old", "t.xls", "cannot open the XLS workbook"),
+        (b"<html><table></table></html>", "t.xls", "the file is named .xls but is not a workbook"),
         (b"\x00\x01\x02", "t.csv", "this is not a CSV text file (binary content)"),
     ],
 )

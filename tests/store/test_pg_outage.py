@@ -1,0 +1,198 @@
+"""A PostgreSQL outage: ratings get a prompt 503, /healthz follows the database both ways.
+
+The shared server is never stopped (other work uses it): the store reaches it through a
+TCP proxy started here on 127.0.0.1, which the test cuts (every connection closed, new
+ones refused, as when the server goes down) and restores on the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from rating.store.base import StoreUnavailable
+from rating.store.models import Outcome, RosterRow
+from rating.store.postgres import PostgresStore
+from tests.conftest import make_settings, opened
+from tests.store.conftest import LIMITS, empty_tables, rating
+
+# Generous bounds for a busy machine: a hang (the bug: 57 s) still fails the test.
+PROMPT_S = 15.0
+
+
+class Proxy:
+    """Forwards 127.0.0.1:<port> to the PostgreSQL server until cut."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self.port))
+            listener.listen(64)
+        except OSError:
+            listener.close()
+            raise
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            with self._lock:
+                self._open -= {src, dst}
+
+    def cut(self) -> None:
+        assert self._listener is not None
+        # shutdown wakes the thread blocked in accept(); close alone would not on Linux.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._listener = None
+        with self._lock:
+            doomed, self._open = list(self._open), set()
+        for s in doomed:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
+
+    def restore(self) -> None:
+        self.start()
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(poll(), PROMPT_S)
+    except TimeoutError:
+        pytest.fail(f"{what} did not happen within {PROMPT_S} s")
+
+
+@pytest.fixture
+async def proxied(pg_url: str) -> AsyncIterator[tuple[Proxy, PostgresStore]]:
+    empty_tables(pg_url)
+    parts = urlsplit(pg_url)
+    proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy.start()
+    url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    store = PostgresStore(url, LIMITS, pool_max=4, timeout=1.0, probe_every=0.1)
+    await store.open()
+    try:
+        yield proxy, store
+    finally:
+        await store.close()
+        if proxy.listening:
+            proxy.cut()
+
+
+async def test_an_outage_gives_a_prompt_503_and_health_follows_the_database(
+    proxied: tuple[Proxy, PostgresStore],
+) -> None:
+    proxy, store = proxied
+    result = await store.import_roster(
+        [RosterRow(2, "800001", "民警", "某市公安局/某分局", "police")]
+    )
+    assert not result.errors
+    (officer,) = await store.list_officers()
+    first = await store.submit_rating(rating(officer.token, device="before"))
+    assert first.outcome is Outcome.CREATED and store.healthy()
+
+    proxy.cut()
+    # The rating in flight when the database goes fails within the timeout, not minutes.
+    with pytest.raises(StoreUnavailable):
+        await asyncio.wait_for(
+            store.submit_rating(rating(officer.token, device="during")), PROMPT_S
+        )
+    await until(lambda: not store.healthy(), "/healthz turning 503")
+    with pytest.raises(StoreUnavailable):  # and every rating after it, at once
+        await asyncio.wait_for(store.submit_rating(rating(officer.token, device="dur2")), PROMPT_S)
+
+    proxy.restore()
+    await until(store.healthy, "/healthz turning 200 again")
+    after = await asyncio.wait_for(
+        store.submit_rating(rating(officer.token, device="after")), PROMPT_S
+    )
+    assert after.outcome is Outcome.CREATED
+    assert await store.count_ratings() == 2  # nothing half-stored from the outage
+
+
+async def test_the_api_answers_503_and_healthz_follows_through_an_outage(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The same through the app: POST /api/v1/ratings and GET /healthz."""
+    empty_tables(pg_url)
+    parts = urlsplit(pg_url)
+    proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy.start()
+    url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    settings = make_settings(tmp_path, database=url, database_timeout_seconds=1)
+    try:
+        async with opened(settings) as web:
+            assert (await web.client.get("/healthz")).status_code == 200
+            proxy.cut()
+            reply = await asyncio.wait_for(
+                web.client.post("/api/v1/ratings", json=web.rating(0)), PROMPT_S
+            )
+            assert reply.status_code == 503 and reply.json()["status"] == 503
+
+            async def healthz() -> int:
+                return (await web.client.get("/healthz")).status_code
+
+            async def poll(want: int) -> None:
+                while await healthz() != want:
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(poll(503), PROMPT_S)
+            proxy.restore()
+            await asyncio.wait_for(poll(200), PROMPT_S)
+            reply = await web.client.post("/api/v1/ratings", json=web.rating(1))
+            assert reply.status_code == 201, reply.text
+    finally:
+        if proxy.listening:
+            proxy.cut()
