@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/login_memory.py
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import tempfile
@@ -70,4 +71,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="The app runs in this process (no port); its database is a temporary file.",
+    ).parse_args()
     asyncio.run(main())

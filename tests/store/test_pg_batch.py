@@ -15,7 +15,7 @@ import logging
 import pytest
 
 from rating.store import pg_batch
-from rating.store.base import StoreUnavailable
+from rating.store.base import RatingFailed
 from rating.store.models import Outcome, RatingResult, RosterRow
 from rating.store.pg_batch import waves
 from rating.store.postgres import PostgresStore
@@ -94,7 +94,9 @@ async def test_a_poisoned_rating_fails_alone(pg_stores: Stores, poison: str) -> 
     results = await _gather(store, subs)
     failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
     assert failed == [17]
-    assert isinstance(results[17], StoreUnavailable | ValueError)
+    # Its own refusal (a 400: the data, not the database), never "try again later".
+    assert isinstance(results[17], RatingFailed)
+    assert results[17].status == 400
     assert await store.count_ratings() == 39
     assert store.healthy()
     assert await store.read(_count_cases) == 39  # the poisoned rating left no case behind
