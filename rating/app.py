@@ -25,7 +25,7 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
-from rating.pages import STATIC, Pages
+from rating.pages import STATIC, Pages, favicon
 from rating.service import Services
 from rating.settings import Settings
 from rating.store import make_store
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
         Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
         Route("/healthz", api.healthz, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()

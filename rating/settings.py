@@ -65,7 +65,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "min_submit_seconds",
         2.0,
-        "Minimum seconds between loading the rating page and submitting it.",
+        "A rating sooner than this after its page was served is stored and marked fast (for the "
+        "integrity statistics); never refused.",
     ),
     Setting(
         "form_max_age_hours",

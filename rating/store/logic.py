@@ -380,8 +380,8 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     while not tx.run(
         "INSERT INTO ratings (id, receipt, officer_id, unit_id, token, channel, level, "
         "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
-        "idempotency_key, lang, created_at, updated_at) "
-        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+        "idempotency_key, lang, created_at, updated_at, fast) "
+        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
         "WHERE NOT EXISTS (SELECT 1 FROM legacy_receipts WHERE receipt = ?)",
         (rating_id, receipt := codec.encode(rating_id, variant), *values, receipt),
     ):
@@ -431,6 +431,7 @@ def _rating_values(
         sub.lang,
         at,
         now,
+        1 if sub.fast else 0,
     )
 
 

@@ -74,6 +74,7 @@ class RatingSubmission:
     idempotency_key: str | None = None
     lang: str = "zh"
     at_ms: int = 0
+    fast: bool = False  # sooner after the page was served than min_submit_seconds
 
 
 class Outcome(Enum):
