@@ -140,7 +140,7 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
         # The form posts "4". ASCII only: int() would also take "٤" or fail on "²".
         level = int(level)
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
-        raise _bad("level must be an integer from 1 to 5", "评价等级必须是 1 到 5 的整数")
+        raise _bad("level must be an integer from 1 to 5", "评价等级必须是 1 到 5 的整数", "level")
     reasons_raw = data.get("reasons", [])
     if not isinstance(reasons_raw, list) or not all(isinstance(r, str) for r in reasons_raw):
         raise _bad("reasons must be a list of strings", "原因必须是字符串列表", "reasons")

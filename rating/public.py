@@ -82,6 +82,7 @@ def _kept(form: dict[str, str], multi: dict[str, list[str]], errors: dict[str, s
     )
 
 
+DETAIL_FIELDS = ("reasons", "comment", "phone", "consent")
 # A refused comment is put back even if too long, so the person can shorten it.
 MAX_COMMENT_KEPT = 4000
 
@@ -170,6 +171,8 @@ async def rate_submit(request: Request, as_json: bool = False) -> Response:
             raise
         kept = _kept(form, multi, {exc.field: exc.message(lang)})
         notice = texts(lang)["details_not_saved" if kept.receipt else "form_fix"]
+        if exc.field not in DETAIL_FIELDS:  # no box to show it beside: say it on top
+            notice = f"{notice} {exc.message(lang)}"
         return await _rate_page(request, token, 400, notice, kept, lang)
     try:
         fast = check_stamp(s.keys, s.settings, inp, _now_ms())

@@ -30,7 +30,9 @@
     else if (badConsent) consent.focus();
     return !badPhone && !badConsent;
   }
-  phone.addEventListener("change", function () {
+  // Cleared while typing ("input"), not on leaving the field: a message vanishing at the
+  // tap on the send button would move the button from under the finger.
+  phone.addEventListener("input", function () {
     if (!phone.value.trim() || phoneOk(phone.value.trim())) fieldMsg(phone, "phone", false);
   });
   consent.addEventListener("change", function () {

@@ -120,8 +120,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         PINGJING_DATABASE=str(db),
         PINGJING_SECRET=SECRET,
         PINGJING_PUBLIC_BASE_URL=base,
-        # A person needs two seconds; the browser does not, and tests do not wait.
-        PINGJING_MIN_SUBMIT_SECONDS="0",
+        # The default minimum age (2 s): the browser taps sooner, and a quick tap must be
+        # stored (marked fast), never refused.
         PINGJING_LOG_LEVEL="warning",
     )
     log = root / "server.log"
@@ -237,3 +237,34 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _screens:
         folder = _screens[0].parent
         terminalreporter.write_line(f"browser tests: {len(_screens)} screenshots in {folder}")
+
+
+# ------------------------------------------------------------------ accessibility (axe-core)
+
+_AXE_SCRIPT: str | None = None
+SERIOUS = ("serious", "critical")
+
+
+def axe(page: Any, name: str) -> list[dict[str, Any]]:
+    """Run axe-core (the copy shipped in axe-playwright-python) on the page as it stands.
+
+    Fails on any violation of impact serious or critical; prints the others, so that the
+    test output lists them. Returns every violation.
+    """
+    global _AXE_SCRIPT
+    if _AXE_SCRIPT is None:
+        import axe_playwright_python
+
+        _AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(_AXE_SCRIPT)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    violations: list[dict[str, Any]] = results["violations"]
+    lines = [
+        f"  {v['impact']}: {v['id']} ({len(v['nodes'])} node(s)): {v['help']}" for v in violations
+    ]
+    print(f"\naxe {name}: {len(violations)} violation(s)" + "".join("\n" + x for x in lines))
+    serious = [v for v in violations if v["impact"] in SERIOUS]
+    assert serious == [], f"axe {name}: " + "; ".join(
+        f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in serious
+    )
+    return violations
