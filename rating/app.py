@@ -49,6 +49,15 @@ class PingjingApp(Starlette):
             scope["app"] = self
             await api.create_rating(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["path"].startswith("/r/"):
+            # The citizen's page: served from the page cache when it can be, also before
+            # the middleware (it is compressed already) and the router.
+            scope["app"] = self
+            try:
+                if await public.serve_cached_page(scope, receive, send):
+                    return
+            except Exception:  # the usual way below answers it properly
+                log.exception("page cache failed on %s; rendering afresh", scope["path"])
         await super().__call__(scope, receive, send)
 
 

@@ -26,6 +26,7 @@ from rating.i18n import (
     remember_lang,
     texts,
 )
+from rating.pagecache import PageCache
 from rating.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -84,13 +85,11 @@ class Pages:
             "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         )
         self.hotlines = settings.hotline_list()
+        self.cache = PageCache(settings.page_cache_size)
 
-    def render(
-        self, request: Request, template: str, status: int = 200, **context: Any
-    ) -> HTMLResponse:
-        lang = context.pop("lang", None) or pick_lang(request)
-        lang_href = other_lang_href(request.url.path, request.query_params, lang)
-        html = self.env.get_template(template).render(
+    def render_html(self, template: str, lang: str, lang_href: str, **context: Any) -> str:
+        """A page's HTML in `lang` (no request needed: the page cache renders with this)."""
+        return self.env.get_template(template).render(
             lang=lang,
             t=texts(lang),
             level_labels=LEVEL_LABELS[lang],
@@ -103,6 +102,13 @@ class Pages:
             hotlines=[(n, zh if lang == "zh" else en) for n, zh, en in self.hotlines],
             **context,
         )
+
+    def render(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        lang = context.pop("lang", None) or pick_lang(request)
+        lang_href = other_lang_href(request.url.path, request.query_params, lang)
+        html = self.render_html(template, lang, lang_href, **context)
         response = HTMLResponse(html, status_code=status)
         response.headers["content-security-policy"] = self.csp
         response.headers["x-content-type-options"] = "nosniff"

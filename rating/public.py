@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from rating.cases.citizen import receipt_progress
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, UnsupportedMediaType, json_error
-from rating.i18n import REASON_LABELS, pick_lang, texts
+from rating.i18n import LANG_COOKIE, REASON_LABELS, other_lang_href, pick_lang, texts
 from rating.intake import (
     DEVICE_COOKIE,
     FieldError,
@@ -26,7 +28,8 @@ from rating.intake import (
     read_body,
     validate,
 )
-from rating.service import set_device_cookie, submit, svc
+from rating.pagecache import STAMP_MARK, CachedPage, reusable
+from rating.service import Services, device_cookie, set_device_cookie, submit, svc
 from rating.store.models import Outcome, TokenState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -271,3 +274,87 @@ async def receipt_page(request: Request) -> Response:
         progress=await receipt_progress(s.store, view.receipt),
         kept=Kept(),
     )
+
+
+# ------------------------------------------------------------------ the cached page
+
+_CANONICAL_PAGE = re.compile(r"^/r/([0-9A-HJKMNP-TV-Z]{12})$")
+_PLAIN_QUERIES = (b"", b"lang=zh", b"lang=en")
+
+
+async def serve_cached_page(scope: Scope, receive: Receive, send: Send) -> bool:
+    """GET /r/{token} from the page cache (see rating/pagecache.py).
+
+    Answers the canonical page of a live token, with no query but ?lang=, and returns
+    True; returns False without sending anything for every other request, which then
+    takes the usual way (redirects, unknown and revoked codes, other queries).
+    """
+    if scope["method"] != "GET" or scope.get("query_string", b"") not in _PLAIN_QUERIES:
+        return False
+    match = _CANONICAL_PAGE.match(scope["path"])
+    if match is None:
+        return False
+    s: Services = scope["state"]["svc"]
+    cache = s.pages.cache
+    if cache.due():
+        await cache.refresh(s.store.page_epoch)
+    request = Request(scope, receive)
+    token, lang = match.group(1), pick_lang(request)
+    page = cache.get(token, lang)
+    if page is None:
+        generation = cache.generation
+        found = await s.store.lookup_token(token)
+        if found.state is not TokenState.LIVE:
+            return False
+        html = s.pages.render_html(
+            "rate.html",
+            lang,
+            other_lang_href(scope["path"], {}, lang),
+            officer=found.officer,
+            token=token,
+            stamp=STAMP_MARK,
+            notice=None,
+            kept=Kept(),
+        )
+        page = CachedPage.build(html)
+        cache.put(token, lang, page, generation)
+    now = _now_ms()
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-security-policy", s.pages.csp.encode("latin-1")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        # Kept by the browser, asked again each time: 304 while its copy's stamp is fresh.
+        (b"cache-control", b"private, no-cache"),
+        (b"vary", b"Accept-Encoding, Accept-Language, Cookie"),
+    ]
+    device, fresh = device_id(request)
+    if fresh:
+        headers.append((b"set-cookie", device_cookie(device, s.settings)))
+    chosen = request.query_params.get("lang")
+    if chosen:
+        secure = "; Secure" if s.settings.cookie_secure else ""
+        headers.append(
+            (
+                b"set-cookie",
+                f"{LANG_COOKIE}={chosen}; HttpOnly; Max-Age={365 * 86400}; Path=/; "
+                f"SameSite=lax{secure}".encode("latin-1"),
+            )
+        )
+    known = request.headers.get("if-none-match")
+    if known and reusable(known, page, now):
+        headers.append((b"etag", known.split(",")[0].strip().encode("latin-1")))
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return True
+    stamp = s.keys.stamp(now, token).encode("ascii")
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        body = page.gzip(stamp)
+        headers.append((b"content-encoding", b"gzip"))
+    else:
+        body = page.plain(stamp)
+    headers.append((b"etag", page.etag(now).encode("ascii")))
+    headers.append((b"content-length", b"%d" % len(body)))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return True

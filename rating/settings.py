@@ -38,7 +38,18 @@ SETTINGS: tuple[Setting, ...] = (
         "http://127.0.0.1:8000",
         "Base URL printed on badges and in officer rating URLs.",
     ),
-    Setting("bureau_name", "公安局", "Bureau name shown on citizen pages."),
+    Setting("bureau_name", "公安局", "Bureau name shown on citizen pages and on badges."),
+    Setting(
+        "badge_call_to_action",
+        "扫码评价",
+        "The short line printed under the QR code on every badge (e.g. 扫码评价 Scan to rate).",
+    ),
+    Setting(
+        "page_cache_size",
+        4096,
+        "Rendered rating pages kept in memory (one per officer and language, about 6 KB "
+        "each); 0 renders every page afresh.",
+    ),
     Setting(
         "hotlines",
         "12389:公安机关警务监督举报电话|Police supervision hotline;"
@@ -195,6 +206,8 @@ class Settings:
     secret: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     bureau_name: str = "公安局"
+    badge_call_to_action: str = "扫码评价"
+    page_cache_size: int = 4096
     hotlines: str = (
         "12389:公安机关警务监督举报电话|Police supervision hotline;"
         "12345:政务服务便民热线|Government service hotline"
