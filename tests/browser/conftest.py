@@ -30,6 +30,7 @@ from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import make_store
 from rating.store.base import now_ms
+from rating.store.models import RosterRow
 from tests.conftest import ROSTER
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
 ]
 SECRET = "browser-test-secret"
 KIOSK_PIN = "246810"
+KIOSK_PIN_4 = "135790"  # officer 100004's PIN (the kiosk sign-out test)
+EXTRA_OFFICER = RosterRow(5, "100004", "赵敏", "张家口市公安局/桥东分局/胜利路派出所", "police")
 
 _screens: list[Path] = []
 
@@ -87,7 +90,7 @@ async def _seed(settings: Settings) -> tuple[dict[str, str], str, dict[str, str]
     store = make_store(settings)
     await store.open()
     try:
-        await store.import_roster(ROSTER)
+        await store.import_roster([*ROSTER, EXTRA_OFFICER])
         old = await store.officer_by_badge("100003")
         assert old is not None and old.token is not None
         await store.reissue_token("100003")  # old.token is now a revoked code
@@ -95,11 +98,13 @@ async def _seed(settings: Settings) -> tuple[dict[str, str], str, dict[str, str]
         unit = "张家口市公安局/桥东分局/胜利路派出所"
         codes = {
             name: await store.write(ks.add_kiosk, name, unit, now_ms())
-            for name in ("户籍窗口1", "户籍窗口2")
+            for name in ("户籍窗口1", "户籍窗口2", "户籍窗口3", "户籍窗口4", "户籍窗口5")
         }
         await store.write(ks.set_pin, "100001", ks.hash_pin(KIOSK_PIN), now_ms())
-        # Kiosk 2 gets its officer from the admin, so its test needs no sign-in.
+        await store.write(ks.set_pin, "100004", ks.hash_pin(KIOSK_PIN_4), now_ms())
+        # Kiosks 2 and 3 get their officer from the admin, so their tests need no sign-in.
         assert await store.write(ks.assign_officer, "户籍窗口2", "100002", now_ms()) is None
+        assert await store.write(ks.assign_officer, "户籍窗口3", "100003", now_ms()) is None
         return tokens, old.token, codes
     finally:
         await store.close()
