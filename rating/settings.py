@@ -6,12 +6,14 @@ is checked against this table by a test, so a new setting cannot go undocumented
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -299,3 +301,26 @@ class Settings:
 
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why printed codes must not point at `url` (the public base URL), or None.
+
+    Loopback, private-range and link-local addresses cannot be reached from citizens'
+    phones; plain http:// on a public host can be altered on the way.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return f"is {url!r}, not an http(s) address"
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if host == "localhost" or host.endswith(".localhost") or (ip is not None and ip.is_loopback):
+        return f"is {url}, this machine's own address"
+    if ip is not None and (ip.is_private or ip.is_link_local or ip.is_unspecified):
+        return f"is {url}, a private-range address citizens' phones cannot reach"
+    if parts.scheme == "http":
+        return f"is {url}, plain http:// (badges need https://)"
+    return None
