@@ -228,3 +228,40 @@ def test_first_view_is_one_request_and_no_404(contexts: Contexts, server: Server
     icon = page.request.get(f"{server.base}/favicon.ico")
     assert icon.status == 200 and icon.headers["content-type"] == "image/png"
     assert "max-age" in icon.headers["cache-control"]
+
+
+def test_in_english_the_tap_is_stored_and_mistakes_are_explained(
+    contexts: Contexts, server: Server, shot: Any
+) -> None:
+    page = contexts.new(**PHONE_VIEW).new_page()
+    page.goto(f"{server.base}/r/{server.tokens['100004']}?lang=en")
+    with page.expect_response(lambda r: r.request.method == "POST") as tapped:
+        page.get_by_role("button", name="Very dissatisfied", exact=True).click()
+    assert tapped.value.status == 201
+    receipt = tapped.value.json()["receipt"]
+    page.locator("#stored").wait_for(state="visible")
+    assert "Your rating has been recorded" in page.locator("#stored").inner_text()
+    page.get_by_label("Attitude").check()
+    page.locator("#phone").fill("0000")
+    page.locator("#send").click()
+    page.locator("#phone-err").wait_for(state="visible")
+    assert "11-digit mobile number" in page.locator("#phone-err").inner_text()
+    axe(page, "rate page, phone error in the page (English)")
+    shot(page, "citizen-phone-error-english")
+    page.locator("#phone").fill("")
+    page.locator("#send").click()
+    page.wait_for_url(re.compile(r"/receipt/[0-9A-Z]{12}\?saved=details$"))
+    text = page.locator("body").inner_text()
+    assert "Your details have been saved." in text and "Reasons" in text
+    axe(page, "receipt after details (English)")
+    assert _receipt_in_url(page) == receipt  # the details amended the tapped rating
+    stored = _rating(server, receipt)
+    assert (stored["level"], stored["reasons"], stored["mask"]) == (1, "attitude", None)
+
+
+def test_unknown_code_page_passes_axe(contexts: Contexts, server: Server) -> None:
+    page = contexts.new(**PHONE_VIEW).new_page()
+    response = page.goto(f"{server.base}/r/ZZZZZZZZZZZZ")
+    assert response is not None and response.status == 404
+    assert page.get_by_role("link", name="查询评价回执").is_visible()
+    axe(page, "unknown code page")
