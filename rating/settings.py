@@ -48,9 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "page_cache_size",
-        4096,
-        "Rendered rating pages kept in memory (one per officer and language, about 6 KB "
-        "each); 0 renders every page afresh.",
+        2048,
+        "Rendered rating pages kept in memory (one per officer and language, about 16 KB "
+        "each, 32 MB at the default); 0 renders every page afresh.",
     ),
     Setting(
         "hotlines",
@@ -209,7 +209,7 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     bureau_name: str = "公安局"
     badge_call_to_action: str = "扫码评价"
-    page_cache_size: int = 4096
+    page_cache_size: int = 2048
     hotlines: str = (
         "12389:公安机关警务监督举报电话|Police supervision hotline;"
         "12345:政务服务便民热线|Government service hotline"
