@@ -130,6 +130,7 @@ def main() -> None:
             "--dpi",
             str(args.dpi),
             "--no-progress",
+            "--allow-local",  # the synthetic roster's URLs point at this machine
         ]
         t0 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -10,7 +10,7 @@ from typing import Any
 # machinery (numpy, fonts) is imported when `badges print` runs.
 from qr.defaults import DEFAULT_DPI, DEFAULT_SIZE_MM, FORMATS
 from rating.cli import CliError, rating_url, with_store
-from rating.settings import Settings
+from rating.settings import Settings, public_url_problem
 from rating.store import Store
 from rating.store.models import Officer, Unit
 
@@ -59,6 +59,11 @@ def register(sub: Any) -> None:
         help="print everyone else when some names have characters the font lacks",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="print even if PINGJING_PUBLIC_BASE_URL is local, private or http:// (demo, tests)",
+    )
     p.set_defaults(func=cmd_badges_print)
 
 
@@ -102,6 +107,13 @@ def cmd_badges_print(args: argparse.Namespace) -> None:
     from qr.output import OutputError, changed_since_last_print
 
     settings = Settings.load(database=getattr(args, "database", None))
+    problem = public_url_problem(settings.public_base_url)
+    if problem and not args.allow_local:
+        # A force's worth of badges pointing at 127.0.0.1 is an expensive mistake.
+        raise CliError(
+            f"PINGJING_PUBLIC_BASE_URL {problem}: set it to the https:// address citizens' "
+            "phones reach (e.g. https://pj.example.cn), or pass --allow-local"
+        )
     formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -124,6 +136,8 @@ def cmd_badges_print(args: argparse.Namespace) -> None:
             unit_name=o.unit_name,
             token=o.token or "",
             url=rating_url(settings, o.token),
+            cta=settings.badge_call_to_action,
+            bureau=settings.bureau_name,
         )
         for o in officers
     ]

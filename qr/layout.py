@@ -26,14 +26,19 @@ MAX_DPI = 2400
 
 KIND_LABELS = {"police": "警号", "auxiliary": "辅警编号"}
 
-# (line, type size as a share of the badge width, space above the line as a share)
+# (line, type size as a share of the badge width, space above the line as a share).
+# The call to action sits right under the code's quiet zone; the bureau's name above the
+# typed address. Together they fit the badge height the four earlier lines had (1.45x
+# the width), so badge holders and print sheets stay the same.
 _LINES = (
-    ("name", 0.12, 0.02),
-    ("number", 0.065, 0.035),
-    ("unit", 0.065, 0.015),
-    ("fallback", 0.05, 0.03),
+    ("cta", 0.055, 0.005),
+    ("name", 0.10, 0.012),
+    ("number", 0.055, 0.018),
+    ("unit", 0.055, 0.008),
+    ("bureau", 0.045, 0.008),
+    ("fallback", 0.045, 0.012),
 )
-_BOTTOM = 0.05  # share of width below the last line
+_BOTTOM = 0.032  # share of width below the last line
 _SIDE = 0.06  # side margin of the text, share of width
 _ASCENT, _DESCENT = 0.88, 0.12  # CJK ideographic box around the baseline, in ems
 
@@ -61,12 +66,16 @@ class BadgeText:
     unit_name: str
     token: str
     url: str
+    cta: str = ""  # the call to action under the code (setting badge_call_to_action)
+    bureau: str = ""  # the bureau's name (setting bureau_name)
 
     def lines(self) -> dict[str, str]:
         return {
+            "cta": self.cta,
             "name": self.name,
             "number": f"{KIND_LABELS.get(self.kind, '编号')} {self.badge_no}",
             "unit": self.unit_name,
+            "bureau": self.bureau,
             "fallback": typed_fallback(self.url, self.token),
         }
 

@@ -68,7 +68,7 @@ class CreateRating:
         )
         data = parse_json(body, headers.get(b"content-type", b"").decode("latin-1"))
         inp = validate(data)
-        check_stamp(s.keys, s.settings, inp, int(time.time() * 1000))
+        fast = check_stamp(s.keys, s.settings, inp, int(time.time() * 1000))
         client = scope.get("client")
         result, new_device = await submit(
             s,
@@ -82,6 +82,7 @@ class CreateRating:
                 headers.get(b"x-forwarded-for", b"").decode("latin-1"),
                 s.trusted,
             ),
+            fast=fast,
         )
         assert result.receipt is not None
         amended = result.outcome is not Outcome.CREATED

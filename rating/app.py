@@ -26,7 +26,7 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
-from rating.pages import STATIC, Pages
+from rating.pages import STATIC, Pages, favicon
 from rating.service import Services
 from rating.settings import Settings
 from rating.store import make_store
@@ -50,6 +50,15 @@ class PingjingApp(Starlette):
             scope["app"] = self
             await api.create_rating(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["path"].startswith("/r/"):
+            # The citizen's page: served from the page cache when it can be, also before
+            # the middleware (it is compressed already) and the router.
+            scope["app"] = self
+            try:
+                if await public.serve_cached_page(scope, receive, send):
+                    return
+            except Exception:  # the usual way below answers it properly
+                log.exception("page cache failed on %s; rendering afresh", scope["path"])
         await super().__call__(scope, receive, send)
 
 
@@ -83,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
         Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
         Route("/healthz", api.healthz, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()

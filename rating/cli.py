@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import dataclasses
 import importlib
 import logging
 import os
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from rating.safecell import SafeWriter
 from rating.settings import SETTINGS, Settings
+from rating.settings import SETTINGS, Settings, public_url_problem
 from rating.store import Store, StoreUnavailable, make_store
 
 T = TypeVar("T")
@@ -57,7 +60,19 @@ def with_store(settings: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
 
 
 def rating_url(settings: Settings, token: str | None) -> str:
+    """An officer's rating URL, on the same public base URL as the printed badges."""
     return f"{settings.public_base_url.rstrip('/')}/r/{token}" if token else ""
+
+
+def warn_if_local(settings: Settings) -> None:
+    """Say on stderr when printed URLs would not reach citizens (badges refuse outright)."""
+    problem = public_url_problem(settings.public_base_url)
+    if problem:
+        print(
+            f"pingjing: note: PINGJING_PUBLIC_BASE_URL {problem}; citizens' phones cannot "
+            "open these URLs",
+            file=sys.stderr,
+        )
 
 
 # ------------------------------------------------------------------ commands
@@ -99,6 +114,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from rating.demo import DEMO_ADMIN, demo_admin_password, seed_demo
 
     settings = _settings(args, host=args.host, port=args.port)
+    if public_url_problem(settings.public_base_url):
+        # Unset or local: every URL the demo prints points at the port it serves on. (A
+        # public address, e.g. a tunnel in front of the demo, is kept.)
+        base_url = f"http://{settings.host}:{settings.port}"
+        settings = dataclasses.replace(settings, public_base_url=base_url)
 
     async def seed(store: Store) -> tuple[list[Any], str]:
         if not await store.list_officers():
@@ -109,13 +129,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
         return await store.list_officers(), await demo_admin_password(store)
 
     officers, password = with_store(settings, seed)
-    base = f"http://{settings.host}:{settings.port}"
+    base = settings.public_base_url.rstrip("/")
     print("Open an officer's rating page:")
     for officer in officers[:5]:
         print(
-            f"  {base}/r/{officer.token}   {officer.name} ({officer.badge_no}) {officer.unit_name}"
+            f"  {rating_url(settings, officer.token)}   {officer.name} ({officer.badge_no}) "
+            f"{officer.unit_name}"
         )
     print(f"Admin pages: {base}/admin/  user {DEMO_ADMIN}, password {password} (new each run)")
+    print(
+        f"Badges for these pages: PINGJING_PUBLIC_BASE_URL={base} pingjing --database "
+        f"{settings.database} badges print --allow-local --out demo-badges"
+    )
     if args.no_serve:
         return
     cmd_serve(args)
@@ -193,6 +218,7 @@ def cmd_officers_list(args: argparse.Namespace) -> None:
         return await store.list_officers(unit_path, include_retired=args.all)
 
     officers = with_store(settings, run)
+    warn_if_local(settings)
     cols = ("badge_no", "name", "kind", "status", "unit", "url")
     rows = [
         (o.badge_no, o.name, o.kind, o.status, o.unit_path, rating_url(settings, o.token))
@@ -215,6 +241,7 @@ def cmd_officers_reissue(args: argparse.Namespace) -> None:
         raise CliError(f"no officer with badge number {args.badge_no!r}")
     print(f"{officer.name} ({officer.badge_no}): the old code no longer works.")
     print(f"new rating URL: {rating_url(settings, officer.token)}")
+    warn_if_local(settings)
 
 
 def cmd_backup(args: argparse.Namespace) -> None:

@@ -108,6 +108,58 @@ _TEXT: dict[str, tuple[str, str]] = {
     "fix_basically_satisfied": ("基本满意", "Basically satisfied"),
     "fix_dissatisfied": ("不满意", "Dissatisfied"),
     "fix_answered": ("您对整改结果的评价", "Your rating of the result"),
+    # Read-only labels on the receipt (the form prompts carry "choose any", "optional").
+    "reasons_ro": ("原因", "Reasons"),
+    "comment_ro": ("具体情况", "Details"),
+    "list_sep": ("、", ", "),
+    "phone_ro": ("回访电话", "Call back"),
+    "receipt_title": ("评价回执", "Your rating receipt"),
+    "details_saved": ("您的补充说明已保存。", "Your details have been saved."),
+    "fix_saved": (
+        "感谢您对整改结果的评价，已记录。",
+        "Thank you: your rating of the result has been recorded.",
+    ),
+    "callback_due": ("回访期限", "Call back due by"),
+    "callback_no_phone": (
+        "您未留电话，我们无法回访；如需回访，可补充手机号。",
+        "You left no phone number, so we cannot call you back; add one if you want a call.",
+    ),
+    "stored_at_tap": (
+        "您的评价已记录。如愿意，可补充不满意的原因和联系方式：",
+        "Your rating has been recorded. If you like, add what went wrong and how to reach you:",
+    ),
+    "form_fix": (
+        "请修改标出的内容后重新提交，您填写的内容已保留。",
+        "Please correct the marked field and send again; what you typed is kept.",
+    ),
+    "details_not_saved": (
+        "您的评价已记录；补充说明尚未保存。",
+        "Your rating is recorded; your details are not saved yet.",
+    ),
+    "lookup_title": ("查询评价回执", "Look up a rating receipt"),
+    "lookup_label": ("回执号", "Receipt number"),
+    "lookup_hint": (
+        "评价后页面显示的12位回执号，可含短横线，不区分大小写。",
+        "The 12-character number shown after rating; dashes and lower case are fine.",
+    ),
+    "lookup_submit": ("查询", "Look up"),
+    "lookup_malformed": (
+        "回执号应为12位字母或数字，请核对后重新输入。",
+        "A receipt number has 12 letters or digits; please check it and try again.",
+    ),
+    "lookup_missing": (
+        "未找到该回执，请核对回执号。",
+        "No receipt has this number; please check it.",
+    ),
+    "footer_lookup": ("查询评价回执", "Look up a receipt"),
+    "phone_bad": (
+        "手机号格式不正确（应为11位手机号或带区号的固定电话）",
+        "Enter an 11-digit mobile number, or a landline number with its area code.",
+    ),
+    "consent_needed": (
+        "留下电话需勾选同意回访",
+        "Tick the box to agree to a call back, or leave the phone empty.",
+    ),
 }
 
 

@@ -118,8 +118,16 @@ def form_to_dict(form: Mapping[str, Any], multi: dict[str, list[str]]) -> dict[s
     return data
 
 
-def _bad(en: str, zh: str) -> BadRequest:
-    return BadRequest(en, zh)
+class FieldError(BadRequest):
+    """A refusal that belongs to one field of the rating form, shown beside that field."""
+
+    def __init__(self, field: str, en: str, zh: str) -> None:
+        super().__init__(en, zh)
+        self.field = field
+
+
+def _bad(en: str, zh: str, field: str | None = None) -> BadRequest:
+    return BadRequest(en, zh) if field is None else FieldError(field, en, zh)
 
 
 def validate(data: Mapping[str, Any]) -> RatingInput:
@@ -141,19 +149,23 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
         # The form posts "4". ASCII only: int() would also take "٤" or fail on "²".
         level = int(level)
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
-        raise _bad("level must be an integer from 1 to 5", "评价等级必须是 1 到 5 的整数")
+        raise _bad("level must be an integer from 1 to 5", "评价等级必须是 1 到 5 的整数", "level")
     reasons_raw = data.get("reasons", [])
     if not isinstance(reasons_raw, list) or not all(isinstance(r, str) for r in reasons_raw):
-        raise _bad("reasons must be a list of strings", "原因必须是字符串列表")
+        raise _bad("reasons must be a list of strings", "原因必须是字符串列表", "reasons")
     for r in reasons_raw:
         if r not in REASONS:
-            raise _bad(f"unknown reason {r!r} (allowed: {', '.join(REASONS)})", f"未知原因 {r!r}")
+            raise _bad(
+                f"unknown reason {r!r} (allowed: {', '.join(REASONS)})",
+                f"未知原因 {r!r}",
+                "reasons",
+            )
     reasons = tuple(r for r in REASONS if r in reasons_raw)
     if reasons and level > 2:
-        raise _bad("reasons are only for levels 1 and 2", "只有不满意的评价需要选择原因")
+        raise _bad("reasons are only for levels 1 and 2", "只有不满意的评价需要选择原因", "reasons")
     comment = data.get("comment", "")
     if not isinstance(comment, str):
-        raise _bad("comment must be a string", "具体情况必须是文字")
+        raise _bad("comment must be a string", "具体情况必须是文字", "comment")
     # Browsers submit a textarea's line breaks as CR LF but count them once against
     # maxlength=500, so count (and store) them as one character too.
     comment = comment.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -161,12 +173,13 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
         raise _bad(
             f"comment is {len(comment)} characters; at most {MAX_COMMENT} allowed",
             f"具体情况共 {len(comment)} 字，最多 {MAX_COMMENT} 字",
+            "comment",
         )
     phone: str | None = None
     phone_raw = data.get("phone")
     if phone_raw not in (None, ""):
         if not isinstance(phone_raw, str):
-            raise _bad("phone must be a string", "手机号必须是文字")
+            raise _bad("phone must be a string", "手机号必须是文字", "phone")
         # NFKC turns the full-width digits of Chinese input methods into ASCII ones;
         # other scripts' digits stay non-ASCII and are refused.
         phone = normalize_phone(unicodedata.normalize("NFKC", phone_raw))
@@ -174,13 +187,19 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
             raise _bad(
                 "phone is not a valid mainland mobile or landline number",
                 "手机号格式不正确（应为11位手机号或带区号的固定电话）",
+                "phone",
             )
         if level > 2:
-            raise _bad("a call-back phone is only for levels 1 and 2", "只有不满意的评价需要留电话")
+            raise _bad(
+                "a call-back phone is only for levels 1 and 2",
+                "只有不满意的评价需要留电话",
+                "phone",
+            )
         if data.get("consent") is not True:
             raise _bad(
                 "consent must be true when a phone number is given",
                 "留下电话需勾选同意回访",
+                "consent",
             )
     stamp = data.get("t")
     if not isinstance(stamp, str) or not stamp:
@@ -199,23 +218,29 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
     return RatingInput(token, level, reasons, comment, phone, stamp, receipt, lang)
 
 
-class TooFast(BadRequest):
-    """Submitted sooner after page load than a person could."""
-
-
 class StaleForm(BadRequest):
     """The form stamp is forged, for another officer, or too old."""
 
 
-def check_stamp(keys: Keys, settings: Settings, inp: RatingInput, now_ms: int) -> None:
+# Instances behind one load balancer may disagree on the time by a little.
+CLOCK_SKEW_MS = 60_000
+
+
+def check_stamp(keys: Keys, settings: Settings, inp: RatingInput, now_ms: int) -> bool:
+    """Refuse a forged or expired stamp; return whether the rating came quickly.
+
+    A person who knows their answer taps at once, so a rating sooner than
+    `min_submit_seconds` after the page was served is stored like any other and marked
+    fast for the integrity statistics; robots are kept out by the honeypot, the stamp's
+    signature and age, and the rate limits.
+    """
     issued = keys.stamp_time(inp.stamp, inp.token)
-    if issued is None:
+    if issued is None or issued - now_ms > CLOCK_SKEW_MS:
         raise StaleForm("form stamp is invalid; reload the rating page", "页面已失效，请刷新后重试")
     age = now_ms - issued
     if age > settings.form_max_age_hours * 3_600_000:
         raise StaleForm("the rating page has expired; reload it", "页面已过期，请刷新后重试")
-    if age < settings.min_submit_seconds * 1000:
-        raise TooFast("submitted too quickly; please try again", "提交过快，请再次确认提交")
+    return age < settings.min_submit_seconds * 1000
 
 
 def client_address(request: Request, trusted: frozenset[str]) -> str:
@@ -270,6 +295,7 @@ def to_submission(
     device: str,
     address: str,
     at_ms: int | None = None,
+    fast: bool = False,
 ) -> RatingSubmission:
     phone = inp.phone
     return RatingSubmission(
@@ -287,6 +313,7 @@ def to_submission(
         lang=inp.lang,
         at_ms=at_ms or int(time.time() * 1000),
         stamp=inp.stamp,
+        fast=fast,
     )
 
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from rating.cases.citizen import receipt_progress
 from rating.crypto import format_receipt, normalize_code
-from rating.errors import NotFound, UnsupportedMediaType
-from rating.i18n import pick_lang, texts
+from rating.errors import HTTPError, UnsupportedMediaType, json_error
+from rating.i18n import LANG_COOKIE, REASON_LABELS, other_lang_href, pick_lang, texts
 from rating.intake import (
     DEVICE_COOKIE,
+    FieldError,
     StaleForm,
-    TooFast,
     check_stamp,
     client_address,
     device_id,
@@ -25,8 +28,9 @@ from rating.intake import (
     read_body,
     validate,
 )
-from rating.service import set_device_cookie, submit, svc
-from rating.store.models import TokenState
+from rating.pagecache import STAMP_MARK, CachedPage, reusable
+from rating.service import Services, device_cookie, set_device_cookie, submit, svc
+from rating.store.models import Outcome, TokenState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -50,8 +54,49 @@ def _notice(request: Request, status: int, heading_key: str, body_key: str) -> R
     )
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What the person had chosen and typed, put back into the form when it is refused."""
+
+    level: int | None = None
+    reasons: tuple[str, ...] = ()
+    comment: str = ""
+    phone: str = ""
+    consent: bool = False
+    receipt: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_details(self) -> bool:
+        return bool(self.reasons or self.comment or self.phone or self.consent or self.errors)
+
+
+def _kept(form: dict[str, str], multi: dict[str, list[str]], errors: dict[str, str]) -> Kept:
+    level = form.get("level", "")
+    receipt = normalize_code(form.get("receipt", ""))
+    return Kept(
+        level=int(level) if level in ("1", "2", "3", "4", "5") else None,
+        reasons=tuple(r for r in multi.get("reasons", []) if r in REASON_LABELS["zh"]),
+        comment=form.get("comment", "")[:MAX_COMMENT_KEPT],
+        phone=form.get("phone", "")[:40],
+        consent=form.get("consent", "") in ("1", "on", "true", "yes"),
+        receipt=receipt,
+        errors=errors,
+    )
+
+
+DETAIL_FIELDS = ("reasons", "comment", "phone", "consent")
+# A refused comment is put back even if too long, so the person can shorten it.
+MAX_COMMENT_KEPT = 4000
+
+
 async def _rate_page(
-    request: Request, token: str, status: int = 200, notice: str | None = None
+    request: Request,
+    token: str,
+    status: int = 200,
+    notice: str | None = None,
+    kept: Kept | None = None,
+    lang: str | None = None,
 ) -> Response:
     s = svc(request)
     found = await s.store.lookup_token(token)
@@ -63,10 +108,12 @@ async def _rate_page(
         request,
         "rate.html",
         status=status,
+        lang=lang,
         officer=found.officer,
         token=token,
         stamp=s.keys.stamp(_now_ms(), token),
         notice=notice,
+        kept=kept or Kept(),
     )
     device, fresh = device_id(request)
     if fresh:
@@ -88,12 +135,23 @@ async def rate_page(request: Request) -> Response:
 
 async def rate(request: Request) -> Response:
     if request.method == "POST":
+        if "application/json" in request.headers.get("accept", ""):
+            # The page's script storing a tap: it wants the receipt, not a page.
+            try:
+                return await rate_submit(request, as_json=True)
+            except HTTPError as exc:
+                return json_error(exc.status, exc.en)
         return await rate_submit(request)
     return await rate_page(request)
 
 
-async def rate_submit(request: Request) -> Response:
-    """The plain form post (works with JavaScript off); answers with a redirect (PRG)."""
+async def rate_submit(request: Request, as_json: bool = False) -> Response:
+    """The plain form post (works with JavaScript off); answers with a redirect (PRG).
+
+    With `as_json` (the page's script storing a tap) it answers the API's JSON instead.
+    A refused field re-shows the form with everything the person typed and the message
+    beside that field; nothing is stored.
+    """
     s = svc(request)
     token = normalize_code(request.path_params["token"])
     if token is None:
@@ -108,30 +166,84 @@ async def rate_submit(request: Request) -> Response:
     form = {k: v[-1] for k, v in multi.items()}
     data = form_to_dict(form, multi)
     data["token"] = token
-    inp = validate(data)
+    lang = form["lang"] if form.get("lang") in ("zh", "en") else pick_lang(request)
     try:
-        check_stamp(s.keys, s.settings, inp, _now_ms())
-    except (TooFast, StaleForm):
-        # Re-show the page with a fresh stamp: a person taps again and it goes through.
-        t = texts(inp.lang)
-        return await _rate_page(request, token, status=400, notice=t["retry_hint"])
+        inp = validate(data)
+    except FieldError as exc:
+        if as_json:
+            raise
+        kept = _kept(form, multi, {exc.field: exc.message(lang)})
+        notice = texts(lang)["details_not_saved" if kept.receipt else "form_fix"]
+        if exc.field not in DETAIL_FIELDS:  # no box to show it beside: say it on top
+            notice = f"{notice} {exc.message(lang)}"
+        return await _rate_page(request, token, 400, notice, kept, lang)
+    try:
+        fast = check_stamp(s.keys, s.settings, inp, _now_ms())
+    except StaleForm:
+        if as_json:
+            raise
+        # Re-show the page with a fresh stamp and what was typed: one more tap sends it.
+        kept = _kept(form, multi, {})
+        return await _rate_page(request, token, 400, texts(inp.lang)["retry_hint"], kept, inp.lang)
     result, new_device = await submit(
         s,
         inp,
         "badge",
         cookie=request.cookies.get(DEVICE_COOKIE, ""),
         address=client_address(request, s.trusted),
+        fast=fast,
     )
-    response = RedirectResponse(f"/receipt/{result.receipt}?new=1", status_code=303)
+    assert result.receipt is not None
+    response: Response
+    if as_json:
+        amended = result.outcome is not Outcome.CREATED
+        response = JSONResponse(
+            {
+                "ok": True,
+                "receipt": result.receipt,
+                "receipt_display": format_receipt(result.receipt),
+                "receipt_url": f"/receipt/{result.receipt}",
+                "amended": amended,
+            },
+            status_code=200 if amended else 201,
+        )
+        response.headers["cache-control"] = "no-store"
+    else:
+        # Details sent for a rating already stored (by its receipt) get their own message.
+        after = "saved=details" if inp.receipt else "new=1"
+        response = RedirectResponse(f"/receipt/{result.receipt}?{after}", status_code=303)
     if new_device:
         set_device_cookie(response, new_device, s.settings)
     return response
 
 
+def _lookup_page(request: Request, status: int, typed: str, error_key: str | None) -> Response:
+    s = svc(request)
+    lang = pick_lang(request)
+    return s.pages.render(
+        request,
+        "lookup.html",
+        status=status,
+        lang=lang,
+        typed=typed,
+        error=texts(lang)[error_key] if error_key else None,
+    )
+
+
 async def receipt_lookup(request: Request) -> Response:
-    code = normalize_code(request.query_params.get("code", ""))
+    """GET /receipt: the box for a receipt number; with ?code= it opens that receipt.
+
+    The number is taken as printed or typed: dashes and spaces, lower case, full-width
+    characters, O for 0 and I or L for 1.
+    """
+    typed = request.query_params.get("code")
+    if typed is None:
+        return _lookup_page(request, 200, "", None)
+    code = normalize_code(typed)
     if code is None:
-        raise NotFound("receipt not found", "未找到该回执")
+        return _lookup_page(request, 400, typed[:40], "lookup_malformed")
+    if await svc(request).store.rating_by_receipt(code) is None:
+        return _lookup_page(request, 404, typed[:40], "lookup_missing")
     return RedirectResponse(f"/receipt/{code}", status_code=303)
 
 
@@ -140,21 +252,109 @@ async def receipt_page(request: Request) -> Response:
     code = normalize_code(request.path_params["code"])
     view = await s.store.rating_by_receipt(code) if code else None
     if view is None:
-        raise NotFound("receipt not found", "未找到该回执")
+        return _lookup_page(request, 404, request.path_params["code"][:40], "lookup_missing")
     now = _now_ms()
     window_open = now - view.created_at < s.settings.amend_window_minutes * 60_000
     ask_details = (
         view.level <= 2 and window_open and not (view.reasons or view.comment or view.has_phone)
     )
     rated_at = datetime.fromtimestamp(view.created_at / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    q = request.query_params
     return s.pages.render(
         request,
         "receipt.html",
         rating=view,
         receipt_display=format_receipt(view.receipt),
-        new=request.query_params.get("new") == "1",
+        new=q.get("new") == "1",
+        saved=q.get("saved") == "details",
+        fixed=q.get("fixed") == "1",
         ask_details=ask_details,
         stamp=s.keys.stamp(now, view.token),
         rated_at=rated_at,
         progress=await receipt_progress(s.store, view.receipt),
+        kept=Kept(),
     )
+
+
+# ------------------------------------------------------------------ the cached page
+
+_CANONICAL_PAGE = re.compile(r"^/r/([0-9A-HJKMNP-TV-Z]{12})$")
+_PLAIN_QUERIES = (b"", b"lang=zh", b"lang=en")
+
+
+async def serve_cached_page(scope: Scope, receive: Receive, send: Send) -> bool:
+    """GET /r/{token} from the page cache (see rating/pagecache.py).
+
+    Answers the canonical page of a live token, with no query but ?lang=, and returns
+    True; returns False without sending anything for every other request, which then
+    takes the usual way (redirects, unknown and revoked codes, other queries).
+    """
+    if scope["method"] != "GET" or scope.get("query_string", b"") not in _PLAIN_QUERIES:
+        return False
+    match = _CANONICAL_PAGE.match(scope["path"])
+    if match is None:
+        return False
+    s: Services = scope["state"]["svc"]
+    cache = s.pages.cache
+    if cache.due():
+        await cache.refresh(s.store.page_epoch)
+    request = Request(scope, receive)
+    token, lang = match.group(1), pick_lang(request)
+    page = cache.get(token, lang)
+    if page is None:
+        generation = cache.generation
+        found = await s.store.lookup_token(token)
+        if found.state is not TokenState.LIVE:
+            return False
+        html = s.pages.render_html(
+            "rate.html",
+            lang,
+            other_lang_href(scope["path"], {}, lang),
+            officer=found.officer,
+            token=token,
+            stamp=STAMP_MARK,
+            notice=None,
+            kept=Kept(),
+        )
+        page = CachedPage.build(html)
+        cache.put(token, lang, page, generation)
+    now = _now_ms()
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-security-policy", s.pages.csp.encode("latin-1")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        # Kept by the browser, asked again each time: 304 while its copy's stamp is fresh.
+        (b"cache-control", b"private, no-cache"),
+        (b"vary", b"Accept-Encoding, Accept-Language, Cookie"),
+    ]
+    device, fresh = device_id(request)
+    if fresh:
+        headers.append((b"set-cookie", device_cookie(device, s.settings)))
+    chosen = request.query_params.get("lang")
+    if chosen:
+        secure = "; Secure" if s.settings.cookie_secure else ""
+        headers.append(
+            (
+                b"set-cookie",
+                f"{LANG_COOKIE}={chosen}; HttpOnly; Max-Age={365 * 86400}; Path=/; "
+                f"SameSite=lax{secure}".encode("latin-1"),
+            )
+        )
+    known = request.headers.get("if-none-match")
+    if known and reusable(known, page, now):
+        headers.append((b"etag", known.split(",")[0].strip().encode("latin-1")))
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return True
+    stamp = s.keys.stamp(now, token).encode("ascii")
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        body = page.gzip(stamp)
+        headers.append((b"content-encoding", b"gzip"))
+    else:
+        body = page.plain(stamp)
+    headers.append((b"etag", page.etag(now).encode("ascii")))
+    headers.append((b"content-length", b"%d" % len(body)))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return True

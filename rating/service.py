@@ -49,7 +49,13 @@ def set_device_cookie(response: Response, value: str, settings: Settings) -> Non
 
 
 async def submit(
-    s: Services, inp: RatingInput, channel: str, *, cookie: str, address: str
+    s: Services,
+    inp: RatingInput,
+    channel: str,
+    *,
+    cookie: str,
+    address: str,
+    fast: bool = False,
 ) -> tuple[RatingResult, str | None]:
     """Store the rating; return the result and a new device cookie value if one is needed.
 
@@ -57,7 +63,7 @@ async def submit(
     address. Raises the HTTP error for every outcome that stored nothing.
     """
     device, fresh = device_of(cookie)
-    sub = to_submission(inp, s.keys, channel=channel, device=device, address=address)
+    sub = to_submission(inp, s.keys, channel=channel, device=device, address=address, fast=fast)
     try:
         result = await s.store.submit_rating(sub)
     except StoreUnavailable:

@@ -6,12 +6,14 @@ is checked against this table by a test, so a new setting cannot go undocumented
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,18 @@ SETTINGS: tuple[Setting, ...] = (
         "http://127.0.0.1:8000",
         "Base URL printed on badges and in officer rating URLs.",
     ),
-    Setting("bureau_name", "公安局", "Bureau name shown on citizen pages."),
+    Setting("bureau_name", "公安局", "Bureau name shown on citizen pages and on badges."),
+    Setting(
+        "badge_call_to_action",
+        "扫码评价",
+        "The short line printed under the QR code on every badge (e.g. 扫码评价 Scan to rate).",
+    ),
+    Setting(
+        "page_cache_size",
+        2048,
+        "Rendered rating pages kept in memory (one per officer and language, about 16 KB "
+        "each, 32 MB at the default); 0 renders every page afresh.",
+    ),
     Setting(
         "hotlines",
         "12389:公安机关警务监督举报电话|Police supervision hotline;"
@@ -65,7 +78,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "min_submit_seconds",
         2.0,
-        "Minimum seconds between loading the rating page and submitting it.",
+        "A rating sooner than this after its page was served is stored and marked fast (for the "
+        "integrity statistics); never refused.",
     ),
     Setting(
         "form_max_age_hours",
@@ -239,6 +253,8 @@ class Settings:
     secret: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     bureau_name: str = "公安局"
+    badge_call_to_action: str = "扫码评价"
+    page_cache_size: int = 2048
     hotlines: str = (
         "12389:公安机关警务监督举报电话|Police supervision hotline;"
         "12345:政务服务便民热线|Government service hotline"
@@ -338,3 +354,26 @@ class Settings:
 
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why printed codes must not point at `url` (the public base URL), or None.
+
+    Loopback, private-range and link-local addresses cannot be reached from citizens'
+    phones; plain http:// on a public host can be altered on the way.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return f"is {url!r}, not an http(s) address"
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if host == "localhost" or host.endswith(".localhost") or (ip is not None and ip.is_loopback):
+        return f"is {url}, this machine's own address"
+    if ip is not None and (ip.is_private or ip.is_link_local or ip.is_unspecified):
+        return f"is {url}, a private-range address citizens' phones cannot reach"
+    if parts.scheme == "http":
+        return f"is {url}, plain http:// (badges need https://)"
+    return None

@@ -15,6 +15,8 @@
       cancel: "返回评价", signout: "退出登录", staff: "民警登录",
       wrong_pin: "警号或密码错误", locked: "密码错误次数过多，请15分钟后再试",
       need_net: "网络未连接，登录需要联网", you_rate: "您正在评价",
+      signout_hint: "退出登录：请当前民警输入密码后点“退出登录”。",
+      signout_pin: "请输入当前民警的密码", signout_wrong: "当前民警的密码错误",
       question: "您对本次服务满意吗？", thanks: "感谢您的评价！",
       thanks_body: "如需留言或回访，请用手机扫描民警工作证上的二维码。",
       queued: " 条评价待上传", police: "民警", auxiliary: "辅警", badge: "警号", lang: "English"
@@ -28,6 +30,8 @@
       cancel: "Back to rating", signout: "Sign out", staff: "Officer sign-in",
       wrong_pin: "Wrong badge number or PIN", locked: "Too many wrong PINs; try in 15 minutes",
       need_net: "No network: signing in needs the network", you_rate: "You are rating",
+      signout_hint: "To sign out, the officer on duty enters their PIN, then taps Sign out.",
+      signout_pin: "Enter the PIN of the officer on duty", signout_wrong: "Wrong PIN for the officer on duty",
       question: "How satisfied are you with this service?", thanks: "Thank you for your rating!",
       thanks_body: "To add a comment or ask for a call back, scan the QR code on the officer's badge with your phone.",
       queued: " rating(s) waiting to upload", police: "Police officer",
@@ -117,7 +121,7 @@
     $("signin-msg").textContent = "";
     if (!localStorage.getItem(TOKEN)) show("setup");
     else show(officer() ? "rate" : "signin");
-    $("signin-cancel").hidden = $("signout").hidden = true;
+    $("signin-cancel").hidden = $("signout").hidden = $("signout-hint").hidden = true;
     applyLang();
   }
 
@@ -204,10 +208,16 @@
       }, function () { msg.textContent = T[lang].need_net; });
   }
 
+  // Only the officer on duty can sign out, with their own PIN (or an administrator, by
+  // re-enrolling the kiosk): nobody at the counter can take them off duty.
   function signout() {
-    api("POST", "/api/v1/kiosk/signout").then(function (j) {
-      if (j.status === 200) { setState(j); reset(); }
-    }, function () { $("signin-msg").textContent = T[lang].need_net; });
+    var msg = $("signin-msg"), pin = $("pin").value;
+    if (!pin) { msg.textContent = T[lang].signout_pin; $("pin").focus(); return; }
+    api("POST", "/api/v1/kiosk/signout", { pin: pin }).then(function (j) {
+      if (j.status === 200) { setState(j); reset(); return; }
+      $("pin").value = "";
+      msg.textContent = T[lang][j.status === 429 ? "locked" : "signout_wrong"];
+    }, function () { msg.textContent = T[lang].need_net; });
   }
 
   function fullscreen() {
@@ -231,7 +241,7 @@
     else if (b.id === "lang") { lang = lang === "zh" ? "en" : "zh"; applyLang(); }
     else if (b.id === "staff") {
       show("signin");
-      $("signin-cancel").hidden = $("signout").hidden = !officer();
+      $("signin-cancel").hidden = $("signout").hidden = $("signout-hint").hidden = !officer();
     } else if (b.id === "signin-cancel") reset();
     else if (b.id === "signout") signout();
   });
@@ -246,6 +256,12 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/kiosk/sw.js").catch(function () {});
   }
+  // The one-time enrolment URL pasted into a kiosk tab that is already open changes only
+  // the hash: the page does not reload, so listen for it.
+  window.addEventListener("hashchange", function () {
+    var h = /^#enroll=([A-Za-z0-9_-]+)$/.exec(location.hash);
+    if (h) enroll(h[1]);
+  });
   var m = /^#enroll=([A-Za-z0-9_-]+)$/.exec(location.hash);
   if (m) enroll(m[1]);
   else if (!localStorage.getItem(TOKEN)) unregistered("setup_body");

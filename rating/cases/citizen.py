@@ -44,6 +44,7 @@ class ReceiptProgress:
     steps: list[Step]
     ask_fix: bool
     fix_rating: str | None
+    callback_due: str  # the day the call back is due, while it is still to come; else ""
 
 
 async def receipt_progress(store: Store, receipt: str) -> ReceiptProgress | None:
@@ -63,4 +64,5 @@ async def receipt_progress(store: Store, receipt: str) -> ReceiptProgress | None
         rectify,
         Step("step_closed", p.state == "closed", fmt_ts(p.closed_at, False)),
     ]
-    return ReceiptProgress(steps, p.ask_fix, p.fix_rating)
+    due = p.callback_due_at if p.callback_at is None and p.state != "closed" else None
+    return ReceiptProgress(steps, p.ask_fix, p.fix_rating, fmt_ts(due, False))

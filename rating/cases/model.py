@@ -228,3 +228,4 @@ class Progress:
     needs_rectify: bool
     ask_fix: bool
     fix_rating: str | None
+    callback_due_at: int | None = None

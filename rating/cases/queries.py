@@ -139,7 +139,7 @@ def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
     match, params = receipt_match(tx, receipt)
     row = tx.one(
         "SELECT c.state, c.opened_at, c.callback_at, c.verified_at, c.rectified_at, "
-        "c.closed_at, c.verification, c.fix_rating FROM cases c "
+        "c.closed_at, c.verification, c.fix_rating, c.callback_due_at FROM cases c "
         f"JOIN ratings r ON r.id = c.rating_id WHERE {match}",
         params,
     )
@@ -159,6 +159,7 @@ def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
         needs_rectify=needs or row[4] is not None,
         ask_fix=closed_rectified and row[7] is None,
         fix_rating=row[7],
+        callback_due_at=row[8],
     )
 
 

@@ -11,7 +11,7 @@ import re
 import sys
 from typing import Any
 
-from rating.cli import CliError, with_store
+from rating.cli import CliError, warn_if_local, with_store
 from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import Store
@@ -42,6 +42,7 @@ def cmd_add(args: argparse.Namespace) -> None:
     print(f"kiosk {args.name!r} registered.")
     print("Open this one-time URL on the tablet (valid 7 days, works once):")
     print(f"  {enroll_url(settings, code)}")
+    warn_if_local(settings)
 
 
 def cmd_reenroll(args: argparse.Namespace) -> None:
@@ -51,6 +52,7 @@ def cmd_reenroll(args: argparse.Namespace) -> None:
         raise CliError(f"no kiosk named {args.name!r}")
     print(f"kiosk {args.name!r}: the old tablet no longer works. New one-time URL:")
     print(f"  {enroll_url(settings, code)}")
+    warn_if_local(settings)
 
 
 def cmd_list(args: argparse.Namespace) -> None:

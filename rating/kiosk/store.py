@@ -151,6 +151,13 @@ def reenroll_kiosk(tx: Tx, name: str, now: int) -> str | None:
         "revoked_at = NULL WHERE name = ?",
         (secret_hash(code), now + ENROLL_TTL_MS, name),
     )
+    # The new tablet starts with nobody on duty: re-enrolment is how an administrator
+    # signs out an officer who cannot (the kiosk asks for the officer's own PIN).
+    tx.run(
+        "UPDATE kiosk_sessions SET ended_at = ? WHERE ended_at IS NULL "
+        "AND kiosk_id = (SELECT id FROM kiosks WHERE name = ?)",
+        (now, name),
+    )
     return code if changed else None
 
 

@@ -190,8 +190,35 @@ async def signin(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
+    """POST /api/v1/kiosk/signout {"pin"}: the officer on duty signs out with their own PIN.
+
+    Anyone at the counter could otherwise take an officer off duty (and the ratings with
+    them). An officer with no PIN (put on duty by an administrator) is signed out by the
+    administrator: `pingjing kiosks assign` or `reenroll`.
+    """
     kiosk = await _kiosk(request)
-    await svc(request).store.write(ks.end_session, kiosk.id, _now_ms())
+    data = await _json(request)
+    _only(data, {"pin"})
+    if kiosk.officer is None:
+        return JSONResponse(_state(kiosk, request))
+    pin = _str(data, "pin")
+    store = svc(request).store
+    record = await store.read(ks.pin_record, kiosk.officer.badge_no)
+    wrong = Forbidden("wrong PIN for the officer on duty", "当前民警的密码错误")
+    if record is None:
+        await asyncio.to_thread(ks.verify_pin, pin, _dummy_hash())
+        raise wrong
+    if record.locked_until and record.locked_until > _now_ms():
+        raise TooManyRequests(
+            "too many wrong PINs; try again in 15 minutes", "密码错误次数过多，请15分钟后再试"
+        )
+    ok = _PIN.match(pin) is not None and await asyncio.to_thread(
+        ks.verify_pin, pin, record.pin_hash
+    )
+    if not ok:
+        await store.write(ks.pin_failed, record.officer_id, _now_ms())
+        raise wrong
+    await store.write(ks.end_session, kiosk.id, _now_ms())
     return JSONResponse(_state(await _kiosk(request), request))
 
 

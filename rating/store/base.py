@@ -242,6 +242,9 @@ class Store(abc.ABC):
     async def lookup_token(self, token: str) -> TokenLookup:
         return await self.read(logic.lookup_token, token)
 
+    async def page_epoch(self) -> int:
+        return await self.read(logic.page_epoch)
+
     async def officer_by_badge(self, badge_no: str) -> Officer | None:
         return await self.read(logic.officer_by_badge, badge_no)
 

@@ -187,8 +187,20 @@ def lookup_token(tx: Tx, token: str) -> TokenLookup:
     return TokenLookup(TokenState.LIVE, officer)
 
 
+def page_epoch(tx: Tx) -> int:
+    """A counter bumped by every change that can alter an officer's rating page."""
+    row = tx.one("SELECT n FROM page_epoch WHERE id = 1")
+    return int(row[0]) if row else 0
+
+
+def _pages_changed(tx: Tx) -> None:
+    # Servers drop their cached rating pages when they see this move (rating/pagecache.py).
+    tx.run("UPDATE page_epoch SET n = n + 1 WHERE id = 1")
+
+
 def issue_token(tx: Tx, officer_id: int, now: int) -> str:
     """Revoke the officer's live token, if any, and issue a fresh one."""
+    _pages_changed(tx)
     tx.run(
         "UPDATE badge_tokens SET revoked_at = ? WHERE officer_id = ? AND revoked_at IS NULL",
         (now, officer_id),
@@ -249,6 +261,7 @@ def import_roster(
                 "updated_at = ? WHERE id = ?",
                 (row.name, unit.id, row.kind, now, old[0]),
             )
+            _pages_changed(tx)
             if (
                 tx.one(
                     "SELECT 1 FROM badge_tokens WHERE officer_id = ? AND revoked_at IS NULL",
@@ -265,7 +278,8 @@ def import_roster(
         result.errors.sort()
         if not skip_bad:
             raise RollBack(result)
-    if retire_missing:
+    if retire_missing and result.missing:
+        _pages_changed(tx)
         for badge in result.missing:
             tx.run(
                 "UPDATE officers SET status = 'retired', updated_at = ? WHERE badge_no = ?",
@@ -394,8 +408,8 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     while not tx.run(
         "INSERT INTO ratings (id, receipt, officer_id, unit_id, token, channel, level, "
         "reasons, comment, phone_enc, phone_hash, phone_mask, device_hash, network_hash, "
-        "idempotency_key, lang, created_at, updated_at, stamp) "
-        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+        "idempotency_key, lang, created_at, updated_at, stamp, fast) "
+        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
         "WHERE NOT EXISTS (SELECT 1 FROM legacy_receipts WHERE receipt = ?)",
         (rating_id, receipt := codec.encode(rating_id, variant), *values, receipt),
     ):
@@ -446,6 +460,7 @@ def _rating_values(
         at,
         now,
         sub.stamp,
+        1 if sub.fast else 0,
     )
 
 

@@ -75,6 +75,7 @@ class RatingSubmission:
     lang: str = "zh"
     at_ms: int = 0
     stamp: str | None = None  # the form stamp of the page it came from: one page, one matter
+    fast: bool = False  # sooner after the page was served than min_submit_seconds
 
 
 class Outcome(Enum):

@@ -30,6 +30,7 @@ from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import make_store
 from rating.store.base import now_ms
+from rating.store.models import RosterRow
 from tests.conftest import ROSTER
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
 ]
 SECRET = "browser-test-secret"
 KIOSK_PIN = "246810"
+KIOSK_PIN_4 = "135790"  # officer 100004's PIN (the kiosk sign-out test)
+EXTRA_OFFICER = RosterRow(5, "100004", "赵敏", "张家口市公安局/桥东分局/胜利路派出所", "police")
 
 _screens: list[Path] = []
 
@@ -87,7 +90,7 @@ async def _seed(settings: Settings) -> tuple[dict[str, str], str, dict[str, str]
     store = make_store(settings)
     await store.open()
     try:
-        await store.import_roster(ROSTER)
+        await store.import_roster([*ROSTER, EXTRA_OFFICER])
         old = await store.officer_by_badge("100003")
         assert old is not None and old.token is not None
         await store.reissue_token("100003")  # old.token is now a revoked code
@@ -95,11 +98,13 @@ async def _seed(settings: Settings) -> tuple[dict[str, str], str, dict[str, str]
         unit = "张家口市公安局/桥东分局/胜利路派出所"
         codes = {
             name: await store.write(ks.add_kiosk, name, unit, now_ms())
-            for name in ("户籍窗口1", "户籍窗口2")
+            for name in ("户籍窗口1", "户籍窗口2", "户籍窗口3", "户籍窗口4", "户籍窗口5")
         }
         await store.write(ks.set_pin, "100001", ks.hash_pin(KIOSK_PIN), now_ms())
-        # Kiosk 2 gets its officer from the admin, so its test needs no sign-in.
+        await store.write(ks.set_pin, "100004", ks.hash_pin(KIOSK_PIN_4), now_ms())
+        # Kiosks 2 and 3 get their officer from the admin, so their tests need no sign-in.
         assert await store.write(ks.assign_officer, "户籍窗口2", "100002", now_ms()) is None
+        assert await store.write(ks.assign_officer, "户籍窗口3", "100003", now_ms()) is None
         return tokens, old.token, codes
     finally:
         await store.close()
@@ -120,8 +125,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         PINGJING_DATABASE=str(db),
         PINGJING_SECRET=SECRET,
         PINGJING_PUBLIC_BASE_URL=base,
-        # A person needs two seconds; the browser does not, and tests do not wait.
-        PINGJING_MIN_SUBMIT_SECONDS="0",
+        # The default minimum age (2 s): the browser taps sooner, and a quick tap must be
+        # stored (marked fast), never refused.
         PINGJING_LOG_LEVEL="warning",
     )
     log = root / "server.log"
@@ -237,3 +242,34 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _screens:
         folder = _screens[0].parent
         terminalreporter.write_line(f"browser tests: {len(_screens)} screenshots in {folder}")
+
+
+# ------------------------------------------------------------------ accessibility (axe-core)
+
+_AXE_SCRIPT: str | None = None
+SERIOUS = ("serious", "critical")
+
+
+def axe(page: Any, name: str) -> list[dict[str, Any]]:
+    """Run axe-core (the copy shipped in axe-playwright-python) on the page as it stands.
+
+    Fails on any violation of impact serious or critical; prints the others, so that the
+    test output lists them. Returns every violation.
+    """
+    global _AXE_SCRIPT
+    if _AXE_SCRIPT is None:
+        import axe_playwright_python
+
+        _AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(_AXE_SCRIPT)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    violations: list[dict[str, Any]] = results["violations"]
+    lines = [
+        f"  {v['impact']}: {v['id']} ({len(v['nodes'])} node(s)): {v['help']}" for v in violations
+    ]
+    print(f"\naxe {name}: {len(violations)} violation(s)" + "".join("\n" + x for x in lines))
+    serious = [v for v in violations if v["impact"] in SERIOUS]
+    assert serious == [], f"axe {name}: " + "; ".join(
+        f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in serious
+    )
+    return violations

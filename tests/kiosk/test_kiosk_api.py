@@ -227,7 +227,10 @@ async def test_only_the_officer_on_duty_at_tap_time_can_be_rated(web: Web) -> No
     )
     assert r.status_code == 409
     tapped_on_duty = _tap("queued-before-signout", ago_ms=1000)
-    out = await web.client.post("/api/v1/kiosk/signout", headers=_auth(token))
+    await web.store.write(ks.set_pin, "100001", ks.hash_pin("135790"), now_ms())
+    out = await web.client.post(
+        "/api/v1/kiosk/signout", json={"pin": "135790"}, headers=_auth(token)
+    )
     assert out.status_code == 200 and out.json()["officer"] is None
     # Tapped while 100001 was on duty, uploaded after sign-out: still theirs.
     r = await web.client.post("/api/v1/kiosk/ratings", json=tapped_on_duty, headers=_auth(token))
@@ -383,3 +386,48 @@ async def test_cli_add_list_assign_set_pin_revoke(
         headers=_auth(r.json()["token"]),
     )
     assert signin.status_code == 403
+
+
+async def test_signing_out_needs_the_officers_own_pin(web: Web) -> None:
+    token = await _kiosk(web)  # 100001 on duty
+    await web.store.write(ks.set_pin, "100001", ks.hash_pin("135790"), now_ms())
+    await web.store.write(ks.set_pin, "100002", ks.hash_pin("246810"), now_ms())
+    for body, status in (
+        (None, 415),  # anyone at the counter, no PIN (and no body)
+        ({}, 400),
+        ({"pin": ""}, 400),
+        ({"pin": "246810"}, 403),  # another officer's PIN
+        ({"pin": "000000"}, 403),
+    ):
+        r = await web.client.post("/api/v1/kiosk/signout", json=body, headers=_auth(token))
+        assert r.status_code == status, (body, r.text)
+        state = await web.client.get("/api/v1/kiosk/state", headers=_auth(token))
+        assert state.json()["officer"]["badge_no"] == "100001"  # still on duty
+    ok = await web.client.post(
+        "/api/v1/kiosk/signout", json={"pin": "135790"}, headers=_auth(token)
+    )
+    assert ok.status_code == 200 and ok.json()["officer"] is None
+
+
+async def test_wrong_signout_pins_lock_like_sign_in(web: Web) -> None:
+    token = await _kiosk(web)
+    await web.store.write(ks.set_pin, "100001", ks.hash_pin("135790"), now_ms())
+    for _ in range(ks.PIN_MAX_FAILURES):
+        r = await web.client.post(
+            "/api/v1/kiosk/signout", json={"pin": "000000"}, headers=_auth(token)
+        )
+        assert r.status_code == 403
+    locked = await web.client.post(
+        "/api/v1/kiosk/signout", json={"pin": "135790"}, headers=_auth(token)
+    )
+    assert locked.status_code == 429
+
+
+async def test_officer_without_a_pin_is_signed_out_by_reenrolment(web: Web) -> None:
+    token = await _kiosk(web)  # assigned by the admin; 100001 has no PIN
+    r = await web.client.post("/api/v1/kiosk/signout", json={"pin": "123456"}, headers=_auth(token))
+    assert r.status_code == 403
+    code = await web.store.write(ks.reenroll_kiosk, "户籍窗口1", now_ms())
+    assert code is not None
+    enrolled = await web.client.post("/api/v1/kiosk/enroll", json={"code": code})
+    assert enrolled.status_code == 201 and enrolled.json()["officer"] is None

@@ -62,7 +62,10 @@ async def test_kiosk_flow_on_postgres(tmp_path: Path) -> None:
             assert [(k.name, k.enrolled, k.officer and k.officer.badge_no) for k in kiosks] == [
                 ("窗口PG", True, "100002")
             ]
-            out = await web.client.post("/api/v1/kiosk/signout", headers=headers)
+            await web.store.write(ks.set_pin, "100002", ks.hash_pin("246810"), now_ms())
+            out = await web.client.post(
+                "/api/v1/kiosk/signout", json={"pin": "246810"}, headers=headers
+            )
             assert out.json()["officer"] is None
             assert await web.store.write(ks.revoke_kiosk, "窗口PG", now_ms())
             gone = await web.client.get("/api/v1/kiosk/state", headers=headers)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rating.admin.render import fmt_ts
 from rating.settings import Settings
 from tests.conftest import Web, make_settings, opened, rows
 from tests.units import run_sql
@@ -23,14 +24,16 @@ REASONS_ZH = ["服务态度", "办事效率", "执法规范", "廉洁自律", "�
 
 
 def hidden(page: str, name: str) -> str:
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', page)
+    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
     assert match, f"no hidden field {name!r} in the page"
     return html.unescape(match.group(1))
 
 
 def receipt_of(response: httpx.Response) -> str:
     assert response.status_code == 303, response.text
-    match = re.fullmatch(r"/receipt/([0-9A-Z]{12})\?new=1", response.headers["location"])
+    match = re.fullmatch(
+        r"/receipt/([0-9A-Z]{12})\?(?:new=1|saved=details)", response.headers["location"]
+    )
     assert match, response.headers["location"]
     return match.group(1)
 
@@ -195,7 +198,11 @@ async def test_page_is_gzipped_and_under_14_kb_on_the_wire(web: Web) -> None:
     page = gzip.decompress(wire).decode("utf-8")
     # The CSS and JS are inline: this one response is everything the phone downloads.
     assert "<style>" in page and "<script>" in page
-    assert "<link" not in page and "<script src" not in page and "<img" not in page
+    assert "<script src" not in page and "<img" not in page
+    # The one link is the tab icon, inline too (no /favicon.ico request, no 404).
+    assert re.findall(r"<link [^>]*>", page) == [
+        re.search(r'<link rel="icon" href="data:image/png;base64,[^"]+">', page).group(0)  # type: ignore[union-attr]
+    ]
     assert len(wire) <= 14 * 1024, f"{len(wire)} bytes compressed"
 
 
@@ -224,7 +231,7 @@ async def test_no_request_to_any_other_host(web: Web) -> None:
     pages.append((await web.client.get(post.headers["location"])).text)
     for page in pages:
         assert re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page, re.I) == []
-        assert re.findall(r'(?:src|href|action)="(?!/|tel:|#)', page) == []
+        assert re.findall(r'(?:src|href|action)="(?!/|tel:|#|data:image/png;base64,)', page) == []
 
 
 async def test_static_css_is_served_and_matches_the_inline_copy(web: Web) -> None:
@@ -247,7 +254,7 @@ async def test_form_post_redirects_to_the_receipt(web: Web, settings: Settings) 
     assert page.status_code == 200
     assert "感谢您的评价！" in page.text
     assert f"{receipt[:4]}-{receipt[4:8]}-{receipt[8:]}" in page.text
-    assert '<dd class="level l4" id="level">满意</dd>' in page.text
+    assert '<span class="level l4" id="level">满意</span>' in page.text
     assert web.officers[0].name in page.text
     assert "如愿意，可补充" not in page.text  # a satisfied rating is not asked for details
     assert rows(settings, "SELECT level, channel, lang FROM ratings") == [(4, "badge", "zh")]
@@ -324,16 +331,75 @@ async def test_details_from_another_device_still_amend_by_receipt(
         assert rows(settings, "SELECT reasons FROM ratings") == [("integrity",)]
 
 
-async def test_form_validation_errors_are_pages_in_the_users_language(web: Web) -> None:
-    bad = form(web, level="2", phone="12345", consent="1")
+def field_error(page: str, field: str) -> str:
+    """The message shown beside `field` on a re-shown form ("" if none)."""
+    match = re.search(rf'<p class="err" id="{field}-err" role="alert">([^<]*)</p>', page)
+    return html.unescape(match.group(1)) if match else ""
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "zh", "en"),
+    [
+        ({"phone": "12345", "consent": "1"}, "phone", "手机号格式不正确", "phone is not a valid"),
+        ({"phone": "13812345678"}, "consent", "留下电话需勾选同意回访", "consent must be true"),
+    ],
+)
+async def test_refused_details_reshow_the_form_with_everything_typed(
+    web: Web, fields: dict[str, str], field: str, zh: str, en: str
+) -> None:
+    bad = form(
+        web,
+        level="1",
+        reasons=["attitude", "integrity"],
+        comment="排队两小时 <无人> 理会",
+        **fields,
+    )
+    for headers, message in (({}, zh), (EN, en)):
+        # The page comes back in the language the form was filled in.
+        bad["lang"] = "en" if headers else "zh"
+        r = await web.client.post(f"/r/{web.token()}", data=bad, headers=headers)
+        assert r.status_code == 400
+        assert r.headers["content-type"].startswith("text/html")
+        page = r.text
+        assert "出错了" not in page and "Something went wrong" not in page
+        assert message in field_error(page, field)  # beside the field, in the page's language
+        assert ("请修改标出的内容" in page) is (headers == {})
+        # Every reason, the comment and the phone are still there; the details are open.
+        assert re.search(r'value="attitude" checked', page)
+        assert re.search(r'value="integrity" checked', page)
+        assert not re.search(r'value="efficiency" checked', page)
+        assert ">排队两小时 &lt;无人&gt; 理会</textarea>" in page
+        assert f'value="{fields["phone"]}"' in page
+        assert '<fieldset class="more" id="more" hidden' not in page
+        assert 'class="lv l1 on"' in page  # the level tapped stays chosen
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page)
+        # A fresh stamp, so the corrected form goes through.
+        assert web.keys.stamp_time(hidden(page, "t"), web.token()) is not None
+    assert await web.store.count_ratings() == 0  # nothing half-stored
+
+
+async def test_corrected_form_is_stored_with_everything(web: Web, settings: Settings) -> None:
+    bad = form(web, level="2", reasons=["efficiency"], comment="慢", phone="1381234567")
+    page = (await web.client.post(f"/r/{web.token()}", data=bad)).text
+    good = form(web, level="2", reasons=["efficiency"], comment="慢", phone="13812345678")
+    good.update(t=web.stamp(web.token()), consent="1")
+    assert hidden(page, "lang") == "zh"
+    receipt = receipt_of(await web.client.post(f"/r/{web.token()}", data=good))
+    assert rows(settings, "SELECT level, reasons, comment, phone_mask FROM ratings") == [
+        (2, "efficiency", "慢", "138****5678")
+    ]
+    assert receipt
+
+
+async def test_refused_details_for_a_stored_rating_keep_its_receipt(web: Web) -> None:
+    receipt = receipt_of(await web.client.post(f"/r/{web.token()}", data=form(web, level="2")))
+    bad = form(web, level="2", receipt=receipt, comment="再补充", phone="abc", consent="1")
     r = await web.client.post(f"/r/{web.token()}", data=bad)
     assert r.status_code == 400
-    assert r.headers["content-type"].startswith("text/html")
-    assert "出错了" in r.text and "手机号格式不正确" in r.text
-    assert f'<a href="/r/{web.token()}">返回</a>' in r.text  # a way back to try again
-    en = await web.client.post(f"/r/{web.token()}", data=bad, headers=EN)
-    assert "Something went wrong" in en.text and "phone is not a valid" in en.text
-    assert await web.store.count_ratings() == 0
+    assert hidden(r.text, "receipt") == receipt  # the corrected details amend that rating
+    assert "您的评价已记录；补充说明尚未保存。" in r.text
+    assert ">再补充</textarea>" in r.text
+    assert await web.store.count_ratings() == 1
 
 
 async def test_form_post_with_wrong_content_type_is_415(web: Web) -> None:
@@ -361,15 +427,37 @@ async def test_honeypot_filled_is_rejected_and_nothing_stored(web: Web) -> None:
     assert await web.store.count_ratings() == 0
 
 
-async def test_too_fast_submit_reshows_the_page_and_stores_nothing(web: Web) -> None:
-    data = form(web, level="5")
-    data["t"] = web.stamp(web.token(), age_s=0.5)
+async def test_quick_tap_is_stored_and_marked_fast(web: Web, settings: Settings) -> None:
+    quick = form(web, 0, level="2")
+    quick["t"] = web.stamp(web.token(0), age_s=0.3)  # under min_submit_seconds (2 s)
+    assert receipt_of(await web.client.post(f"/r/{web.token(0)}", data=quick))
+    web.client.cookies.clear()
+    slow = form(web, 1, level="4")  # stamp 10 s old
+    assert receipt_of(await web.client.post(f"/r/{web.token(1)}", data=slow))
+    assert rows(settings, "SELECT officer_id, level, fast FROM ratings ORDER BY level") == [
+        (web.officers[0].id, 2, 1),
+        (web.officers[1].id, 4, 0),
+    ]
+    # A bad quick tap opens its case like any other.
+    assert rows(settings, "SELECT count(*) FROM cases") == [(1,)]
+
+
+async def test_details_amending_a_fast_rating_keep_its_mark(web: Web, settings: Settings) -> None:
+    quick = form(web, level="1")
+    quick["t"] = web.stamp(web.token(), age_s=0.1)
+    receipt = receipt_of(await web.client.post(f"/r/{web.token()}", data=quick))
+    details = form(web, level="1", receipt=receipt, reasons="attitude")
+    assert receipt_of(await web.client.post(f"/r/{web.token()}", data=details)) == receipt
+    assert rows(settings, "SELECT reasons, fast, amend_count FROM ratings") == [("attitude", 1, 1)]
+
+
+async def test_stale_stamp_keeps_what_was_typed(web: Web) -> None:
+    data = form(web, level="2", comment="我写了很多", phone="13812345678", consent="1")
+    data["t"] = web.stamp(web.token(), age_s=13 * 3600)
     r = await web.client.post(f"/r/{web.token()}", data=data)
     assert r.status_code == 400
     assert "请再次点击您的评价。" in r.text
-    assert web.officers[0].name in r.text and ">非常满意</button>" in r.text
-    fresh = hidden(r.text, "t")
-    assert fresh != data["t"] and web.keys.stamp_time(fresh, web.token()) is not None
+    assert ">我写了很多</textarea>" in r.text and 'value="13812345678"' in r.text
     assert await web.store.count_ratings() == 0
 
 
@@ -439,19 +527,81 @@ async def test_receipt_lookup_by_typed_code(web: Web) -> None:
     assert (await web.client.get(f"/receipt/{typed}")).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/receipt?code=", "/receipt", "/receipt?code=nonsense"])
-async def test_receipt_lookup_of_nothing_is_404(web: Web, path: str) -> None:
-    r = await web.client.get(path)
-    assert r.status_code == 404 and "未找到该回执" in r.text
+async def test_receipt_lookup_form_in_both_languages(web: Web) -> None:
+    for headers, title, label in (
+        ({}, "查询评价回执", "回执号"),
+        (EN, "Look up", "Receipt number"),
+    ):
+        r = await web.client.get("/receipt", headers=headers)
+        assert r.status_code == 200
+        assert f"<h1>{title}" in r.text
+        assert f'<label class="label" for="code">{label}</label>' in r.text
+        assert '<form method="get" action="/receipt" id="lookup">' in r.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{a}-{b}-{c}",  # as printed
+        "{a} {b} {c}",
+        "{lower}",
+        "{o_for_0}",
+        "{fullwidth}",
+    ],
+)
+async def test_receipt_lookup_takes_the_number_as_typed(web: Web, typed: str) -> None:
+    # A receipt with a 0 and a 1 in it, so the O/0 and I/L/1 mix-ups are tried.
+    receipt = ""
+    for _ in range(200):
+        r = await web.client.post("/api/v1/ratings", json=web.rating(level=4))
+        receipt = r.json()["receipt"]
+        if "0" in receipt and "1" in receipt:
+            break
+        web.client.cookies.clear()
+    assert "0" in receipt and "1" in receipt
+    code = typed.format(
+        a=receipt[:4],
+        b=receipt[4:8],
+        c=receipt[8:],
+        lower=receipt.lower(),
+        o_for_0=receipt.replace("0", "O").replace("1", "l"),
+        fullwidth="".join(chr(ord(ch) + 0xFEE0) for ch in receipt),
+    )
+    found = await web.client.get("/receipt", params={"code": code})
+    assert found.status_code == 303 and found.headers["location"] == f"/receipt/{receipt}"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [
+        ("", 400, "回执号应为12位字母或数字"),
+        ("nonsense", 400, "回执号应为12位字母或数字"),
+        ("ZZZZ-ZZZZ-ZZZZ", 404, "未找到该回执"),
+    ],
+)
+async def test_receipt_lookup_refusals_keep_the_typed_number(
+    web: Web, code: str, status: int, message: str
+) -> None:
+    r = await web.client.get("/receipt", params={"code": code})
+    assert r.status_code == status
+    assert message in r.text and f'value="{code}"' in r.text
+    assert 'aria-invalid="true"' in r.text
 
 
 async def test_unknown_receipt_is_a_friendly_404(web: Web) -> None:
     r = await web.client.get("/receipt/ZZZZZZZZZZZZ")
     assert r.status_code == 404
     assert "未找到该回执" in r.text and "12389" in r.text
+    assert 'id="lookup"' in r.text  # the box to try another number
     en = await web.client.get("/receipt/ZZZZZZZZZZZZ", headers=EN)
-    assert en.status_code == 404 and "receipt not found" in en.text
+    assert en.status_code == 404 and "No receipt has this number" in en.text
     assert '<html lang="en">' in en.text
+
+
+@pytest.mark.parametrize("path", ["/r/{token}", "/r/ZZZZZZZZZZZZ", "/receipt/ZZZZZZZZZZZZ"])
+async def test_pages_link_to_the_receipt_lookup(web: Web, path: str) -> None:
+    page = (await web.client.get(path.format(token=web.token()))).text
+    assert '<footer class="foot"><a href="/receipt">查询评价回执</a></footer>' in page
 
 
 async def test_receipt_shows_only_its_own_rating(web: Web) -> None:
@@ -464,3 +614,125 @@ async def test_receipt_shows_only_its_own_rating(web: Web) -> None:
     assert web.officers[0].name in page_a
     assert web.officers[2].name not in page_a and "乙的评价" not in page_a
     assert b.json()["receipt"] not in page_a
+
+
+# ------------------------------------------------------------------ the tap, stored at once
+
+
+async def test_script_tap_is_stored_at_once_and_details_amend_it(
+    web: Web, settings: Settings
+) -> None:
+    """What rate.js sends when 不满意 is tapped, then the details by the receipt."""
+    page = (await web.client.get(f"/r/{web.token()}")).text
+    tap = {"t": hidden(page, "t"), "lang": "zh", "level": "2"}
+    r = await web.client.post(f"/r/{web.token()}", data=tap, headers={"accept": "application/json"})
+    assert r.status_code == 201
+    answer = r.json()
+    receipt = answer["receipt"]
+    assert answer["ok"] is True and answer["amended"] is False
+    assert answer["receipt_display"] == f"{receipt[:4]}-{receipt[4:8]}-{receipt[8:]}"
+    assert rows(settings, "SELECT level, channel FROM ratings") == [(2, "badge")]
+    assert rows(settings, "SELECT count(*) FROM cases") == [(1,)]  # the case is open already
+    # The citizen changes the tap to 非常不满意: the same rating, amended.
+    r = await web.client.post(
+        f"/r/{web.token()}",
+        data={**tap, "level": "1", "receipt": receipt},
+        headers={"accept": "application/json"},
+    )
+    assert r.status_code == 200 and r.json() == {**answer, "amended": True}
+    details = form(
+        web, level="1", receipt=receipt, reasons="attitude", phone="13812345678", consent="1"
+    )
+    second = await web.client.post(f"/r/{web.token()}", data=details)
+    assert second.headers["location"] == f"/receipt/{receipt}?saved=details"
+    shown = (await web.client.get(second.headers["location"])).text
+    assert "您的补充说明已保存。" in shown and "<h1>感谢您的评价！</h1>" in shown
+    assert rows(settings, "SELECT level, reasons, phone_mask FROM ratings") == [
+        (1, "attitude", "138****5678")
+    ]
+
+
+async def test_script_tap_refusal_is_json(web: Web) -> None:
+    r = await web.client.post(
+        f"/r/{web.token()}",
+        data={"t": "1.0123456789abcdef", "level": "2"},
+        headers={"accept": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.json() == {
+        "ok": False,
+        "error": "form stamp is invalid; reload the rating page",
+        "status": 400,
+    }
+    assert await web.store.count_ratings() == 0
+
+
+# ------------------------------------------------------------------ receipt wording
+
+
+async def test_receipt_labels_and_english_join(web: Web) -> None:
+    r = await web.client.post(
+        "/api/v1/ratings",
+        json=web.rating(level=2, reasons=["attitude", "efficiency"], comment="慢"),
+    )
+    url = r.json()["receipt_url"]
+    zh = (await web.client.get(url)).text
+    assert '<dt>原因</dt><dd id="reasons">服务态度、办事效率</dd>' in zh
+    assert "<dt>具体情况</dt>" in zh and "可多选" not in zh.split("<dl>")[1].split("</dl>")[0]
+    en = (await web.client.get(url, headers=EN)).text
+    assert '<dt>Reasons</dt><dd id="reasons">Attitude, Efficiency</dd>' in en
+    assert "<dt>Details</dt>" in en
+
+
+async def test_receipt_has_a_heading_in_every_state(web: Web) -> None:
+    r = await web.client.post("/api/v1/ratings", json=web.rating(level=2))
+    url = r.json()["receipt_url"]
+    for query, heading in (
+        ("", "<h1>评价回执</h1>"),
+        ("?new=1", "<h1>感谢您的评价！</h1>"),
+        ("?saved=details", "<h1>感谢您的评价！</h1>"),
+        ("?fixed=1", "<h1>感谢您的评价！</h1>"),
+    ):
+        page = (await web.client.get(url + query)).text
+        assert page.count("<h1>") == 1 and heading in page, query
+    assert "感谢您对整改结果的评价" in (await web.client.get(url + "?fixed=1")).text
+
+
+async def test_receipt_says_when_the_callback_is_due(web: Web, settings: Settings) -> None:
+    r = await web.client.post(
+        "/api/v1/ratings", json=web.rating(level=1, phone="13812345678", consent=True)
+    )
+    due_ms = rows(settings, "SELECT callback_due_at FROM cases")[0][0]
+    day = fmt_ts(due_ms, False)
+    page = (await web.client.get(r.json()["receipt_url"])).text
+    assert f'<p id="callback-due">回访期限：{day}' in page
+    en = (await web.client.get(r.json()["receipt_url"], headers=EN)).text
+    assert f'<p id="callback-due">Call back due by: {day}' in en
+
+
+def _contrast(fg: str, bg: str) -> float:
+    def lum(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_level_colours_have_at_least_4_5_contrast_with_white() -> None:
+    css = (Path(__file__).resolve().parents[2] / "static" / "rate.css").read_text()
+    colours = dict(re.findall(r"\.l([1-5])\{background:#([0-9a-f]{6})\}", css))
+    assert sorted(colours) == ["1", "2", "3", "4", "5"]
+    for level, colour in colours.items():
+        assert _contrast("ffffff", colour) >= 4.5, (level, colour)
+
+
+async def test_favicon_is_a_small_cached_png(web: Web) -> None:
+    r = await web.client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG") and len(r.content) < 1024
+    assert "max-age=2592000" in r.headers["cache-control"]
+    page = (await web.client.get(f"/r/{web.token()}")).text
+    inline = re.search(r'<link rel="icon" href="data:image/png;base64,([^"]+)">', page)
+    assert inline and base64.b64decode(inline.group(1)) == r.content
