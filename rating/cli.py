@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import dataclasses
 import importlib
 import logging
@@ -19,7 +18,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from rating.safecell import SafeWriter
-from rating.settings import SETTINGS, Settings
 from rating.settings import SETTINGS, Settings, public_url_problem
 from rating.store import Store, StoreUnavailable, make_store
 

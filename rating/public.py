@@ -324,6 +324,7 @@ async def serve_cached_page(scope: Scope, receive: Receive, send: Send) -> bool:
         (b"content-security-policy", s.pages.csp.encode("latin-1")),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),  # as Pages.render: for WebViews that ignore the CSP
         # Kept by the browser, asked again each time: 304 while its copy's stamp is fresh.
         (b"cache-control", b"private, no-cache"),
         (b"vary", b"Accept-Encoding, Accept-Language, Cookie"),
