@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from rating.crypto import format_receipt
-from rating.errors import HTTPError, error_payload
+from rating.cases import service as cases
+from rating.crypto import format_receipt, normalize_code
+from rating.errors import HTTPError, NotFound, error_payload
 from rating.intake import DEVICE_COOKIE, address_of, check_stamp, parse_json, receive_body, validate
 from rating.service import Services, device_cookie, submit, svc
 from rating.store.models import Outcome
@@ -103,3 +105,37 @@ def json_bytes(payload: Any) -> bytes:
 async def healthz(request: Request) -> Response:
     ok = svc(request).store.healthy()
     return JSONResponse({"ok": ok, "status": 200 if ok else 503}, status_code=200 if ok else 503)
+
+
+async def receipt(request: Request) -> Response:
+    """GET /api/v1/receipts/{code}: the rating and its case's progress, as the receipt page.
+
+    What the receipt page shows, as JSON: never the phone number, the comment or the
+    officer's badge code. A code typed with dashes, in lower case or with O/I/L typos is
+    taken as printed.
+    """
+    s = svc(request)
+    code = normalize_code(request.path_params["code"])
+    view = await s.store.rating_by_receipt(code) if code else None
+    if view is None:
+        raise NotFound("receipt not found", "未找到该回执")
+    progress = await cases.progress(s.store, view.receipt)
+    return JSONResponse(
+        {
+            "ok": True,
+            "receipt": view.receipt,
+            "receipt_display": format_receipt(view.receipt),
+            "level": view.level,
+            "reasons": list(view.reasons),
+            "channel": view.channel,
+            "officer": {
+                "name": view.officer_name,
+                "badge_no": view.badge_no,
+                "unit": view.unit_name,
+            },
+            "rated_at": view.created_at,
+            "amend_count": view.amend_count,
+            "case": None if progress is None else asdict(progress),
+        },
+        headers={"cache-control": "no-store"},
+    )

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from rating import api, public
+from rating import api, openapi, public
 from rating.admin.views import admin_routes
 from rating.cases.background import Background
 from rating.crypto import Keys
@@ -81,7 +81,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/receipt", public.receipt_lookup, methods=["GET"]),
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
         Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
+        Route("/api/v1/receipts/{code}", api.receipt, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
+        Route("/openapi.json", openapi.endpoint, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()
