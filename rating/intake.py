@@ -118,7 +118,7 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
         raise _bad(f"unknown field {unknown[0]!r}", f"未知字段 {unknown[0]!r}")
-    if data.get("website"):
+    if data.get("website", "") != "":
         # The honeypot field is hidden from people; only form-filling robots fill it.
         raise _bad("rejected as automated submission", "提交被识别为自动程序")
     token_raw = data.get("token")

@@ -32,7 +32,7 @@ from rating.cases.model import (
     Progress,
 )
 from rating.intake import MAX_COMMENT
-from rating.kiosk.views import CLOCK_STEP_MS, MAX_TAP_AGE_MS, Unauthorized
+from rating.kiosk.views import CLOCK_STEP_MS, MAX_TAP_AGE_MS
 from rating.store.models import CHANNELS, KINDS, REASONS
 
 VERSION = "1.0.0"
@@ -42,7 +42,7 @@ _CODE = "^[0-9A-Za-z-]{1,40}$"
 # Why each error status can happen, by status; an operation lists the ones it can return.
 _ERROR_CLASSES: dict[int, type[errors.HTTPError]] = {
     400: errors.BadRequest,
-    401: Unauthorized,
+    401: errors.Unauthorized,
     403: errors.Forbidden,
     404: errors.NotFound,
     409: errors.Conflict,
@@ -161,12 +161,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "comment": {"type": "string", "maxLength": MAX_COMMENT},
             "phone": {
-                "type": "string",
+                "type": ["string", "null"],
                 "description": "levels 1-2 only, with consent: a mainland mobile (11 digits) "
                 "or a landline with area code",
             },
             "consent": {"type": "boolean", "description": "agrees to a call back on `phone`"},
-            "receipt": {"type": "string", "description": "amend this receipt's rating"},
+            "receipt": {
+                "type": ["string", "null"],
+                "description": "amend this receipt's rating (null or empty: a new rating)",
+            },
             "lang": {"type": "string", "enum": ["zh", "en"]},
             "website": {"type": "string", "maxLength": 0, "description": "honeypot: leave empty"},
         },
@@ -260,12 +263,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "note": {"type": "string", "description": "required by every action but take"},
-            "outcome": {"type": "string", "enum": list(CALLBACK_OUTCOMES), "x-action": "callback"},
-            "verification": {"type": "string", "enum": list(VERIFICATIONS), "x-action": "verify"},
+            "outcome": {
+                "type": "string",
+                "description": "callback: " + ", ".join(CALLBACK_OUTCOMES),
+            },
+            "verification": {
+                "type": "string",
+                "description": "verify: " + ", ".join(VERIFICATIONS),
+            },
             "measures": {"type": "string", "description": "rectify: the measures taken"},
         },
         "additionalProperties": {"type": "string"},
-        "description": "Form fields of the action, all strings.",
+        "description": "Form fields of the action, all strings. Each action reads the "
+        "fields it needs (400 naming one that is missing or wrong) and ignores the others.",
     },
 }
 
@@ -335,7 +345,9 @@ _KIOSK_AUTH = {
     401: "no device token, or an unknown one",
     403: "the kiosk has been revoked",
 }
-_API_AUTH = {403: "no API token, or an unknown or revoked one"}
+_API_AUTH = {401: "no API token, or an unknown or revoked one"}
+# Every filter left empty (as an HTML form sends it) means no filter.
+_DAY_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}
 _CASE_ID = _path_param("case_id", {"type": "integer", "minimum": 0}, "the case number")
 
 OPERATIONS: tuple[Op, ...] = (
@@ -467,18 +479,22 @@ OPERATIONS: tuple[Op, ...] = (
         "Cases the token's user may see, newest first",
         ok={200: "CaseList"},
         errors={
-            400: "a filter is malformed (unknown state, date not YYYY-MM-DD)",
+            400: "a filter is malformed (unknown state, date not YYYY-MM-DD, NUL in unit)",
             **_API_AUTH,
             404: "unknown unit",
             500: "unexpected error",
         },
         security="ApiToken",
         params=(
-            _query("unit", {"type": "string"}, "unit code: that unit and every unit below it"),
-            _query("state", {"type": "string", "enum": list(STATES)}, "only cases in this state"),
+            _query(
+                "unit",
+                {"type": "string", "pattern": r"^[^\x00]*$"},
+                "unit code: that unit and every unit below it",
+            ),
+            _query("state", {"type": "string", "enum": [*STATES, ""]}, "only cases in this state"),
             _query("overdue", {"type": "string"}, "1, on or true: only overdue cases"),
-            _query("from", {"type": "string", "format": "date"}, "opened on or after (YYYY-MM-DD)"),
-            _query("to", {"type": "string", "format": "date"}, "opened on or before (YYYY-MM-DD)"),
+            _query("from", _DAY_OR_EMPTY, "opened on or after (YYYY-MM-DD)"),
+            _query("to", _DAY_OR_EMPTY, "opened on or before (YYYY-MM-DD)"),
         ),
     ),  # fmt: skip
     Op(
@@ -489,7 +505,8 @@ OPERATIONS: tuple[Op, ...] = (
         "One case",
         ok={200: "CaseOne"},
         errors={
-            403: "no API token, an unknown or revoked one, or a case of another unit",
+            **_API_AUTH,
+            403: "a case of another unit",
             404: "no such case",
             500: "unexpected error",
         },
@@ -506,8 +523,8 @@ OPERATIONS: tuple[Op, ...] = (
         errors={
             400: "body is not a JSON object of strings, or a field the action needs is "
             "missing or wrong",
-            403: "no API token, an unknown or revoked one, a read-only account, or a case of "
-            "another unit",
+            **_API_AUTH,
+            403: "a read-only account, or a case of another unit",
             404: "no such case",
             409: "the action is not allowed in the case's state",
             500: "unexpected error",

@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from rating import errors
 from rating.errors import (
     BadRequest,
     Conflict,
     Forbidden,
     Gone,
-    HTTPError,
     NotFound,
     TooManyRequests,
 )
@@ -48,7 +48,7 @@ def _dummy_hash() -> str:
     return ks.hash_pin("000000")
 
 
-class Unauthorized(HTTPError):
+class Unauthorized(errors.Unauthorized):
     status = 401
     default_en = "this tablet is not registered as a kiosk"
     default_zh = "本设备尚未登记为评价终端"

@@ -179,6 +179,8 @@ BAD = [
     ("receipt number", _set(receipt=7), "receipt is malformed"),
     ("lang fr", _set(lang="fr"), "lang must be 'zh' or 'en'"),
     ("honeypot", _set(website="http://spam.example"), "rejected as automated submission"),
+    ("honeypot object", _set(website={}), "rejected as automated submission"),
+    ("honeypot zero", _set(website=0), "rejected as automated submission"),
 ]
 
 
