@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from rating import metrics
 from rating.admin.views import _session, _to_login
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.service import svc
@@ -36,14 +37,18 @@ async def report_weekly(request: Request) -> Response:
         unit_ref = actor.unit_path
     elif actor.role not in ("admin", "viewer"):
         raise Forbidden("no unit assigned to this account", "该账号未分配单位")
+    fmt = q.get("format", "xlsx")
     try:
-        content, name, media = await report_download(
-            store,
-            svc(request).settings,
-            week=q.get("week") or None,
-            unit=unit_ref,
-            fmt=q.get("format", "xlsx"),
-        )
+        # A known format as the label, never a user's string (unbounded label values).
+        label = fmt if fmt in ("xlsx", "html", "zip") else "other"
+        with metrics.timed(metrics.REPORT_SECONDS, label):
+            content, name, media = await report_download(
+                store,
+                svc(request).settings,
+                week=q.get("week") or None,
+                unit=unit_ref,
+                fmt=fmt,
+            )
     except ReportError as exc:
         raise BadRequest(str(exc), "报表参数有误：" + str(exc)) from None
     return Response(

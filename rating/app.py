@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from rating import api, openapi, public
+from rating import api, metrics, openapi, public
 from rating.admin.views import admin_routes
 from rating.cases.background import Background
 from rating.crypto import Keys
@@ -84,14 +84,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/receipts/{code}", api.receipt, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/openapi.json", openapi.endpoint, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()
     routes += kiosk_routes()
+    middleware = [Middleware(GZipMiddleware, minimum_size=500)]
+    if settings.metrics:
+        middleware.insert(0, Middleware(metrics.RequestMetrics))
     app = PingjingApp(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
+        middleware=middleware,
         exception_handlers={
             HTTPError: handle_http_error,
             HTTPException: handle_starlette_http,

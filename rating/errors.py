@@ -87,7 +87,8 @@ class ServiceUnavailable(HTTPError):
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/openapi.json")
 
 
 def error_payload(status: int, message: str) -> dict[str, object]:

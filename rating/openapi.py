@@ -326,7 +326,7 @@ class Op:
     security: str | None = None
     params: tuple[dict[str, Any], ...] = ()
     links: dict[int, dict[str, Any]] = field(default_factory=dict)
-    content_type: str = "application/json"
+    security_optional: bool = False  # e.g. /metrics: the token, or an allowed address
 
 
 def _path_param(name: str, schema: dict[str, Any], desc: str) -> dict[str, Any]:
@@ -545,6 +545,17 @@ OPERATIONS: tuple[Op, ...] = (
         ok={200: "OpenAPI"},
         errors={},
     ),  # fmt: skip
+    Op(
+        "get",
+        "/metrics",
+        "metrics",
+        "operations",
+        "Prometheus metrics (PINGJING_METRICS_TOKEN or PINGJING_METRICS_ALLOW)",
+        ok={200: "Metrics"},
+        errors={403: "neither an allowed address nor the metrics token", 404: "metrics are off"},
+        security="MetricsToken",
+        security_optional=True,
+    ),  # fmt: skip
 )
 
 SECURITY_SCHEMES = {
@@ -559,6 +570,12 @@ SECURITY_SCHEMES = {
         "scheme": "bearer",
         "description": "An API token (`pjt_…`) from `pingjing users token NAME`; it acts as "
         "that admin user, within the user's unit. Only its SHA-256 hash is stored.",
+    },
+    "MetricsToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "PINGJING_METRICS_TOKEN; not needed from an address in "
+        "PINGJING_METRICS_ALLOW.",
     },
 }
 
@@ -622,6 +639,8 @@ def spec() -> dict[str, Any]:
                 media["example"] = _EXAMPLES[op.body]
             item["requestBody"] = {"required": True, "content": {"application/json": media}}
         item["security"] = [{op.security: []}] if op.security else []
+        if op.security_optional:
+            item["security"].append({})
         paths.setdefault(op.path, {})[op.method] = item
     return {
         "openapi": "3.1.0",

@@ -89,6 +89,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address `pingjing serve` listens on."),
     Setting("port", 8000, "Port `pingjing serve` listens on."),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
+    Setting(
+        "metrics",
+        True,
+        "Serve Prometheus metrics at /metrics and count requests for them (false: off, 404).",
+    ),
+    Setting(
+        "metrics_token",
+        "",
+        "Bearer token that lets a scraper read /metrics from any address (empty: none).",
+    ),
+    Setting(
+        "metrics_allow",
+        "127.0.0.1,::1",
+        "Comma-separated client addresses or networks (CIDR) that may read /metrics without "
+        "the token. Behind a trusted proxy the forwarded client address counts, not the proxy.",
+    ),
     Setting("admin_session_hours", 12, "Admin login sessions expire after this many hours."),
     Setting(
         "admin_lockout_attempts",
@@ -211,6 +227,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    metrics: bool = True
+    metrics_token: str = ""
+    metrics_allow: str = "127.0.0.1,::1"
     admin_session_hours: int = 12
     admin_lockout_attempts: int = 5
     admin_lockout_minutes: int = 15

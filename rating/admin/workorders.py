@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from rating import metrics
 from rating.admin import auth
 from rating.admin.texts import text
 from rating.admin.views import _check_csrf, _page, _session, _to_login
@@ -108,9 +110,11 @@ async def import_upload(request: Request) -> Response:
         error = text(request, "wo_empty", name=name)
         return await _render(request, info, status=400, error=error, form=fields)
     keys = svc(request).keys
+    started = time.perf_counter()
     try:
         parsed = await asyncio.to_thread(read_export, raw, channel, profile, keys, name=name)
     except (ImportFileError, ProfileError) as exc:
+        metrics.IMPORT_SECONDS.labels("unreadable").observe(time.perf_counter() - started)
         # Only built-in profiles are offered here, so a ProfileError is our own bug: English.
         why = exc.reason.text(pick_lang(request)) if isinstance(exc, ImportFileError) else exc
         error = text(request, "wo_unreadable", name=name, reason=why)
@@ -118,6 +122,8 @@ async def import_upload(request: Request) -> Response:
     del raw
     result = await import_parsed(svc(request).store, parsed, channel, skip_bad=skip_bad)
     stored = not parsed.errors or skip_bad
+    outcome = "stored" if stored else "refused"
+    metrics.IMPORT_SECONDS.labels(outcome).observe(time.perf_counter() - started)
     csv_kind = text(request, "wo_csv_kind", encoding=parsed.encoding)
     return await _render(
         request, info, status=200 if stored else 422, form=fields,
