@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from rating import metrics
+from rating import logs, observe
 from rating.cases import service as cases
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, NotFound, error_payload
@@ -39,12 +39,18 @@ class CreateRating:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        settings = scope["state"]["svc"].settings
+        # The first of each header wins, as with Starlette's Headers.get.
+        headers_in = dict(reversed(scope["headers"]))
+        rid = logs.request_id(headers_in)
+        token = logs.REQUEST_ID.set(rid)
         cookie: bytes | None = None
         try:
-            status, payload, cookie = await self.handle(scope, receive)
+            status, payload, cookie = await self.handle(scope, receive, headers_in)
         except HTTPError as exc:
             status, payload = exc.status, error_payload(exc.status, exc.en)
         except ClientDisconnect:
+            logs.REQUEST_ID.reset(token)
             return  # gone before the body arrived: nothing was stored, nobody to answer
         except Exception:
             log.exception("unhandled error on POST %s", RATINGS_PATH)
@@ -53,18 +59,17 @@ class CreateRating:
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         if cookie is not None:
             headers.append((b"set-cookie", cookie))
+        headers.append((b"x-request-id", rid.encode("ascii")))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        if scope["state"]["svc"].settings.metrics:
-            # The router and middleware are bypassed (see PingjingApp): count it here.
-            metrics.observe_request(RATINGS_PATH, "POST", status, time.perf_counter() - started)
+        # The router and middleware are bypassed (see PingjingApp): log and count it here.
+        observe.finished(settings.metrics, rid, RATINGS_PATH, "POST", status, started)
+        logs.REQUEST_ID.reset(token)
 
     async def handle(
-        self, scope: Scope, receive: Receive
+        self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]
     ) -> tuple[int, dict[str, Any], bytes | None]:
         s: Services = scope["state"]["svc"]
-        # The first of each header wins, as with Starlette's Headers.get.
-        headers = dict(reversed(scope["headers"]))
         length = headers.get(b"content-length")
         body = await receive_body(
             receive, None if length is None else length.decode("latin-1"), s.settings.max_body_bytes

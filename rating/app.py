@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from rating import api, metrics, openapi, public
+from rating import api, logs, metrics, openapi, public
 from rating.admin.views import admin_routes
 from rating.cases.background import Background
 from rating.crypto import Keys
@@ -25,6 +25,7 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
+from rating.observe import RequestObserver
 from rating.pages import STATIC, Pages
 from rating.service import Services
 from rating.settings import Settings
@@ -50,6 +51,13 @@ class PingjingApp(Starlette):
             await api.create_rating(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def serve_app() -> Starlette:
+    """The app of one `pingjing serve --workers N` worker process: logs set up, then the app."""
+    settings = Settings.load()
+    logs.configure(settings)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -90,8 +98,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes += admin_routes()
     routes += kiosk_routes()
     middleware = [Middleware(GZipMiddleware, minimum_size=500)]
-    if settings.metrics:
-        middleware.insert(0, Middleware(metrics.RequestMetrics))
+    if settings.metrics or settings.access_log:
+        middleware.insert(0, Middleware(RequestObserver, metrics_on=settings.metrics))
     app = PingjingApp(
         routes=routes,
         lifespan=lifespan,

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rating import logs
 from rating.settings import SETTINGS, Settings
 from rating.store import Store, StoreUnavailable, make_store
 
@@ -76,8 +77,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         http="httptools",
         access_log=False,
         log_level=settings.log_level,
+        # Our own handlers and format (rating.logs), for uvicorn's records too.
+        log_config=None,
         proxy_headers=False,
     )
+    logs.configure(settings)
     if workers > 1:
         if not settings.is_postgres:
             print(
@@ -87,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             )
         # Each worker process reads its settings from the environment.
         os.environ["PINGJING_DATABASE"] = settings.database
-        uvicorn.run("rating.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run("rating.app:serve_app", factory=True, workers=workers, **options)
         return
     uvicorn.run(create_app(settings), **options)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,7 +29,6 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rating.errors import Forbidden, NotFound
 
@@ -135,36 +134,6 @@ def timed(histogram: Histogram, *labels: str) -> Iterator[None]:
         yield
     finally:
         histogram.labels(*labels).observe(time.perf_counter() - started)
-
-
-class RequestMetrics:
-    """ASGI middleware: requests and latency by route template (never the raw path, which
-    holds badge codes and receipts) and status."""
-
-    def __init__(self, app: ASGIApp, on_done: Callable[..., None] | None = None) -> None:
-        self.app = app
-        self.on_done = on_done
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
-            elapsed = time.perf_counter() - started
-            observe_request(path, scope["method"], status, elapsed)
 
 
 def _allowed(settings: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -90,6 +90,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8000, "Port `pingjing serve` listens on."),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
     Setting(
+        "log_format",
+        "json",
+        "Log format of `pingjing serve`: json (one JSON object per line, for production) or "
+        "text (human-readable, for development).",
+    ),
+    Setting(
+        "access_log",
+        True,
+        "Log one `request` event per request (request id, route template, method, status, "
+        "duration; never the path, address or body).",
+    ),
+    Setting(
         "metrics",
         True,
         "Serve Prometheus metrics at /metrics and count requests for them (false: off, 404).",
@@ -227,6 +239,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: str = "json"
+    access_log: bool = True
     metrics: bool = True
     metrics_token: str = ""
     metrics_allow: str = "127.0.0.1,::1"
@@ -261,6 +275,8 @@ class Settings:
             if name not in _BY_NAME:
                 raise ValueError(f"unknown setting {name!r}")
             values[name] = _coerce(_BY_NAME[name], raw)
+        if values["log_format"] not in ("json", "text"):
+            raise ValueError("PINGJING_LOG_FORMAT must be json or text")
         if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("PINGJING_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
         known = {f.name for f in fields(cls)}
