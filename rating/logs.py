@@ -13,10 +13,12 @@ IP addresses other than loopback before it is written.
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -93,10 +95,40 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{rid}]" if rid else line
 
 
+class Json(JsonFormatter):
+    """python-json-logger, with a short cut for the access event (one per request): the
+    same fields, without the generic per-record processing (about 3x cheaper)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name != ACCESS.name:
+            return super().format(record)
+        a = record.__dict__
+        return _dumps(
+            {
+                "level": record.levelname,
+                "logger": record.name,
+                "event": a["msg"],
+                "request_id": a["request_id"],
+                "route": a["route"],
+                "method": a["method"],
+                "status": a["status"],
+                "duration_ms": a["duration_ms"],
+                "time": _iso(record.created),
+            }
+        )
+
+
+def _iso(created: float) -> str:
+    return datetime.fromtimestamp(created, tz=UTC).isoformat()
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "text":
         return TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return JsonFormatter(
+    return Json(
         "%(levelname)s %(name)s %(message)s",
         rename_fields={"levelname": "level", "name": "logger", "message": "event"},
         timestamp="time",
@@ -106,6 +138,12 @@ def formatter(fmt: str) -> logging.Formatter:
 
 def configure(settings: Settings, stream: Any = None) -> logging.Handler:
     """Send every log record (ours and uvicorn's) to standard error in the chosen format."""
+    # What our lines never show, not collected per record (the logging docs' "Optimization"
+    # section): about a third of the cost of the access event, logged once per request.
+    logging._srcfile = None  # no caller file/line lookup
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(settings.log_format))
     handler.addFilter(ContextFilter())

@@ -133,6 +133,7 @@ def test_text_format_for_development_and_scrubbing() -> None:
     stream = io.StringIO()
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    flags = (logging._srcfile, logging.logThreads, logging.logProcesses)  # type: ignore[attr-defined]
     logs.configure(Settings.load(env={}, log_format="text"), stream)
     try:
         logging.getLogger("pingjing.test").warning("call back %s from %s", PHONE, CLIENT_IP)
@@ -140,6 +141,8 @@ def test_text_format_for_development_and_scrubbing() -> None:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+        logging._srcfile, logging.logThreads, logging.logProcesses = flags  # type: ignore[attr-defined]
+        logs.ACCESS.disabled = False
     out = stream.getvalue().splitlines()
     assert out[0].endswith("WARNING pingjing.test: call back [phone] from [ip]")
     assert out[1].endswith("GET /r/{token} 200 4.2ms [abc123]")
