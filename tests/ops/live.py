@@ -91,6 +91,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> No
 @contextlib.contextmanager
 def live_server(tmp_path: Path, database: str | None = None, **env: str) -> Iterator[Live]:
     """Seed the database, start the server, yield it; stop it (by its own PID) afterwards."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     database = database or str(tmp_path / "live.db")
     settings = Settings.load(env={}, database=database, secret=SECRET)
     tokens, api_token, kiosk_token = asyncio.run(_seed(settings))

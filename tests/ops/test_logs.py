@@ -45,10 +45,17 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
             # JSON rating with a phone and a comment, under a request id from the proxy.
             r = c.post(
                 "/api/v1/ratings",
-                json={"token": token, "level": 1, "t": live.stamp(token), "reasons": ["attitude"],
-                      "comment": COMMENT, "phone": PHONE, "consent": True},
+                json={
+                    "token": token,
+                    "level": 1,
+                    "t": live.stamp(token),
+                    "reasons": ["attitude"],
+                    "comment": COMMENT,
+                    "phone": PHONE,
+                    "consent": True,
+                },
                 headers={"x-request-id": "journey-0001"},
-            )  # fmt: skip
+            )
             assert r.status_code == 201, r.text
             assert r.headers["x-request-id"] == "journey-0001"
             receipt = r.json()["receipt"]
@@ -57,9 +64,15 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
             form_token = live.tokens[1]
             r = c.post(
                 f"/r/{form_token}",
-                data={"level": "2", "t": live.stamp(form_token), "reasons": "efficiency",
-                      "comment": FORM_COMMENT, "phone": FORM_PHONE, "consent": "1"},
-            )  # fmt: skip
+                data={
+                    "level": "2",
+                    "t": live.stamp(form_token),
+                    "reasons": "efficiency",
+                    "comment": FORM_COMMENT,
+                    "phone": FORM_PHONE,
+                    "consent": "1",
+                },
+            )
             assert r.status_code == 303, r.text
             assert c.get(f"/api/v1/receipts/{receipt}").status_code == 200
             assert c.get(f"/receipt/{receipt}").status_code == 200
@@ -90,9 +103,13 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
             login = c.get("/admin/login")
             r = c.post(
                 "/admin/login",
-                data={"csrf": _hidden(login.text, "csrf"), "name": "ops", "password": PASSWORD,
-                      "next": f"/admin/cases/{case_id}"},
-            )  # fmt: skip
+                data={
+                    "csrf": _hidden(login.text, "csrf"),
+                    "name": "ops",
+                    "password": PASSWORD,
+                    "next": f"/admin/cases/{case_id}",
+                },
+            )
             assert r.status_code == 303, r.text
             page = c.get(f"/admin/cases/{case_id}")
             assert page.status_code == 200
@@ -112,8 +129,16 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
     requests = [e for e in events if e["event"] == "request"]
     assert len(requests) >= 15
     for e in requests:
-        assert set(e) >= {"time", "level", "logger", "request_id", "route", "method", "status",
-                          "duration_ms"}  # fmt: skip
+        assert set(e) >= {
+            "time",
+            "level",
+            "logger",
+            "request_id",
+            "route",
+            "method",
+            "status",
+            "duration_ms",
+        }
     by_id = {e["request_id"]: e for e in requests}
     assert by_id["journey-0001"]["route"] == "/api/v1/ratings"
     assert by_id["journey-0001"]["status"] == 201
@@ -123,8 +148,17 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
     assert ("GET", "/api/v1/cases", 401) in routes
     assert len({e["request_id"] for e in requests}) == len(requests)
 
-    for needle in (PHONE, FORM_PHONE, "138****5678", COMMENT, FORM_COMMENT, CLIENT_IP,
-                   PASSWORD, "pjt_", *secrets_seen):  # fmt: skip
+    for needle in (
+        PHONE,
+        FORM_PHONE,
+        "138****5678",
+        COMMENT,
+        FORM_COMMENT,
+        CLIENT_IP,
+        PASSWORD,
+        "pjt_",
+        *secrets_seen,
+    ):
         assert needle not in text, needle
     assert re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text) is None  # no mobile number at all
 

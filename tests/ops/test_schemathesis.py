@@ -86,13 +86,36 @@ def run_schemathesis(live: Live, tmp_path: Path) -> None:
         "PJ_METRICS_TOKEN": "metrics-test-token",
     }
     cmd = [
-        str(SCHEMATHESIS), "--config-file", str(config), "--no-color", "run", str(schema),
-        "--url", live.url, "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
-        "--seed", str(SEED), "--workers", "1", "--generation-database", "none",
-        "--request-timeout", "20", "--phases", "examples,coverage,fuzzing,stateful",
-        "--report", "junit", "--report-dir", str(tmp_path / "report"),
-    ]  # fmt: skip
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400, check=False)
+        str(SCHEMATHESIS),
+        "--config-file",
+        str(config),
+        "--no-color",
+        "run",
+        str(schema),
+        "--url",
+        live.url,
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "20",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path / "report"),
+    ]
+    done = subprocess.run(
+        cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=400, check=False
+    )
     output = done.stdout + done.stderr
     # The summary is the evidence: printed on success too (pytest -s, or the CI log).
     print(output[-3000:])
