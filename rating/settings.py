@@ -6,6 +6,7 @@ is checked against this table by a test, so a new setting cannot go undocumented
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -275,6 +276,14 @@ class Settings:
             if name not in _BY_NAME:
                 raise ValueError(f"unknown setting {name!r}")
             values[name] = _coerce(_BY_NAME[name], raw)
+        for part in str(values["metrics_allow"]).split(","):
+            try:
+                if part.strip():
+                    ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"PINGJING_METRICS_ALLOW: {part.strip()!r} is not an address or network"
+                ) from None
         if values["log_format"] not in ("json", "text"):
             raise ValueError("PINGJING_LOG_FORMAT must be json or text")
         if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from rating.cases import webhook
+from rating.settings import Settings
 from rating.store.base import now_ms
 from tests.conftest import Web, make_settings, open_web
 
@@ -117,3 +119,8 @@ async def test_metrics_off(tmp_path: Path) -> None:
             r = await local.get("/metrics")
         assert r.status_code == 404 and r.json()["status"] == 404
         assert (await web.client.post("/api/v1/ratings", json=web.rating())).status_code == 201
+
+
+def test_a_wrong_allow_list_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="PINGJING_METRICS_ALLOW: 'intranet'"):
+        Settings.load(env={"PINGJING_METRICS_ALLOW": "10.0.0.0/8,intranet"})

@@ -120,6 +120,16 @@ def run_schemathesis(live: Live, tmp_path: Path) -> None:
     # The summary is the evidence: printed on success too (pytest -s, or the CI log).
     print(output[-3000:])
     assert done.returncode == 0, output[-20000:]
+    # The server's own log shows that ratings were stored and their receipts read back
+    # (the examples phase stores one with the genuine stamp; the GetReceipt link follows).
+    seen = {
+        (e["method"], e["route"], e["status"])
+        for e in map(json.loads, live.log_text().splitlines())
+        if e.get("event") == "request"
+    }
+    assert ("POST", "/api/v1/ratings", 201) in seen
+    assert ("GET", "/api/v1/receipts/{code}", 200) in seen
+    assert not any(status >= 500 for _, _, status in seen)
     assert "No issues found" in output or "0 failures" in output or "passed" in output
 
 
