@@ -346,6 +346,11 @@ _KIOSK_AUTH = {
     403: "the kiosk has been revoked",
 }
 _API_AUTH = {401: "no API token, or an unknown or revoked one"}
+_RECEIPT_LINK = {
+    "operationId": "getReceipt",
+    "parameters": {"code": "$response.body#/receipt"},
+    "description": "the receipt of the rating just stored",
+}
 # Every filter left empty (as an HTML form sends it) means no filter.
 _DAY_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}
 _CASE_ID = _path_param("case_id", {"type": "integer", "minimum": 0}, "the case number")
@@ -369,15 +374,7 @@ OPERATIONS: tuple[Op, ...] = (
             503: "the database could not commit; nothing was stored, try again",
         },
         body="RatingRequest",
-        links={
-            201: {
-                "GetReceipt": {
-                    "operationId": "getReceipt",
-                    "parameters": {"code": "$response.body#/receipt"},
-                    "description": "the receipt of the rating just stored",
-                }
-            }
-        },
+        links={201: {"GetReceipt": _RECEIPT_LINK}},
     ),  # fmt: skip
     Op(
         "get",
@@ -470,6 +467,7 @@ OPERATIONS: tuple[Op, ...] = (
         },
         body="KioskRating",
         security="KioskToken",
+        links={201: {"GetReceipt": _RECEIPT_LINK}},
     ),  # fmt: skip
     Op(
         "get",
