@@ -86,6 +86,18 @@ class ServiceUnavailable(HTTPError):
     default_zh = "评价暂时无法保存，请稍后重试"
 
 
+def storable(text: str) -> bool:
+    """Whether a database can store `text`: no NUL (PostgreSQL refuses it in text) and no
+    lone UTF-16 surrogate (not UTF-8). Found by schemathesis on PostgreSQL: a 500 before."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api/") or path in ("/healthz", "/metrics", "/openapi.json")

@@ -30,7 +30,7 @@ from rating.cases.model import (
     Actor,
     CaseView,
 )
-from rating.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from rating.errors import BadRequest, Forbidden, NotFound, Unauthorized, storable
 from rating.i18n import remember_lang
 from rating.service import svc
 
@@ -171,7 +171,7 @@ def _day_ms(value: str | None, field: str) -> int | None:
 async def _filters(request: Request) -> dict[str, Any]:
     q = request.query_params
     out: dict[str, Any] = {}
-    if "\x00" in q.get("unit", ""):
+    if not storable(q.get("unit", "")):
         # PostgreSQL refuses NUL in text: a 400 here rather than a 500 from the database.
         raise BadRequest("unit must not contain NUL characters", "单位代码含有非法字符")
     if q.get("unit"):
@@ -376,6 +376,8 @@ async def api_case_action(request: Request) -> Response:
     for key, value in body.items():
         if not isinstance(value, str):
             raise BadRequest(f"{key} must be a string", f"{key} 必须是文字")
+        if not storable(value) or not storable(str(key)):
+            raise BadRequest(f"{key} contains NUL or an invalid character", f"{key} 含有非法字符")
     fields = dict(body)
     case = await cases.transition(svc(request).store, _case_id(request), actor, action, fields)
     return JSONResponse({"ok": True, "case": _case_json(case)})

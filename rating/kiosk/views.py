@@ -130,6 +130,8 @@ def _str(data: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None
     value = data.get(name)
     if not isinstance(value, str) or not value or (pattern and not pattern.match(value)):
         raise BadRequest(f"{name} is missing or malformed", f"{name} 缺失或格式错误")
+    if not errors.storable(value):
+        raise BadRequest(f"{name} contains NUL or an invalid character", f"{name} 含有非法字符")
     return value
 
 

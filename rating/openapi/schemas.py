@@ -82,6 +82,9 @@ def _obj(required: list[str], props: dict[str, Any], **extra: Any) -> dict[str, 
 
 
 _STR = {"type": "string"}
+# Text the service stores or looks up: no NUL (400 naming the field; PostgreSQL refuses it).
+_TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
+_TEXT1 = {**_TEXT, "minLength": 1}
 _TS = {"type": "integer", "description": "epoch milliseconds"}
 _OK = {"const": True}
 
@@ -211,10 +214,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         [*_KIOSK_STATE_PROPS, "token"],
         {**_KIOSK_STATE_PROPS, "token": {"type": "string", "description": "the device token"}},
     ),
-    "KioskEnroll": _obj(["code"], {"code": {"type": "string", "minLength": 1}}),
+    "KioskEnroll": _obj(["code"], {"code": _TEXT1}),
     "KioskSignin": _obj(
         ["badge_no", "pin"],
-        {"badge_no": {"type": "string", "minLength": 1}, "pin": {"type": "string", "minLength": 1}},
+        {"badge_no": _TEXT1, "pin": _TEXT1},
     ),
     "KioskRating": _obj(
         ["key", "officer", "level", "tapped_at", "sent_at"],
@@ -224,7 +227,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "pattern": "^[A-Za-z0-9_-]{8,64}$",
                 "description": "idempotency key: the same key is stored once",
             },
-            "officer": {"type": "string", "minLength": 1, "description": "badge number on duty"},
+            "officer": {**_TEXT1, "description": "badge number on duty"},
             "level": {"type": "integer", "minimum": 1, "maximum": 5},
             "tapped_at": {
                 "type": "integer",
@@ -251,18 +254,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "CaseAction": {
         "type": "object",
         "properties": {
-            "note": {"type": "string", "description": "required by every action but take"},
+            "note": {**_TEXT, "description": "required by every action but take"},
             "outcome": {
-                "type": "string",
+                **_TEXT,
                 "description": "callback: " + ", ".join(CALLBACK_OUTCOMES),
             },
             "verification": {
-                "type": "string",
+                **_TEXT,
                 "description": "verify: " + ", ".join(VERIFICATIONS),
             },
-            "measures": {"type": "string", "description": "rectify: the measures taken"},
+            "measures": {**_TEXT, "description": "rectify: the measures taken"},
         },
-        "additionalProperties": {"type": "string"},
+        "additionalProperties": _TEXT,
         "description": "Form fields of the action, all strings. Each action reads the "
         "fields it needs (400 naming one that is missing or wrong) and ignores the others.",
     },
