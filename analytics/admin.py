@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from analytics import archive
 from analytics.worker import ReportBusy, ReportFailed, ReportRejected, ReportWorkers
+from rating import metrics
 from rating.admin.render import render
 from rating.admin.views import _session, _to_login
 from rating.cases.model import Actor
@@ -169,9 +170,10 @@ async def report_weekly(request: Request) -> Response:
     unit = await _actor_unit(request, info.actor, q.get("unit") or None)
     as_of = parse_as_of(q.get("as_of"), int(time.time() * 1000))
     try:
-        entry = await workers(request).weekly(
-            week=q.get("week") or None, unit=unit, as_of_ms=as_of, source="admin"
-        )
+        with metrics.timed(metrics.REPORT_SECONDS, fmt):  # a known format: bounded labels
+            entry = await workers(request).weekly(
+                week=q.get("week") or None, unit=unit, as_of_ms=as_of, source="admin"
+            )
     except ReportRejected as exc:
         raise BadRequest(str(exc), "报表参数有误：" + str(exc)) from None
     except ReportBusy as exc:

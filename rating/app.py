@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,9 +13,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from rating import api, public
+from rating import api, logs, metrics, observe, openapi, public
 from rating.admin.views import admin_routes
 from rating.bodycap import BodyCap
 from rating.cases.background import Background
@@ -26,6 +27,7 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
+from rating.observe import RequestObserver
 from rating.pages import STATIC, Pages, favicon
 from rating.service import Services
 from rating.settings import Settings
@@ -54,12 +56,36 @@ class PingjingApp(Starlette):
             # The citizen's page: served from the page cache when it can be, also before
             # the middleware (it is compressed already) and the router.
             scope["app"] = self
+            started = time.perf_counter()
+            status = 0
+
+            async def sent(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
             try:
-                if await public.serve_cached_page(scope, receive, send):
+                if await public.serve_cached_page(scope, receive, sent):
+                    # Bypassed the RequestObserver too: log and count it here, as the
+                    # rating POST does.
+                    settings = scope["state"]["svc"].settings
+                    if settings.metrics or settings.access_log:
+                        rid = logs.request_id(dict(scope["headers"]))
+                        observe.finished(
+                            settings.metrics, rid, "/r/{token}", "GET", status, started
+                        )
                     return
             except Exception:  # the usual way below answers it properly
                 log.exception("page cache failed on %s; rendering afresh", scope["path"])
         await super().__call__(scope, receive, send)
+
+
+def serve_app() -> Starlette:
+    """The app of one `pingjing serve --workers N` worker process: logs set up, then the app."""
+    settings = Settings.load()
+    logs.configure(settings)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -91,20 +117,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/receipt", public.receipt_lookup, methods=["GET"]),
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
         Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
+        Route("/api/v1/receipts/{code}", api.receipt, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
+        Route("/openapi.json", openapi.endpoint, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()
     routes += kiosk_routes()
+    middleware = [
+        Middleware(GZipMiddleware, minimum_size=500),
+        # Every body capped by route before a handler parses it (issue 14).
+        Middleware(BodyCap, citizen_max=settings.max_body_bytes),
+    ]
+    if settings.metrics or settings.access_log:
+        middleware.insert(0, Middleware(RequestObserver, metrics_on=settings.metrics))
     app = PingjingApp(
         routes=routes,
         lifespan=lifespan,
-        middleware=[
-            Middleware(GZipMiddleware, minimum_size=500),
-            # Every body capped by route before a handler parses it (issue 14).
-            Middleware(BodyCap, citizen_max=settings.max_body_bytes),
-        ],
+        middleware=middleware,
         exception_handlers={
             HTTPError: handle_http_error,
             HTTPException: handle_starlette_http,

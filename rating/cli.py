@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from rating import logs
 from rating.safecell import SafeWriter
 from rating.settings import SETTINGS, Settings, public_url_problem
 from rating.store import Store, StoreUnavailable, make_store
@@ -92,8 +93,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         http="httptools",
         access_log=False,
         log_level=settings.log_level,
+        # Our own handlers and format (rating.logs), for uvicorn's records too.
+        log_config=None,
         proxy_headers=False,
     )
+    logs.configure(settings)
     if workers > 1:
         if not settings.is_postgres:
             print(
@@ -103,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             )
         # Each worker process reads its settings from the environment.
         os.environ["PINGJING_DATABASE"] = settings.database
-        uvicorn.run("rating.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run("rating.app:serve_app", factory=True, workers=workers, **options)
         return
     uvicorn.run(create_app(settings), **options)
 

@@ -30,6 +30,14 @@ class BadRequest(HTTPError):
     default_zh = "请求有误"
 
 
+class Unauthorized(HTTPError):
+    """No credentials, or unknown ones (answered with `WWW-Authenticate: Bearer`)."""
+
+    status = 401
+    default_en = "authentication required (Authorization: Bearer ...)"
+    default_zh = "需要身份验证"
+
+
 class Forbidden(HTTPError):
     status = 403
     default_en = "forbidden"
@@ -79,7 +87,8 @@ class ServiceUnavailable(HTTPError):
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/openapi.json")
 
 
 def error_payload(status: int, message: str) -> dict[str, object]:
@@ -93,7 +102,10 @@ def json_error(status: int, message: str) -> JSONResponse:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
     if wants_json(request):
-        return json_error(exc.status, exc.en)
+        response = json_error(exc.status, exc.en)
+        if exc.status == 401:
+            response.headers["www-authenticate"] = "Bearer"
+        return response
     from rating.pages import error_page
 
     return error_page(request, exc.status, exc)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from rating import metrics
 from rating.crypto import Keys
 from rating.errors import BadRequest, Gone, HTTPError, NotFound, ServiceUnavailable
 from rating.intake import DEVICE_COOKIE, RatingInput, device_of, limited, to_submission
@@ -65,7 +66,10 @@ async def submit(
     device, fresh = device_of(cookie)
     sub = to_submission(inp, s.keys, channel=channel, device=device, address=address, fast=fast)
     try:
-        result = await s.store.submit_rating(sub)
+        if s.settings.metrics:
+            result = await metrics.in_flight(s.store.submit_rating(sub))
+        else:
+            result = await s.store.submit_rating(sub)
     except StoreUnavailable:
         raise ServiceUnavailable() from None
     except RatingFailed as exc:  # this rating alone: the others of its batch are stored
@@ -76,6 +80,8 @@ async def submit(
         raise Gone()
     if result.outcome is Outcome.RATE_LIMITED:
         raise limited(result.limited_by)
+    if s.settings.metrics:
+        metrics.observe_rating(inp.level, channel, result.outcome is not Outcome.CREATED)
     return result, device if fresh else None
 
 

@@ -109,6 +109,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address `pingjing serve` listens on."),
     Setting("port", 8000, "Port `pingjing serve` listens on."),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
+    Setting(
+        "log_format",
+        "json",
+        "Log format of `pingjing serve`: json (one JSON object per line, for production) or "
+        "text (human-readable, for development).",
+    ),
+    Setting(
+        "access_log",
+        True,
+        "Log one `request` event per request (request id, route template, method, status, "
+        "duration; never the path, address or body).",
+    ),
+    Setting(
+        "metrics",
+        True,
+        "Serve Prometheus metrics at /metrics and count requests for them (false: off, 404).",
+    ),
+    Setting(
+        "metrics_token",
+        "",
+        "Bearer token that lets a scraper read /metrics from any address (empty: none).",
+    ),
+    Setting(
+        "metrics_allow",
+        "127.0.0.1,::1",
+        "Comma-separated client addresses or networks (CIDR) that may read /metrics without "
+        "the token. Behind a trusted proxy the forwarded client address counts, not the proxy.",
+    ),
     Setting("admin_session_hours", 12, "Admin login sessions expire after this many hours."),
     Setting(
         "admin_lockout_attempts",
@@ -273,6 +301,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: str = "json"
+    access_log: bool = True
+    metrics: bool = True
+    metrics_token: str = ""
+    metrics_allow: str = "127.0.0.1,::1"
     admin_session_hours: int = 12
     admin_lockout_attempts: int = 5
     admin_lockout_minutes: int = 15
@@ -311,6 +344,16 @@ class Settings:
             if name not in _BY_NAME:
                 raise ValueError(f"unknown setting {name!r}")
             values[name] = _coerce(_BY_NAME[name], raw)
+        for part in str(values["metrics_allow"]).split(","):
+            try:
+                if part.strip():
+                    ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"PINGJING_METRICS_ALLOW: {part.strip()!r} is not an address or network"
+                ) from None
+        if values["log_format"] not in ("json", "text"):
+            raise ValueError("PINGJING_LOG_FORMAT must be json or text")
         if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("PINGJING_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
         known = {f.name for f in fields(cls)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -31,13 +32,14 @@ from rating.cases.model import (
     CaseView,
 )
 from rating.crypto import Keys
-from rating.errors import BadRequest, Forbidden, NotFound
+from rating.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from rating.i18n import remember_lang
 from rating.intake import client_address, load_json, network_key, read_body
 from rating.service import svc
 from rating.textcheck import check_fields, check_text
 
 SESSION_COOKIE = "pj_admin"
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 LOGIN_COOKIE = "pj_login"
 KNOWN_DEVICE_COOKIE = "pj_admin_dev"
 ACTIONS = ("take", "callback", "verify", "rectify", "close", "reopen")
@@ -204,6 +206,8 @@ def _day_ms(value: str | None, field: str) -> int | None:
     if not value:
         return None
     try:
+        if not _DAY.fullmatch(value):
+            raise ValueError(value)  # strptime also takes 2025-1-5 and non-ASCII digits
         day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
     except ValueError:
         raise BadRequest(f"{field} must be YYYY-MM-DD", "日期格式应为 YYYY-MM-DD") from None
@@ -212,7 +216,7 @@ def _day_ms(value: str | None, field: str) -> int | None:
 
 async def _filters(request: Request) -> dict[str, Any]:
     q = request.query_params
-    check_fields(q)
+    check_fields(q)  # PostgreSQL refuses NUL in text: a 400 here, not a 500 from it
     out: dict[str, Any] = {}
     if q.get("unit"):
         unit = await svc(request).store.unit_by_code(q["unit"])
@@ -377,10 +381,10 @@ async def _api_actor(request: Request) -> Actor:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Forbidden("an API token is required (Authorization: Bearer ...)")
+        raise Unauthorized("an API token is required (Authorization: Bearer ...)")
     actor = await svc(request).store.read(auth.token_user, token.strip())
     if actor is None:
-        raise Forbidden("unknown or revoked API token")
+        raise Unauthorized("unknown or revoked API token")
     return actor
 
 
@@ -411,8 +415,11 @@ async def api_case_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action not in ACTIONS:
         raise NotFound()
-    body = load_json(await read_body(request, JSON_API_MAX_BYTES))
-    fields = {str(k): str(v) for k, v in body.items()}
+    body = load_json(await read_body(request, JSON_API_MAX_BYTES))  # text checked there
+    for key, value in body.items():
+        if not isinstance(value, str):
+            raise BadRequest(f"{key} must be a string", f"{key} 必须是文字")
+    fields = dict(body)
     case = await cases.transition(svc(request).store, _case_id(request), actor, action, fields)
     return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
+import time
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from rating import metrics
 from rating.admin import auth
 from rating.admin.texts import text
 from rating.admin.views import _check_csrf, _page, _session, _to_login
@@ -115,13 +117,17 @@ async def import_upload(request: Request) -> Response:
             error = text(request, "wo_empty", name=name)
             return await _render(request, info, status=400, error=error, form=fields)
         job = Job(svc(request).settings, str(saved), name, channel, profile, skip_bad)
+        started = time.perf_counter()
         try:
             summary = await run_import(job)
         except (ImportFileError, ProfileError) as exc:
+            metrics.IMPORT_SECONDS.labels("unreadable").observe(time.perf_counter() - started)
             # Only built-in profiles are offered here, so a ProfileError is our own bug.
             why = exc.reason.text(pick_lang(request)) if isinstance(exc, ImportFileError) else exc
             error = text(request, "wo_unreadable", name=name, reason=why)
             return await _render(request, info, status=400, error=error, form=fields)
+    outcome = "stored" if summary.stored else "refused"
+    metrics.IMPORT_SECONDS.labels(outcome).observe(time.perf_counter() - started)
     csv_kind = text(request, "wo_csv_kind", encoding=summary.encoding)
     return await _render(
         request, info, status=200 if summary.stored else 422, form=fields,

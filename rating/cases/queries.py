@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rating.cases.model import SUBSTANTIATED, Actor, CaseView, Progress, current_step
+from rating.cases.model import STATES, SUBSTANTIATED, Actor, CaseView, Progress, current_step
 from rating.errors import NotFound
 from rating.store.receipts import receipt_match
 from rating.subtree import SUBTREE_SQL, subtree_params
@@ -204,3 +204,12 @@ def unit_summary(tx: Tx, unit_path: str, now: int) -> dict[str, int]:
     )
     out["overdue"] = int(row[0]) if row else 0
     return out
+
+
+def case_counts(tx: Tx, now: int) -> tuple[dict[str, int], int, int]:
+    """Cases by state, how many are overdue, and how many were ever opened (for metrics)."""
+    by_state = {state: 0 for state in STATES}
+    for state, n in tx.all("SELECT state, COUNT(*) FROM cases GROUP BY state"):
+        by_state[str(state)] = int(n)
+    overdue = tx.one("SELECT COUNT(*) FROM cases c WHERE " + _OVERDUE_SQL, (now, now))
+    return by_state, int(overdue[0]) if overdue else 0, sum(by_state.values())

@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rating import metrics
+
 if TYPE_CHECKING:
     from rating.store.logic import Tx
 
@@ -143,6 +145,7 @@ async def deliver_due(
     sent = 0
     for item in await store.write(due_deliveries, now):
         ok = await asyncio.to_thread(post, url, secret, item.payload, now)
+        metrics.WEBHOOK.labels("ok" if ok else "failed").inc()
         await store.write(mark, item.case_id, ok, item.attempts + 1, now, max_attempts, base_ms)
         sent += int(ok)
     return sent

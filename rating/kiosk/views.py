@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from rating import errors
 from rating.errors import (
     BadRequest,
     Conflict,
     Forbidden,
     Gone,
-    HTTPError,
     NotFound,
     TooManyRequests,
 )
@@ -30,6 +30,7 @@ from rating.intake import parse_json, read_body
 from rating.kiosk import store as ks
 from rating.pages import STATIC
 from rating.service import svc
+from rating.textcheck import check_text
 
 MAX_TAP_AGE_MS = 7 * 86_400_000
 CLOCK_STEP_MS = 300_000
@@ -48,7 +49,7 @@ def _dummy_hash() -> str:
     return ks.hash_pin("000000")
 
 
-class Unauthorized(HTTPError):
+class Unauthorized(errors.Unauthorized):
     status = 401
     default_en = "this tablet is not registered as a kiosk"
     default_zh = "本设备尚未登记为评价终端"
@@ -131,7 +132,7 @@ def _str(data: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None
     value = data.get(name)
     if not isinstance(value, str) or not value or (pattern and not pattern.match(value)):
         raise BadRequest(f"{name} is missing or malformed", f"{name} 缺失或格式错误")
-    return value
+    return check_text(name, value)
 
 
 def _int(data: dict[str, Any], name: str) -> int:

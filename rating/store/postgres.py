@@ -35,6 +35,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
+from rating import metrics
 from rating.store import logic, pg_batch
 from rating.store.base import (
     Pending,
@@ -547,13 +548,14 @@ class PostgresStore(Store):
             if not batch:
                 return
             try:
-                results = await self._call(
-                    self._with_conn,
-                    _apply_ratings,
-                    [s for s, _ in batch],
-                    self.limits,
-                    int(self.timeout * 1000),
-                )
+                with metrics.batch_commit(len(batch)):
+                    results = await self._call(
+                        self._with_conn,
+                        _apply_ratings,
+                        [s for s, _ in batch],
+                        self.limits,
+                        int(self.timeout * 1000),
+                    )
             except Exception as exc:  # the commit failed: nothing in the batch is stored
                 log.error("rating batch of %d failed to commit: %s", len(batch), exc)
                 self._failed = True

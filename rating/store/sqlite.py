@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from rating import metrics
 from rating.store import logic
 from rating.store.base import (
     Pending,
@@ -599,6 +600,7 @@ class SqliteStore(Store):
 
     def _send(self, process: WriterProcess, batch: list[Pending], prune: bool) -> None:
         done = process.send(("ratings", [sub for sub, _ in batch], self.limits, prune))
+        metrics.batch_sent(len(batch), done)
         done.add_done_callback(functools.partial(self._settle, batch))
 
     async def _send_after_restart(self, batch: list[Pending], prune: bool) -> None:
@@ -620,6 +622,7 @@ class SqliteStore(Store):
             done = asyncio.ensure_future(
                 self._run(self._writer, rating_batch, subs, self.limits, self._prune_due())
             )
+            metrics.batch_sent(len(batch), done)
             await asyncio.wait([done])
             self._settle(batch, done)
             if stop:

@@ -211,6 +211,12 @@ def fork_server(control_fd: int, sys_path: list[str]) -> None:
     """
     sys.path[:] = sys_path
     import rating.store.sqlite  # noqa: F401  (what every writer needs, imported once)
+    from rating import logs
+    from rating.settings import Settings
+
+    # The writers' log lines (e.g. the device log's warning) in the server's format.
+    with contextlib.suppress(ValueError):  # a bad setting: the server itself reports it
+        logs.configure(Settings.load())
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # writers are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, not for us

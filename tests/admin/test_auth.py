@@ -171,8 +171,9 @@ async def test_api_token_is_hashed_at_rest_and_scoped(web: Web, settings: Settin
     )
     assert r.status_code == 200 and r.json()["case"]["state"] == "called_back"
     r = await web.client.get("/api/v1/cases", headers={"authorization": "Bearer pjt_wrong"})
-    assert r.status_code == 403 and r.json() == {
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.status_code == 401 and r.json() == {
         "ok": False,
         "error": "unknown or revoked API token",
-        "status": 403,
+        "status": 401,
     }

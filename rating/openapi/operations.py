@@ -1,0 +1,280 @@
+"""The declared table of JSON operations: one `Op` per route and method.
+
+A test checks that the app's JSON routes and this table are the same set, so a new
+endpoint cannot go undocumented; each Op lists every status its handler can return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rating.admin.views import ACTIONS
+from rating.cases.model import STATES
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: its success replies (status → schema) and the errors it can return."""
+
+    method: str
+    path: str
+    operation_id: str
+    tag: str
+    summary: str
+    ok: dict[int, str]
+    errors: dict[int, str]
+    body: str | None = None
+    security: str | None = None
+    params: tuple[dict[str, Any], ...] = ()
+    links: dict[int, dict[str, Any]] = field(default_factory=dict)
+    security_optional: bool = False  # e.g. /metrics: the token, or an allowed address
+
+
+def _path_param(name: str, schema: dict[str, Any], desc: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": desc}
+
+
+def _query(name: str, schema: dict[str, Any], desc: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": desc}
+
+
+_BODY_ERRORS = {
+    413: "the body is larger than PINGJING_MAX_BODY_BYTES",
+    415: "the Content-Type is not application/json",
+}
+_KIOSK_AUTH = {
+    401: "no device token, or an unknown one",
+    403: "the kiosk has been revoked",
+}
+_API_AUTH = {401: "no API token, or an unknown or revoked one"}
+_RECEIPT_LINK = {
+    "operationId": "getReceipt",
+    "parameters": {"code": "$response.body#/receipt"},
+    "description": "the receipt of the rating just stored",
+}
+# Every filter left empty (as an HTML form sends it) means no filter.
+_DAY_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}
+_CASE_ID = _path_param("case_id", {"type": "integer", "minimum": 0}, "the case number")
+
+OPERATIONS: tuple[Op, ...] = (
+    Op(
+        "post",
+        "/api/v1/ratings",
+        "createRating",
+        "ratings",
+        "Rate an officer (201 once durably committed; 200 when it amends)",
+        ok={201: "RatingCreated", 200: "RatingCreated"},
+        errors={
+            400: "a field is wrong (the message names it), or the form stamp is invalid, "
+            "too old or too fresh",
+            404: "unknown rating code",
+            410: "revoked code or retired officer",
+            **_BODY_ERRORS,
+            429: "rate limit for this device or network",
+            500: "unexpected error (nothing was stored)",
+            503: "the database could not commit; nothing was stored, try again",
+        },
+        body="RatingRequest",
+        links={201: {"GetReceipt": _RECEIPT_LINK}},
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/receipts/{code}",
+        "getReceipt",
+        "ratings",
+        "A rating and its case's progress, by receipt",
+        ok={200: "Receipt"},
+        errors={404: "no rating has this receipt", 500: "unexpected error"},
+        params=(_path_param("code", {"type": "string"}, "the receipt, as printed or typed"),),
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/healthz",
+        "health",
+        "operations",
+        "Liveness and database health (for load balancers)",
+        ok={200: "Health"},
+        errors={503: "the database is not answering"},
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/kiosk/enroll",
+        "enrollKiosk",
+        "kiosk",
+        "Trade a one-time enrolment code for the kiosk's device token",
+        ok={201: "KioskEnrolled"},
+        errors={
+            400: "body is not a JSON object with exactly a non-empty `code`",
+            404: "unknown, used or expired enrolment code",
+            **_BODY_ERRORS,
+            500: "unexpected error",
+        },
+        body="KioskEnroll",
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/kiosk/state",
+        "kioskState",
+        "kiosk",
+        "The kiosk and the officer on duty there",
+        ok={200: "KioskState"},
+        errors={**_KIOSK_AUTH, 500: "unexpected error"},
+        security="KioskToken",
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/kiosk/signin",
+        "kioskSignin",
+        "kiosk",
+        "An officer goes on duty at this kiosk (badge number and PIN)",
+        ok={200: "KioskState"},
+        errors={
+            400: "a field is missing or malformed",
+            401: _KIOSK_AUTH[401],
+            403: "wrong badge number or PIN, or the kiosk has been revoked",
+            **_BODY_ERRORS,
+            429: "too many wrong PINs for this officer: locked for 15 minutes",
+            500: "unexpected error",
+        },
+        body="KioskSignin",
+        security="KioskToken",
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/kiosk/signout",
+        "kioskSignout",
+        "kiosk",
+        "The officer on duty leaves this kiosk",
+        ok={200: "KioskState"},
+        errors={**_KIOSK_AUTH, 500: "unexpected error"},
+        security="KioskToken",
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/kiosk/ratings",
+        "kioskRating",
+        "kiosk",
+        "Upload one queued kiosk tap (stored once per idempotency key)",
+        ok={201: "KioskRated", 200: "KioskRated"},
+        errors={
+            400: "a field is missing or malformed, or the tap time is impossible",
+            **_KIOSK_AUTH,
+            409: "that officer was not on duty at this kiosk at the tap time",
+            410: "that officer can no longer be rated",
+            **_BODY_ERRORS,
+            429: "another tap from this kiosk within the minimum interval",
+            500: "unexpected error",
+            503: "the database could not commit; the tablet keeps the tap and retries",
+        },
+        body="KioskRating",
+        security="KioskToken",
+        links={201: {"GetReceipt": _RECEIPT_LINK}},
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/cases",
+        "listCases",
+        "cases",
+        "Cases the token's user may see, newest first",
+        ok={200: "CaseList"},
+        errors={
+            400: "a filter is malformed (unknown state, date not YYYY-MM-DD, NUL in unit)",
+            **_API_AUTH,
+            404: "unknown unit",
+            500: "unexpected error",
+        },
+        security="ApiToken",
+        params=(
+            _query(
+                "unit",
+                {"type": "string", "pattern": r"^[^\x00]*$"},
+                "unit code: that unit and every unit below it",
+            ),
+            _query("state", {"type": "string", "enum": [*STATES, ""]}, "only cases in this state"),
+            _query("overdue", {"type": "string"}, "1, on or true: only overdue cases"),
+            _query("from", _DAY_OR_EMPTY, "opened on or after (YYYY-MM-DD)"),
+            _query("to", _DAY_OR_EMPTY, "opened on or before (YYYY-MM-DD)"),
+        ),
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/cases/{case_id}",
+        "getCase",
+        "cases",
+        "One case",
+        ok={200: "CaseOne"},
+        errors={
+            **_API_AUTH,
+            403: "a case of another unit",
+            404: "no such case",
+            500: "unexpected error",
+        },
+        security="ApiToken",
+        params=(_CASE_ID,),
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/cases/{case_id}/{action}",
+        "caseAction",
+        "cases",
+        "Act on a case: take, callback, verify, rectify, close or reopen",
+        ok={200: "CaseOne"},
+        errors={
+            400: "body is not a JSON object of strings, or a field the action needs is "
+            "missing or wrong",
+            **_API_AUTH,
+            403: "a read-only account, or a case of another unit",
+            404: "no such case",
+            409: "the action is not allowed in the case's state",
+            500: "unexpected error",
+        },
+        body="CaseAction",
+        security="ApiToken",
+        params=(
+            _CASE_ID,
+            _path_param("action", {"type": "string", "enum": list(ACTIONS)}, "what to do"),
+        ),
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/openapi.json",
+        "openapi",
+        "operations",
+        "This document",
+        ok={200: "OpenAPI"},
+        errors={},
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/metrics",
+        "metrics",
+        "operations",
+        "Prometheus metrics (PINGJING_METRICS_TOKEN or PINGJING_METRICS_ALLOW)",
+        ok={200: "Metrics"},
+        errors={403: "neither an allowed address nor the metrics token", 404: "metrics are off"},
+        security="MetricsToken",
+        security_optional=True,
+    ),  # fmt: skip
+)
+
+SECURITY_SCHEMES = {
+    "KioskToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The device token a kiosk got from POST /api/v1/kiosk/enroll "
+        "(`pingjing kiosks add` prints the enrolment code).",
+    },
+    "ApiToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`pjt_…`) from `pingjing users token NAME`; it acts as "
+        "that admin user, within the user's unit. Only its SHA-256 hash is stored.",
+    },
+    "MetricsToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "PINGJING_METRICS_TOKEN; not needed from an address in "
+        "PINGJING_METRICS_ALLOW.",
+    },
+}

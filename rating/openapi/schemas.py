@@ -1,0 +1,303 @@
+"""JSON Schemas of the API's bodies, from the code's own vocabulary.
+
+Field rules come from rating.intake and the kiosk views, case fields from the CaseView and
+Progress dataclasses, error messages from the exception classes; rating.openapi.operations
+refers to these schemas by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from rating import errors
+from rating.cases.model import (
+    CALLBACK_OUTCOMES,
+    FIX_ANSWERS,
+    STATES,
+    VERIFICATIONS,
+    CaseView,
+    Progress,
+)
+from rating.intake import MAX_COMMENT
+from rating.kiosk.views import CLOCK_STEP_MS, MAX_TAP_AGE_MS
+from rating.store.models import CHANNELS, KINDS, REASONS
+
+VERSION = "1.0.0"
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+# Why each error status can happen, by status; an operation lists the ones it can return.
+ERROR_CLASSES: dict[int, type[errors.HTTPError]] = {
+    400: errors.BadRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    410: errors.Gone,
+    413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
+    429: errors.TooManyRequests,
+    500: errors.HTTPError,
+    503: errors.ServiceUnavailable,
+}
+
+
+def _schema_of(tp: Any) -> dict[str, Any]:
+    """JSON Schema of a dataclass field's type (the few types our views put in JSON)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_schema_of(a) for a in typing.get_args(tp) if a is not type(None)]
+        assert len(parts) == 1, tp
+        kind = parts[0]["type"]
+        return {**parts[0], "type": [kind, "null"]}
+    if origin in (tuple, list):
+        return {"type": "array", "items": _schema_of(typing.get_args(tp)[0])}
+    return {"type": {int: "integer", str: "string", bool: "boolean"}[tp]}
+
+
+def dataclass_schema(cls: type, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object schema with one required property per dataclass field."""
+    hints = typing.get_type_hints(cls)
+    props = {
+        f.name: _schema_of(hints[f.name]) for f in dataclasses.fields(cls) if f.name not in exclude
+    }
+    return {
+        "type": "object",
+        "required": list(props),
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+def _obj(required: list[str], props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": required,
+        "properties": props,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+_STR = {"type": "string"}
+# Text the service stores or looks up: no NUL (400 naming the field; PostgreSQL refuses it).
+_TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
+_TEXT1 = {**_TEXT, "minLength": 1}
+_TS = {"type": "integer", "description": "epoch milliseconds"}
+_OK = {"const": True}
+
+
+def _case_schema() -> dict[str, Any]:
+    schema = dataclass_schema(CaseView, exclude=("comment",))
+    props = schema["properties"]
+    props["state"] = {"type": "string", "enum": list(STATES)}
+    props["reasons"] = {"type": "array", "items": {"type": "string", "enum": list(REASONS)}}
+    props["level"] = {"type": "integer", "minimum": 1, "maximum": 5}
+    props["callback_outcome"] = {"type": ["string", "null"], "enum": [*CALLBACK_OUTCOMES, None]}
+    props["verification"] = {"type": ["string", "null"], "enum": [*VERIFICATIONS, None]}
+    props["fix_rating"] = {"type": ["string", "null"], "enum": [*FIX_ANSWERS, None]}
+    props["overdue"] = {"type": ["string", "null"], "enum": ["callback", "rectify", None]}
+    props["phone_mask"]["description"] = "masked, e.g. 138****5678; the number is never sent"
+    return schema
+
+
+_OFFICER = _obj(
+    ["badge_no", "name", "kind", "unit"],
+    {"badge_no": _STR, "name": _STR, "kind": {"type": "string", "enum": list(KINDS)}, "unit": _STR},
+)
+_KIOSK_STATE_PROPS = {
+    "ok": _OK,
+    "kiosk": _obj(["name", "unit"], {"name": _STR, "unit": _STR}),
+    "officer": {"oneOf": [_OFFICER, {"type": "null"}], "description": "the officer on duty"},
+    "min_interval_ms": {"type": "integer", "minimum": 0},
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": _obj(
+        ["ok", "error", "status"],
+        {
+            "ok": {"const": False},
+            "error": {"type": "string", "description": "what was wrong, naming the field"},
+            "status": {"type": "integer", "description": "the HTTP status, repeated"},
+        },
+        description="The one error shape of every JSON endpoint.",
+    ),
+    "Health": _obj(["ok", "status"], {"ok": {"type": "boolean"}, "status": {"type": "integer"}}),
+    "RatingRequest": _obj(
+        ["token", "level", "t"],
+        {
+            "token": {
+                "type": "string",
+                "minLength": 1,
+                "description": "the officer's badge code (lower case and 0/O, 1/I/L typos taken)",
+            },
+            "level": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 5,
+                "description": "5 非常满意 · 4 满意 · 3 基本满意 · 2 不满意 · 1 非常不满意",
+            },
+            "t": {
+                "type": "string",
+                "minLength": 1,
+                "description": "the form stamp from the rating page (signed; proves the page "
+                "was loaded for this officer between PINGJING_MIN_SUBMIT_SECONDS and "
+                "PINGJING_FORM_MAX_AGE_HOURS ago). A body without a valid stamp gets 400.",
+            },
+            "reasons": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(REASONS)},
+                "description": "levels 1-2 only",
+            },
+            "comment": {"type": "string", "maxLength": MAX_COMMENT},
+            "phone": {
+                "type": ["string", "null"],
+                "description": "levels 1-2 only, with consent: a mainland mobile (11 digits) "
+                "or a landline with area code",
+            },
+            "consent": {"type": "boolean", "description": "agrees to a call back on `phone`"},
+            "receipt": {
+                "type": ["string", "null"],
+                "description": "amend this receipt's rating (null or empty: a new rating)",
+            },
+            "lang": {"type": "string", "enum": ["zh", "en"]},
+            "website": {"type": "string", "maxLength": 0, "description": "honeypot: leave empty"},
+        },
+        dependentRequired={"phone": ["consent"]},
+    ),
+    "RatingCreated": _obj(
+        ["ok", "receipt", "receipt_display", "receipt_url", "amended"],
+        {
+            "ok": _OK,
+            "receipt": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{12}$"},
+            "receipt_display": _STR,
+            "receipt_url": _STR,
+            "amended": {"type": "boolean"},
+        },
+    ),
+    "Receipt": _obj(
+        [
+            "ok",
+            "receipt",
+            "receipt_display",
+            "level",
+            "reasons",
+            "channel",
+            "officer",
+            "rated_at",
+            "amend_count",
+            "case",
+        ],  # fmt: skip
+        {
+            "ok": _OK,
+            "receipt": _STR,
+            "receipt_display": _STR,
+            "level": {"type": "integer", "minimum": 1, "maximum": 5},
+            "reasons": {"type": "array", "items": {"type": "string", "enum": list(REASONS)}},
+            "channel": {"type": "string", "enum": list(CHANNELS)},
+            "officer": _obj(
+                ["name", "badge_no", "unit"], {"name": _STR, "badge_no": _STR, "unit": _STR}
+            ),
+            "rated_at": _TS,
+            "amend_count": {"type": "integer", "minimum": 0},
+            "case": {
+                "oneOf": [{"$ref": "#/components/schemas/CaseProgress"}, {"type": "null"}],
+                "description": "the follow-up case of a dissatisfied rating, if any",
+            },
+        },
+    ),
+    "CaseProgress": dataclass_schema(Progress),
+    "KioskState": _obj(list(_KIOSK_STATE_PROPS), _KIOSK_STATE_PROPS),
+    "KioskEnrolled": _obj(
+        [*_KIOSK_STATE_PROPS, "token"],
+        {**_KIOSK_STATE_PROPS, "token": {"type": "string", "description": "the device token"}},
+    ),
+    "KioskEnroll": _obj(["code"], {"code": _TEXT1}),
+    "KioskSignin": _obj(
+        ["badge_no", "pin"],
+        {"badge_no": _TEXT1, "pin": _TEXT1},
+    ),
+    "KioskRating": _obj(
+        ["key", "officer", "level", "tapped_at", "sent_at"],
+        {
+            "key": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                "description": "idempotency key: the same key is stored once",
+            },
+            "officer": {**_TEXT1, "description": "badge number on duty"},
+            "level": {"type": "integer", "minimum": 1, "maximum": 5},
+            "tapped_at": {
+                "type": "integer",
+                "exclusiveMinimum": 0,
+                "maximum": 2**53 - 1,
+                "description": "the tablet's clock at the tap (epoch ms); at most "
+                f"{MAX_TAP_AGE_MS // 86_400_000} days before sent_at and at most "
+                f"{CLOCK_STEP_MS // 60_000} minutes after it (else 400)",
+            },
+            "sent_at": {"type": "integer", "exclusiveMinimum": 0, "maximum": 2**53 - 1},
+            "lang": {"type": "string", "enum": ["zh", "en"]},
+        },
+    ),
+    "KioskRated": _obj(
+        ["ok", "receipt", "replayed"],
+        {"ok": _OK, "receipt": {"type": ["string", "null"]}, "replayed": {"type": "boolean"}},
+    ),
+    "Case": _case_schema(),
+    "CaseList": _obj(
+        ["ok", "cases"],
+        {"ok": _OK, "cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}},
+    ),
+    "CaseOne": _obj(["ok", "case"], {"ok": _OK, "case": {"$ref": "#/components/schemas/Case"}}),
+    "CaseAction": {
+        "type": "object",
+        "properties": {
+            "note": {**_TEXT, "description": "required by every action but take"},
+            "outcome": {
+                **_TEXT,
+                "description": "callback: " + ", ".join(CALLBACK_OUTCOMES),
+            },
+            "verification": {
+                **_TEXT,
+                "description": "verify: " + ", ".join(VERIFICATIONS),
+            },
+            "measures": {**_TEXT, "description": "rectify: the measures taken"},
+        },
+        "additionalProperties": _TEXT,
+        "description": "Form fields of the action, all strings. Each action reads the "
+        "fields it needs (400 naming one that is missing or wrong) and ignores the others.",
+    },
+}
+
+EXAMPLES: dict[str, Any] = {
+    "RatingRequest": {
+        "token": "K7Q2M9XD",
+        "level": 2,
+        "t": "<stamp from the page>",
+        "reasons": ["attitude"],
+        "comment": "等了很久",
+        "phone": "13812345678",
+        "consent": True,
+        "lang": "zh",
+    },  # fmt: skip
+    "RatingCreated": {
+        "ok": True,
+        "receipt": "P7GTTMGR0A24",
+        "receipt_display": "P7GT-TMGR-0A24",
+        "receipt_url": "/receipt/P7GTTMGR0A24",
+        "amended": False,
+    },  # fmt: skip
+    "KioskRating": {
+        "key": "tap-3f9a0c21",
+        "officer": "030217",
+        "level": 5,
+        "tapped_at": 1764633600000,
+        "sent_at": 1764633600450,
+        "lang": "zh",
+    },  # fmt: skip
+    "KioskRated": {"ok": True, "receipt": "P7GTTMGR0A24", "replayed": False},
+    "CaseAction": {"outcome": "reached", "note": "已电话联系群众，说明情况"},
+    "Health": {"ok": True, "status": 200},
+}
