@@ -211,5 +211,5 @@ def case_counts(tx: Tx, now: int) -> tuple[dict[str, int], int, int]:
     by_state = {state: 0 for state in STATES}
     for state, n in tx.all("SELECT state, COUNT(*) FROM cases GROUP BY state"):
         by_state[str(state)] = int(n)
-    overdue = tx.one("SELECT COUNT(*) FROM cases c WHERE " + _OVERDUE_SQL, (now, now))
+    overdue = tx.one("SELECT COUNT(*) FROM cases c WHERE " + _OVERDUE_SQL, _overdue_params(now))
     return by_state, int(overdue[0]) if overdue else 0, sum(by_state.values())

@@ -40,7 +40,7 @@ def _query(name: str, schema: dict[str, Any], desc: str) -> dict[str, Any]:
 
 
 _BODY_ERRORS = {
-    413: "the body is larger than PINGJING_MAX_BODY_BYTES",
+    413: "the body is larger than the route's cap (64 KB for the JSON APIs)",
     415: "the Content-Type is not application/json",
 }
 _KIOSK_AUTH = {
@@ -145,9 +145,17 @@ OPERATIONS: tuple[Op, ...] = (
         "/api/v1/kiosk/signout",
         "kioskSignout",
         "kiosk",
-        "The officer on duty leaves this kiosk",
+        "The officer on duty leaves this kiosk, with their own PIN",
         ok={200: "KioskState"},
-        errors={**_KIOSK_AUTH, 500: "unexpected error"},
+        errors={
+            400: "a field is missing or malformed (the PIN, when an officer is on duty)",
+            401: _KIOSK_AUTH[401],
+            403: "wrong PIN for the officer on duty, or the kiosk has been revoked",
+            **_BODY_ERRORS,
+            429: "too many wrong PINs for this officer: locked for 15 minutes",
+            500: "unexpected error",
+        },
+        body="KioskSignout",
         security="KioskToken",
     ),  # fmt: skip
     Op(

@@ -163,7 +163,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "amend this receipt's rating (null or empty: a new rating)",
             },
             "lang": {"type": "string", "enum": ["zh", "en"]},
-            "website": {"type": "string", "maxLength": 0, "description": "honeypot: leave empty"},
+            "website": {
+                "type": ["string", "null"],
+                "maxLength": 0,
+                "description": "honeypot: leave empty (or null)",
+            },
         },
         dependentRequired={"phone": ["consent"]},
     ),
@@ -218,6 +222,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "KioskSignin": _obj(
         ["badge_no", "pin"],
         {"badge_no": _TEXT1, "pin": _TEXT1},
+    ),
+    "KioskSignout": _obj(
+        [],
+        {"pin": {**_TEXT1, "description": "the on-duty officer's PIN (needed when one is)"}},
     ),
     "KioskRating": _obj(
         ["key", "officer", "level", "tapped_at", "sent_at"],

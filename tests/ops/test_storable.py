@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from rating.admin import auth
-from rating.textcheck import text_problem
 from rating.store.base import now_ms
+from rating.textcheck import text_problem
 from tests.conftest import Web, make_settings, open_web
 from tests.kiosk.test_kiosk_api import _auth, _kiosk, _tap
 from tests.store.conftest import fresh_database
