@@ -31,6 +31,9 @@ SHEET_NAMES = {
     "warnings": "预警",
     "trend": "12周趋势",
     "bad_reasons": "差评原因",
+    "topics": "话题分析",
+    "duplicates": "重复诉求",
+    "participation": "参评率",
     "definitions": "指标定义",
 }
 
@@ -104,8 +107,25 @@ LABELS: dict[str, str] = {
     "this_week": "本周",
     "previous_week": "上周",
     "change": "环比",
+    # Topics, near-duplicates and participation (analytics.integrity)
+    "topic": "话题代码",
+    "topic_name": "话题",
+    "items": "条数",
+    "bad_share": "负面占比",
+    "items_prev": "上周条数",
+    "items_change": "环比增减",
+    "emerging": "新兴话题",
+    "group": "组号",
+    "size": "组内条数",
+    "people": "人数",
+    "channels": "涉及渠道",
+    "excerpt": "内容摘要",
+    "services": "服务量",
+    "participation": "参评率",
+    "peer_participation": "同级参评率中位数",
+    "flag": "参评率异常",
 }
-PERCENT = {*RATE_NAMES, "score"}
+PERCENT = {*RATE_NAMES, "score", "bad_share", "participation", "peer_participation"}
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}
 HIDDEN = {"unit_id", "officer_id", "is_rate", "key", "depth"}

@@ -27,6 +27,8 @@ PLUGINS = (
     "rating.workorders.cli",
     "rating.kiosk.cli",
     "rating.admin.cli",
+    "analytics.topics_cli",
+    "rating.services.cli",
 )
 
 
