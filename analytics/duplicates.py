@@ -86,10 +86,11 @@ def group_duplicates(items: pd.DataFrame) -> pd.DataFrame:
     n = len(items)
     union = _Union(n)
     _text_links([str(t) for t in items["text"]], union)
-    same_person = items[items["phone_hash"].notna()].groupby(["phone_hash", "topic"]).indices
-    for idx in same_person.values():
-        for k in idx[1:]:
-            union.join(int(idx[0]), int(k))
+    # Index labels, which are positions after the reset above.
+    same_person = items[items["phone_hash"].notna()].groupby(["phone_hash", "topic"]).groups
+    for labels in same_person.values():
+        for k in labels[1:]:
+            union.join(int(labels[0]), int(k))
     root = np.array([union.find(i) for i in range(n)], dtype=np.int64)
     out = items.assign(root=root)
     size = out.groupby("root")["root"].transform("size")

@@ -169,6 +169,8 @@ def test_near_duplicates_are_grouped_and_different_matters_are_not() -> None:
 def test_one_person_through_many_channels_is_one_group_per_matter() -> None:
     frame = dup_items(
         [
+            # Rows without a phone come first: grouping by phone must not shift positions.
+            ("rating", 9, "窗口工作人员不耐烦，问两句就不理人", "badge", None, "attitude"),
             (
                 "workorder",
                 1,
