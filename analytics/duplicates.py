@@ -3,8 +3,8 @@ channels, grouped so that a bureau counts a matter once and answers it once.
 
 Two complaints join one group when
 - their texts are near-duplicates: character 3-gram sets with a Jaccard similarity of at
-  least JACCARD (candidates from MinHash LSH, datasketch; each pair then checked exactly,
-  so LSH can only miss pairs, never join different ones), or
+  least JACCARD (candidates from MinHash signatures, datasketch, banded for LSH; each pair
+  then checked exactly, so LSH can only miss pairs, never join different ones), or
 - they come from the same phone (keyed hash) and have the same topic;
 and groups are the connected components of those links.
 """
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 
 import numpy as np
 import pandas as pd
 
 JACCARD = 0.5
 NUM_PERM = 64
+ROWS = 4  # per LSH band: 16 bands of 4, whose S-curve turns at (1/16)^(1/4) = 0.5
 SHINGLE = 3
 MIN_CHARS = 10  # shorter texts ("态度差") say too little to be "the same matter"
 EXCERPT = 60
@@ -60,21 +62,36 @@ class _Union:
 
 
 def _text_links(texts: list[str], union: _Union) -> None:
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHash
 
     sets = [shingles(t) for t in texts]
     usable = [i for i, s in enumerate(sets) if len(_NOISE.sub("", texts[i])) >= MIN_CHARS]
     if len(usable) < 2:
         return
     encoded = [[g.encode("utf-8") for g in sets[i]] for i in usable]
-    hashes = MinHash.bulk(encoded, num_perm=NUM_PERM, seed=1)
-    lsh = MinHashLSH(threshold=JACCARD, num_perm=NUM_PERM)
-    for i, h in zip(usable, hashes, strict=True):
-        for j in lsh.query(h):
-            a, b = sets[i], sets[int(j)]
-            if len(a & b) >= JACCARD * len(a | b):
-                union.join(i, int(j))
-        lsh.insert(i, h)
+    # crc32: a deterministic 32-bit hash in C (datasketch's default, sha1, costs 10x more).
+    hashes = MinHash.bulk(encoded, num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
+    signatures = np.vstack([h.hashvalues for h in hashes])
+    ids = np.asarray(usable, dtype=np.int64)
+    # LSH banding: texts that agree on all ROWS values of some band are candidates.
+    for band in range(NUM_PERM // ROWS):
+        keys = signatures[:, band * ROWS : (band + 1) * ROWS]
+        _, bucket = np.unique(keys, axis=0, return_inverse=True)
+        bucket = bucket.ravel()
+        order = np.argsort(bucket, kind="stable")
+        edges = np.flatnonzero(np.diff(bucket[order])) + 1
+        for members in np.split(ids[order], edges):
+            if len(members) < 2:
+                continue
+            for x in range(len(members)):
+                i = int(members[x])
+                for j in members[x + 1 :]:
+                    j = int(j)
+                    if union.find(i) == union.find(j):
+                        continue  # already linked: no need to check this pair
+                    a, b = sets[i], sets[j]
+                    if len(a & b) >= JACCARD * len(a | b):
+                        union.join(i, j)
 
 
 def group_duplicates(items: pd.DataFrame) -> pd.DataFrame:
