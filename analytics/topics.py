@@ -306,13 +306,16 @@ def classify(
     texts: Sequence[str], model: TopicModel | None, rules: KeywordRules
 ) -> tuple[list[str], list[str]]:
     """(topic, source) per text: the model's topic, or the keyword rules' where there is
-    no model or the text has no word the model knows ("keywords")."""
+    no model, the text has no word the model knows, or the model's topic has since been
+    disabled ("keywords")."""
     if model is None:
         return rules.classify_many(texts), ["keywords"] * len(texts)
     predicted, _ = model.predict(texts)
+    # A topic disabled since training is no longer given: the keyword rules decide.
+    allowed = {*rules.codes, OTHER}
     topics, sources = [], []
     for text, topic in zip(texts, predicted, strict=True):
-        if topic is None:
+        if topic is None or topic not in allowed:
             topics.append(rules.classify(text))
             sources.append("keywords")
         else:

@@ -155,6 +155,7 @@ def cmd_apply(args: argparse.Namespace) -> None:
     from collections import Counter
 
     from analytics.taxonomy import KeywordRules
+    from analytics.topics import jieba_version
     from analytics.topics_db import (
         assign,
         category_map,
@@ -175,6 +176,11 @@ def cmd_apply(args: argparse.Namespace) -> None:
         return rows, model
 
     rows, model = with_store(_settings(args), run)
+    if model is not None and model[1].jieba != jieba_version():
+        print(
+            f"note: model #{model[0]} was trained with {model[1].jieba}, this is "
+            f"{jieba_version()}; words may split differently: run pingjing topics train"
+        )
     which = f"model #{model[0]}" if model else "the keyword rules (no trained model)"
     print(f"{len(rows)} text(s) given a topic with {which}")
     by_source = Counter(r[3] for r in rows)

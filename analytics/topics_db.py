@@ -114,7 +114,15 @@ class CategoryRow:
 
 
 def category_map(tx: Tx) -> dict[str, str]:
-    return {c: t for c, t in tx.all("SELECT category, topic_code FROM topic_categories")}
+    """Hotline category → topic, as the bureau set it; categories set to a disabled topic
+    are left to the keyword rules."""
+    return {
+        c: t
+        for c, t in tx.all(
+            "SELECT c.category, c.topic_code FROM topic_categories c "
+            "JOIN topics t ON t.code = c.topic_code WHERE t.active = 1"
+        )
+    }
 
 
 def list_categories(tx: Tx) -> list[CategoryRow]:

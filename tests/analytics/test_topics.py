@@ -120,6 +120,23 @@ def test_a_text_without_known_words_falls_back_to_the_keywords(
     assert found[1] == "exit_entry"
 
 
+def test_a_topic_disabled_after_training_is_no_longer_given(
+    labelled: tuple[list[str], list[str]],
+) -> None:
+    texts, labels = labelled
+    model = topics.train(texts, labels, KeywordRules(DEFAULT_TOPICS).keywords)
+    text = "孩子的护照预约不上号，出国留学很着急"
+    assert topics.classify([text], model, KeywordRules(DEFAULT_TOPICS)) == (
+        ["exit_entry"],
+        ["model"],
+    )
+    without = [
+        Topic(t.code, t.name, t.keywords, active=t.code != "exit_entry") for t in DEFAULT_TOPICS
+    ]
+    found, sources = topics.classify([text], model, KeywordRules(without))
+    assert found != ["exit_entry"] and sources == ["keywords"]
+
+
 def test_too_few_labels_keep_the_keyword_rules() -> None:
     orders = make_orders(60, seed=1)
     with pytest.raises(topics.TrainError, match="too few labelled work orders"):

@@ -145,9 +145,32 @@ async def test_categories_label_orders_and_apply_is_reproducible(store: Store) -
     assert sorted(again) == sorted(first)
 
 
+def add_orders(seeded: Seeded, prefix: str, n: int, seed: int) -> None:
+    """`n` synthetic labelled orders in one transaction (one commit, not n)."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(seeded.settings.database)) as conn, conn:
+        imp = conn.execute(
+            "INSERT INTO workorder_imports (channel, profile, file_name, file_sha256, "
+            "rows_total, rows_new, rows_updated, rows_unchanged, rows_rejected, "
+            "units_unmatched, officers_unmatched, imported_at) "
+            "VALUES ('12345', 'p', 'f.csv', 'x', 1, 1, 0, 0, 0, 0, 0, ?)",
+            (T,),
+        ).lastrowid
+        conn.executemany(
+            "INSERT INTO workorders (channel, order_no, received_at, content, category, "
+            "first_import_id, last_import_id, created_at, updated_at) "
+            "VALUES ('12345', ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (f"{prefix}{i}", T, o.content, o.category, imp, imp, T, T)
+                for i, o in enumerate(make_orders(n, seed=seed))
+            ],
+        )
+
+
 def seed_labelled(seeded: Seeded, n: int) -> None:
-    for i, o in enumerate(make_orders(n, seed=11)):
-        seeded.workorder(f"GD{i}", T, content=o.content, category=o.category)
+    add_orders(seeded, "GD", n, 11)
 
 
 def cli(seeded: Seeded, *args: str) -> int:
@@ -168,9 +191,7 @@ def test_cli_train_evaluate_apply(seeded_file: Seeded, capsys: pytest.CaptureFix
     assert "41 text(s) given a topic with the keyword rules" in out
     assert "40 by category" in out and "1 by keywords" in out
 
-    seed_labelled_more = [(f"MORE{i}", o) for i, o in enumerate(make_orders(600, seed=12))]
-    for no, o in seed_labelled_more:
-        seeded.workorder(no, T, content=o.content, category=o.category)
+    add_orders(seeded, "MORE", 600, 12)
     assert cli(seeded, "evaluate") == 0
     out = capsys.readouterr().out
     assert "macro-F1 on the held-out orders:" in out and "(keyword rules alone)" in out
