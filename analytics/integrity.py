@@ -140,7 +140,7 @@ def integrity_tables(
             "item": groups["kind"].map({"rating": "评价", "workorder": "工单"}),
             "ref": groups["item_id"].astype(np.int64),
             "channel": groups["channel"],
-            "unit_path": groups["unit_id"].map(paths),
+            "unit_path": groups["unit_id"].map(paths).fillna("（未匹配单位）"),
             "topic_name": groups["topic"].map(names).fillna(groups["topic"]),
             "opened": local_texts(groups["at"].astype(np.int64)),
             "excerpt": groups["text"].astype(str).map(duplicates.excerpt),
