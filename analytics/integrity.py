@@ -123,8 +123,11 @@ def integrity_tables(
     paths = dict(zip(units["unit_id"], units["path"], strict=True))
 
     counts = topic_report.weekly_counts(items, options.week_start)
-    em_scope = topic_report.emerging(counts, week, by_unit=False)
-    em_units = topic_report.emerging(counts, week, by_unit=True)
+    people = topic_report.weekly_counts(
+        topic_report.one_per_person(items, options.week_start), options.week_start
+    )
+    em_scope = topic_report.emerging(people, week, by_unit=False)
+    em_units = topic_report.emerging(people, week, by_unit=True)
     topics = topic_report.topic_table(counts, week, names, units, scope_name, em_scope, em_units)
     warnings = topic_report.emerging_warnings(em_scope, em_units, names, paths)
 

@@ -47,6 +47,18 @@ def weekly_counts(items: pd.DataFrame, week_start: int) -> pd.DataFrame:
     return out.astype({"items": np.int64, "bad": np.int64})
 
 
+def one_per_person(items: pd.DataFrame, week_start: int) -> pd.DataFrame:
+    """The items with a person's repeats dropped: of the items with the same phone (keyed
+    hash), topic and week, only the first counts. Items without a phone all count."""
+    if "phone_hash" not in items.columns:
+        return items
+    week = week_start_days(items["at"], week_start)
+    keyed = items.assign(_week=week).sort_values("at", kind="stable")
+    has_phone = keyed["phone_hash"].notna()
+    repeat = keyed.duplicated(["_week", "topic", "phone_hash"]) & has_phone
+    return items.loc[keyed.index[~repeat.to_numpy()]].sort_index()
+
+
 def _share_grid(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Per week and `keys` (the topic's scope, e.g. a unit): valid = every item of the
     scope that week, bad = the topic's items (0 in weeks without any, so the baseline
@@ -65,7 +77,8 @@ def emerging(counts: pd.DataFrame, week: int, by_unit: bool) -> pd.DataFrame:
     """Topics whose share of all items (of the scope, or of each unit) rose significantly
     above their own baseline: the rule of alerts.baseline_alerts (the 8 weeks before, exact
     one-sided binomial test, p < 0.01, at least 3 items this week and 20 in the baseline)
-    with "bad" read as "of this topic"."""
+    with "bad" read as "of this topic". Give it counts of `one_per_person` items, so that
+    one caller ringing again and again does not make a topic emerge."""
     keys = ["unit_id", "topic"] if by_unit else ["topic"]
     use = counts[counts["unit_id"] != NO_ID] if by_unit else counts
     grid = _share_grid(use, keys)

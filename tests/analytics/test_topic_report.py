@@ -80,6 +80,23 @@ def test_a_steady_topic_is_not_emerging() -> None:
     assert topic_report.emerging(counts, WEEK, by_unit=False).empty
 
 
+def test_one_caller_counts_once_per_topic_and_week() -> None:
+    frame = pd.DataFrame(
+        {
+            "kind": "workorder",
+            "item_id": np.arange(7, dtype=np.int64),
+            "unit_id": pd.array([3] * 7, dtype="Int64"),
+            "at": np.array([MON + 5, MON + 1, MON + 2, MON + 3, MON + 4, MON + 7 * DAY_MS, MON]),
+            "bad": True,
+            "topic": ["fraud", "fraud", "fraud", "noise", "fraud", "fraud", "fraud"],
+            "phone_hash": ["p1", "p1", "p1", "p1", None, "p1", None],
+        }
+    )
+    got = topic_report.one_per_person(frame, 0)
+    # p1's fraud calls of one week: only the first (item 1); noise and next week count.
+    assert got["item_id"].tolist() == [1, 3, 4, 5, 6]
+
+
 def test_topic_table() -> None:
     counts = pd.DataFrame(
         {
