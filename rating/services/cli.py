@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from rating.cli import CliError, with_store
-from rating.services.parse import ServiceFileError, read_services
-from rating.services.store import ServiceImport, import_services
+from rating.services.parse import ServiceFileError, read_services, rejects_csv, rejects_path
+from rating.services.store import ServiceImport, import_services, preview_errors
 from rating.settings import Settings
 from rating.store import Store
 from rating.store.logic import RollBack
@@ -30,6 +30,17 @@ def cmd_import(args: argparse.Namespace) -> None:
     )
 
     async def run(store: Store) -> ServiceImport:
+        if args.skip_bad:
+            # Written before the import commits: rejected rows are never only on screen.
+            errors = await store.read(preview_errors, parsed)
+            if errors:
+                dest = rejects_path(path)
+                try:
+                    dest.write_text(rejects_csv(parsed, errors), encoding="utf-8-sig")
+                except OSError as exc:
+                    raise CliError(
+                        f"cannot write {dest}: {exc.strerror}; nothing imported"
+                    ) from None
         try:
             return await store.write(
                 import_services, parsed, int(time.time() * 1000), args.skip_bad
@@ -47,6 +58,8 @@ def cmd_import(args: argparse.Namespace) -> None:
             f"{lines} bad row(s) in {path.name}; nothing imported "
             "(fix them, or use --skip-bad to import the good rows)"
         )
+    if result.errors:
+        print(f"rejected row(s) with reasons written to {rejects_path(path)}")
     print(
         f"imported (services import #{result.import_id}): {result.new} new, "
         f"{result.updated} updated, {result.unchanged} unchanged, "
@@ -67,5 +80,9 @@ def register(sub: Any) -> None:
         "(docs/import-formats.md). A unit, day and system already stored is replaced.",
     )
     p.add_argument("file")
-    p.add_argument("--skip-bad", action="store_true", help="import the good rows despite bad ones")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good rows; write the bad ones to FILE.rejected.csv",
+    )
     p.set_defaults(func=cmd_import)

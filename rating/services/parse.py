@@ -8,7 +8,10 @@ Columns (header names in Chinese or English, header row within the first 10 line
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +67,8 @@ class ServiceFile:
     rows: list[ServiceRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # field -> "C 服务量"
+    header: list[str] = field(default_factory=list)
+    cells: dict[int, list[str]] = field(default_factory=dict)  # line -> its cells, as text
 
     @property
     def bad_lines(self) -> int:
@@ -123,12 +128,14 @@ def read_services(path: Path) -> ServiceFile:
         )
     out = ServiceFile(path, sheet.sha256, sheet.kind, sheet.encoding, header_line)
     out.columns = {k: f"{column_letter(i)} {header[i]}" for k, i in cols.items()}
+    out.header = header
     seen: dict[tuple[str, int, str], int] = {}
     width = max(cols.values()) + 1
     for line, cells in sheet.rows:
         if not any((convert.text(c) or "") for c in cells):
             continue
         cells = [*cells, *[None] * (width - len(cells))]
+        out.cells[line] = [convert.text(c) or "" for c in cells]
         problems: list[RowError] = []
         unit = convert.text(cells[cols["unit"]])
         if unit is None:
@@ -176,3 +183,22 @@ def read_services(path: Path) -> ServiceFile:
     if not out.rows and not out.errors:
         raise ImportFileError("no_rows", line=header_line)
     return out
+
+
+def rejects_path(path: Path) -> Path:
+    """Where --skip-bad writes the rejected rows: beside the input file."""
+    return path.with_name(path.stem + ".rejected.csv")
+
+
+def rejects_csv(parsed: ServiceFile, errors: Sequence[RowError]) -> str:
+    """The rejected lines with their reasons and original cells (UTF-8 with a BOM is added
+    by the writer, so that Excel opens it): fix them and import this file again."""
+    reasons: dict[int, list[str]] = {}
+    for err in errors:
+        reasons.setdefault(err.line, []).append(f"{err.column}: {err.reason}")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(["行号 line", "原因 reason", *parsed.header])
+    for line in sorted(reasons):
+        writer.writerow([line, "; ".join(reasons[line]), *parsed.cells.get(line, [])])
+    return out.getvalue()

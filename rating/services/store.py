@@ -19,28 +19,40 @@ class ServiceImport:
     errors: list[RowError] = field(default_factory=list)  # the file's and unmatched units
 
 
-def import_services(tx: Tx, parsed: ServiceFile, now: int, skip_bad: bool) -> ServiceImport:
-    """Store the file's rows (upsert by unit, day and system). Unknown units are row errors;
-    with any error and not `skip_bad`, nothing is stored (the result still lists them)."""
-    result = ServiceImport(errors=list(parsed.errors))
+def _match(tx: Tx, parsed: ServiceFile) -> tuple[dict[tuple[int, int, str], int], list[RowError]]:
+    """(unit id, day, system) → services for the rows whose unit is known, and an error
+    for every row whose unit is unknown or named twice for one day and system."""
     matcher = UnitMatcher(tx)
     seen: dict[tuple[int, int, str], int] = {}
     first: dict[tuple[int, int, str], int] = {}
+    errors: list[RowError] = []
     for row in parsed.rows:
         hit = matcher.match(row.unit)
         column = parsed.columns["unit"]
         if isinstance(hit, str):
-            result.errors.append(RowError(row.line, column, f"{row.unit}: {hit}"))
+            errors.append(RowError(row.line, column, f"{row.unit}: {hit}"))
             continue
         key = (hit, row.day_ms, row.system)
         if key in first:
             # Two spellings (a code and a name) of one unit on one day: which is right?
             why = f"{row.unit} is the unit of line {first[key]}, on the same date and system"
-            result.errors.append(RowError(row.line, column, why))
+            errors.append(RowError(row.line, column, why))
             continue
         first[key] = row.line
         seen[key] = row.services
-    result.errors.sort(key=lambda e: e.line)
+    return seen, errors
+
+
+def preview_errors(tx: Tx, parsed: ServiceFile) -> list[RowError]:
+    """Every error an import of `parsed` would report (read-only), by line."""
+    return sorted([*parsed.errors, *_match(tx, parsed)[1]], key=lambda e: e.line)
+
+
+def import_services(tx: Tx, parsed: ServiceFile, now: int, skip_bad: bool) -> ServiceImport:
+    """Store the file's rows (upsert by unit, day and system). Unknown units are row errors;
+    with any error and not `skip_bad`, nothing is stored (the result still lists them)."""
+    seen, unmatched = _match(tx, parsed)
+    result = ServiceImport(errors=sorted([*parsed.errors, *unmatched], key=lambda e: e.line))
     if result.errors and not skip_bad:
         raise RollBack(result)
     import_id = tx.insert(

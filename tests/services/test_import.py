@@ -210,8 +210,17 @@ def test_cli(seeded_file: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert f"{bad}: line 3, column A 单位: 火星派出所: no unit has this code" in err
     assert "1 bad row(s) in s.csv; nothing imported" in err
+    assert not (tmp_path / "s.rejected.csv").exists()
     assert run(seeded, str(bad), "--skip-bad") == 0
-    assert "1 new, 0 updated, 0 unchanged, 1 rejected" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 new, 0 updated, 0 unchanged, 1 rejected" in out
+    assert f"rejected row(s) with reasons written to {tmp_path / 's.rejected.csv'}" in out
+    rejects = (tmp_path / "s.rejected.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rejects == [
+        "行号 line,原因 reason,单位,日期,服务量",
+        '3,"A 单位: 火星派出所: no unit has this code, name, path or alias",'
+        "火星派出所,2026-11-16,3",
+    ]
     with contextlib.closing(sqlite3.connect(seeded.settings.database)) as conn:
         assert conn.execute("SELECT SUM(services) FROM service_volumes").fetchone() == (12,)
     assert run(seeded, str(tmp_path / "missing.csv")) == 1
