@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -57,7 +57,8 @@ YOUNG_WORKDAYS = 16  # callback (1) + rectification (15) working days, the defau
 class PeriodReport(WeeklyReport):
     """A WeeklyReport whose `week` is a Period, with the assessment table."""
 
-    assessment: pd.DataFrame
+    # A default only because WeeklyReport's last field has one; build_period always sets it.
+    assessment: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def kind_name(self) -> str:

@@ -198,6 +198,32 @@ def summary_table(report: WeeklyReport) -> str:
     return f"<div class='wide'>{table}</div>"
 
 
+EXTRA_SECTIONS = {
+    "topics": (
+        "话题分析（前 60 行）",
+        ["topic_name", "unit_path", "items", "bad", "bad_share", "items_change", "emerging"],
+    ),
+    "duplicates": (
+        "重复诉求（前 60 条）",
+        ["group", "size", "people", "channels", "item", "unit_path", "opened", "excerpt"],
+    ),
+    "participation": (
+        "参评率",
+        ["path", "services", "ratings", "participation", "satisfaction_rate", "flag"],
+    ),
+}
+
+
+def _extra_sections(report: WeeklyReport) -> list[str]:
+    """Headings and tables for the tables analytics.integrity adds."""
+    out = []
+    for name, (title, columns) in EXTRA_SECTIONS.items():
+        table = report.extra.get(name)
+        if table is not None:
+            out += [f"<h2>{title}</h2>", _table(table, columns, limit=60)]
+    return out
+
+
 def write_html(report: WeeklyReport, path: Path) -> None:
     """Write the self-contained HTML report (no external requests)."""
     font = cjk_font()
@@ -250,6 +276,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         ),
         "<h2>预警</h2>",
         _table(report.warnings, ["kind", "level", "who", "detail"]),
+        *_extra_sections(report),
         "<h2>逾期（前 50 条）</h2>",
         _table(
             tables["overdue"],

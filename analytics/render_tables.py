@@ -41,6 +41,9 @@ SHEET_NAMES = {
     "warnings": "预警",
     "trend": "12周趋势",
     "bad_reasons": "差评原因",
+    "topics": "话题分析",
+    "duplicates": "重复诉求",
+    "participation": "参评率",
     "definitions": "指标定义",
     "assessment": "考核",
 }
@@ -134,6 +137,22 @@ LABELS: dict[str, str] = {
     "closed": "已办结",
     "answered": "回访有答复",
     "satisfied_answers": "满意+基本满意",
+    # Topics, near-duplicates and participation (analytics.integrity)
+    "topic": "话题代码",
+    "topic_name": "话题",
+    "bad_share": "负面占比",
+    "items_prev": "上周条数",
+    "items_change": "环比增减",
+    "emerging": "新兴话题",
+    "group": "组号",
+    "size": "组内条数",
+    "people": "人数",
+    "channels": "涉及渠道",
+    "excerpt": "内容摘要",
+    "services": "服务量",
+    "participation": "参评率",
+    "peer_participation": "同级参评率中位数",
+    "flag": "参评率异常",
 }
 # Codes a clerk should never have to decode.
 CODE_LABELS: dict[str, dict[str, str]] = {
@@ -193,6 +212,9 @@ PERCENT = {
     "assessment_satisfaction",
     "score_total",
     "peer_bad_rate",
+    "bad_share",
+    "participation",
+    "peer_participation",
 }
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}

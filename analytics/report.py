@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -103,6 +103,8 @@ class WeeklyReport:
     trend: pd.DataFrame
     reasons: pd.DataFrame
     definitions: pd.DataFrame
+    # Tables other modules add after build_weekly (analytics.integrity), in sheet order.
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def generated_at(self) -> str:
@@ -120,6 +122,7 @@ class WeeklyReport:
             "warnings": self.warnings,
             "trend": self.trend,
             "bad_reasons": self.reasons,
+            **self.extra,
             "definitions": self.definitions,
         }
 

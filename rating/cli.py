@@ -32,6 +32,8 @@ PLUGINS = (
     "rating.kiosk.cli",
     "rating.admin.cli",
     "rating.cases.sla_cli",
+    "analytics.topics_cli",
+    "rating.services.cli",
 )
 
 

@@ -1,0 +1,88 @@
+"""`pingjing services import FILE`: service volumes per unit and day (participation)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rating.cli import CliError, with_store
+from rating.services.parse import ServiceFileError, read_services, rejects_csv, rejects_path
+from rating.services.store import ServiceImport, import_services, preview_errors
+from rating.settings import Settings
+from rating.store import Store
+from rating.store.logic import RollBack
+from rating.workorders.reader import ImportFileError
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    settings = Settings.load(database=getattr(args, "database", None))
+    path = Path(args.file)
+    try:
+        parsed = read_services(path)
+    except (ServiceFileError, ImportFileError) as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    fmt = f"CSV {parsed.encoding}" if parsed.kind == "csv" else "XLSX"
+    print(
+        f"{path.name}: {fmt}, header on line {parsed.header_line}, {len(parsed.rows)} good row(s)"
+    )
+
+    async def run(store: Store) -> ServiceImport:
+        if args.skip_bad:
+            # Written before the import commits: rejected rows are never only on screen.
+            errors = await store.read(preview_errors, parsed)
+            if errors:
+                dest = rejects_path(path)
+                try:
+                    dest.write_text(rejects_csv(parsed, errors), encoding="utf-8-sig")
+                except OSError as exc:
+                    raise CliError(
+                        f"cannot write {dest}: {exc.strerror}; nothing imported"
+                    ) from None
+        try:
+            return await store.write(
+                import_services, parsed, int(time.time() * 1000), args.skip_bad
+            )
+        except RollBack as undone:
+            result: ServiceImport = undone.result
+            return result
+
+    result = with_store(settings, run)
+    for err in result.errors:
+        print(f"{args.file}: {err}", file=sys.stderr)
+    if result.import_id is None:
+        lines = len({e.line for e in result.errors})
+        raise CliError(
+            f"{lines} bad row(s) in {path.name}; nothing imported "
+            "(fix them, or use --skip-bad to import the good rows)"
+        )
+    if result.errors:
+        print(f"rejected row(s) with reasons written to {rejects_path(path)}")
+    print(
+        f"imported (services import #{result.import_id}): {result.new} new, "
+        f"{result.updated} updated, {result.unchanged} unchanged, "
+        f"{len({e.line for e in result.errors})} rejected"
+    )
+
+
+def register(sub: Any) -> None:
+    """Add the `services` command group to the `pingjing` parser."""
+    services = sub.add_parser(
+        "services", help="service volumes per unit and day (for participation)"
+    )
+    ssub = services.add_subparsers(dest="services_command", required=True)
+    p = ssub.add_parser(
+        "import",
+        help="import counts from a business system (CSV or XLSX)",
+        description="Columns: 单位/unit, 日期/date, 服务量/services, optional 业务系统/system "
+        "(docs/import-formats.md). A unit, day and system already stored is replaced.",
+    )
+    p.add_argument("file")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good rows; write the bad ones to FILE.rejected.csv",
+    )
+    p.set_defaults(func=cmd_import)
