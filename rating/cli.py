@@ -117,6 +117,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from rating.demo import DEMO_ADMIN, demo_admin_password, seed_demo
 
+    # The demo is read by a person at a terminal: readable log lines unless asked otherwise.
+    os.environ.setdefault("PINGJING_LOG_FORMAT", "text")
     settings = _settings(args, host=args.host, port=args.port)
     if public_url_problem(settings.public_base_url):
         # Unset or local: every URL the demo prints points at the port it serves on. (A

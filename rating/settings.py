@@ -113,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
         "log_format",
         "json",
         "Log format of `pingjing serve`: json (one JSON object per line, for production) or "
-        "text (human-readable, for development).",
+        "text (human-readable, for development; `pingjing demo` uses it unless this is set).",
     ),
     Setting(
         "access_log",
