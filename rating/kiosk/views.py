@@ -161,16 +161,11 @@ async def state(request: Request) -> Response:
     return JSONResponse(_state(await _kiosk(request), request))
 
 
-async def signin(request: Request) -> Response:
-    """POST /api/v1/kiosk/signin {"badge_no", "pin"}: the officer goes on duty here."""
-    kiosk = await _kiosk(request)
-    data = await _json(request)
-    _only(data, {"badge_no", "pin"})
-    badge_no = _str(data, "badge_no").strip()
-    pin = _str(data, "pin")
+async def _officer_by_pin(request: Request, badge_no: str, pin: str, wrong: Forbidden) -> int:
+    """The officer id of `badge_no` if `pin` is theirs; else `wrong` (a wrong PIN counts
+    toward the officer's lockout) or 429 while they are locked out."""
     store = svc(request).store
     record = await store.read(ks.pin_record, badge_no)
-    wrong = Forbidden("wrong badge number or PIN", "警号或密码错误")
     if record is None:
         # Spend the same time as a wrong PIN, so timing does not reveal who has a PIN.
         await asyncio.to_thread(ks.verify_pin, pin, _dummy_hash())
@@ -186,7 +181,19 @@ async def signin(request: Request) -> Response:
     if not ok:
         await store.write(ks.pin_failed, record.officer_id, _now_ms())
         raise wrong
-    await store.write(ks.start_session, kiosk.id, record.officer_id, "pin", _now_ms())
+    return record.officer_id
+
+
+async def signin(request: Request) -> Response:
+    """POST /api/v1/kiosk/signin {"badge_no", "pin"}: the officer goes on duty here."""
+    kiosk = await _kiosk(request)
+    data = await _json(request)
+    _only(data, {"badge_no", "pin"})
+    badge_no = _str(data, "badge_no").strip()
+    pin = _str(data, "pin")
+    wrong = Forbidden("wrong badge number or PIN", "警号或密码错误")
+    officer_id = await _officer_by_pin(request, badge_no, pin, wrong)
+    await svc(request).store.write(ks.start_session, kiosk.id, officer_id, "pin", _now_ms())
     return JSONResponse(_state(await _kiosk(request), request))
 
 
@@ -203,23 +210,9 @@ async def signout(request: Request) -> Response:
     if kiosk.officer is None:
         return JSONResponse(_state(kiosk, request))
     pin = _str(data, "pin")
-    store = svc(request).store
-    record = await store.read(ks.pin_record, kiosk.officer.badge_no)
     wrong = Forbidden("wrong PIN for the officer on duty", "当前民警的密码错误")
-    if record is None:
-        await asyncio.to_thread(ks.verify_pin, pin, _dummy_hash())
-        raise wrong
-    if record.locked_until and record.locked_until > _now_ms():
-        raise TooManyRequests(
-            "too many wrong PINs; try again in 15 minutes", "密码错误次数过多，请15分钟后再试"
-        )
-    ok = _PIN.match(pin) is not None and await asyncio.to_thread(
-        ks.verify_pin, pin, record.pin_hash
-    )
-    if not ok:
-        await store.write(ks.pin_failed, record.officer_id, _now_ms())
-        raise wrong
-    await store.write(ks.end_session, kiosk.id, _now_ms())
+    await _officer_by_pin(request, kiosk.officer.badge_no, pin, wrong)
+    await svc(request).store.write(ks.end_session, kiosk.id, _now_ms())
     return JSONResponse(_state(await _kiosk(request), request))
 
 
