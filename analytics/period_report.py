@@ -38,12 +38,14 @@ from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS, day_from_number, week_
 from analytics.report import (
     KEYS,
     OFFICER_COLUMNS,
+    WARNING_COLUMNS,
     WeeklyReport,
     _name_rows,
     _overdue,
     _reason_labels,
     _scope,
     _summary,
+    overdue_warnings,
 )
 from rating.cases.calendar import WorkCalendar
 from rating.settings import Settings
@@ -161,21 +163,8 @@ def _red_black(unit_table: pd.DataFrame, officer_table: pd.DataFrame) -> pd.Data
 
 
 def _warnings(overdue: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    if not overdue.empty:
-        for (path, stage), n in overdue.groupby(["unit_path", "stage"]).size().items():
-            rows.append(
-                {
-                    "kind": "逾期",
-                    "level": "单位",
-                    "who": path,
-                    "unit": path,
-                    "detail": f"{stage}逾期 {n} 件（明细见“逾期”表）",
-                    "p_value": np.nan,
-                }
-            )
-    columns = ["kind", "level", "who", "unit", "detail", "p_value"]
-    return pd.DataFrame(rows, columns=columns).astype({"p_value": float})
+    rows = overdue_warnings(overdue)
+    return pd.DataFrame(rows, columns=WARNING_COLUMNS).astype({"p_value": float})
 
 
 def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:

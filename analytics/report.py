@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -369,17 +370,25 @@ def _warnings(
                 "p_value": np.nan,
             }
         )
-    if not overdue.empty:
-        for (path, stage), n in overdue.groupby(["unit_path", "stage"]).size().items():
-            rows.append(
-                {
-                    "kind": "逾期",
-                    "level": "单位",
-                    "who": path,
-                    "unit": path,
-                    "detail": f"{stage}逾期 {n} 件（明细见“逾期”表）",
-                    "p_value": np.nan,
-                }
-            )
-    columns = ["kind", "level", "who", "unit", "detail", "p_value"]
-    return pd.DataFrame(rows, columns=columns).astype({"p_value": float})
+    rows += overdue_warnings(overdue)
+    return pd.DataFrame(rows, columns=WARNING_COLUMNS).astype({"p_value": float})
+
+
+WARNING_COLUMNS = ["kind", "level", "who", "unit", "detail", "p_value"]
+
+
+def overdue_warnings(overdue: pd.DataFrame) -> list[dict[str, Any]]:
+    """One 逾期 warning per unit and step, pointing at the 逾期 table for the items."""
+    if overdue.empty:
+        return []
+    return [
+        {
+            "kind": "逾期",
+            "level": "单位",
+            "who": path,
+            "unit": path,
+            "detail": f"{stage}逾期 {n} 件（明细见“逾期”表）",
+            "p_value": np.nan,
+        }
+        for (path, stage), n in overdue.groupby(["unit_path", "stage"]).size().items()
+    ]
