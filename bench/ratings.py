@@ -296,12 +296,16 @@ def stamps_of(script: Path) -> Path:
 def write_stamps(script: Path, tokens: list[str], seconds: float) -> None:
     """A fresh (token, stamp) line for each request of a `seconds` run of `script`."""
     keys = Keys(SECRET)
-    stamp_ms = int((time.time() - 60) * 1000)  # pages loaded a minute ago
+    count = max(1000, int(seconds * STAMPS_PER_SECOND))
+    # Pages loaded one after another over the two minutes before the run, as people's
+    # are: stamps begin with the page's time, so they go into the stamp index in about
+    # time order, as in life (one shared time would scatter them over the index).
+    first_ms = int((time.time() - 180) * 1000)
     rng = random.Random()
     with stamps_of(script).open("w", encoding="ascii") as out:
-        for _ in range(max(1000, int(seconds * STAMPS_PER_SECOND))):
+        for i in range(count):
             token = rng.choice(tokens)
-            out.write(f"{token} {keys.stamp(stamp_ms, token)}\n")
+            out.write(f"{token} {keys.stamp(first_ms + i * 120_000 // count, token)}\n")
 
 
 def write_lua(path: Path, tokens: list[str], seconds: float = 1) -> None:
