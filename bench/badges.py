@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ratings import add_database_option, sqlite_file  # noqa: E402
 
 from rating.settings import Settings  # noqa: E402
 from rating.store import make_store  # noqa: E402
@@ -104,10 +107,14 @@ def main() -> None:
     parser.add_argument("--formats", default="png,pdf")
     parser.add_argument("--dpi", type=int, default=600)
     parser.add_argument("--keep", help="write into this folder and keep it")
+    add_database_option(parser, " (the synthetic roster)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="pingjing-bench-") as tmp:
-        db = Path(tmp) / "bench.db"
+    with (
+        tempfile.TemporaryDirectory(prefix="pingjing-bench-") as tmp,
+        sqlite_file(args.database) as db_path,
+    ):
+        db = Path(db_path)
         out = Path(args.keep) if args.keep else Path(tmp) / "out"
         t0 = time.perf_counter()
         asyncio.run(build_db(db, args.officers))

@@ -121,10 +121,10 @@ async def phase(url: str, tokens: list[str], concurrency: int, during: Any) -> t
 
 
 async def main_async(args: argparse.Namespace, tmp: Path) -> None:
-    database = tmp / "bench.db"
+    database = Path(args.database) if args.database else tmp / "bench.db"
     settings = Settings.load(env={}, database=str(database), secret=SECRET)
     tokens = await ratings.seed(settings, 300)
-    port = ratings.free_port()
+    (port,) = ratings.ports(args)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGJING_")}
     env.update(
         PINGJING_DATABASE=str(database),
@@ -134,8 +134,8 @@ async def main_async(args: argparse.Namespace, tmp: Path) -> None:
         PINGJING_RATE_LIMIT_DEVICE_PER_HOUR="1000000",
         PINGJING_LOG_LEVEL="error",
     )
-    proc = ratings.start_server(env, port)
-    url = f"http://127.0.0.1:{port}"
+    proc = ratings.start_server(env, port, host=args.host)
+    url = f"http://{args.host}:{port}"
     try:
 
         async def idle(client: httpx.AsyncClient, c: Citizens) -> None:
@@ -212,8 +212,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--poisoned", type=int, default=80)
+    ratings.add_server_options(parser)
+    ratings.add_database_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ratings.sqlite_file(args.database):
         asyncio.run(main_async(args, Path(tmp)))
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +22,9 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ratings import add_database_option, sqlite_file  # noqa: E402
 
 from rating.app import create_app  # noqa: E402
 from rating.settings import Settings  # noqa: E402
@@ -44,11 +46,11 @@ async def peak_of(client: httpx.AsyncClient, **request: object) -> tuple[int, in
     return r.status_code, tracemalloc.get_traced_memory()[1] - base
 
 
-async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+async def main(database: str | None) -> None:
+    with sqlite_file(database) as path:
         settings = Settings.load(
             env={},
-            database=str(Path(tmp) / "bench.db"),
+            database=path,
             secret="bench-secret-not-for-prod",  # noqa: S106 (a throwaway database)
         )
         app = create_app(settings)
@@ -71,8 +73,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="The app runs in this process (no port); its database is a temporary file.",
-    ).parse_args()
-    asyncio.run(main())
+        epilog="The app runs in this process (no server, no port).",
+    )
+    add_database_option(parser)
+    asyncio.run(main(parser.parse_args().database))

@@ -10,7 +10,10 @@ It also times the per-request work itself (metric updates and one access event) 
 process, which the noise of a shared machine does not blur.
 
 Usage: python bench/observability.py [--seconds 5] [--rounds 3] [--connections 64]
-                                     [--preload 50000]
+                                     [--preload 50000] [--host 127.0.0.1] [--port N]
+                                     [--database PATH]
+(with --port N the servers listen on N (off) and N+1 (on); --database PATH names the
+'off' server's file, the 'on' server gets a copy beside it, PATH-on; both are removed)
 Prints figures; it is not a pass/fail test.
 """
 
@@ -49,8 +52,9 @@ CONFIGS = {
 }
 
 
-def start(database: str, extra: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = ratings.free_port()
+def start(
+    database: str, extra: dict[str, str], log: Path, host: str, port: int
+) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
         "PINGJING_DATABASE": database,
@@ -62,12 +66,12 @@ def start(database: str, extra: dict[str, str], log: Path) -> tuple[subprocess.P
     exe = shutil.which("pingjing", path=str(Path(sys.executable).parent)) or "pingjing"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [exe, "serve", "--host", host, "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -106,29 +110,46 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--preload", type=int, default=50_000)
+    ratings.add_server_options(parser, servers=2)
+    ratings.add_database_option(parser, " (the 'off' server's; the 'on' server's is PATH-on)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run scripts/setup-system (apt-get install wrk)")
+    with (
+        ratings.sqlite_file(args.database) as first,
+        ratings.sqlite_file(args.database and args.database + "-on") as second,
+    ):
+        measure(args, {"off": first, "on": second})
+    per_metrics, per_log = in_process()
+    print(
+        f"in process: metric updates {per_metrics:.1f} µs per rating, one access event "
+        f"{per_log:.1f} µs per request"
+    )
+
+
+def measure(args: argparse.Namespace, databases: dict[str, str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="pj-bench-obs-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        first = str(work / "off.db")
+        first = databases["off"]
         settings = Settings.load(env={}, database=first, secret=ratings.SECRET)
         tokens = asyncio.run(ratings.seed(settings, 500))
         if args.preload:
             ratings.preload(first, args.preload)
-        shutil.copyfile(first, work / "on.db")
+        shutil.copyfile(first, databases["on"])
         script = work / "ratings.lua"
         ratings.write_lua(script, tokens)
         urls = {}
-        for name, extra in CONFIGS.items():
-            proc, urls[name] = start(str(work / f"{name}.db"), extra, work / f"{name}.log")
+        for (name, extra), port in zip(CONFIGS.items(), ratings.ports(args, 2), strict=True):
+            db, log = databases[name], work / f"{name}.log"
+            proc, urls[name] = start(db, extra, log, args.host, port)
             procs.append(proc)
             ratings.run_wrk(urls[name] + "/healthz", 1, args.connections)  # warm up
         ratios, rps = [], {"off": [], "on": []}
         for i in range(1, args.rounds + 1):
             got = {}
             for name in ("off", "on") if i % 2 else ("on", "off"):
+                ratings.write_stamps(script, tokens, args.seconds)
                 r = ratings.run_wrk(
                     urls[name] + "/api/v1/ratings", args.seconds, args.connections, script
                 )
@@ -154,11 +175,6 @@ def main() -> None:
         for proc in procs:
             ratings.stop_server(proc)
         shutil.rmtree(work, ignore_errors=True)
-    per_metrics, per_log = in_process()
-    print(
-        f"in process: metric updates {per_metrics:.1f} µs per rating, one access event "
-        f"{per_log:.1f} µs per request"
-    )
 
 
 if __name__ == "__main__":

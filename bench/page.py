@@ -9,6 +9,7 @@ connections for --seconds seconds on
 Prints pages/s, the ratio to the no-op GET and p50/p99, each the median over the rounds.
 
 Usage: python bench/page.py [--seconds 5] [--connections 64] [--rounds 3] [--officers 200]
+                           [--host 127.0.0.1] [--port N] [--database PATH]
 Prints figures; it is not a pass/fail test.
 """
 
@@ -30,9 +31,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from ratings import (  # noqa: E402
     SECRET,
-    free_port,
+    add_database_option,
+    add_server_options,
+    ports,
     run_wrk,
     seed,
+    sqlite_file,
     start_server,
     stop_server,
 )
@@ -59,21 +63,28 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--officers", type=int, default=200)
+    add_server_options(parser)
+    add_database_option(parser)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run scripts/setup-system (apt-get install wrk)")
+    with sqlite_file(args.database) as db:
+        run(args, db)
+
+
+def run(args: argparse.Namespace, db: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pj-bench-page-"))
     try:
-        db = str(tmp / "bench.db")
         settings = Settings.load(env={}, database=db, secret=SECRET)
         tokens = asyncio.run(seed(settings, args.officers))
         script = tmp / "page.lua"
         script.write_text(LUA.replace("{TOKENS}", "{" + ",".join(map(json.dumps, tokens)) + "}"))
-        port = free_port()
+        (port,) = ports(args)
         env = dict(os.environ, PINGJING_DATABASE=db, PINGJING_SECRET=SECRET)
         env["PINGJING_LOG_LEVEL"] = "warning"
-        proc = start_server(env, port)
-        base = f"http://127.0.0.1:{port}"
+        proc = start_server(env, port, host=args.host)
+        base = f"http://{args.host}:{port}"
+        print(f"server at {base}, database {db}", flush=True)
         try:
             run_wrk(base + "/healthz", 1, args.connections)  # warm up
             run_wrk(base + "/", 1, args.connections, script)

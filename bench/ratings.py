@@ -7,8 +7,9 @@ are the medians; each round's ratio compares its own two runs),
   2. POST /api/v1/ratings with every check on the path: JSON validation, form stamp and
      minimum human time, device cookie, keyed address hash, per-device and per-network
      rate limits, the amend window lookup, and a durable (fsync'd) batched commit.
-Each request comes from its own device cookie and forwarded address (the server trusts
-127.0.0.1 as its proxy, as behind nginx), so rate limits are counted but not hit. Levels
+Each request comes from its own device cookie, forwarded address and page load (a form
+stamp of its own: a stamp sent twice would amend, not add) (the server trusts 127.0.0.1 as
+its proxy, as behind nginx), so rate limits are counted but not hit. Levels
 follow a realistic mix (70% 非常满意, 18% 满意, 6% 基本满意, 4% 不满意, 2% 非常不满意);
 each dissatisfied rating also opens its follow-up case in the same transaction.
 Afterwards the ratings in the database are counted and compared with the 2xx replies.
@@ -55,7 +56,13 @@ from rating.store.receipts import RECEIPT_KEY_SQL, codec_for  # noqa: E402
 SECRET = "bench-secret-not-for-production"
 
 LUA = r"""
-local pairs_ = {PAIRS}
+-- (token, form stamp) pairs, one per request: each request is a page load of its own, as
+-- each citizen's is (a stamp makes one rating; the same stamp again would amend it).
+local pairs_ = {}
+for line in io.lines({STAMPS}) do
+  local token, stamp = line:match("^(%S+) (%S+)$")
+  pairs_[#pairs_ + 1] = {token, stamp}
+end
 local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 local function rnd(n)
@@ -70,7 +77,7 @@ local device_prefix = "pj_dev=" .. rnd(12)
 local n = 0
 request = function()
   n = n + 1
-  local p = pairs_[math.random(1, #pairs_)]
+  local p = pairs_[(n - 1) % #pairs_ + 1]
   -- A realistic mix (about 6% dissatisfied, each opening a case), not uniform levels.
   local x = math.random(1, 100)
   local level = 5
@@ -277,13 +284,35 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def write_lua(path: Path, tokens: list[str]) -> None:
+# Fresh stamps written for each wrk run: more than any server here answers in a second, so
+# no stamp is sent twice (which would measure amendments of a few rows, not new ratings).
+STAMPS_PER_SECOND = 15_000
+
+
+def stamps_of(script: Path) -> Path:
+    return script.with_suffix(".stamps")
+
+
+def write_stamps(script: Path, tokens: list[str], seconds: float) -> None:
+    """A fresh (token, stamp) line for each request of a `seconds` run of `script`."""
     keys = Keys(SECRET)
-    stamp_ms = int((time.time() - 60) * 1000)  # pages loaded a minute ago
-    pairs = ",".join(
-        "{" + json.dumps(t) + "," + json.dumps(keys.stamp(stamp_ms, t)) + "}" for t in tokens
-    )
-    path.write_text(LUA.replace("{PAIRS}", "{" + pairs + "}"), encoding="utf-8")
+    count = max(1000, int(seconds * STAMPS_PER_SECOND))
+    # Pages loaded one after another over the two minutes before the run, as people's
+    # are: stamps begin with the page's time, so they go into the stamp index in about
+    # time order, as in life (one shared time would scatter them over the index).
+    first_ms = int((time.time() - 180) * 1000)
+    rng = random.Random()
+    with stamps_of(script).open("w", encoding="ascii") as out:
+        for i in range(count):
+            token = rng.choice(tokens)
+            out.write(f"{token} {keys.stamp(first_ms + i * 120_000 // count, token)}\n")
+
+
+def write_lua(path: Path, tokens: list[str], seconds: float = 1) -> None:
+    """The wrk script posting ratings, with stamps for a `seconds` run (call
+    `write_stamps` again before each further run)."""
+    write_stamps(path, tokens, seconds)
+    path.write_text(LUA.replace("{STAMPS}", json.dumps(str(stamps_of(path)))), encoding="utf-8")
 
 
 def prepare(database: str, label: str, preloaded: int = 0) -> list[str]:
@@ -309,11 +338,13 @@ class Serving:
     label: str
     base: str
     script: Path
+    tokens: list[str]
     before: int
     rounds: list[tuple[WrkResult, WrkResult]]
 
     def measure(self, seconds: int, connections: int) -> tuple[WrkResult, WrkResult]:
         """One round: the no-op GET, then the rating POST, a few seconds apart."""
+        write_stamps(self.script, self.tokens, seconds)
         get = run_wrk(self.base + "/healthz", seconds, connections)
         post = run_wrk(self.base + "/api/v1/ratings", seconds, connections, self.script)
         self.rounds.append((get, post))
@@ -361,7 +392,7 @@ def serving(
         try:
             base = f"http://{host}:{port}"
             run_wrk(base + "/healthz", 2, 64)  # warm up
-            yield Serving(database, label, base, script, before, [])
+            yield Serving(database, label, base, script, tokens, before, [])
         finally:
             stop_server(proc)
     finally:
@@ -421,6 +452,35 @@ def bench_server(
     return summarise(run)
 
 
+def add_server_options(parser: argparse.ArgumentParser, servers: int = 1) -> None:
+    """--host and --port, as every benchmark that starts `pingjing serve` takes them."""
+    parser.add_argument("--host", default="127.0.0.1", help="address the server listens on")
+    more = f" (its {servers} servers: PORT to PORT+{servers - 1})" if servers > 1 else ""
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help=f"port the server listens on{more} (default: a free one)",
+    )
+
+
+def ports(args: argparse.Namespace, count: int = 1) -> list[int]:
+    """`count` consecutive ports from --port, or free ones."""
+    if args.port:
+        return [args.port + i for i in range(count)]
+    return [free_port() for _ in range(count)]
+
+
+def add_database_option(parser: argparse.ArgumentParser, what: str = "") -> None:
+    """--database, as every benchmark that builds a SQLite database takes it."""
+    parser.add_argument(
+        "--database",
+        metavar="PATH",
+        help=f"SQLite file to create for the run{what}; it must not exist yet and is removed "
+        "afterwards (default: a temporary one)",
+    )
+
+
 def parse_args(
     doc: str, extra: Sequence[tuple[str, str]] = (), argv: Sequence[str] | None = None
 ) -> argparse.Namespace:
@@ -440,10 +500,7 @@ def parse_args(
         default=300_000,
         help="past ratings in each database before measuring (a city's 7 weeks)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address the server listens on")
-    parser.add_argument(
-        "--port", type=int, default=0, help="port the server listens on (default: a free one)"
-    )
+    add_server_options(parser)
     for name, help_ in extra:
         parser.add_argument(name, help=help_)
     args = parser.parse_args(argv)

@@ -1,8 +1,9 @@
 """A citizen's page while four city-scale weekly reports download at once.
 
-Uses the city database of bench/report.py (2.3M ratings; generated on first use, ~1 min).
-Starts `pingjing serve` on a free port of 127.0.0.1 with an admin account and badge tokens
-added to that database, then:
+Uses the city database of bench/report.py (2.3M ratings, generated in about a minute: in a
+temporary folder that goes afterwards, or at --database PATH, kept and reused while it
+exists). Starts `pingjing serve` (on --host/--port, default a free port of 127.0.0.1) with
+an admin account and badge tokens added to that database, then:
 
   1. baseline: 8 simulated citizens load `/r/<token>` (each: request, 50 ms pause, again)
      for a few seconds: latency p50 / p99, and the server's RSS before;
@@ -15,7 +16,8 @@ added to that database, then:
 Figures are printed as ratios to the baseline measured in the same run (the machine is
 shared). `--code DIR` runs the server from another checkout (for a before/after comparison).
 
-Usage: python bench/report_isolation.py [--db PATH] [--seconds 5] [--code DIR]
+Usage: python bench/report_isolation.py [--database PATH] [--seconds 5] [--code DIR]
+                                        [--scale 1] [--host 127.0.0.1] [--port N]
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from report import AS_OF, SECRET, WEEK, generate  # noqa: E402
+from ratings import add_server_options, ports  # noqa: E402
+from report import AS_OF, SECRET, WEEK, generate, set_scale  # noqa: E402
 
 from rating.admin import auth  # noqa: E402
 from rating.settings import Settings  # noqa: E402
@@ -49,12 +52,6 @@ ADMIN, PASSWORD = "bench-admin", "bench-password-123"
 CITIZENS = 8
 DOWNLOADS = 4
 PAUSE_S = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -104,7 +101,9 @@ async def prepare(db: str) -> list[str]:
         await store.close()
 
 
-def start_server(db: str, port: int, code: Path, archive: str) -> subprocess.Popen[bytes]:
+def start_server(
+    db: str, host: str, port: int, code: Path, archive: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PINGJING_DATABASE": db,
@@ -119,7 +118,7 @@ def start_server(db: str, port: int, code: Path, archive: str) -> subprocess.Pop
         "import sys; from rating.cli import main; sys.exit(main(sys.argv[1:]))",
         "serve",
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
     ]
@@ -127,7 +126,7 @@ def start_server(db: str, port: int, code: Path, archive: str) -> subprocess.Pop
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -261,24 +260,42 @@ async def run(base: str, tokens: list[str], server_pid: int, seconds: float) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "pingjing-report.db"))
+    parser.add_argument(
+        "--database",
+        "--db",
+        metavar="PATH",
+        help="SQLite file of bench/report.py's city data: generated if missing and kept, so "
+        "later runs reuse it (default: generated in a temporary folder, removed afterwards)",
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="baseline length")
     parser.add_argument("--code", default=str(ROOT), help="checkout the server runs from")
+    parser.add_argument(
+        "--scale", type=float, default=1, help="times a city's data when generated (default 1)"
+    )
+    add_server_options(parser)
     args = parser.parse_args()
-    if not Path(args.db).exists():
-        generate(Path(args.db))
-    tokens = asyncio.run(prepare(args.db))
-    port = free_port()
-    archive = tempfile.mkdtemp(prefix="pj-archive-")
-    proc = start_server(args.db, port, Path(args.code), archive)
+    set_scale(args.scale)
+    work = Path(tempfile.mkdtemp(prefix="pj-bench-isolation-"))
     try:
-        asyncio.run(run(f"http://127.0.0.1:{port}", tokens, proc.pid, args.seconds))
-    finally:
-        proc.send_signal(signal.SIGINT)
+        db = args.database or str(work / "report.db")
+        if not Path(db).exists():
+            generate(Path(db))
+        tokens = asyncio.run(prepare(db))
+        (port,) = ports(args)
+        archive = work / "archive"
+        archive.mkdir()
+        proc = start_server(db, args.host, port, Path(args.code), str(archive))
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            asyncio.run(run(f"http://{args.host}:{port}", tokens, proc.pid, args.seconds))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

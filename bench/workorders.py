@@ -9,7 +9,7 @@ shared machine) and the child's peak memory (max RSS). It also times
 re-importing the same CSV (every row unchanged) and an updated export (10% of the rows
 changed state).
 
-Usage: python bench/workorders.py [--rows 60000] [--keep DIR] [--openpyxl]
+Usage: python bench/workorders.py [--rows 60000] [--keep DIR] [--openpyxl] [--database PATH]
 Prints figures; it is not a pass/fail test. Targets: 60,000 CSV rows in <= 10 s, the same
 rows as XLSX in <= 5 s end to end (read with python-calamine; --openpyxl also times the
 reader it replaced).
@@ -35,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ratings import add_database_option, sqlite_file  # noqa: E402
 
 from rating.crypto import Keys  # noqa: E402
 from rating.settings import Settings  # noqa: E402
@@ -250,15 +253,30 @@ def main() -> None:
         action="store_true",
         help="also time openpyxl parsing the XLSX (the reader before python-calamine)",
     )
+    add_database_option(
+        parser,
+        " (the seeded roster; each import runs on a copy beside it, PATH-csv, PATH-cli "
+        "and PATH-xlsx, removed as well)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    base = args.database
+    with (
+        sqlite_file(base) as seed_db,
+        sqlite_file(base and base + "-csv") as csv_db,
+        sqlite_file(base and base + "-cli") as cli_db,
+        sqlite_file(base and base + "-xlsx") as xlsx_db,
+    ):
+        run(args, Path(seed_db), Path(csv_db), Path(cli_db), Path(xlsx_db))
+
+
+def run(args: argparse.Namespace, seed_db: Path, csv_db: Path, cli_db: Path, xlsx_db: Path) -> None:
     work = Path(args.keep or tempfile.mkdtemp(prefix="pj-bench-wo-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        seed_db = work / "seed.db"
         settings = Settings.load(env={}, database=str(seed_db), secret=SECRET)
 
         async def seed() -> None:
@@ -280,13 +298,13 @@ def main() -> None:
             f"{time.perf_counter() - t:.1f} s ({csv_path.stat().st_size / 1e6:.1f} MB CSV, "
             f"{xlsx_path.stat().st_size / 1e6:.1f} MB XLSX)"
         )
-        db = work / "csv.db"
+        db = csv_db
         shutil.copy(seed_db, db)
         csv_first = run_child(csv_path, db)
         report("CSV, empty database", csv_first)
         report("CSV again (same file)", run_child(csv_path, db))
         report("CSV, later export", run_child(updated_path, db))
-        db = work / "cli.db"
+        db = cli_db
         shutil.copy(seed_db, db)
         t = time.perf_counter()
         subprocess.run(
@@ -300,7 +318,7 @@ def main() -> None:
             f"{'CSV via the pingjing command':<32} {args.rows:>6} rows "
             f"{time.perf_counter() - t:6.2f} s end to end (interpreter start to exit)"
         )
-        db = work / "xlsx.db"
+        db = xlsx_db
         shutil.copy(seed_db, db)
         xlsx = run_child(xlsx_path, db)
         report("XLSX, empty database", xlsx)
