@@ -26,6 +26,7 @@ SHORT = {
     "report.py": ["--scale", "0.1"],
     "report_isolation.py": ["--scale", "0.1", "--seconds", "2"],
     "tap.py": ["--taps", "3"],
+    "topics.py": ["--orders", "3000", "--classify", "2000"],
     "workorders.py": ["--rows", "6000"],
 }
 
