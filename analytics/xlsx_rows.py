@@ -5,7 +5,7 @@ tuple, an attribute list, a row flush): at three times a city's scale the office
 alone has about 750,000 cells, several seconds. `TableWorksheet.write_block` takes the
 cells a column at a time and writes the same XML that xlsxwriter's `write_number`,
 `write_datetime` and `write_string` would write in constant_memory mode, byte for byte
-(tests/analytics/test_xlsx_rows.py compares the two), with one f-string per cell. It uses
+(tests/analytics/test_render_fast.py compares the two), with one f-string per cell. It uses
 xlsxwriter's own helpers for escaping, row tags, dimensions and format indices; only the
 per-cell loop is ours.
 """
