@@ -90,6 +90,8 @@ def test_columnar_categorical_as_pandas_makes_it(values: list[str | None]) -> No
 
     from analytics.fastread import _categorical
 
-    column = pa.chunked_array([pa.array(values[:1], pa.string()), pa.array(values[1:])])
+    column = pa.chunked_array(
+        [pa.array(values[:1], pa.string()), pa.array(values[1:], pa.string())]
+    )
     expected = pd.Categorical(column.to_pandas())  # sorted categories, NULL missing
     pd.testing.assert_extension_array_equal(_categorical(column), expected)
