@@ -66,8 +66,23 @@ def _column(values: pa.ChunkedArray, kind: str, n: int) -> Any:
     if not textual:
         raise ColumnarReadError(f"expected text, got {values.type}")
     if kind == "cat":
-        return pd.Categorical(values.to_pandas())
+        return _categorical(values)
     return values.to_pandas().to_numpy(dtype=object)
+
+
+def _categorical(values: pa.ChunkedArray) -> pd.Categorical:
+    """`pd.Categorical(values.to_pandas())` (categories sorted) without a Python string
+    per row: Arrow encodes the column as a dictionary, pandas takes its codes."""
+    import pyarrow.compute as pc
+
+    encoded = values.combine_chunks().dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    dictionary = encoded.dictionary.to_pylist()
+    ordered = sorted(dictionary)
+    position = {v: i for i, v in enumerate(ordered)}
+    rank = np.array([position[v] for v in dictionary] + [-1], dtype=np.int64)
+    # -1 (NULL) indexes the appended -1: stays missing.
+    return pd.Categorical.from_codes(rank[codes], categories=pd.Index(ordered, dtype="str"))
 
 
 class ColumnReader:

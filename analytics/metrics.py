@@ -257,7 +257,11 @@ def count_items(
             k: items[k].to_numpy()[first].astype(items[k].dtype) for k in keys
         }
         for c in present:
-            weights = items[c].to_numpy(np.float64)
+            values = items[c].to_numpy()
+            if values.dtype == bool:  # an indicator: count the rows where it is set
+                data[c] = np.bincount(codes[values], minlength=len(uniques)).astype(np.int64)
+                continue
+            weights = values.astype(np.float64)
             data[c] = np.bincount(codes, weights=weights, minlength=len(uniques)).astype(np.int64)
         grouped = pd.DataFrame(data, columns=[*keys, *present])
     missing = {c: np.int64(0) for c in columns if c not in present}

@@ -69,8 +69,9 @@ def _this(report: WeeklyReport) -> str:
     return "本周" if _is_week(report) else "本期"
 
 
-def trend_chart(report: WeeklyReport) -> str:
-    t = display_tables(report)["trend"]
+def trend_chart(report: WeeklyReport, tables: dict[str, pd.DataFrame] | None = None) -> str:
+    """The trend chart; `tables` are the report's display_tables (made here if not given)."""
+    t = (tables if tables is not None else display_tables(report))["trend"]
     start_col = "week_start" if "week_start" in t.columns else "period_start"
     young = t["young"].notna().to_numpy() if "young" in t.columns else np.zeros(len(t), bool)
     fig, ax = _figure(8, 3.6)
@@ -233,8 +234,8 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     # Unit and officer names are text, never mathtext: `$\frac{a$分局` once failed the
     # whole report (and the admin download with a 500).
     matplotlib.rcParams["text.parse_math"] = False
-    charts = [trend_chart(report), reasons_chart(report), ranking_chart(report)]
     tables = display_tables(report)
+    charts = [trend_chart(report, tables), reasons_chart(report), ranking_chart(report)]
     kind = str(getattr(report, "kind_name", "周报"))
     assessment = []
     if "assessment" in tables:

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -27,6 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 from analytics.metrics import COUNTS, RATE_NAMES, RATES
 from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 from analytics.report import WeeklyReport
+from analytics.xlsx_rows import Column, TableWorksheet
 from rating.admin.texts import CHANNEL_LABELS
 from rating.cases.calendar import WorkCalendar
 from rating.safecell import FORMULA_START, neutralise  # noqa: F401 (one function for all)
@@ -241,24 +243,33 @@ def _visible(frame: pd.DataFrame) -> list[str]:
 def natural_key(text: str) -> tuple[tuple[Any, ...], ...]:
     """Sort key of a unit path: component by component, digits as numbers, so 第2分局
     sorts before 第10分局 and a unit right after its parent."""
+    if (
+        isinstance(text, str) and text.isdigit() and text.isascii()
+    ):  # a badge number: what re.split would give
+        return (("", int(text), ""),)
     return tuple(
         tuple(int(p) if i % 2 else p for i, p in enumerate(re.split(r"(\d+)", part)))
         for part in str(text).split("/")
     )
 
 
+def _natural_keys(column: pd.Series) -> list[tuple[tuple[Any, ...], ...]]:
+    """natural_key of every value (computed once per distinct value: names repeat)."""
+    values = column.tolist()
+    keys = {v: natural_key(v) for v in set(values)}
+    return [keys[v] for v in values]
+
+
 def _ordered(name: str, table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return table
     if name in ("units", "assessment") and "path" in table.columns:
-        paths = table["path"].map(natural_key).tolist()
+        paths = _natural_keys(table["path"])
         order = sorted(range(len(table)), key=paths.__getitem__)
         return table.iloc[order].reset_index(drop=True)
     if name == "officers" and {"unit_name", "badge_no"} <= set(table.columns):
         keys = list(
-            zip(
-                table["unit_name"].map(natural_key), table["badge_no"].map(natural_key), strict=True
-            )
+            zip(_natural_keys(table["unit_name"]), _natural_keys(table["badge_no"]), strict=True)
         )
         order = sorted(range(len(table)), key=keys.__getitem__)
         return table.iloc[order].reset_index(drop=True)
@@ -313,6 +324,32 @@ def _csv_field(value: Any) -> Any:
     return v
 
 
+def _csv_column(column: pd.Series) -> list[Any]:
+    """_csv_field of every value, a column at a time: numbers without a Python call per
+    value, each distinct text neutralised once."""
+    dtype = column.dtype
+    if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
+        return [
+            "" if v != v else int(v) if v.is_integer() else round(v, 4)
+            for v in column.to_numpy(np.float64).tolist()
+        ]
+    if isinstance(dtype, np.dtype) and (
+        pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    ):
+        return list(column.tolist())
+    seen: dict[str, Any] = {}
+    out = []
+    for v in column.astype(object).tolist():
+        if type(v) is str:  # names repeat (unit names on every officer row)
+            hit = seen.get(v)
+            if hit is None:
+                hit = seen[v] = _csv_field(v)
+            out.append(hit)
+        else:
+            out.append(_csv_field(v))
+    return out
+
+
 def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
     """One CSV per table (UTF-8 with BOM, for Excel); empty fields where a rate has no
     denominator. Rates are fractions (0.9312)."""
@@ -323,11 +360,11 @@ def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
         labels = LABELS
         if name == "summary" and hasattr(report, "assessment"):
             labels = {**LABELS, "this_week": "本期", "previous_week": "上期"}
+        cells = [_csv_column(table[c]) for c in columns]
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow([labels.get(c, c) for c in columns])
-            for row in table[columns].itertuples(index=False):
-                writer.writerow([_csv_field(x) for x in row])
+            writer.writerows(zip(*cells, strict=True))
         written.append(path)
     return written
 
@@ -363,7 +400,7 @@ def write_xlsx(report: WeeklyReport, path: Path) -> None:
         indents = [wb.add_format({"indent": i}) for i in range(8)]
         title = f"评警{_kind_name(report)} {report.week.describe()}  {report.scope}"
         for name, table in display_tables(report).items():
-            ws = wb.add_worksheet(SHEET_NAMES[name])
+            ws = wb.add_worksheet(SHEET_NAMES[name], TableWorksheet)
             if name == "summary":
                 _summary_sheet(ws, report, table, fmt)
                 _print_setup(ws, title, 5)
@@ -372,7 +409,7 @@ def write_xlsx(report: WeeklyReport, path: Path) -> None:
                 main = [c for c in UNIT_SHEET_COLUMNS if c in table.columns]
                 _table_sheet(ws, name, table[main], fmt, indents)
                 _print_setup(ws, title, 0)
-                ws = wb.add_worksheet(UNIT_COUNTS_SHEET)
+                ws = wb.add_worksheet(UNIT_COUNTS_SHEET, TableWorksheet)
                 rest = [c for c in table.columns if c not in main and c != "depth"]
                 counts = ["code", "name", "depth", *[c for c in COUNTS if c in table.columns]]
                 _table_sheet(
@@ -479,13 +516,13 @@ def _style(column: str) -> str | None:
 
 
 def _table_sheet(
-    ws: Worksheet, name: str, table: pd.DataFrame, fmt: dict[str, Any], indents: list[Any]
+    ws: TableWorksheet, name: str, table: pd.DataFrame, fmt: dict[str, Any], indents: list[Any]
 ) -> None:
     columns = _visible(table)
     styles = [_style(c) for c in columns]
     # Column by column: decide once whether a column is numbers, times or text, convert it
-    # in one pass, then write cells with the matching xlsxwriter call (tens of thousands of
-    # rows).
+    # in one pass, then write the rows as one block (tens of thousands of rows; see
+    # analytics/xlsx_rows.py).
     prepared = [_column_cells(table[c], s) for c, s in zip(columns, styles, strict=True)]
     headers = [LABELS.get(c, c) for c in columns]
     widths = [
@@ -506,31 +543,27 @@ def _table_sheet(
     ws.freeze_panes(1, frozen)
     depth = table["depth"].to_numpy() if "depth" in table.columns else None
     top = int(depth.min()) if depth is not None and len(depth) else 0
-    cell_formats = [fmt[s] if s is not None else None for s in styles]
-    for i in range(len(table)):
-        row = 1 + i
-        if wrapped:
-            # Wrapped text gets the height it needs: LibreOffice and WPS do not grow a row
-            # when they open a file.
-            lines = max(
-                math.ceil(text_width(str(prepared[j][1][i] or "")) / max(widths[j] - 3, 1))
-                for j in wrapped
-            )
-            if lines > 1:
-                ws.set_row(row, 16 * lines + 2)
-        for j, (how, cells) in enumerate(prepared):
-            v = cells[i]
-            if v is None:
-                continue  # an empty cell (e.g. a rate without denominator)
-            style = cell_formats[j]
-            if depth is not None and columns[j] == name_col:
-                style = indents[min(int(depth[i]) - top, len(indents) - 1)]
-            if how == "text":
-                ws.write_string(row, j, v, style)  # never write(): it would parse "=…"
-            elif how == "datetime":
-                ws.write_datetime(row, j, v, style)
-            else:
-                ws.write_number(row, j, v, style)
+    heights: dict[int, float] = {}
+    for i in range(len(table)) if wrapped else ():
+        # Wrapped text gets the height it needs: LibreOffice and WPS do not grow a row
+        # when they open a file.
+        lines = max(
+            math.ceil(text_width(str(prepared[j][1][i] or "")) / max(widths[j] - 3, 1))
+            for j in wrapped
+        )
+        if lines > 1:
+            heights[i] = 16 * lines + 2
+    block = []
+    for j, (how, cells) in enumerate(prepared):
+        kind = styles[j]
+        style = fmt[kind] if kind is not None else None
+        if depth is not None and columns[j] == name_col:
+            # Unit names indented under their parent.
+            per_row = [indents[min(int(d) - top, len(indents) - 1)] for d in depth.tolist()]
+            block.append(Column(how, cells, row_formats=per_row))
+        else:
+            block.append(Column(how, cells, style))
+    ws.write_block(1, block, heights)
     last = len(table)
     ws.autofilter(0, 0, max(last, 1), max(len(columns) - 1, 0))
     if len(table) == 0:

@@ -321,17 +321,20 @@ def _warnings(
     per_officer: pd.DataFrame,
     overdue: pd.DataFrame,
 ) -> pd.DataFrame:
-    unit_names = dict(zip(data.units["unit_id"], data.units["path"], strict=True))
+    # Plain lists: iterating an Arrow-backed column yields one value per Python call.
+    units, officers = data.units, data.officers
+    unit_names = dict(zip(units["unit_id"].tolist(), units["path"].tolist(), strict=True))
+    officer_ids = officers["officer_id"].tolist()
     officer_names = {
         oid: f"{name} ({badge})"
         for oid, name, badge in zip(
-            data.officers["officer_id"],
-            data.officers["officer_name"],
-            data.officers["badge_no"],
+            officer_ids,
+            officers["officer_name"].tolist(),
+            officers["badge_no"].tolist(),
             strict=True,
         )
     }
-    officer_unit = dict(zip(data.officers["officer_id"], data.officers["unit_id"], strict=True))
+    officer_unit = dict(zip(officer_ids, officers["unit_id"].tolist(), strict=True))
     rows: list[dict[str, object]] = []
     unit_weeks = rollup(per_unit, tree, ["week"])
     for who, frame, key in (

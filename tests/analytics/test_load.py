@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pandas as pd
+import pytest
 
 from analytics.load import load_report_data
 from analytics.metrics import count_items, rating_items
@@ -79,3 +80,18 @@ async def test_amended_rating_counts_once_at_its_latest_level(web: Web) -> None:
     counts = count_items(rating_items(data.ratings, 0, now + 1, True), ["officer_id"])
     got = counts.iloc[0]
     assert (got["ratings"], got["valid"], got["bad"], got["good"], got["cb_due"]) == (1, 1, 1, 0, 1)
+
+
+@pytest.mark.parametrize(
+    "values", [["b", None, "a", "b", "", "c,a"], [None, "a"], ["x"], ["中", "b", None, "a"]]
+)
+def test_columnar_categorical_as_pandas_makes_it(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    from analytics.fastread import _categorical
+
+    column = pa.chunked_array(
+        [pa.array(values[:1], pa.string()), pa.array(values[1:], pa.string())]
+    )
+    expected = pd.Categorical(column.to_pandas())  # sorted categories, NULL missing
+    pd.testing.assert_extension_array_equal(_categorical(column), expected)
