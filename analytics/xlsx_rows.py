@@ -53,6 +53,12 @@ class TableWorksheet(Worksheet):
 
     previous_row: int  # xlsxwriter's: the row pending in constant_memory mode
 
+    def _xml_rich_inline_string(self, string: str, attributes: Any = ()) -> None:
+        # xlsxwriter writes a string that starts with <r> and ends with </r> raw, as rich
+        # text. Our cells are text, never markup (a complaint's words reach 重复诉求): write
+        # it escaped, like any other string.
+        self._xml_inline_string(string, _preserve_whitespace(string), list(attributes))
+
     def write_block(
         self, first_row: int, columns: Sequence[Column], heights: Mapping[int, float] = {}
     ) -> None:
@@ -204,10 +210,10 @@ class TableWorksheet(Worksheet):
         if hit is not None:
             return hit
         string = self._escape_control_characters(value)
-        if string.startswith("<r>") and string.endswith("</r>"):
-            out = f"<is>{string}</is>"
-        else:
-            preserve = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
-            out = f"<is><t{preserve}>{self._escape_data(string)}</t></is>"
+        # Always escaped. xlsxwriter's _write_cell writes a string that starts with <r> and
+        # ends with </r> raw, as rich text: a complaint's text (the 重复诉求 excerpts) or a
+        # name could then break report.xlsx. Our rows are text, never markup.
+        preserve = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
+        out = f"<is><t{preserve}>{self._escape_data(string)}</t></is>"
         cache[value] = out
         return out

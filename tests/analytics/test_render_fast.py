@@ -101,3 +101,19 @@ def test_report_workbook_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 )
 def test_csv_columns_as_cell_by_cell(column: pd.Series) -> None:
     assert _csv_column(column) == [_csv_field(v) for v in column.astype(object)]
+
+
+def test_text_that_looks_like_rich_text_is_written_as_text(tmp_path: Path) -> None:
+    """A citizen's complaint or a name of the form "<r>…</r>" is text in the workbook: it
+    once went into the sheet XML raw (xlsxwriter's rich-string shortcut) and broke it."""
+    import openpyxl
+
+    evil = '<r><t>x</t></r><c r="A1"/></r>'
+    wb = xlsxwriter.Workbook(str(tmp_path / "r.xlsx"), {"constant_memory": True})
+    ws = wb.add_worksheet("表", TableWorksheet)
+    ws.write_block(0, [Column("text", [evil, "正常"])], {})
+    wb.close()
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
+    cells = [row[0] for row in book["表"].iter_rows(values_only=True)]
+    book.close()
+    assert cells == [evil, "正常"]
