@@ -62,12 +62,12 @@ class _Union:
 
 
 def _text_links(texts: list[str], union: _Union) -> None:
-    from datasketch import MinHash
-
     sets = [shingles(t) for t in texts]
     usable = [i for i, s in enumerate(sets) if len(_NOISE.sub("", texts[i])) >= MIN_CHARS]
     if len(usable) < 2:
         return
+    from datasketch import MinHash  # about 0.4 s to import (scipy): only when needed
+
     encoded = [[g.encode("utf-8") for g in sets[i]] for i in usable]
     # crc32: a deterministic 32-bit hash in C (datasketch's default, sha1, costs 10x more).
     hashes = MinHash.bulk(encoded, num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
