@@ -54,7 +54,7 @@ class Sheet:
 
 # CSV is read in pieces of this size: memory holds a piece and the row being parsed, never
 # the file (a 500,000-row export is about 100 MB of text, several times that as a str).
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 _HEAD_CHARS = 8192  # the text the delimiter is guessed from
 Source = Path | bytes  # a file, or the bytes of an upload already in memory
 
