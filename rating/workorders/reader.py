@@ -35,7 +35,15 @@ from rating.spreadsheet import (
 )
 from rating.workorders.messages import ReasonError
 
-__all__ = ["EXCEL_1900", "EXCEL_1904", "ImportFileError", "Sheet", "open_sheet", "read_sheet"]
+__all__ = [
+    "EXCEL_1900",
+    "EXCEL_1904",
+    "ImportFileError",
+    "Sheet",
+    "open_sheet",
+    "read_sheet",
+    "scan_text",
+]
 
 
 class ImportFileError(ReasonError):
@@ -83,7 +91,7 @@ class _Scan:
     head: str = ""
 
 
-def _scan(source: Source, codec: str, digest: Any = None) -> _Scan:
+def scan_text(source: Source, codec: str, digest: Any = None) -> _Scan:
     """Decode the whole file piece by piece (keeping none of it) to learn whether `codec`
     reads all of it, whether it holds a NUL, and its first characters."""
     decoder = codecs.getincrementaldecoder(codec)()
@@ -113,19 +121,19 @@ def _detect(source: Source, first: bytes) -> tuple[str, str, _Scan, str]:
     one codec or refused, never half in one and half in another."""
     digest = hashlib.sha256()
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-        found = _scan(source, "utf-16", digest)
+        found = scan_text(source, "utf-16", digest)
         if not found.ok:
             raise ImportFileError("not_utf16")
         return "utf-16", "UTF-16", found, digest.hexdigest()
     if first.startswith(b"\xef\xbb\xbf"):
-        found = _scan(source, "utf-8-sig", digest)
+        found = scan_text(source, "utf-8-sig", digest)
         if not found.ok:
             raise ImportFileError("not_utf8_or_gbk")
         return "utf-8-sig", "UTF-8", found, digest.hexdigest()
-    found = _scan(source, "utf-8", digest)
+    found = scan_text(source, "utf-8", digest)
     if found.ok:
         return "utf-8", "UTF-8", found, digest.hexdigest()
-    found = _scan(source, "gb18030")
+    found = scan_text(source, "gb18030")
     if not found.ok:
         raise ImportFileError("not_utf8_or_gbk")
     return "gb18030", "GBK/GB18030", found, digest.hexdigest()

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from rating.crypto import Keys
-from rating.workorders import parse
+from rating.workorders import parse, reader
 from rating.workorders.parse import KEEP_ERRORS, parse_file, rejects_csv, write_rejects
 from rating.workorders.profiles import load_profile
-from rating.workorders.reader import open_sheet
+from rating.workorders.reader import ImportFileError, open_sheet
 from tests.workorders.conftest import order, write_csv
 
 KEYS = Keys("bounded-test-secret")
@@ -109,3 +109,20 @@ def test_the_error_objects_kept_do_not_grow_with_the_bad_rows(
     # What still grows is the index of order numbers that finds repeats (~100 B a row),
     # not the rows themselves (~2 KB each as cells and error objects).
     assert peaks[1] - peaks[0] < 6_000 * 400
+
+
+def test_the_encoding_is_chosen_on_the_whole_file_not_its_first_piece(tmp_path: Path) -> None:
+    # ASCII for well past the first piece read, then one GBK row: the file is GBK, and
+    # that last row reads as the clerk typed it.
+    plain = b"order,received\r\n" + b"GD1,2026-11-03\r\n" * (3 * reader.CHUNK // 16)
+    path = tmp_path / "late.csv"
+    path.write_bytes(plain + "胜利路,派出所\r\n".encode("gbk"))
+    sheet = open_sheet(path)
+    assert sheet.encoding == "GBK/GB18030"
+    *_, (line, last) = sheet.rows
+    assert (line, last) == (3 * reader.CHUNK // 16 + 2, ["胜利路", "派出所"])
+    # A byte that neither UTF-8 nor GB18030 reads, past the first piece: refused whole.
+    path.write_bytes(plain + b"\xff\xff\r\n")
+    with pytest.raises(ImportFileError) as caught:
+        open_sheet(path)
+    assert caught.value.reason.code == "not_utf8_or_gbk"
