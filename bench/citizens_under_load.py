@@ -14,7 +14,9 @@ It measures, one phase after another:
   4. upload: the same load while an admin uploads a --bad-rows-row export in which every
      row is bad through the admin page (POST /admin/workorders/import, "skip bad rows"
      ticked, so the rejects CSV is built and stored): citizen p50 / p99 and ratios, the
-     import worker's peak RSS, and the server's RSS before, during (peak) and after.
+     import worker's peak RSS, and the server's RSS before, during (peak) and after;
+  5. reference again: the citizen load alone after all that (the machine is shared, so
+     the ratios are given to both references).
 Afterwards the 2xx replies are checked against the ratings in the database.
 
 Usage: python bench/citizens_under_load.py [--rows 100000] [--bad-rows 211000] [--seconds 5]
@@ -332,9 +334,17 @@ async def main_async(args: argparse.Namespace, tmp: Path) -> None:
             f"{memory.child_peak:.0f} MB; server RSS {before:.0f} MB before, "
             f"{memory.rss_peak:.0f} MB peak during, {after:.0f} MB 2 s after"
         )
+        # The machine is shared: the citizens alone again, a second reference taken after.
+        again, _ = await phase(url, tokens, args.concurrency, idle)
+        p50e, p99e, ne = again.figures()
+        print(
+            f"reference again, after: {ne} ratings, p50 {p50e:.1f} ms, p99 {p99e:.1f} ms, failed "
+            f"{len(again.failed)} (import p99 {p99c / p99e:.2f} x, upload p99 {p99d / p99e:.2f} x "
+            "this one)"
+        )
         stored = await ratings.count_ratings(settings)
-        created = ref.ok + poisoned.ok + during.ok + up.ok
-        amended = ref.amended + poisoned.amended + during.amended + up.amended
+        created = ref.ok + poisoned.ok + during.ok + up.ok + again.ok
+        amended = ref.amended + poisoned.amended + during.amended + up.amended + again.amended
         print(f"201 replies {created}, ratings stored {stored} (must be equal); 200 {amended}")
     finally:
         ratings.stop_server(proc)
