@@ -17,12 +17,22 @@ HERE = Path(__file__).resolve().parent
 # checks it, and that each option is one the bench takes).
 SHORT = {
     "badges.py": ["--officers", "500"],
-    "citizens_under_load.py": ["--rows", "5000", "--seconds", "2", "--poisoned", "20"],
+    "citizens_under_load.py": [
+        "--rows",
+        "5000",
+        "--bad-rows",
+        "2000",
+        "--seconds",
+        "2",
+        "--poisoned",
+        "20",
+    ],
     "login_memory.py": [],
     "observability.py": ["--seconds", "2", "--rounds", "1", "--preload", "5000"],
     "page.py": ["--seconds", "2", "--rounds", "1", "--officers", "20"],
     "pg_ratings.py": ["--seconds", "3", "--rounds", "1", "--preload", "20000"],
     "ratings.py": ["--seconds", "3", "--rounds", "1", "--preload", "20000"],
+    "reader_memory.py": ["--rows", "5000"],
     "report.py": ["--scale", "0.1"],
     "report_isolation.py": ["--scale", "0.1", "--seconds", "2"],
     "tap.py": ["--taps", "3"],

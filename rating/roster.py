@@ -9,12 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from rating.spreadsheet import OLE_MAGIC, ZIP_MAGIC, SpreadsheetError, read_workbook
+from rating.spreadsheet import (
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    SpreadsheetError,
+    read_workbook,
+    read_workbook_file,
+)
 from rating.store.models import RosterRow
+from rating.workorders.reader import scan_text
 
 HEADERS = {
     "badge_no": ("警号", "badge_no", "badge", "badge no", "badge number"),
@@ -56,29 +65,37 @@ def _header_map(cells: list[Any]) -> dict[str, int] | None:
     return found if set(found) == set(HEADERS) else None
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+def _csv_lines(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """The rows with the text line each ends on, read a piece at a time (see the work-order
+    reader): the whole file decodes as UTF-8 or else as GBK/GB18030, or it is refused."""
+    try:
+        for encoding in ("utf-8-sig", "gb18030"):
+            found = scan_text(path, encoding)
+            if found.ok:
+                break
+        else:
+            raise RosterFileError("cannot decode the file as UTF-8 or GBK/GB18030 text")
+        if found.nul:
+            raise RosterFileError("this is not a CSV text file (binary content)")
+        fh = path.open("rb")
+    except OSError as exc:
+        raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
+    return _csv_rows(fh, encoding)
+
+
+def _csv_rows(fh: io.BufferedReader, encoding: str) -> Iterator[tuple[int, list[Any]]]:
+    with fh, io.TextIOWrapper(fh, encoding=encoding, newline="") as text:
+        reader = csv.reader(text)
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterFileError("cannot decode the file as UTF-8 or GBK/GB18030 text")
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise RosterFileError(f"line {reader.line_num}: broken CSV ({exc})") from None
 
 
-def _csv_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
-    text = _decode(raw)
-    if "\x00" in text:
-        raise RosterFileError("this is not a CSV text file (binary content)")
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _workbook_lines(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
-        return [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        raise RosterFileError(f"line {reader.line_num}: broken CSV ({exc})") from None
-
-
-def _workbook_lines(raw: bytes) -> list[tuple[int, list[Any]]]:
-    try:
-        return list(enumerate(read_workbook(raw).rows, 1))
+        return enumerate(read_workbook(raw).rows, 1)
     except SpreadsheetError as exc:  # any failure inside the workbook: one line for the clerk
         kind = "XLS" if raw.startswith(OLE_MAGIC) else "XLSX"
         raise RosterFileError(f"cannot open the {kind} file ({exc})") from None
@@ -93,12 +110,21 @@ def _cell(value: Any) -> str:
 
 
 def read_roster(path: Path) -> RosterFile:
-    """Parse a roster file; bad rows go to `errors` as (line, reason)."""
+    """Parse a roster file; bad rows go to `errors` as (line, reason). A CSV is read a
+    piece at a time; a workbook is read whole (rating/spreadsheet.py), up to its cap."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            first = fh.read(len(ZIP_MAGIC))
     except OSError as exc:
         raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
-    if raw.startswith((ZIP_MAGIC, OLE_MAGIC)):
+    lines: Iterator[tuple[int, list[Any]]]
+    if first.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        try:
+            raw = read_workbook_file(path)
+        except OSError as exc:
+            raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
+        except SpreadsheetError as exc:
+            raise RosterFileError(f"cannot open the workbook ({exc})") from None
         lines = _workbook_lines(raw)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         raise RosterFileError("the file is named .xlsx but is not an Excel workbook")
@@ -108,13 +134,11 @@ def read_roster(path: Path) -> RosterFile:
             "Excel or WPS and save it as .xlsx or CSV"
         )
     else:
-        lines = _csv_lines(raw)
+        lines = _csv_lines(path)
     header: dict[str, int] | None = None
-    start = 0
-    for pos, (_, cells) in enumerate(lines[:MAX_HEADER_SEARCH]):
+    for _, cells in islice(lines, MAX_HEADER_SEARCH):
         header = _header_map(cells)
         if header:
-            start = pos + 1
             break
     if header is None:
         raise RosterFileError(
@@ -123,7 +147,7 @@ def read_roster(path: Path) -> RosterFile:
         )
     out = RosterFile()
     seen: dict[str, int] = {}
-    for line, cells in lines[start:]:
+    for line, cells in lines:
         values = {k: _cell(cells[i]) if i < len(cells) else "" for k, i in header.items()}
         if not any(_cell(c) for c in cells):
             continue  # blank line

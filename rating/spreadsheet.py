@@ -10,6 +10,12 @@ parser, a zip-based file (XLSX, ODS) is checked here, because calamine trusts it
   what the billion-laughs and external-entity attacks need (defusedxml's rule).
 
 Every failure is a `SpreadsheetError` with a one-line message, never a parser's traceback.
+
+Memory: unlike CSV (read a piece at a time), calamine loads the whole first sheet into its
+own (Rust) cells before the first row comes out: about the size of the sheet's unzipped
+XML. So a workbook is bounded by `MAX_WORKBOOK_BYTES` on disk and `MAX_UNZIPPED` inflated,
+and its rows are turned into Python objects one row at a time (`iter_rows`), never all at
+once. Exports larger than that belong in CSV, which streams.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 EXCEL_1900 = date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's leap-year bug is counted
@@ -29,6 +37,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the container of old .xls workbooks
 
 # A city's yearly export (60,000 rows) inflates to about 40 MB of XML.
 MAX_UNZIPPED = 512 * 1024 * 1024
+# Far above any real export (a 500,000-row XLSX is about 40 MB); the file is held in memory.
+MAX_WORKBOOK_BYTES = 128 * 1024 * 1024
 _CHUNK = 1 << 20
 _DTD = b"<!DOCTYPE"
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
@@ -46,7 +56,7 @@ class NoWorksheets(SpreadsheetError):
 class Workbook:
     kind: str  # "xlsx", "ods" or "xls"
     epoch: date  # day 0 of the bare date serials in this workbook
-    rows: list[list[Any]]  # the first sheet from A1; empty cells are ""
+    rows: Iterator[list[Any]]  # the first sheet from A1, a row at a time; empty cells ""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -97,6 +107,27 @@ def _check_zip(raw: bytes) -> tuple[str, date]:
     return kind, epoch
 
 
+def read_workbook_file(path: Path) -> bytes:
+    """The bytes of a workbook file, refused past MAX_WORKBOOK_BYTES (OSError passes)."""
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_WORKBOOK_BYTES + 1)
+    if len(raw) > MAX_WORKBOOK_BYTES:
+        raise SpreadsheetError(
+            f"the workbook is larger than {MAX_WORKBOOK_BYTES // 2**20} MB: save it as CSV"
+        )
+    return raw
+
+
+def _from_a1(sheet: Any) -> Iterator[list[Any]]:
+    """The sheet's rows as `to_python(skip_empty_area=False)` gives them (padded to A1),
+    but made one row at a time."""
+    # iter_rows already starts at row 1, but at the sheet's first used column.
+    left = sheet.start[1] if sheet.start else 0
+    pad = [""] * left
+    for row in sheet.iter_rows():
+        yield pad + row if left else row
+
+
 def read_workbook(raw: bytes) -> Workbook:
     """The first worksheet of an XLSX, XLS or ODS file, as rows from A1."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
@@ -118,7 +149,7 @@ def read_workbook(raw: bytes) -> Workbook:
                 raise NoWorksheets("the workbook has no worksheets")
             sheet = wb.get_sheet_by_index(index)
             # From A1, so that row numbers are the ones the clerk sees in Excel.
-            rows = sheet.to_python(skip_empty_area=False)
+            rows = _from_a1(sheet)
         finally:
             wb.close()
     except SpreadsheetError:

@@ -112,6 +112,9 @@ def cmd_import(args: argparse.Namespace) -> None:
     sys.stdout.flush()
     for err in parsed.errors:
         print(f"{args.file}: {err}", file=sys.stderr)
+    if parsed.error_count > len(parsed.errors):
+        more = parsed.error_count - len(parsed.errors)
+        print(f"{args.file}: ... and {more} more error(s)", file=sys.stderr)
     if parsed.errors and args.skip_bad:
         # Written before the import commits: rejected rows are never only on screen.
         dest = rejects_path(path)
@@ -128,6 +131,8 @@ def cmd_import(args: argparse.Namespace) -> None:
         )
     except ImportFileError as exc:
         raise CliError(f"{args.file}: {exc}") from None
+    finally:
+        parsed.close()
     if parsed.errors and not args.skip_bad:
         _print_matching(result, stored=False)
         raise CliError(

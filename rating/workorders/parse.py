@@ -7,13 +7,15 @@ rejected before anything is written. Unit and officer matching happen in the sto
 from __future__ import annotations
 
 import functools
-import io
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from rating.crypto import Keys, mask_phone, normalize_phone
 from rating.safecell import SafeWriter
@@ -23,6 +25,14 @@ from rating.workorders.messages import Joined, Reason
 from rating.workorders.profiles import Profile, load_profile, norm_header
 from rating.workorders.reader import ImportFileError, Sheet, open_sheet, read_sheet
 from rating.workorders.schema import CODES, DB_COLUMNS, FIELD_BY_NAME, FIELDS
+
+# A file can hold hundreds of thousands of bad rows (a wrong export: every row bad). Only
+# the first KEEP_ERRORS are kept as objects (for the screen); the rest are counted, and
+# every rejected row goes to the rejects CSV as it is found, so memory does not grow with
+# the number of bad rows.
+KEEP_ERRORS = 1000
+# The rejects CSV stays in memory up to this size, then moves to a temporary file.
+_REJECTS_IN_MEMORY = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -54,13 +64,36 @@ class ParsedFile:
     ignored: list[str]  # headers no field uses
     db_columns: tuple[str, ...]
     rows: list[OrderRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    rejected: dict[int, list[str]] = field(default_factory=dict)  # line -> cells, phone masked
+    errors: list[RowError] = field(default_factory=list)  # the first KEEP_ERRORS
+    error_count: int = 0  # all of them
+    bad_lines: int = 0  # rows with at least one error (each one is in the rejects CSV)
+    # The rejects CSV (see `rejects_csv`), written as the bad rows are read; None if none.
+    rejects: IO[str] | None = field(default=None, repr=False)
+    _rejects_writer: SafeWriter | None = field(default=None, repr=False)
     data_rows: int = 0
 
-    @property
-    def bad_lines(self) -> int:
-        return len({e.line for e in self.errors})
+    def close(self) -> None:
+        """Let go of the rejects CSV (a temporary file once it is large)."""
+        if self.rejects is not None:
+            self.rejects.close()
+
+    def _reject(self, line: int, problems: list[RowError], cells: list[str]) -> None:
+        self.error_count += len(problems)
+        self.bad_lines += 1
+        room = KEEP_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(problems[:room])
+        if self.rejects is None:
+            self.rejects = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (lives with self)
+                _REJECTS_IN_MEMORY, "w+", encoding="utf-8", newline=""
+            )
+            # Closed with this object at the latest (a forgotten close() is no leak).
+            weakref.finalize(self, self.rejects.close)
+            self._rejects_writer = SafeWriter(self.rejects)
+            self._rejects_writer.writerow(["行号 line", "原因 reason", *self.header])
+        reasons = "; ".join(f"{p.column}: {p.reason}" for p in problems)
+        assert self._rejects_writer is not None
+        self._rejects_writer.writerow([line, reasons, *cells])
 
 
 def column_letter(index: int) -> str:
@@ -228,7 +261,7 @@ def parse_file(
     (order_col, order_label, _), (received_col, received_label, _) = plan[0], plan[1]
     width = max(field_cols.values()) + 1
     first_line: dict[str, int] = {}
-    rows, errors = parsed.rows, parsed.errors
+    rows = parsed.rows
     for line, cells in lines:
         for cell in cells:
             if (
@@ -269,11 +302,10 @@ def parse_file(
                 reason = Reason("order_no_repeated", {"order_no": order_no, "line": earlier})
                 problems.append(RowError(line, order_label, reason, order_col))
         if problems:
-            errors.extend(sorted(problems, key=lambda p: p.position))
             kept = [convert.text(c) or "" for c in cells]
             if phone_col is not None:
                 kept[phone_col] = _masked_cell(cells[phone_col])
-            parsed.rejected[line] = kept
+            parsed._reject(line, sorted(problems, key=lambda p: p.position), kept)
             continue
         if rows_to is None:
             rows.append(OrderRow(line, tuple(values)))
@@ -293,19 +325,17 @@ def write_rejects(parsed: ParsedFile, dest: Path) -> None:
     """The rejected rows with their reasons, as UTF-8 CSV with a BOM (Excel opens it).
     Phone numbers are masked: fix the rows in the original export and import it again."""
     with dest.open("w", encoding="utf-8-sig", newline="") as fh:
-        fh.write(rejects_csv(parsed))
+        if parsed.rejects is not None:
+            parsed.rejects.seek(0)
+            shutil.copyfileobj(parsed.rejects, fh)
 
 
 def rejects_csv(parsed: ParsedFile) -> str:
     """The text of the rejects CSV (line, reasons, the original cells with phones masked);
     written with a UTF-8 BOM so that Excel opens it. The reasons are in English, as the
-    command prints them."""
-    reasons: dict[int, list[str]] = {}
-    for err in parsed.errors:
-        reasons.setdefault(err.line, []).append(f"{err.column}: {err.reason}")
-    out = io.StringIO(newline="")
-    writer = SafeWriter(out)  # the cells are hotline content, typed by citizens
-    writer.writerow(["行号 line", "原因 reason", *parsed.header])
-    for line in sorted(parsed.rejected):
-        writer.writerow([line, "; ".join(reasons.get(line, ())), *parsed.rejected[line]])
-    return out.getvalue()
+    command prints them. The cells are hotline content, typed by citizens: written with
+    SafeWriter (no formulas)."""
+    if parsed.rejects is None:
+        return ""
+    parsed.rejects.seek(0)
+    return parsed.rejects.read()

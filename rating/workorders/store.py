@@ -301,7 +301,7 @@ def import_meta(parsed: ParsedFile, channel: str) -> ImportMeta:
         parsed.sha256,
         parsed.data_rows,
         parsed.bad_lines,
-        rejects_csv(parsed) if parsed.rejected else None,
+        rejects_csv(parsed) if parsed.rejects is not None else None,
     )
 
 
@@ -673,6 +673,7 @@ async def import_streamed(
         return again
 
     again = await asyncio.to_thread(scan)
+    again.close()  # only its hash is wanted: its rejects are the first pass's
     if again.sha256 != parsed.sha256:
         raise ImportFileError("changed_during_import")
     result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])

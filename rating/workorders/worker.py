@@ -87,6 +87,7 @@ async def _run(job: Job) -> Summary:
         result = await import_streamed(store, parsed, scan, job.channel, skip_bad=job.skip_bad)
     finally:
         await store.close()
+        parsed.close()
     return Summary(
         name=parsed.path.name,
         kind=parsed.kind,
@@ -98,8 +99,8 @@ async def _run(job: Job) -> Summary:
         stored=not parsed.errors or job.skip_bad,
         bad_lines=parsed.bad_lines,
         errors=parsed.errors[:SHOW_ERRORS],
-        error_count=len(parsed.errors),
-        rejects=bool(parsed.rejected),
+        error_count=parsed.error_count,
+        rejects=parsed.rejects is not None,
         result=result,
     )
 

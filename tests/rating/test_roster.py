@@ -20,6 +20,7 @@ from rating.cli import main
 from rating.roster import RosterFileError, read_roster
 from rating.settings import SETTINGS
 from rating.store.logic import unit_code_for_path
+from rating.workorders import reader
 from tests.conftest import Web, make_settings, open_web
 
 EAST = "张家口市公安局/桥东分局/胜利路派出所"
@@ -108,6 +109,21 @@ def test_csv_in_every_encoding(tmp_path: Path, encoding: str) -> None:
         (3, "100002", "李娜", EAST, "auxiliary"),
         (4, "100003", rows[2][1], WEST, "police"),
     ]
+
+
+def test_a_long_csv_is_gbk_when_its_first_gbk_byte_comes_late(tmp_path: Path) -> None:
+    # Read a piece at a time, yet the encoding is the whole file's: ASCII rows for well
+    # past the first piece, then a GBK name.
+    rows = [[f"2{i:05d}", "Zhang", EAST.split("/")[0], "police"] for i in range(20_000)]
+    path = tmp_path / "late.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        csv.writer(fh).writerows([["badge_no", "name", "unit", "kind"], *rows])
+        csv.writer(fh).writerow(["100001", "张伟", EAST, "民警"])
+    assert path.stat().st_size > 2 * reader.CHUNK
+    roster = read_roster(path)
+    assert not roster.errors
+    assert len(roster.rows) == 20_001
+    assert (roster.rows[-1].line, roster.rows[-1].name) == (20_002, "张伟")
 
 
 def test_english_headers_other_order_and_extra_columns(tmp_path: Path) -> None:
