@@ -20,8 +20,10 @@ from rating.admin.views import admin_routes
 from rating.bodycap import BodyCap
 from rating.cases.background import Background
 from rating.crypto import Keys
+from rating.domain_errors import DomainError
 from rating.errors import (
     HTTPError,
+    handle_domain_error,
     handle_http_error,
     handle_starlette_http,
     handle_unexpected,
@@ -139,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
         exception_handlers={
             HTTPError: handle_http_error,
+            DomainError: handle_domain_error,
             HTTPException: handle_starlette_http,
             Exception: handle_unexpected,
         },

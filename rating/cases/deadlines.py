@@ -9,20 +9,7 @@ from rating.cases.calendar import WorkCalendar, calendar_from_rows
 from rating.cases.model import Deadlines
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
-
-# Working-day counts come from the settings; the rating write path (which has no settings
-# at hand) reads them from here. `configure` is called at start-up by the app and the CLI.
-_deadlines = Deadlines()
-
-
-def configure(counts: Deadlines) -> None:
-    global _deadlines
-    _deadlines = counts
-
-
-def deadlines() -> Deadlines:
-    return _deadlines
+    from rating.store.tx import Tx
 
 
 def load_calendar(tx: Tx) -> WorkCalendar:
@@ -31,8 +18,9 @@ def load_calendar(tx: Tx) -> WorkCalendar:
     return calendar_from_rows(overrides, years)
 
 
-def recompute_provisional(tx: Tx, now: int) -> int:
-    """Recompute provisional deadlines with the current calendar; the number changed."""
+def recompute_provisional(tx: Tx, now: int, counts: Deadlines) -> int:
+    """Recompute provisional deadlines with the current calendar and the working-day
+    `counts` of the settings; the number changed."""
     cal = load_calendar(tx)
     rows = tx.all(
         "SELECT id, opened_at, callback_due_at, callback_due_provisional, rectify_started_at, "
@@ -49,12 +37,12 @@ def recompute_provisional(tx: Tx, now: int) -> int:
             # A re-opened case counts its callback from the re-opening (its last update
             # before any later action); the first opening otherwise.
             start = int(row[1]) if not row[7] else _reopened_at(tx, case_id, int(row[1]))
-            due, prov = cal.due_at(start, _deadlines.callback_workdays)
+            due, prov = cal.due_at(start, counts.callback_workdays)
             updates["callback_due_at"], updates["callback_due_provisional"] = due, int(prov)
         if row[6] and row[4] is not None:
-            due, prov = cal.due_at(int(row[4]), _deadlines.rectify_workdays)
+            due, prov = cal.due_at(int(row[4]), counts.rectify_workdays)
             updates["rectify_due_at"], updates["rectify_due_provisional"] = due, int(prov)
-        step = _step_start(row[9], row[10], row[11], row[12])
+        step = _step_start(counts, row[9], row[10], row[11], row[12])
         if row[14] and step is not None:
             due, prov = cal.due_at(*step)
             updates["step_due_at"], updates["step_due_provisional"] = due, int(prov)
@@ -78,14 +66,14 @@ def recompute_provisional(tx: Tx, now: int) -> int:
 
 
 def _step_start(
-    state: str, callback_at: Any, outcome: str | None, verified_at: Any
+    counts: Deadlines, state: str, callback_at: Any, outcome: str | None, verified_at: Any
 ) -> tuple[int, int] | None:
     """(start moment, working days) of the step clock of a case in `state`."""
     if state == "called_back" and callback_at is not None:
-        days = _deadlines.retry_workdays if outcome == "unreachable" else None
-        return int(callback_at), days or _deadlines.verify_workdays
+        days = counts.retry_workdays if outcome == "unreachable" else None
+        return int(callback_at), days or counts.verify_workdays
     if state == "verified" and verified_at is not None:
-        return int(verified_at), _deadlines.act_workdays
+        return int(verified_at), counts.act_workdays
     return None
 
 
@@ -96,7 +84,7 @@ def _reopened_at(tx: Tx, case_id: int, default: int) -> int:
     return int(row[0]) if row and row[0] is not None else default
 
 
-def add_override(tx: Tx, day: str, kind: str, note: str, now: int) -> int:
+def add_override(tx: Tx, day: str, kind: str, note: str, now: int, counts: Deadlines) -> int:
     """Add or replace a calendar override, then recompute provisional deadlines."""
     tx.run(
         "INSERT INTO calendar_overrides (cal_date, kind, note, created_at) VALUES (?, ?, ?, ?) "
@@ -104,10 +92,10 @@ def add_override(tx: Tx, day: str, kind: str, note: str, now: int) -> int:
         (day, kind, note, now),
     )
     audit(tx, now, None, "calendar", note=f"{day} {kind} {note}".strip())
-    return recompute_provisional(tx, now)
+    return recompute_provisional(tx, now, counts)
 
 
-def publish_year(tx: Tx, year: int, note: str, now: int) -> int:
+def publish_year(tx: Tx, year: int, note: str, now: int, counts: Deadlines) -> int:
     """Declare the bureau has entered `year`'s whole schedule; recompute deadlines."""
     tx.run(
         "INSERT INTO calendar_years (cal_year, note, created_at) VALUES (?, ?, ?) "
@@ -115,7 +103,7 @@ def publish_year(tx: Tx, year: int, note: str, now: int) -> int:
         (year, note, now),
     )
     audit(tx, now, None, "calendar", note=f"year {year} published {note}".strip())
-    return recompute_provisional(tx, now)
+    return recompute_provisional(tx, now, counts)
 
 
 def calendar_rows(tx: Tx) -> tuple[list[tuple[str, str, str]], list[int]]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rating.cases.audit import audit
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

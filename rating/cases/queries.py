@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rating.cases.model import STATES, SUBSTANTIATED, Actor, CaseView, Progress, current_step
-from rating.errors import NotFound
+from rating.domain_errors import NotFound
 from rating.store.receipts import receipt_match
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 _CASE_SELECT = (
     "SELECT c.id, c.state, r.receipt, r.level, r.reasons, r.comment, r.phone_mask, "
@@ -208,7 +208,7 @@ def unit_summary(tx: Tx, unit_path: str, now: int) -> dict[str, int]:
 
 def case_counts(tx: Tx, now: int) -> tuple[dict[str, int], int, int]:
     """Cases by state, how many are overdue, and how many were ever opened (for metrics)."""
-    by_state = {state: 0 for state in STATES}
+    by_state = {str(state): 0 for state in STATES}
     for state, n in tx.all("SELECT state, COUNT(*) FROM cases GROUP BY state"):
         by_state[str(state)] = int(n)
     overdue = tx.one("SELECT COUNT(*) FROM cases c WHERE " + _OVERDUE_SQL, _overdue_params(now))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rating.cases.model import Deadlines
 from rating.settings import Settings
 from rating.store.base import Store, StoreUnavailable
 from rating.store.models import RateLimits
@@ -14,6 +15,13 @@ def limits_from(settings: Settings) -> RateLimits:
         device_per_hour=settings.rate_limit_device_per_hour,
         network_per_hour=settings.rate_limit_network_per_hour,
         amend_window_ms=settings.amend_window_minutes * 60_000,
+        deadlines=Deadlines(
+            callback_workdays=settings.callback_due_workdays,
+            rectify_workdays=settings.rectify_due_workdays,
+            retry_workdays=settings.retry_due_workdays,
+            verify_workdays=settings.verify_due_workdays,
+            act_workdays=settings.act_due_workdays,
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from rating.cases import logic as cases_logic
 from rating.crypto import new_badge_token
@@ -28,51 +28,11 @@ from rating.store.models import (
     Unit,
 )
 from rating.store.receipts import codec_for, receipt_match
+from rating.store.tx import RollBack, Tx
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 HOUR_MS = 3_600_000
 RECEIPT_AMEND_MS = 24 * HOUR_MS  # how long a receipt may still amend its rating
-
-
-class Tx(Protocol):
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def lock(self, key: str) -> None:
-        """Hold a lock on `key` until the transaction ends (a no-op where one writer
-        already serialises every write transaction)."""
-
-    def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        """`one`, for a read of what ratings never change (officers, tokens): the store
-        may answer a found row from a cache it drops whenever anything else writes."""
-
-    def count_hit(self, bucket: str, window_start: int) -> int:
-        """Count one hit in a fixed-window rate-limit counter, undone with the transaction
-        (or its savepoint), and return the window's total: `bump_counter` where the
-        counters are rows, the writer's memory on SQLite (see sqlite.HitCounts)."""
-
-    def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
-        """The device's ratings created since `since`, this transaction's included:
-        (id, officer_id, created_at), newest first. `device_ratings` where the database
-        has a device index; SQLite's one writer keeps the last hours in memory instead
-        (see sqlite.DeviceLog)."""
-
-    def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
-        """A rating was just inserted for this device (for `recent_by_device`)."""
-
-    def new_rating_id(self) -> tuple[int, str | None]:
-        """An id for a rating about to be inserted, and the database's receipt key (None
-        if it has none): the receipt is made from the id, so both come before the insert.
-        An id whose insert is rolled back is not handed out again in the transaction."""
-
-
-class RollBack(Exception):
-    """Raised inside a unit of work to undo it while still returning a result."""
-
-    def __init__(self, result: Any) -> None:
-        super().__init__("rolled back")
-        self.result = result
 
 
 # ---------------------------------------------------------------- units
@@ -398,7 +358,7 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
             "updated_at = ?, amend_count = amend_count + 1 WHERE id = ?",
             (sub.level, reasons, sub.comment, *phone_params, sub.lang, now, earlier[0]),
         )
-        cases_logic.on_rating(tx, int(earlier[0]), sub.level, now)
+        cases_logic.on_rating(tx, int(earlier[0]), sub.level, now, limits.deadlines)
         return RatingResult(Outcome.AMENDED, earlier[1], int(earlier[0]))
     rating_id, key = tx.new_rating_id()
     codec, values = codec_for(key), _rating_values(sub, officer_id, unit_id, reasons, at, now)
@@ -417,7 +377,7 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     if sub.device_hash:
         tx.note_rating(sub.device_hash, rating_id, officer_id, at)
     if sub.level <= 2:  # a rating just inserted has no case to close or re-open
-        cases_logic.on_rating(tx, rating_id, sub.level, now)
+        cases_logic.on_rating(tx, rating_id, sub.level, now, limits.deadlines)
     return RatingResult(Outcome.CREATED, receipt, rating_id)
 
 
