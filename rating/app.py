@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/r/{token}", public.rate, methods=["GET", "POST"]),
         Route("/receipt", public.receipt_lookup, methods=["GET"]),
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
+        Route("/receipt/{code}/fix", public.fix_submit, methods=["POST"]),
         Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
         Route("/api/v1/receipts/{code}", api.receipt, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
