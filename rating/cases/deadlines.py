@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from rating.cases.audit import audit
 from rating.cases.calendar import WorkCalendar, calendar_from_rows
-from rating.cases.model import Deadlines
+from rating.cases.model import CallbackOutcome, CaseState, Deadlines
+from rating.store.tx import named, select_list
 
 if TYPE_CHECKING:
     from rating.store.tx import Tx
@@ -18,42 +19,48 @@ def load_calendar(tx: Tx) -> WorkCalendar:
     return calendar_from_rows(overrides, years)
 
 
+# The columns of a case's clocks, read by name.
+_CLOCK_COLUMNS = {
+    name: name
+    for name in (
+        "id", "opened_at", "callback_due_at", "callback_due_provisional",
+        "rectify_started_at", "rectify_due_at", "rectify_due_provisional", "reopen_count",
+        "state", "callback_at", "callback_outcome", "verified_at", "step_due_at",
+        "step_due_provisional",
+    )
+}  # fmt: skip
+
+
 def recompute_provisional(tx: Tx, now: int, counts: Deadlines) -> int:
     """Recompute provisional deadlines with the current calendar and the working-day
     `counts` of the settings; the number changed."""
     cal = load_calendar(tx)
     rows = tx.all(
-        "SELECT id, opened_at, callback_due_at, callback_due_provisional, rectify_started_at, "
-        "rectify_due_at, rectify_due_provisional, reopen_count, updated_at, state, "
-        "callback_at, callback_outcome, verified_at, step_due_at, step_due_provisional "
-        "FROM cases WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 "
-        "OR step_due_provisional = 1"
+        f"SELECT {select_list(_CLOCK_COLUMNS)} FROM cases WHERE callback_due_provisional = 1 "
+        "OR rectify_due_provisional = 1 OR step_due_provisional = 1"
     )
     changed = 0
     for row in rows:
-        case_id = int(row[0])
+        c = named(_CLOCK_COLUMNS, row)
+        case_id = int(c["id"])
         updates: dict[str, Any] = {}
-        if row[3]:
+        if c["callback_due_provisional"]:
             # A re-opened case counts its callback from the re-opening (its last update
             # before any later action); the first opening otherwise.
-            start = int(row[1]) if not row[7] else _reopened_at(tx, case_id, int(row[1]))
+            opened = int(c["opened_at"])
+            start = opened if not c["reopen_count"] else _reopened_at(tx, case_id, opened)
             due, prov = cal.due_at(start, counts.callback_workdays)
             updates["callback_due_at"], updates["callback_due_provisional"] = due, int(prov)
-        if row[6] and row[4] is not None:
-            due, prov = cal.due_at(int(row[4]), counts.rectify_workdays)
+        if c["rectify_due_provisional"] and c["rectify_started_at"] is not None:
+            due, prov = cal.due_at(int(c["rectify_started_at"]), counts.rectify_workdays)
             updates["rectify_due_at"], updates["rectify_due_provisional"] = due, int(prov)
-        step = _step_start(counts, row[9], row[10], row[11], row[12])
-        if row[14] and step is not None:
+        step = _step_start(
+            counts, c["state"], c["callback_at"], c["callback_outcome"], c["verified_at"]
+        )
+        if c["step_due_provisional"] and step is not None:
             due, prov = cal.due_at(*step)
             updates["step_due_at"], updates["step_due_provisional"] = due, int(prov)
-        old = {
-            "callback_due_at": row[2],
-            "callback_due_provisional": row[3],
-            "rectify_due_at": row[5],
-            "rectify_due_provisional": row[6],
-            "step_due_at": row[13],
-            "step_due_provisional": row[14],
-        }
+        old = {k: c[k] for k in updates}
         diff = {k: v for k, v in updates.items() if old[k] != v}
         if not diff:
             continue
@@ -69,10 +76,10 @@ def _step_start(
     counts: Deadlines, state: str, callback_at: Any, outcome: str | None, verified_at: Any
 ) -> tuple[int, int] | None:
     """(start moment, working days) of the step clock of a case in `state`."""
-    if state == "called_back" and callback_at is not None:
-        days = counts.retry_workdays if outcome == "unreachable" else None
+    if state == CaseState.CALLED_BACK and callback_at is not None:
+        days = counts.retry_workdays if outcome == CallbackOutcome.UNREACHABLE else None
         return int(callback_at), days or counts.verify_workdays
-    if state == "verified" and verified_at is not None:
+    if state == CaseState.VERIFIED and verified_at is not None:
         return int(verified_at), counts.act_workdays
     return None
 

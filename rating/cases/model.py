@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class CaseState(StrEnum):
@@ -278,3 +279,13 @@ class Progress:
     ask_fix: bool
     fix_rating: str | None
     callback_due_at: int | None = None
+
+
+class OfficerRating(NamedTuple):
+    """One of an officer's recent ratings (the fields are the ratings columns)."""
+
+    created_at: int
+    level: int
+    reasons: str
+    channel: str
+    invalidated: str | None

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from rating.cases import audit, deadlines, logic, purge, queries
-from rating.cases.model import Actor, AuditEntry, CaseView, Progress
+from rating.cases.model import Actor, AuditEntry, CaseView, OfficerRating, Progress
 from rating.settings import Settings
 from rating.store import Store
 
@@ -99,7 +99,7 @@ async def run_purge(store: Store, settings: Settings, now: int | None = None) ->
     return result
 
 
-async def officer_ratings(store: Store, officer_id: int) -> list[tuple[Any, ...]]:
+async def officer_ratings(store: Store, officer_id: int) -> list[OfficerRating]:
     return await store.read(queries.officer_ratings, officer_id, now_ms())
 
 

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 from rating.cases.model import Deadlines
 
 LEVELS = (5, 4, 3, 2, 1)
 REASONS = ("attitude", "efficiency", "conduct", "integrity", "buck_passing", "other")
-CHANNELS = ("badge", "kiosk", "web")
+
+
+class Channel(StrEnum):
+    """Where a rating came from."""
+
+    BADGE = "badge"
+    KIOSK = "kiosk"
+    WEB = "web"
+
+
+class OfficerStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+CHANNELS = tuple(Channel)
 KINDS = ("police", "auxiliary")
 
 

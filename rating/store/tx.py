@@ -8,10 +8,10 @@ rating unit of work opens a case in the same transaction, so `store.logic` impor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-__all__ = ["RollBack", "Tx"]
+__all__ = ["RollBack", "Tx", "named", "select_list"]
 
 
 class Tx(Protocol):
@@ -53,3 +53,18 @@ class RollBack(Exception):
     def __init__(self, result: Any) -> None:
         super().__init__("rolled back")
         self.result = result
+
+
+def select_list(columns: Mapping[str, str]) -> str:
+    """The `expr AS name, ...` list of a SELECT whose rows `named` reads by name.
+
+    `columns` maps each name (a field of the dataclass the row becomes) to its SQL
+    expression, in order. The names are declared once, beside the SQL: a row is never
+    read by position, so a column added or moved cannot shift the others."""
+    return ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
+
+
+def named(columns: Mapping[str, str], row: Sequence[Any]) -> dict[str, Any]:
+    """A row of a `select_list(columns)` SELECT as {name: value} (the same on SQLite and
+    PostgreSQL, whose drivers both hand rows over as tuples)."""
+    return dict(zip(columns, row, strict=True))
