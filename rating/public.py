@@ -30,7 +30,16 @@ from rating.intake import (
     validate,
 )
 from rating.pagecache import STAMP_MARK, CachedPage, reusable
-from rating.service import Services, device_cookie, set_device_cookie, submit, svc
+from rating.service import (
+    Services,
+    device_cookie,
+    lookup_token,
+    page_epoch,
+    rating_by_receipt,
+    set_device_cookie,
+    submit,
+    svc,
+)
 from rating.store import Store
 from rating.store.models import Outcome, TokenState
 from rating.textcheck import check_fields
@@ -102,7 +111,7 @@ async def _rate_page(
     lang: str | None = None,
 ) -> Response:
     s = svc(request)
-    found = await s.store.lookup_token(token)
+    found = await lookup_token(s.store, token)
     if found.state is TokenState.UNKNOWN:
         return _notice(request, 404, "unknown_title", "unknown_body")
     if found.state is TokenState.REVOKED:
@@ -245,7 +254,7 @@ async def receipt_lookup(request: Request) -> Response:
     code = normalize_code(typed)
     if code is None:
         return _lookup_page(request, 400, typed[:40], "lookup_malformed")
-    if await svc(request).store.rating_by_receipt(code) is None:
+    if await rating_by_receipt(svc(request).store, code) is None:
         return _lookup_page(request, 404, typed[:40], "lookup_missing")
     return RedirectResponse(f"/receipt/{code}", status_code=303)
 
@@ -253,7 +262,7 @@ async def receipt_lookup(request: Request) -> Response:
 async def receipt_page(request: Request) -> Response:
     s = svc(request)
     code = normalize_code(request.path_params["code"])
-    view = await s.store.rating_by_receipt(code) if code else None
+    view = await rating_by_receipt(s.store, code) if code else None
     if view is None:
         return _lookup_page(request, 404, request.path_params["code"][:40], "lookup_missing")
     now = _now_ms()
@@ -361,13 +370,13 @@ async def serve_cached_page(scope: Scope, receive: Receive, send: Send) -> bool:
     s: Services = scope["state"]["svc"]
     cache = s.pages.cache
     if cache.due():
-        await cache.refresh(s.store.page_epoch)
+        await cache.refresh(lambda: page_epoch(s.store))
     request = Request(scope, receive)
     token, lang = match.group(1), pick_lang(request)
     page = cache.get(token, lang)
     if page is None:
         generation = cache.generation
-        found = await s.store.lookup_token(token)
+        found = await lookup_token(s.store, token)
         if found.state is not TokenState.LIVE:
             return False
         html = s.pages.render_html(
