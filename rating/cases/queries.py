@@ -66,9 +66,9 @@ _CASE_SELECT = (
 # closed has one: callback, retry, verification, start of rectification or closing,
 # rectification). Takes the moment three times: OVERDUE_PARAMS.
 _OVERDUE_SQL = (
-    "((c.state = 'open' AND c.callback_due_at < ?) "
-    "OR (c.state = 'rectifying' AND c.rectify_due_at < ?) "
-    "OR (c.state IN ('called_back', 'verified') AND c.step_due_at < ?))"
+    f"((c.state = '{CaseState.OPEN}' AND c.callback_due_at < ?) "
+    f"OR (c.state = '{CaseState.RECTIFYING}' AND c.rectify_due_at < ?) "
+    f"OR (c.state IN ('{CaseState.CALLED_BACK}', '{CaseState.VERIFIED}') AND c.step_due_at < ?))"
 )
 
 

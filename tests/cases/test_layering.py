@@ -34,3 +34,24 @@ def test_cases_import_neither_the_web_layer_nor_the_store_rules() -> None:
         if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
     }
     assert not bad, sorted(bad)
+
+
+def test_every_cases_module_imports_first_without_a_cycle() -> None:
+    """Each module of rating/cases (and rating/store/tx.py) as the first import of a fresh
+    interpreter: a cycle through rating/store/__init__.py fails it half-initialised."""
+    import subprocess
+    import sys
+
+    package = Path(rating.cases.__file__).parent
+    names = ["rating.store.tx", "rating.store.logic"] + [
+        f"rating.cases.{p.stem}" for p in sorted(package.glob("*.py")) if p.stem != "__init__"
+    ]
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", f"import {name}"], stderr=subprocess.PIPE, text=True
+        )
+        for name in names
+    }
+    errors = {name: run.communicate()[1] for name, run in runs.items()}
+    failed = {name: errors[name] for name, run in runs.items() if run.returncode != 0}
+    assert not failed, failed
