@@ -17,7 +17,7 @@ from rating.cases import service as cases
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, NotFound, error_payload
 from rating.intake import DEVICE_COOKIE, address_of, check_stamp, parse_json, receive_body, validate
-from rating.service import Services, device_cookie, submit, svc
+from rating.service import Services, device_cookie, rating_by_receipt, submit, svc
 from rating.store.models import Outcome
 
 log = logging.getLogger("pingjing.api")
@@ -131,7 +131,7 @@ async def receipt(request: Request) -> Response:
     """
     s = svc(request)
     code = normalize_code(request.path_params["code"])
-    view = await s.store.rating_by_receipt(code) if code else None
+    view = await rating_by_receipt(s.store, code) if code else None
     if view is None:
         raise NotFound("receipt not found", "未找到该回执")
     progress = await cases.progress(s.store, view.receipt)

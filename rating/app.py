@@ -20,8 +20,10 @@ from rating.admin.views import admin_routes
 from rating.bodycap import BodyCap
 from rating.cases.background import Background
 from rating.crypto import Keys
+from rating.domain_errors import DomainError
 from rating.errors import (
     HTTPError,
+    handle_domain_error,
     handle_http_error,
     handle_starlette_http,
     handle_unexpected,
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/r/{token}", public.rate, methods=["GET", "POST"]),
         Route("/receipt", public.receipt_lookup, methods=["GET"]),
         Route("/receipt/{code}", public.receipt_page, methods=["GET"]),
+        Route("/receipt/{code}/fix", public.fix_submit, methods=["POST"]),
         Route(api.RATINGS_PATH, api.create_rating, methods=["POST"]),
         Route("/api/v1/receipts/{code}", api.receipt, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
@@ -139,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
         exception_handlers={
             HTTPError: handle_http_error,
+            DomainError: handle_domain_error,
             HTTPException: handle_starlette_http,
             Exception: handle_unexpected,
         },

@@ -7,6 +7,8 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from rating import domain_errors
+
 log = logging.getLogger("pingjing.errors")
 
 
@@ -86,6 +88,23 @@ class ServiceUnavailable(HTTPError):
     default_zh = "评价暂时无法保存，请稍后重试"
 
 
+# The one place a domain error becomes an HTTP status.
+_DOMAIN_TO_HTTP: dict[type[domain_errors.DomainError], type[HTTPError]] = {
+    domain_errors.Invalid: BadRequest,
+    domain_errors.NotFound: NotFound,
+    domain_errors.Forbidden: Forbidden,
+    domain_errors.Conflict: Conflict,
+}
+
+
+def to_http(exc: domain_errors.DomainError) -> HTTPError:
+    """The HTTP error answering a domain error, with its messages."""
+    for domain, http in _DOMAIN_TO_HTTP.items():
+        if isinstance(exc, domain):
+            return http(exc.en, exc.zh)
+    return BadRequest(exc.en, exc.zh)
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api/") or path in ("/healthz", "/metrics", "/openapi.json")
@@ -109,6 +128,11 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     from rating.pages import error_page
 
     return error_page(request, exc.status, exc)
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, domain_errors.DomainError)
+    return await handle_http_error(request, to_http(exc))
 
 
 async def handle_starlette_http(request: Request, exc: Exception) -> Response:

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from rating.cases.citizen import receipt_progress
+from rating.cases import service as cases
+from rating.cases.model import CaseState
 from rating.crypto import format_receipt, normalize_code
-from rating.errors import HTTPError, UnsupportedMediaType, json_error
+from rating.errors import HTTPError, NotFound, UnsupportedMediaType, json_error
 from rating.i18n import LANG_COOKIE, REASON_LABELS, other_lang_href, pick_lang, texts
 from rating.intake import (
     DEVICE_COOKIE,
@@ -29,8 +30,19 @@ from rating.intake import (
     validate,
 )
 from rating.pagecache import STAMP_MARK, CachedPage, reusable
-from rating.service import Services, device_cookie, set_device_cookie, submit, svc
+from rating.service import (
+    Services,
+    device_cookie,
+    lookup_token,
+    page_epoch,
+    rating_by_receipt,
+    set_device_cookie,
+    submit,
+    svc,
+)
+from rating.store import Store
 from rating.store.models import Outcome, TokenState
+from rating.textcheck import check_fields
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -99,7 +111,7 @@ async def _rate_page(
     lang: str | None = None,
 ) -> Response:
     s = svc(request)
-    found = await s.store.lookup_token(token)
+    found = await lookup_token(s.store, token)
     if found.state is TokenState.UNKNOWN:
         return _notice(request, 404, "unknown_title", "unknown_body")
     if found.state is TokenState.REVOKED:
@@ -242,7 +254,7 @@ async def receipt_lookup(request: Request) -> Response:
     code = normalize_code(typed)
     if code is None:
         return _lookup_page(request, 400, typed[:40], "lookup_malformed")
-    if await svc(request).store.rating_by_receipt(code) is None:
+    if await rating_by_receipt(svc(request).store, code) is None:
         return _lookup_page(request, 404, typed[:40], "lookup_missing")
     return RedirectResponse(f"/receipt/{code}", status_code=303)
 
@@ -250,7 +262,7 @@ async def receipt_lookup(request: Request) -> Response:
 async def receipt_page(request: Request) -> Response:
     s = svc(request)
     code = normalize_code(request.path_params["code"])
-    view = await s.store.rating_by_receipt(code) if code else None
+    view = await rating_by_receipt(s.store, code) if code else None
     if view is None:
         return _lookup_page(request, 404, request.path_params["code"][:40], "lookup_missing")
     now = _now_ms()
@@ -276,6 +288,67 @@ async def receipt_page(request: Request) -> Response:
     )
 
 
+# ------------------------------------------------------------------ the citizen's case
+
+
+async def fix_submit(request: Request) -> Response:
+    """POST /receipt/{code}/fix (a plain form): store the answer to "is it fixed?", back to
+    the receipt."""
+    s = svc(request)
+    code = normalize_code(request.path_params["code"])
+    if code is None:
+        raise NotFound("receipt not found", "未找到该回执")
+    body = await read_body(request, s.settings.max_body_bytes)
+    form = parse_qs(body.decode("utf-8", errors="replace"))
+    check_fields(form)
+    answer = form.get("answer", [""])[-1]
+    await cases.rate_fix(s.store, code, answer)
+    return RedirectResponse(f"/receipt/{code}?fixed=1", status_code=303)
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str  # i18n text key
+    done: bool
+    at: str  # the day it was done (Asia/Shanghai), or ""
+
+
+@dataclass(frozen=True)
+class ReceiptProgress:
+    steps: list[Step]
+    ask_fix: bool
+    fix_rating: str | None
+    callback_due: str  # the day the call back is due, while it is still to come; else ""
+
+
+def _day(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(int(ms) / 1000, SHANGHAI).strftime("%Y-%m-%d")
+
+
+async def receipt_progress(store: Store, receipt: str) -> ReceiptProgress | None:
+    """The case's progress as the citizen sees it (no notes, no names), or None."""
+    p = await cases.progress(store, receipt)
+    if p is None:
+        return None
+    if p.needs_rectify or p.verified_at is None:
+        rectify = Step("step_rectified", p.rectified_at is not None, _day(p.rectified_at))
+    else:
+        # Verified as not substantiated: nothing to rectify.
+        rectify = Step("step_no_rectify", p.verified_at is not None, "")
+    closed = p.state == CaseState.CLOSED
+    steps = [
+        Step("step_received", True, _day(p.opened_at)),
+        Step("step_called_back", p.callback_at is not None, _day(p.callback_at)),
+        Step("step_verified", p.verified_at is not None, _day(p.verified_at)),
+        rectify,
+        Step("step_closed", closed, _day(p.closed_at)),
+    ]
+    due = p.callback_due_at if p.callback_at is None and not closed else None
+    return ReceiptProgress(steps, p.ask_fix, p.fix_rating, _day(due))
+
+
 # ------------------------------------------------------------------ the cached page
 
 _CANONICAL_PAGE = re.compile(r"^/r/([0-9A-HJKMNP-TV-Z]{12})$")
@@ -297,13 +370,13 @@ async def serve_cached_page(scope: Scope, receive: Receive, send: Send) -> bool:
     s: Services = scope["state"]["svc"]
     cache = s.pages.cache
     if cache.due():
-        await cache.refresh(s.store.page_epoch)
+        await cache.refresh(lambda: page_epoch(s.store))
     request = Request(scope, receive)
     token, lang = match.group(1), pick_lang(request)
     page = cache.get(token, lang)
     if page is None:
         generation = cache.generation
-        found = await s.store.lookup_token(token)
+        found = await lookup_token(s.store, token)
         if found.state is not TokenState.LIVE:
             return False
         html = s.pages.render_html(

@@ -1,4 +1,10 @@
-"""What both rating entry points (form and JSON API) share once input is valid."""
+"""The ratings domain's service: what both rating entry points (form and JSON API) share
+once input is valid, and the named operations the citizen views call.
+
+Views reach the database only through service modules of named async functions: this one
+for ratings, officers and units, rating/cases/service.py for cases. Neither view nor
+service picks a unit of work for `store.read`/`store.write` on a view's behalf: the
+service names the operation, the store (rating/store/logic.py) holds its rules."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from rating.pages import Pages
 from rating.settings import Settings
 from rating.store import Store, StoreUnavailable
 from rating.store.base import RatingFailed
-from rating.store.models import Outcome, RatingResult
+from rating.store.models import Officer, Outcome, RatingResult, RatingView, TokenLookup, Unit
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,38 @@ def failed(exc: RatingFailed) -> HTTPError:
             "the rating contains data that cannot be stored", "评价内容包含无法保存的字符"
         )
     return HTTPError("the rating could not be stored", "评价无法保存")
+
+
+# ---------------------------------------------------------------- named reads
+
+
+async def lookup_token(store: Store, token: str) -> TokenLookup:
+    """A badge token's state (live, revoked, unknown) and its officer."""
+    return await store.lookup_token(token)
+
+
+async def page_epoch(store: Store) -> int:
+    """The counter that moves whenever an officer's rating page may have changed."""
+    return await store.page_epoch()
+
+
+async def rating_by_receipt(store: Store, receipt: str) -> RatingView | None:
+    """What the citizen may see of the rating with this (normalised) receipt code."""
+    return await store.rating_by_receipt(receipt)
+
+
+async def officer_by_badge(store: Store, badge_no: str) -> Officer | None:
+    return await store.officer_by_badge(badge_no)
+
+
+async def unit_by_code(store: Store, code: str) -> Unit | None:
+    return await store.unit_by_code(code)
+
+
+async def list_units(store: Store) -> list[Unit]:
+    return await store.list_units()
+
+
+async def list_officers(store: Store, unit_path: str | None = None) -> list[Officer]:
+    """The active officers (of `unit_path`'s subtree, if given)."""
+    return await store.list_officers(unit_path)

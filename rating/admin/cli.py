@@ -93,7 +93,6 @@ def cmd_users_token(args: argparse.Namespace) -> None:
 
 def cmd_cases_overdue(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    service.configure(settings)
     rows = with_store(settings, service.overdue)
     for c in rows:
         # The step the case waits for: callback, retry, verify, rectify_start, close, rectify
@@ -108,7 +107,6 @@ def cmd_cases_overdue(args: argparse.Namespace) -> None:
 
 def cmd_calendar(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    service.configure(settings)
     action = getattr(args, "calendar_command", None)
     if action == "add":
         try:

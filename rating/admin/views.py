@@ -22,7 +22,6 @@ from rating.admin.texts import text
 from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
 from rating.cases.calendar import SHANGHAI
-from rating.cases.citizen import fix_submit
 from rating.cases.logic import allowed_actions
 from rating.cases.model import (
     CALLBACK_OUTCOMES,
@@ -431,7 +430,7 @@ def _report_routes() -> list[BaseRoute]:
 
 
 def admin_routes() -> list[BaseRoute]:
-    """Routes of the admin pages, the case API and the citizen's "is it fixed?" answer."""
+    """Routes of the admin pages and the case API."""
     # Imported here: the work-order pages reuse this module's session and CSRF helpers.
     from rating.admin.workorders import workorder_routes
 
@@ -450,7 +449,6 @@ def admin_routes() -> list[BaseRoute]:
         Route("/api/v1/cases", api_cases, methods=["GET"]),
         Route("/api/v1/cases/{case_id}", api_case, methods=["GET"]),
         Route("/api/v1/cases/{case_id}/{action}", api_case_action, methods=["POST"]),
-        Route("/receipt/{code}/fix", fix_submit, methods=["POST"]),
         # The weekly report download (analytics loads pandas only on the first download).
         *_report_routes(),
         *workorder_routes(),

@@ -8,7 +8,7 @@ from rating.cases.history import snapshot_case
 from rating.cases.model import Actor, AuditEntry
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 
 def audit(

@@ -22,7 +22,6 @@ class Background:
 
     async def start(self) -> None:
         settings = self.svc.settings
-        service.configure(settings)
         # Provisional deadlines: the calendar package may have been upgraded since.
         try:
             await service.recompute(self.svc.store)

@@ -6,23 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from rating.cases.audit import audit
 from rating.cases.calendar import WorkCalendar, calendar_from_rows
-from rating.cases.model import Deadlines
+from rating.cases.model import CallbackOutcome, CaseState, Deadlines
+from rating.store.tx import named, select_list
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
-
-# Working-day counts come from the settings; the rating write path (which has no settings
-# at hand) reads them from here. `configure` is called at start-up by the app and the CLI.
-_deadlines = Deadlines()
-
-
-def configure(counts: Deadlines) -> None:
-    global _deadlines
-    _deadlines = counts
-
-
-def deadlines() -> Deadlines:
-    return _deadlines
+    from rating.store.tx import Tx
 
 
 def load_calendar(tx: Tx) -> WorkCalendar:
@@ -31,41 +19,48 @@ def load_calendar(tx: Tx) -> WorkCalendar:
     return calendar_from_rows(overrides, years)
 
 
-def recompute_provisional(tx: Tx, now: int) -> int:
-    """Recompute provisional deadlines with the current calendar; the number changed."""
+# The columns of a case's clocks, read by name.
+_CLOCK_COLUMNS = {
+    name: name
+    for name in (
+        "id", "opened_at", "callback_due_at", "callback_due_provisional",
+        "rectify_started_at", "rectify_due_at", "rectify_due_provisional", "reopen_count",
+        "state", "callback_at", "callback_outcome", "verified_at", "step_due_at",
+        "step_due_provisional",
+    )
+}  # fmt: skip
+
+
+def recompute_provisional(tx: Tx, now: int, counts: Deadlines) -> int:
+    """Recompute provisional deadlines with the current calendar and the working-day
+    `counts` of the settings; the number changed."""
     cal = load_calendar(tx)
     rows = tx.all(
-        "SELECT id, opened_at, callback_due_at, callback_due_provisional, rectify_started_at, "
-        "rectify_due_at, rectify_due_provisional, reopen_count, updated_at, state, "
-        "callback_at, callback_outcome, verified_at, step_due_at, step_due_provisional "
-        "FROM cases WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 "
-        "OR step_due_provisional = 1"
+        f"SELECT {select_list(_CLOCK_COLUMNS)} FROM cases WHERE callback_due_provisional = 1 "
+        "OR rectify_due_provisional = 1 OR step_due_provisional = 1"
     )
     changed = 0
     for row in rows:
-        case_id = int(row[0])
+        c = named(_CLOCK_COLUMNS, row)
+        case_id = int(c["id"])
         updates: dict[str, Any] = {}
-        if row[3]:
+        if c["callback_due_provisional"]:
             # A re-opened case counts its callback from the re-opening (its last update
             # before any later action); the first opening otherwise.
-            start = int(row[1]) if not row[7] else _reopened_at(tx, case_id, int(row[1]))
-            due, prov = cal.due_at(start, _deadlines.callback_workdays)
+            opened = int(c["opened_at"])
+            start = opened if not c["reopen_count"] else _reopened_at(tx, case_id, opened)
+            due, prov = cal.due_at(start, counts.callback_workdays)
             updates["callback_due_at"], updates["callback_due_provisional"] = due, int(prov)
-        if row[6] and row[4] is not None:
-            due, prov = cal.due_at(int(row[4]), _deadlines.rectify_workdays)
+        if c["rectify_due_provisional"] and c["rectify_started_at"] is not None:
+            due, prov = cal.due_at(int(c["rectify_started_at"]), counts.rectify_workdays)
             updates["rectify_due_at"], updates["rectify_due_provisional"] = due, int(prov)
-        step = _step_start(row[9], row[10], row[11], row[12])
-        if row[14] and step is not None:
+        step = _step_start(
+            counts, c["state"], c["callback_at"], c["callback_outcome"], c["verified_at"]
+        )
+        if c["step_due_provisional"] and step is not None:
             due, prov = cal.due_at(*step)
             updates["step_due_at"], updates["step_due_provisional"] = due, int(prov)
-        old = {
-            "callback_due_at": row[2],
-            "callback_due_provisional": row[3],
-            "rectify_due_at": row[5],
-            "rectify_due_provisional": row[6],
-            "step_due_at": row[13],
-            "step_due_provisional": row[14],
-        }
+        old = {k: c[k] for k in updates}
         diff = {k: v for k, v in updates.items() if old[k] != v}
         if not diff:
             continue
@@ -78,14 +73,14 @@ def recompute_provisional(tx: Tx, now: int) -> int:
 
 
 def _step_start(
-    state: str, callback_at: Any, outcome: str | None, verified_at: Any
+    counts: Deadlines, state: str, callback_at: Any, outcome: str | None, verified_at: Any
 ) -> tuple[int, int] | None:
     """(start moment, working days) of the step clock of a case in `state`."""
-    if state == "called_back" and callback_at is not None:
-        days = _deadlines.retry_workdays if outcome == "unreachable" else None
-        return int(callback_at), days or _deadlines.verify_workdays
-    if state == "verified" and verified_at is not None:
-        return int(verified_at), _deadlines.act_workdays
+    if state == CaseState.CALLED_BACK and callback_at is not None:
+        days = counts.retry_workdays if outcome == CallbackOutcome.UNREACHABLE else None
+        return int(callback_at), days or counts.verify_workdays
+    if state == CaseState.VERIFIED and verified_at is not None:
+        return int(verified_at), counts.act_workdays
     return None
 
 
@@ -96,7 +91,7 @@ def _reopened_at(tx: Tx, case_id: int, default: int) -> int:
     return int(row[0]) if row and row[0] is not None else default
 
 
-def add_override(tx: Tx, day: str, kind: str, note: str, now: int) -> int:
+def add_override(tx: Tx, day: str, kind: str, note: str, now: int, counts: Deadlines) -> int:
     """Add or replace a calendar override, then recompute provisional deadlines."""
     tx.run(
         "INSERT INTO calendar_overrides (cal_date, kind, note, created_at) VALUES (?, ?, ?, ?) "
@@ -104,10 +99,10 @@ def add_override(tx: Tx, day: str, kind: str, note: str, now: int) -> int:
         (day, kind, note, now),
     )
     audit(tx, now, None, "calendar", note=f"{day} {kind} {note}".strip())
-    return recompute_provisional(tx, now)
+    return recompute_provisional(tx, now, counts)
 
 
-def publish_year(tx: Tx, year: int, note: str, now: int) -> int:
+def publish_year(tx: Tx, year: int, note: str, now: int, counts: Deadlines) -> int:
     """Declare the bureau has entered `year`'s whole schedule; recompute deadlines."""
     tx.run(
         "INSERT INTO calendar_years (cal_year, note, created_at) VALUES (?, ?, ?) "
@@ -115,7 +110,7 @@ def publish_year(tx: Tx, year: int, note: str, now: int) -> int:
         (year, note, now),
     )
     audit(tx, now, None, "calendar", note=f"year {year} published {note}".strip())
-    return recompute_provisional(tx, now)
+    return recompute_provisional(tx, now, counts)
 
 
 def calendar_rows(tx: Tx) -> tuple[list[tuple[str, str, str]], list[int]]:

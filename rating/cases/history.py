@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 CASE_FIELDS = (
     "state",

@@ -3,13 +3,63 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
-STATES = ("open", "called_back", "verified", "rectifying", "closed")
-CALLBACK_OUTCOMES = ("reached", "unreachable", "declined")
-VERIFICATIONS = ("substantiated", "partly_substantiated", "unsubstantiated", "mistaken_malicious")
-SUBSTANTIATED = ("substantiated", "partly_substantiated")
-FIX_ANSWERS = ("satisfied", "basically_satisfied", "dissatisfied")
-ROLES = ("admin", "unit_manager", "viewer")
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    CALLED_BACK = "called_back"
+    VERIFIED = "verified"
+    RECTIFYING = "rectifying"
+    CLOSED = "closed"
+
+
+class CaseAction(StrEnum):
+    """What a user may do to a case (rating/cases/states.py says when)."""
+
+    TAKE = "take"
+    CALLBACK = "callback"
+    VERIFY = "verify"
+    RECTIFY = "rectify"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class CallbackOutcome(StrEnum):
+    REACHED = "reached"
+    UNREACHABLE = "unreachable"
+    DECLINED = "declined"
+
+
+class Verification(StrEnum):
+    SUBSTANTIATED = "substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    MISTAKEN_MALICIOUS = "mistaken_malicious"
+
+
+class FixAnswer(StrEnum):
+    """The citizen's answer to "is it fixed?"."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    UNIT_MANAGER = "unit_manager"
+    VIEWER = "viewer"
+
+
+# The vocabularies as tuples, in declaration order (for choices, schemas and forms).
+STATES = tuple(CaseState)
+CALLBACK_OUTCOMES = tuple(CallbackOutcome)
+VERIFICATIONS = tuple(Verification)
+SUBSTANTIATED = (Verification.SUBSTANTIATED, Verification.PARTLY_SUBSTANTIATED)
+FIX_ANSWERS = tuple(FixAnswer)
+ROLES = tuple(Role)
 
 STATE_LABELS = {
     "open": "待回访",
@@ -90,11 +140,11 @@ class Actor:
 
     @property
     def can_act(self) -> bool:
-        return self.role in ("admin", "unit_manager")
+        return self.role in (Role.ADMIN, Role.UNIT_MANAGER)
 
     def sees(self, unit_path: str) -> bool:
         if self.unit_path is None:
-            return self.role == "admin" or self.role == "viewer"
+            return self.role in (Role.ADMIN, Role.VIEWER)
         return unit_path == self.unit_path or unit_path.startswith(self.unit_path + "/")
 
 
@@ -131,13 +181,13 @@ STEP_LABELS_EN = {
 
 def current_step(state: str, outcome: str | None, verification: str | None) -> str | None:
     """The step a case in `state` waits for (None when closed)."""
-    if state == "open":
+    if state == CaseState.OPEN:
         return "callback"
-    if state == "called_back":
-        return "retry" if outcome == "unreachable" else "verify"
-    if state == "verified":
+    if state == CaseState.CALLED_BACK:
+        return "retry" if outcome == CallbackOutcome.UNREACHABLE else "verify"
+    if state == CaseState.VERIFIED:
         return "rectify_start" if verification in SUBSTANTIATED else "close"
-    if state == "rectifying":
+    if state == CaseState.RECTIFYING:
         return "rectify"
     return None
 
@@ -185,17 +235,17 @@ class CaseView:
     @property
     def due_at(self) -> int | None:
         """The deadline of the current step."""
-        if self.state == "open":
+        if self.state == CaseState.OPEN:
             return self.callback_due_at
-        if self.state == "rectifying":
+        if self.state == CaseState.RECTIFYING:
             return self.rectify_due_at
         return self.step_due_at
 
     @property
     def due_provisional(self) -> bool:
-        if self.state == "open":
+        if self.state == CaseState.OPEN:
             return self.callback_due_provisional
-        if self.state == "rectifying":
+        if self.state == CaseState.RECTIFYING:
             return self.rectify_due_provisional
         return self.step_due_provisional
 
@@ -229,3 +279,13 @@ class Progress:
     ask_fix: bool
     fix_rating: str | None
     callback_due_at: int | None = None
+
+
+class OfficerRating(NamedTuple):
+    """One of an officer's recent ratings (the fields are the ratings columns)."""
+
+    created_at: int
+    level: int
+    reasons: str
+    channel: str
+    invalidated: str | None

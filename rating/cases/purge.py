@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rating.cases.audit import audit
+from rating.cases.model import CaseState
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -54,9 +55,9 @@ def purge_phones(tx: Tx, cutoff: int, since: int) -> int:
         int(r[0])
         for r in tx.all(
             "SELECT r.id FROM cases c JOIN ratings r ON r.id = c.rating_id "
-            "WHERE c.state = 'closed' AND c.closed_at < ? AND c.closed_at >= ? "
+            "WHERE c.state = ? AND c.closed_at < ? AND c.closed_at >= ? "
             "AND r.phone_enc IS NOT NULL LIMIT ?",
-            (cutoff, since, CHUNK),
+            (str(CaseState.CLOSED), cutoff, since, CHUNK),
         )
     ]
     caseless = [

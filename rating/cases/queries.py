@@ -2,23 +2,62 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from rating.cases.model import STATES, SUBSTANTIATED, Actor, CaseView, Progress, current_step
-from rating.errors import NotFound
+from rating.cases.model import (
+    STATES,
+    SUBSTANTIATED,
+    Actor,
+    CaseState,
+    CaseView,
+    OfficerRating,
+    Progress,
+)
+from rating.domain_errors import NotFound
 from rating.store.receipts import receipt_match
+from rating.store.tx import named, select_list
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
+# Each column of a case row, named as the CaseView field it fills (rows are read by name).
+_CASE_COLUMNS = {
+    "id": "c.id",
+    "state": "c.state",
+    "receipt": "r.receipt",
+    "level": "r.level",
+    "reasons": "r.reasons",
+    "comment": "r.comment",
+    "phone_mask": "r.phone_mask",
+    "has_phone": "r.phone_enc IS NOT NULL",
+    "officer_name": "o.name",
+    "badge_no": "o.badge_no",
+    "officer_id": "o.id",
+    "unit_path": "u.path",
+    "unit_code": "u.code",
+    "handler_id": "c.handler_id",
+    "handler_name": "h.name",
+    "opened_at": "c.opened_at",
+    "callback_due_at": "c.callback_due_at",
+    "callback_due_provisional": "c.callback_due_provisional",
+    "callback_at": "c.callback_at",
+    "callback_outcome": "c.callback_outcome",
+    "verified_at": "c.verified_at",
+    "verification": "c.verification",
+    "rectify_measures": "c.rectify_measures",
+    "rectify_due_at": "c.rectify_due_at",
+    "rectify_due_provisional": "c.rectify_due_provisional",
+    "rectified_at": "c.rectified_at",
+    "closed_at": "c.closed_at",
+    "fix_rating": "c.fix_rating",
+    "reopen_count": "c.reopen_count",
+    "step_due_at": "c.step_due_at",
+    "step_due_provisional": "c.step_due_provisional",
+}
 _CASE_SELECT = (
-    "SELECT c.id, c.state, r.receipt, r.level, r.reasons, r.comment, r.phone_mask, "
-    "r.phone_enc IS NOT NULL, o.name, o.badge_no, o.id, u.path, u.code, c.handler_id, h.name, "
-    "c.opened_at, c.callback_due_at, c.callback_due_provisional, c.callback_at, "
-    "c.callback_outcome, c.verified_at, c.verification, c.rectify_measures, c.rectify_due_at, "
-    "c.rectify_due_provisional, c.rectified_at, c.closed_at, c.fix_rating, c.reopen_count, "
-    "c.step_due_at, c.step_due_provisional "
+    "SELECT " + select_list(_CASE_COLUMNS) + " "
     "FROM cases c JOIN ratings r ON r.id = c.rating_id JOIN officers o ON o.id = c.officer_id "
     "JOIN units u ON u.id = c.unit_id LEFT JOIN admin_users h ON h.id = c.handler_id"
 )
@@ -27,9 +66,9 @@ _CASE_SELECT = (
 # closed has one: callback, retry, verification, start of rectification or closing,
 # rectification). Takes the moment three times: OVERDUE_PARAMS.
 _OVERDUE_SQL = (
-    "((c.state = 'open' AND c.callback_due_at < ?) "
-    "OR (c.state = 'rectifying' AND c.rectify_due_at < ?) "
-    "OR (c.state IN ('called_back', 'verified') AND c.step_due_at < ?))"
+    f"((c.state = '{CaseState.OPEN}' AND c.callback_due_at < ?) "
+    f"OR (c.state = '{CaseState.RECTIFYING}' AND c.rectify_due_at < ?) "
+    f"OR (c.state IN ('{CaseState.CALLED_BACK}', '{CaseState.VERIFIED}') AND c.step_due_at < ?))"
 )
 
 
@@ -38,44 +77,23 @@ def _overdue_params(now: int) -> list[int]:
 
 
 def _case(row: tuple[Any, ...], now: int) -> CaseView:
-    state = row[1]
-    due = {"open": row[16], "rectifying": row[23]}.get(state, row[29])
-    step = current_step(state, row[19], row[21])
-    overdue = step if step is not None and due is not None and int(due) < now else None
-    return CaseView(
-        id=int(row[0]),
-        state=state,
-        receipt=row[2],
-        level=int(row[3]),
-        reasons=tuple(x for x in (row[4] or "").split(",") if x),
-        comment=row[5] or "",
-        phone_mask=row[6],
-        has_phone=bool(row[7]),
-        officer_name=row[8],
-        badge_no=row[9],
-        officer_id=int(row[10]),
-        unit_path=row[11],
-        unit_code=row[12],
-        handler_id=row[13],
-        handler_name=row[14],
-        opened_at=int(row[15]),
-        callback_due_at=int(row[16]),
-        callback_due_provisional=bool(row[17]),
-        callback_at=row[18],
-        callback_outcome=row[19],
-        verified_at=row[20],
-        verification=row[21],
-        rectify_measures=row[22],
-        rectify_due_at=row[23],
-        rectify_due_provisional=bool(row[24]),
-        rectified_at=row[25],
-        closed_at=row[26],
-        fix_rating=row[27],
-        reopen_count=int(row[28]),
-        overdue=overdue,
-        step_due_at=row[29],
-        step_due_provisional=bool(row[30]),
+    f = named(_CASE_COLUMNS, row)
+    case = CaseView(
+        **{
+            **f,
+            "reasons": tuple(x for x in (f["reasons"] or "").split(",") if x),
+            "comment": f["comment"] or "",
+            "has_phone": bool(f["has_phone"]),
+            "callback_due_provisional": bool(f["callback_due_provisional"]),
+            "rectify_due_provisional": bool(f["rectify_due_provisional"]),
+            "step_due_provisional": bool(f["step_due_provisional"]),
+            "overdue": None,
+        }
     )
+    # Overdue: the step the case waits for, when its deadline has passed undone.
+    step, due = case.step, case.due_at
+    overdue = step if step is not None and due is not None and int(due) < now else None
+    return dataclasses.replace(case, overdue=overdue) if overdue else case
 
 
 def _scope(actor: Actor | None) -> tuple[str, list[Any]]:
@@ -135,31 +153,43 @@ def list_cases(
     return [_case(r, now) for r in tx.all(sql, params)]
 
 
+_PROGRESS_COLUMNS = {
+    "state": "c.state",
+    "opened_at": "c.opened_at",
+    "callback_at": "c.callback_at",
+    "verified_at": "c.verified_at",
+    "rectified_at": "c.rectified_at",
+    "closed_at": "c.closed_at",
+    "verification": "c.verification",
+    "fix_rating": "c.fix_rating",
+    "callback_due_at": "c.callback_due_at",
+}
+
+
 def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
     match, params = receipt_match(tx, receipt)
     row = tx.one(
-        "SELECT c.state, c.opened_at, c.callback_at, c.verified_at, c.rectified_at, "
-        "c.closed_at, c.verification, c.fix_rating, c.callback_due_at FROM cases c "
+        f"SELECT {select_list(_PROGRESS_COLUMNS)} FROM cases c "
         f"JOIN ratings r ON r.id = c.rating_id WHERE {match}",
         params,
     )
     if row is None:
         return None
-    if row[0] == "closed" and row[2] is None and row[3] is None:
+    f = named(_PROGRESS_COLUMNS, row)
+    closed = f["state"] == CaseState.CLOSED
+    if closed and f["callback_at"] is None and f["verified_at"] is None:
         return None  # closed only because the citizen amended the rating up
-    needs = row[6] in SUBSTANTIATED
-    closed_rectified = row[0] == "closed" and row[4] is not None
     return Progress(
-        state=row[0],
-        opened_at=int(row[1]),
-        callback_at=row[2],
-        verified_at=row[3],
-        rectified_at=row[4],
-        closed_at=row[5],
-        needs_rectify=needs or row[4] is not None,
-        ask_fix=closed_rectified and row[7] is None,
-        fix_rating=row[7],
-        callback_due_at=row[8],
+        state=f["state"],
+        opened_at=int(f["opened_at"]),
+        callback_at=f["callback_at"],
+        verified_at=f["verified_at"],
+        rectified_at=f["rectified_at"],
+        closed_at=f["closed_at"],
+        needs_rectify=f["verification"] in SUBSTANTIATED or f["rectified_at"] is not None,
+        ask_fix=closed and f["rectified_at"] is not None and f["fix_rating"] is None,
+        fix_rating=f["fix_rating"],
+        callback_due_at=f["callback_due_at"],
     )
 
 
@@ -174,19 +204,20 @@ def overdue_cases(tx: Tx, now: int) -> list[CaseView]:
 RECENT_DAYS = 90
 
 
-def officer_ratings(tx: Tx, officer_id: int, now: int, limit: int = 50) -> list[tuple[Any, ...]]:
-    """An officer's ratings of the last RECENT_DAYS days, newest first: (created_at, level,
-    reasons, channel, invalidated). Never the phone number.
+def officer_ratings(tx: Tx, officer_id: int, now: int, limit: int = 50) -> list[OfficerRating]:
+    """An officer's ratings of the last RECENT_DAYS days, newest first. Never the phone
+    number.
 
     There is no per-officer index (each rating wrote a random page of one): this reads
     ratings_created backwards, checking the officer inside the index, so the cost grows
     with the bureau's ratings in the period, not the officer's. The reports cover longer
     periods."""
-    return tx.all(
-        "SELECT created_at, level, reasons, channel, invalidated FROM ratings "
+    rows = tx.all(
+        f"SELECT {', '.join(OfficerRating._fields)} FROM ratings "
         "WHERE created_at >= ? AND officer_id = ? ORDER BY created_at DESC LIMIT ?",
         (now - RECENT_DAYS * 86_400_000, officer_id, limit),
     )
+    return [OfficerRating(*r) for r in rows]
 
 
 def unit_summary(tx: Tx, unit_path: str, now: int) -> dict[str, int]:
@@ -208,7 +239,7 @@ def unit_summary(tx: Tx, unit_path: str, now: int) -> dict[str, int]:
 
 def case_counts(tx: Tx, now: int) -> tuple[dict[str, int], int, int]:
     """Cases by state, how many are overdue, and how many were ever opened (for metrics)."""
-    by_state = {state: 0 for state in STATES}
+    by_state = {str(state): 0 for state in STATES}
     for state, n in tx.all("SELECT state, COUNT(*) FROM cases GROUP BY state"):
         by_state[str(state)] = int(n)
     overdue = tx.one("SELECT COUNT(*) FROM cases c WHERE " + _OVERDUE_SQL, _overdue_params(now))

@@ -6,26 +6,13 @@ import time
 from typing import Any
 
 from rating.cases import audit, deadlines, logic, purge, queries
-from rating.cases.model import Actor, AuditEntry, CaseView, Deadlines, Progress
+from rating.cases.model import Actor, AuditEntry, CaseView, OfficerRating, Progress
 from rating.settings import Settings
 from rating.store import Store
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def configure(settings: Settings) -> None:
-    """Apply the deadline settings (working days) to the rating write path."""
-    deadlines.configure(
-        Deadlines(
-            callback_workdays=settings.callback_due_workdays,
-            rectify_workdays=settings.rectify_due_workdays,
-            retry_workdays=settings.retry_due_workdays,
-            verify_workdays=settings.verify_due_workdays,
-            act_workdays=settings.act_due_workdays,
-        )
-    )
 
 
 async def get_case(store: Store, case_id: int, actor: Actor | None) -> CaseView:
@@ -43,7 +30,9 @@ async def case_audit(store: Store, case_id: int) -> list[AuditEntry]:
 async def transition(
     store: Store, case_id: int, actor: Actor, action: str, fields: dict[str, str]
 ) -> CaseView:
-    return await store.write(logic.transition, case_id, actor, action, fields, now_ms())
+    return await store.write(
+        logic.transition, case_id, actor, action, fields, now_ms(), store.limits.deadlines
+    )
 
 
 async def reveal_phone(store: Store, case_id: int, actor: Actor) -> str | None:
@@ -63,15 +52,17 @@ async def overdue(store: Store) -> list[CaseView]:
 
 
 async def recompute(store: Store) -> int:
-    return await store.write(deadlines.recompute_provisional, now_ms())
+    return await store.write(deadlines.recompute_provisional, now_ms(), store.limits.deadlines)
 
 
 async def add_override(store: Store, day: str, kind: str, note: str) -> int:
-    return await store.write(deadlines.add_override, day, kind, note, now_ms())
+    return await store.write(
+        deadlines.add_override, day, kind, note, now_ms(), store.limits.deadlines
+    )
 
 
 async def publish_year(store: Store, year: int, note: str) -> int:
-    return await store.write(deadlines.publish_year, year, note, now_ms())
+    return await store.write(deadlines.publish_year, year, note, now_ms(), store.limits.deadlines)
 
 
 async def calendar_rows(store: Store) -> tuple[list[tuple[str, str, str]], list[int]]:
@@ -108,7 +99,7 @@ async def run_purge(store: Store, settings: Settings, now: int | None = None) ->
     return result
 
 
-async def officer_ratings(store: Store, officer_id: int) -> list[tuple[Any, ...]]:
+async def officer_ratings(store: Store, officer_id: int) -> list[OfficerRating]:
     return await store.read(queries.officer_ratings, officer_id, now_ms())
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rating.cases.calendar import SHANGHAI, WorkCalendar
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 FILL_CHUNK = 500
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from rating import metrics
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 log = logging.getLogger("pingjing.webhook")
 # Cases older than this when first seen are not sent (e.g. the URL was configured later).

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from rating.cases.model import Deadlines
 from rating.settings import Settings
-from rating.store.base import Store, StoreUnavailable
 from rating.store.models import RateLimits
 
+if TYPE_CHECKING:
+    from rating.store.base import Store, StoreUnavailable
+
 __all__ = ["Store", "StoreUnavailable", "make_store", "limits_from"]
+
+
+def __getattr__(name: str) -> Any:
+    # Store and StoreUnavailable load on first use: the units of work (rating/cases/*)
+    # import rating.store.tx and rating.store.receipts, and running base.py (which
+    # imports the rating rules, which import rating/cases/logic.py) from this package's
+    # start would make that an import cycle.
+    if name in ("Store", "StoreUnavailable"):
+        from rating.store import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def limits_from(settings: Settings) -> RateLimits:
@@ -14,6 +31,13 @@ def limits_from(settings: Settings) -> RateLimits:
         device_per_hour=settings.rate_limit_device_per_hour,
         network_per_hour=settings.rate_limit_network_per_hour,
         amend_window_ms=settings.amend_window_minutes * 60_000,
+        deadlines=Deadlines(
+            callback_workdays=settings.callback_due_workdays,
+            rectify_workdays=settings.rectify_due_workdays,
+            retry_workdays=settings.retry_due_workdays,
+            verify_workdays=settings.verify_due_workdays,
+            act_workdays=settings.act_due_workdays,
+        ),
     )
 
 

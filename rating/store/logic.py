@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from rating.cases import logic as cases_logic
 from rating.crypto import new_badge_token
 from rating.store.models import (
     Officer,
+    OfficerStatus,
     Outcome,
     RateLimits,
     RatingResult,
@@ -28,60 +29,22 @@ from rating.store.models import (
     Unit,
 )
 from rating.store.receipts import codec_for, receipt_match
+from rating.store.tx import RollBack, Tx, named, select_list
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 HOUR_MS = 3_600_000
 RECEIPT_AMEND_MS = 24 * HOUR_MS  # how long a receipt may still amend its rating
 
 
-class Tx(Protocol):
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def lock(self, key: str) -> None:
-        """Hold a lock on `key` until the transaction ends (a no-op where one writer
-        already serialises every write transaction)."""
-
-    def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        """`one`, for a read of what ratings never change (officers, tokens): the store
-        may answer a found row from a cache it drops whenever anything else writes."""
-
-    def count_hit(self, bucket: str, window_start: int) -> int:
-        """Count one hit in a fixed-window rate-limit counter, undone with the transaction
-        (or its savepoint), and return the window's total: `bump_counter` where the
-        counters are rows, the writer's memory on SQLite (see sqlite.HitCounts)."""
-
-    def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
-        """The device's ratings created since `since`, this transaction's included:
-        (id, officer_id, created_at), newest first. `device_ratings` where the database
-        has a device index; SQLite's one writer keeps the last hours in memory instead
-        (see sqlite.DeviceLog)."""
-
-    def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
-        """A rating was just inserted for this device (for `recent_by_device`)."""
-
-    def new_rating_id(self) -> tuple[int, str | None]:
-        """An id for a rating about to be inserted, and the database's receipt key (None
-        if it has none): the receipt is made from the id, so both come before the insert.
-        An id whose insert is rolled back is not handed out again in the transaction."""
-
-
-class RollBack(Exception):
-    """Raised inside a unit of work to undo it while still returning a result."""
-
-    def __init__(self, result: Any) -> None:
-        super().__init__("rolled back")
-        self.result = result
-
-
 # ---------------------------------------------------------------- units
 
-_UNIT_COLS = "id, code, name, parent_id, path, depth"
+_UNIT_COLUMNS = {name: name for name in ("id", "code", "name", "parent_id", "path", "depth")}
+_UNIT_COLS = select_list(_UNIT_COLUMNS)
 
 
 def _unit(row: tuple[Any, ...]) -> Unit:
-    return Unit(int(row[0]), row[1], row[2], row[3], row[4], int(row[5]))
+    f = named(_UNIT_COLUMNS, row)
+    return Unit(**{**f, "id": int(f["id"]), "depth": int(f["depth"])})
 
 
 def unit_code_for_path(path: str) -> str:
@@ -112,10 +75,11 @@ def ensure_unit_path(tx: Tx, path: str, now: int, created: list[str] | None = No
                 "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (code, parts[depth - 1], parent.id if parent else None, sub, depth, now),
             )
-            row = (uid, code, parts[depth - 1], parent.id if parent else None, sub, depth)
             if created is not None:
                 created.append(sub)
-        parent = _unit(row)
+            parent = Unit(uid, code, parts[depth - 1], parent.id if parent else None, sub, depth)
+        else:
+            parent = _unit(row)
     assert parent is not None
     return parent
 
@@ -145,15 +109,27 @@ def resolve_unit(tx: Tx, ref: str, now: int, created: list[str]) -> Unit | str:
 
 # ---------------------------------------------------------------- officers and tokens
 
+_OFFICER_COLUMNS = {
+    "id": "o.id",
+    "badge_no": "o.badge_no",
+    "name": "o.name",
+    "kind": "o.kind",
+    "status": "o.status",
+    "unit_id": "o.unit_id",
+    "unit_code": "u.code",
+    "unit_path": "u.path",
+    "token": "t.token",
+}
 _OFFICER_SELECT = (
-    "SELECT o.id, o.badge_no, o.name, o.kind, o.status, o.unit_id, u.code, u.path, t.token "
+    f"SELECT {select_list(_OFFICER_COLUMNS)} "
     "FROM officers o JOIN units u ON u.id = o.unit_id "
     "LEFT JOIN badge_tokens t ON t.officer_id = o.id AND t.revoked_at IS NULL"
 )
 
 
 def _officer(row: tuple[Any, ...]) -> Officer:
-    return Officer(int(row[0]), row[1], row[2], row[3], row[4], int(row[5]), row[6], row[7], row[8])
+    f = named(_OFFICER_COLUMNS, row)
+    return Officer(**{**f, "id": int(f["id"]), "unit_id": int(f["unit_id"])})
 
 
 def officer_by_badge(tx: Tx, badge_no: str) -> Officer | None:
@@ -169,7 +145,8 @@ def list_officers(
         where.append(SUBTREE_SQL)
         params += subtree_params(unit_path)
     if not include_retired:
-        where.append("o.status = 'active'")
+        where.append("o.status = ?")
+        params.append(str(OfficerStatus.ACTIVE))
     sql = _OFFICER_SELECT + (" WHERE " + " AND ".join(where) if where else "")
     return [_officer(r) for r in tx.all(sql + " ORDER BY u.path, o.badge_no", params)]
 
@@ -182,7 +159,7 @@ def lookup_token(tx: Tx, token: str) -> TokenLookup:
         return TokenLookup(TokenState.UNKNOWN)
     officer_row = tx.one(_OFFICER_SELECT + " WHERE o.id = ?", (row[0],))
     officer = _officer(officer_row) if officer_row else None
-    if row[1] is not None or officer is None or officer.status != "active":
+    if row[1] is not None or officer is None or officer.status != OfficerStatus.ACTIVE:
         return TokenLookup(TokenState.REVOKED, officer)
     return TokenLookup(TokenState.LIVE, officer)
 
@@ -224,6 +201,9 @@ def reissue_token(tx: Tx, badge_no: str, now: int) -> Officer | None:
     return officer_by_badge(tx, badge_no)
 
 
+_ROSTER_COLUMNS = {name: name for name in ("id", "badge_no", "name", "unit_id", "kind", "status")}
+
+
 def import_roster(
     tx: Tx,
     rows: Iterable[RosterRow],
@@ -236,7 +216,11 @@ def import_roster(
     """Upsert officers by badge number. With any bad row and not `skip_bad`, undo all."""
     result = RosterResult(errors=list(prior_errors))
     existing = {
-        r[1]: r for r in tx.all("SELECT id, badge_no, name, unit_id, kind, status FROM officers")
+        r["badge_no"]: r
+        for r in (
+            named(_ROSTER_COLUMNS, row)
+            for row in tx.all(f"SELECT {select_list(_ROSTER_COLUMNS)} FROM officers")
+        )
     }
     seen: set[str] = set()
     for row in rows:
@@ -250,30 +234,37 @@ def import_roster(
         if old is None:
             oid = tx.insert(
                 "INSERT INTO officers (badge_no, name, unit_id, kind, status, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id",
-                (row.badge_no, row.name, unit.id, row.kind, now, now),
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (row.badge_no, row.name, unit.id, row.kind, str(OfficerStatus.ACTIVE), now, now),
             )
             issue_token(tx, oid, now)
             result.created.append(row.badge_no)
-        elif (old[2], int(old[3]), old[4], old[5]) != (row.name, unit.id, row.kind, "active"):
+        elif (old["name"], int(old["unit_id"]), old["kind"], old["status"]) != (
+            row.name,
+            unit.id,
+            row.kind,
+            OfficerStatus.ACTIVE,
+        ):
             tx.run(
-                "UPDATE officers SET name = ?, unit_id = ?, kind = ?, status = 'active', "
+                "UPDATE officers SET name = ?, unit_id = ?, kind = ?, status = ?, "
                 "updated_at = ? WHERE id = ?",
-                (row.name, unit.id, row.kind, now, old[0]),
+                (row.name, unit.id, row.kind, str(OfficerStatus.ACTIVE), now, old["id"]),
             )
             _pages_changed(tx)
             if (
                 tx.one(
                     "SELECT 1 FROM badge_tokens WHERE officer_id = ? AND revoked_at IS NULL",
-                    (old[0],),
+                    (old["id"],),
                 )
                 is None
             ):
-                issue_token(tx, int(old[0]), now)
+                issue_token(tx, int(old["id"]), now)
             result.updated.append(row.badge_no)
         else:
             result.unchanged.append(row.badge_no)
-    result.missing = sorted(b for b, r in existing.items() if b not in seen and r[5] == "active")
+    result.missing = sorted(
+        b for b, r in existing.items() if b not in seen and r["status"] == OfficerStatus.ACTIVE
+    )
     if result.errors:
         result.errors.sort()
         if not skip_bad:
@@ -282,8 +273,8 @@ def import_roster(
         _pages_changed(tx)
         for badge in result.missing:
             tx.run(
-                "UPDATE officers SET status = 'retired', updated_at = ? WHERE badge_no = ?",
-                (now, badge),
+                "UPDATE officers SET status = ?, updated_at = ? WHERE badge_no = ?",
+                (str(OfficerStatus.RETIRED), now, badge),
             )
         result.retired = list(result.missing)
     return result
@@ -308,6 +299,18 @@ def prune_counters(tx: Tx, now: int) -> int:
     return tx.run("DELETE FROM rate_limits WHERE window_start < ?", (now - 2 * HOUR_MS,))
 
 
+# The rows apply_rating reads, by name: the token's officer, and an earlier rating the
+# submission amends.
+_TOKEN_COLUMNS = {
+    "officer_id": "t.officer_id",
+    "revoked_at": "t.revoked_at",
+    "unit_id": "o.unit_id",
+    "status": "o.status",
+}
+_EARLIER_COLUMNS = {name: name for name in ("id", "receipt", "level", "reasons", "comment")}
+_EARLIER_COLS = select_list(_EARLIER_COLUMNS)
+
+
 def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) -> RatingResult:
     """Store one rating, or amend the same device's recent rating of the same officer."""
     if sub.device_hash:
@@ -323,49 +326,47 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     at = sub.at_ms or now
     since = at - limits.amend_window_ms
     row = tx.one_cached(
-        "SELECT t.officer_id, t.revoked_at, o.unit_id, o.status FROM badge_tokens t "
+        f"SELECT {select_list(_TOKEN_COLUMNS)} FROM badge_tokens t "
         "JOIN officers o ON o.id = t.officer_id WHERE t.token = ?",
         (sub.token,),
     )
     if row is None:
         return RatingResult(Outcome.UNKNOWN_TOKEN)
-    if row[1] is not None:
+    token = named(_TOKEN_COLUMNS, row)
+    if token["revoked_at"] is not None:
         return RatingResult(Outcome.REVOKED_TOKEN)
-    if row[3] != "active":
+    if token["status"] != OfficerStatus.ACTIVE:
         return RatingResult(Outcome.RETIRED_OFFICER)
-    officer_id, unit_id = int(row[0]), int(row[2])
+    officer_id, unit_id = int(token["officer_id"]), int(token["unit_id"])
     # The device's recent ratings (id, officer_id, created_at), newest first: one look
     # serves both the device limit (ratings stored in the last hour; an amendment is not
     # a new one) and the amend window below. The rate limit keeps this list short.
     recent = (
         tx.recent_by_device(sub.device_hash, min(now - HOUR_MS, since)) if sub.device_hash else []
     )
-    earlier = None
+    found = None
     if sub.stamp:
         # One page load, one matter: a rating already created from this page's stamp is
         # amended, whatever device or address the request comes from. Two instances that
         # race here both insert; the UNIQUE index fails the second, whose retry amends.
-        earlier = tx.one(
-            "SELECT id, receipt, level, reasons, comment FROM ratings "
-            "WHERE stamp = ? AND officer_id = ?",
+        found = tx.one(
+            f"SELECT {_EARLIER_COLS} FROM ratings WHERE stamp = ? AND officer_id = ?",
             (sub.stamp, officer_id),
         )
-    if earlier is None and sub.receipt:
+    if found is None and sub.receipt:
         # The receipt proves the same matter, so details sent from the receipt page amend
         # the rating even if the page sat open past the device window; not forever, though.
         match, params = receipt_match(tx, sub.receipt)
-        earlier = tx.one(
-            "SELECT r.id, r.receipt, r.level, r.reasons, r.comment FROM ratings r "
+        found = tx.one(
+            f"SELECT {_EARLIER_COLS} FROM ratings r "
             f"WHERE {match} AND r.officer_id = ? AND r.created_at >= ?",
             (*params, officer_id, at - RECEIPT_AMEND_MS),
         )
-    if earlier is None:
+    if found is None:
         same = next((r for r in recent if r[1] == officer_id and r[2] >= since), None)
         if same is not None:
-            earlier = tx.one(
-                "SELECT id, receipt, level, reasons, comment FROM ratings WHERE id = ?",
-                (same[0],),
-            )
+            found = tx.one(f"SELECT {_EARLIER_COLS} FROM ratings WHERE id = ?", (same[0],))
+    earlier = None if found is None else named(_EARLIER_COLUMNS, found)
     # Limits (docs/settings.md): an amendment is not a new rating, so the device limit
     # neither counts nor refuses it; a request the device limit refuses is not counted
     # toward the network limit. The network limit counts every write it lets through.
@@ -382,7 +383,7 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         tx.run(
             "INSERT INTO rating_revisions (rating_id, level, reasons, comment, replaced_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (earlier[0], earlier[2], earlier[3], earlier[4], now),
+            (earlier["id"], earlier["level"], earlier["reasons"], earlier["comment"], now),
         )
         # A details post without a phone keeps the one given before; a rating amended up
         # to satisfied needs no call back, so its phone number is dropped.
@@ -396,10 +397,10 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
         tx.run(
             f"UPDATE ratings SET level = ?, reasons = ?, comment = ?, {phone_sql}, lang = ?, "
             "updated_at = ?, amend_count = amend_count + 1 WHERE id = ?",
-            (sub.level, reasons, sub.comment, *phone_params, sub.lang, now, earlier[0]),
+            (sub.level, reasons, sub.comment, *phone_params, sub.lang, now, earlier["id"]),
         )
-        cases_logic.on_rating(tx, int(earlier[0]), sub.level, now)
-        return RatingResult(Outcome.AMENDED, earlier[1], int(earlier[0]))
+        cases_logic.on_rating(tx, int(earlier["id"]), sub.level, now, limits.deadlines)
+        return RatingResult(Outcome.AMENDED, earlier["receipt"], int(earlier["id"]))
     rating_id, key = tx.new_rating_id()
     codec, values = codec_for(key), _rating_values(sub, officer_id, unit_id, reasons, at, now)
     variant = 0
@@ -417,7 +418,7 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
     if sub.device_hash:
         tx.note_rating(sub.device_hash, rating_id, officer_id, at)
     if sub.level <= 2:  # a rating just inserted has no case to close or re-open
-        cases_logic.on_rating(tx, rating_id, sub.level, now)
+        cases_logic.on_rating(tx, rating_id, sub.level, now, limits.deadlines)
     return RatingResult(Outcome.CREATED, receipt, rating_id)
 
 
@@ -464,31 +465,48 @@ def _rating_values(
     )
 
 
+_RATING_VIEW_COLUMNS = {
+    "receipt": "r.receipt",
+    "level": "r.level",
+    "reasons": "r.reasons",
+    "comment": "r.comment",
+    "channel": "r.channel",
+    "has_phone": "r.phone_enc IS NOT NULL",
+    "officer_name": "o.name",
+    "badge_no": "o.badge_no",
+    "unit_path": "u.path",
+    "token": "r.token",
+    "created_at": "r.created_at",
+    "updated_at": "r.updated_at",
+    "amend_count": "r.amend_count",
+}
+
+
 def rating_by_receipt(tx: Tx, receipt: str) -> RatingView | None:
     match, params = receipt_match(tx, receipt)
     row = tx.one(
-        "SELECT r.receipt, r.level, r.reasons, r.comment, r.channel, r.phone_enc IS NOT NULL, "
-        "o.name, o.badge_no, u.path, r.token, r.created_at, r.updated_at, r.amend_count "
+        f"SELECT {select_list(_RATING_VIEW_COLUMNS)} "
         "FROM ratings r JOIN officers o ON o.id = r.officer_id JOIN units u ON u.id = r.unit_id "
         f"WHERE {match}",
         params,
     )
     if row is None:
         return None
+    f = named(_RATING_VIEW_COLUMNS, row)
     return RatingView(
-        receipt=row[0],
-        level=int(row[1]),
-        reasons=tuple(x for x in row[2].split(",") if x),
-        comment=row[3],
-        channel=row[4],
-        has_phone=bool(row[5]),
-        officer_name=row[6],
-        badge_no=row[7],
-        unit_name=row[8].rsplit("/", 1)[-1],
-        token=row[9],
-        created_at=int(row[10]),
-        updated_at=int(row[11]),
-        amend_count=int(row[12]),
+        receipt=f["receipt"],
+        level=int(f["level"]),
+        reasons=tuple(x for x in f["reasons"].split(",") if x),
+        comment=f["comment"],
+        channel=f["channel"],
+        has_phone=bool(f["has_phone"]),
+        officer_name=f["officer_name"],
+        badge_no=f["badge_no"],
+        unit_name=f["unit_path"].rsplit("/", 1)[-1],
+        token=f["token"],
+        created_at=int(f["created_at"]),
+        updated_at=int(f["updated_at"]),
+        amend_count=int(f["amend_count"]),
     )
 
 

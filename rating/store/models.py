@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
+
+from rating.cases.model import Deadlines
 
 LEVELS = (5, 4, 3, 2, 1)
 REASONS = ("attitude", "efficiency", "conduct", "integrity", "buck_passing", "other")
-CHANNELS = ("badge", "kiosk", "web")
+
+
+class Channel(StrEnum):
+    """Where a rating came from."""
+
+    BADGE = "badge"
+    KIOSK = "kiosk"
+    WEB = "web"
+
+
+class OfficerStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+CHANNELS = tuple(Channel)
 KINDS = ("police", "auxiliary")
 
 
@@ -98,9 +115,14 @@ class RatingResult:
 
 @dataclass(frozen=True)
 class RateLimits:
+    """The rules the rating write path applies, from the settings: the limits, and the
+    working-day counts of the case a bad rating opens (passed with every batch, never
+    read from a process global: the SQLite writer runs in a process of its own)."""
+
     device_per_hour: int
     network_per_hour: int
     amend_window_ms: int
+    deadlines: Deadlines = field(default_factory=Deadlines)
 
 
 @dataclass(frozen=True)

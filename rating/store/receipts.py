@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rating.crypto import ReceiptCodec
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 # The database's receipt key (hex), made by migration 0006.
 RECEIPT_KEY_SQL = "SELECT value FROM store_keys WHERE name = 'receipt'"

@@ -13,10 +13,10 @@ in order:
   ("write", fn, args)             -> fn(tx, *args) in one transaction (fn importable)
   ("stop",)                       -> None, then the process exits
 A reply is (True, value) or (False, exception). Every write of the store goes through here:
-it is still the one write path. Each request also carries the process-wide settings that
-units of work read (the working-day counts of case deadlines), so the writer applies it
-exactly as the server would. Pickles only ever cross a socket pair between this server
-and the processes it started, never a network.
+it is still the one write path. Settings a unit of work needs travel as its arguments
+(the rate limits and case deadlines with each batch), never as process state. Pickles
+only ever cross a socket pair between this server and the processes it started, never a
+network.
 
 The server does not wait for a reply before sending the next request (a pipeline): the
 writer takes every request already waiting, applies consecutive rating requests in one
@@ -51,8 +51,6 @@ from typing import TYPE_CHECKING, Any
 
 # Imported here so that the fork server preloads them and each writer starts at once.
 from rating.cases import logic as _cases_logic  # noqa: F401
-from rating.cases.deadlines import configure as configure_deadlines
-from rating.cases.deadlines import deadlines
 from rating.store import logic as _logic  # noqa: F401
 from rating.store.base import StoreUnavailable
 
@@ -184,9 +182,7 @@ def serve(sock: socket.socket, path: str, synchronous: str) -> None:
             stop = False
             for body in frames:
                 try:
-                    context, *request = pickle.loads(body)  # noqa: S301 (private socket pair)
-                    if context != deadlines():
-                        configure_deadlines(context)
+                    request = list(pickle.loads(body))  # noqa: S301 (private socket pair)
                 except Exception as exc:
                     request = ["bad", exc]
                 if request[0] == "stop":
@@ -353,7 +349,7 @@ class WriterProcess:
             raise StoreUnavailable("the database writer is not running")
         assert self._writer is not None
         try:
-            data = frame((deadlines(), *message))
+            data = frame(message)
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError(
                 "a SQLite write runs in the writer process: pass a module-level function "

@@ -83,7 +83,9 @@ async def test_a_past_moment_reports_the_same_after_everything_changed(
 
     async def act(case_id: int, action: str, at: str, **fields: str) -> None:
         note = {"note": "n", **fields}
-        await store.write(logic.transition, case_id, actor, action, note, ms(at))
+        await store.write(
+            logic.transition, case_id, actor, action, note, ms(at), store.limits.deadlines
+        )
 
     # The week: ratings on Tuesday 17 November, cases followed up before the moment.
     day = ms("2026-11-17 10:00")

@@ -11,6 +11,7 @@ import pytest
 
 from rating.cases import logic
 from rating.cases.calendar import SHANGHAI, WorkCalendar, package_years
+from rating.cases.model import Deadlines
 from rating.settings import Settings
 from tests.cases.helpers import act, add_user, case_id_of, cli, login, rows
 from tests.conftest import Web, make_settings, open_web
@@ -78,7 +79,7 @@ async def _case_opened_at(web: Web, settings: Settings, when: int) -> int:
     web.client.cookies.clear()
     receipt = r.json()["receipt"]
     rating_id = rows(settings, "SELECT id FROM ratings WHERE receipt = ?", (receipt,))[0][0]
-    await web.store.write(logic.on_rating, rating_id, 1, when)
+    await web.store.write(logic.on_rating, rating_id, 1, when, web.store.limits.deadlines)
     return case_id_of(settings, receipt)
 
 
@@ -190,7 +191,15 @@ async def test_every_step_has_a_clock(tmp_path: Path, capsys: pytest.CaptureFixt
             case_id: int, action: str, web: Web = web, who: Actor = actor, **fields: str
         ) -> None:
             note = {"note": "n", **fields}
-            await web.store.write(logic.transition, case_id, who, action, note, ms(D(2025, 9, 26)))
+            await web.store.write(
+                logic.transition,
+                case_id,
+                who,
+                action,
+                note,
+                ms(D(2025, 9, 26)),
+                web.store.limits.deadlines,
+            )
 
         unreachable = await _case_opened_at(web, settings, friday)
         await step(unreachable, "callback", outcome="unreachable")
@@ -270,10 +279,29 @@ async def test_step_deadlines_estimated_by_the_migration_are_recomputed(
             "WHERE id = ?",
             (called, called + 86_400_000, case_id),
         )
-    assert await web.store.write(recompute_provisional, ms(D(2025, 10, 1))) == 1
+    assert await web.store.write(recompute_provisional, ms(D(2025, 10, 1)), Deadlines()) == 1
     ((due, provisional),) = rows(
         settings, "SELECT step_due_at, step_due_provisional FROM cases WHERE id = ?", (case_id,)
     )
     # Verification: 3 working days after 30 September 2025 = 9, 10, 11 October (1-8 off).
     assert dt.datetime.fromtimestamp((due - 1) / 1000, SHANGHAI).date() == D(2025, 10, 11)
     assert provisional == 0
+
+
+def test_demo_opens_cases_with_the_configured_callback_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`PINGJING_CALLBACK_DUE_WORKDAYS=10 pingjing demo` once opened cases due in one
+    working day: the count lived in a module global only the server's start-up set."""
+    from rating.cli import main
+
+    monkeypatch.setenv("PINGJING_CALLBACK_DUE_WORKDAYS", "10")
+    settings = make_settings(tmp_path)
+    assert main(["--database", settings.database, "demo", "--no-serve"]) == 0
+    capsys.readouterr()
+    cases = rows(settings, "SELECT opened_at, callback_due_at FROM cases")
+    assert cases, "the demo opened no case"
+    cal = WorkCalendar()
+    for opened_at, due in cases:
+        assert due == cal.due_at(opened_at, 10)[0]
+        assert due > cal.due_at(opened_at, 1)[0]

@@ -158,3 +158,36 @@ async def test_form_errors_are_pages_not_json(web: Web) -> None:
         f"/r/{web.token()}", data={"level": "9", "t": web.stamp(web.token())}
     )
     assert "评价等级必须是 1 到 5 的整数" in assert_page(zh, 400, "zh")
+
+
+def test_domain_errors_map_to_one_http_status_each_with_their_messages() -> None:
+    from rating import domain_errors
+    from rating.errors import to_http
+
+    for domain, status in (
+        (domain_errors.Invalid, 400),
+        (domain_errors.NotFound, 404),
+        (domain_errors.Forbidden, 403),
+        (domain_errors.Conflict, 409),
+    ):
+        http = to_http(domain("english message", "中文说明"))
+        assert (http.status, http.en, http.zh) == (status, "english message", "中文说明")
+
+
+async def test_a_domain_error_from_a_case_is_a_page_in_the_users_language(web: Web) -> None:
+    from rating.admin import auth
+    from rating.cases.service import now_ms
+
+    await web.store.write(
+        auth.add_user, "admin1", "admin", None, auth.hash_password("x" * 12), now_ms()
+    )
+    page = await web.client.get("/admin/login")
+    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    await web.client.post(
+        "/admin/login", data={"csrf": csrf, "name": "admin1", "password": "x" * 12}
+    )
+    # No such case: the domain's NotFound, answered as the friendly 404 page.
+    r = await web.client.get("/admin/cases/999999")
+    assert r.status_code == 404 and "未找到该案件" in r.text
+    r = await web.client.get("/admin/cases/999999", headers=EN)
+    assert r.status_code == 404 and "case not found" in r.text

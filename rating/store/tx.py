@@ -1,0 +1,70 @@
+"""The transaction every unit of work runs on, shared by every store backend.
+
+Its own module so that the units of work (rating/store/logic.py, rating/cases/*, the
+kiosk, work orders, accounts) all depend on it without depending on each other: the
+rating unit of work opens a case in the same transaction, so `store.logic` imports
+`cases.logic`, and the cases must not import `store.logic` back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+__all__ = ["RollBack", "Tx", "named", "select_list"]
+
+
+class Tx(Protocol):
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def lock(self, key: str) -> None:
+        """Hold a lock on `key` until the transaction ends (a no-op where one writer
+        already serialises every write transaction)."""
+
+    def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """`one`, for a read of what ratings never change (officers, tokens): the store
+        may answer a found row from a cache it drops whenever anything else writes."""
+
+    def count_hit(self, bucket: str, window_start: int) -> int:
+        """Count one hit in a fixed-window rate-limit counter, undone with the transaction
+        (or its savepoint), and return the window's total: `bump_counter` where the
+        counters are rows, the writer's memory on SQLite (see sqlite.HitCounts)."""
+
+    def recent_by_device(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
+        """The device's ratings created since `since`, this transaction's included:
+        (id, officer_id, created_at), newest first. `device_ratings` where the database
+        has a device index; SQLite's one writer keeps the last hours in memory instead
+        (see sqlite.DeviceLog)."""
+
+    def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
+        """A rating was just inserted for this device (for `recent_by_device`)."""
+
+    def new_rating_id(self) -> tuple[int, str | None]:
+        """An id for a rating about to be inserted, and the database's receipt key (None
+        if it has none): the receipt is made from the id, so both come before the insert.
+        An id whose insert is rolled back is not handed out again in the transaction."""
+
+
+class RollBack(Exception):
+    """Raised inside a unit of work to undo it while still returning a result."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("rolled back")
+        self.result = result
+
+
+def select_list(columns: Mapping[str, str]) -> str:
+    """The `expr AS name, ...` list of a SELECT whose rows `named` reads by name.
+
+    `columns` maps each name (a field of the dataclass the row becomes) to its SQL
+    expression, in order. The names are declared once, beside the SQL: a row is never
+    read by position, so a column added or moved cannot shift the others."""
+    return ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
+
+
+def named(columns: Mapping[str, str], row: Sequence[Any]) -> dict[str, Any]:
+    """A row of a `select_list(columns)` SELECT as {name: value} (the same on SQLite and
+    PostgreSQL, whose drivers both hand rows over as tuples)."""
+    return dict(zip(columns, row, strict=True))
