@@ -10,37 +10,17 @@ import pytest
 from rating.admin import accounts, auth
 from rating.admin.accounts import LoginOutcome, LoginPolicy
 from rating.store import Store
-from rating.store.models import RateLimits
-from rating.store.postgres import PostgresStore
-from rating.store.sqlite import SqliteStore
-from tests.conftest import ROSTER
-from tests.store.conftest import fresh_database
+from tests.backends import BACKENDS, roster_store
 
-LIMITS = RateLimits(device_per_hour=30, network_per_hour=3000, amend_window_ms=30 * 60_000)
 POLICY = LoginPolicy(client_failures=100, max_failures=3, lock_ms=600_000, session_ms=3_600_000)
 EAST = "张家口市公安局/桥东分局"
 T0 = 1_800_000_000_000
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        s: Store = SqliteStore(str(tmp_path / "accounts.db"), LIMITS)
-        await s.open()
-        try:
-            await s.import_roster(ROSTER)
-            yield s
-        finally:
-            await s.close()
-        return
-    with fresh_database() as url:
-        s = PostgresStore(url, LIMITS, pool_max=4)
-        await s.open()
-        try:
-            await s.import_roster(ROSTER)
-            yield s
-        finally:
-            await s.close()
+    async with roster_store(request.param, tmp_path) as opened:
+        yield opened
 
 
 async def _log_in(store: Store, name: str, password: str, now: int) -> accounts.Login:

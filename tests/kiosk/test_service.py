@@ -12,36 +12,16 @@ from rating.kiosk import store as ks
 from rating.kiosk.service import PinCheck
 from rating.kiosk.store import Kiosk
 from rating.store import Store
-from rating.store.models import RateLimits
-from rating.store.postgres import PostgresStore
-from rating.store.sqlite import SqliteStore
-from tests.conftest import ROSTER
-from tests.store.conftest import fresh_database
+from tests.backends import BACKENDS, roster_store
 
-LIMITS = RateLimits(device_per_hour=30, network_per_hour=3000, amend_window_ms=30 * 60_000)
 UNIT = "张家口市公安局/桥东分局/胜利路派出所"
 T0 = 1_800_000_000_000  # a fixed moment: the rule is checked on the clock given, not the wall's
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        s: Store = SqliteStore(str(tmp_path / "kiosk.db"), LIMITS)
-        await s.open()
-        try:
-            await s.import_roster(ROSTER)
-            yield s
-        finally:
-            await s.close()
-        return
-    with fresh_database() as url:
-        s = PostgresStore(url, LIMITS, pool_max=4)
-        await s.open()
-        try:
-            await s.import_roster(ROSTER)
-            yield s
-        finally:
-            await s.close()
+    async with roster_store(request.param, tmp_path) as opened:
+        yield opened
 
 
 async def _kiosk(store: Store) -> Kiosk:
