@@ -40,12 +40,12 @@ from analytics.report import (
     OFFICER_COLUMNS,
     WARNING_COLUMNS,
     WeeklyReport,
-    _name_rows,
-    _overdue,
-    _reason_labels,
-    _scope,
-    _summary,
+    name_rows,
+    overdue_frame,
     overdue_warnings,
+    reason_labels,
+    scope_frames,
+    summary_frame,
 )
 from rating.cases.calendar import WorkCalendar
 from rating.settings import Settings
@@ -156,7 +156,7 @@ def _participation(
 
 def _red_black(unit_table: pd.DataFrame, officer_table: pd.DataFrame) -> pd.DataFrame:
     frame = lists.peer_lists(unit_table, officer_table)
-    named = _name_rows(frame)
+    named = name_rows(frame)
     wanted = ["list", "level", "peer_group", "rank", "who", "unit_name", "valid", "satisfied"]
     wanted += ["bad", "score", "satisfaction_rate", "bad_rate", "peer_bad_rate"]
     return named[[c for c in wanted if c in named.columns]]
@@ -170,7 +170,7 @@ def _warnings(overdue: pd.DataFrame) -> pd.DataFrame:
 def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:
     """Every table of the report over `options.period` (compared with the period before)."""
     period, previous = options.period, options.period.previous()
-    units, tree, scope_name = _scope(data, options.root_unit_id)
+    units, tree, scope_name = scope_frames(data, options.root_unit_id)
     in_scope = units["unit_id"]
     ratings = data.ratings[data.ratings["unit_id"].isin(in_scope)].reset_index(drop=True)
     wos = metrics.attribute_units(data.workorders, data.officers)
@@ -188,7 +188,7 @@ def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:
     detail = combine_counts(count_items(r_items, KEYS), count_items(w_items, KEYS), KEYS)
 
     total = add_rates(count_items(detail, ["week"]))
-    summary = _summary(total, CURRENT, PREVIOUS)
+    summary = summary_frame(total, CURRENT, PREVIOUS)
     trend = _trend(
         r_items,
         w_items,
@@ -216,7 +216,7 @@ def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:
     )
     officer_table = officer_info.merge(officer_rows, on="officer_id", how="inner")
 
-    overdue = _overdue(data, in_scope, options.root_unit_id is not None)
+    overdue = overdue_frame(data, in_scope, options.root_unit_id is not None)
     by_channel = add_rates(count_items(w_items[w_items["week"] == CURRENT], ["channel"]))
     by_channel = by_channel[
         ["channel", *[c for c in COUNTS if c.startswith("wo_")]]
@@ -243,7 +243,7 @@ def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:
         by_channel=by_channel,
         warnings=_warnings(overdue),
         trend=trend,
-        reasons=_reason_labels(reasons),
+        reasons=reason_labels(reasons),
         definitions=definitions(options.basic_counts_satisfied, period="期"),
         assessment=assess,
     )

@@ -128,7 +128,8 @@ class WeeklyReport:
         }
 
 
-def _scope(data: ReportData, root: int | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def scope_frames(data: ReportData, root: int | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The units under `root` (all: None), their ancestor pairs, and the scope's name."""
     tree = ancestors(data.units)
     if root is None:
         return data.units, tree, "全部单位"
@@ -142,7 +143,7 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     """Compute every table of the weekly report (see docs/metrics.md)."""
     week = day_number(options.week.start)
     prev = week - 7
-    units, tree, scope_name = _scope(data, options.root_unit_id)
+    units, tree, scope_name = scope_frames(data, options.root_unit_id)
     in_scope = units["unit_id"]
     ratings = data.ratings
     if options.root_unit_id is not None:  # bureau-wide: no copy of a city's ratings
@@ -160,7 +161,7 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     # Scope total per week: the trend and the summary.
     total = add_rates(count_items(detail, ["week"]))
     trend = _trend(total, week)
-    summary = _summary(total, week, prev)
+    summary = summary_frame(total, week, prev)
 
     # Units, rolled up the tree.
     per_unit = count_items(detail[detail["unit_id"] != NO_ID], ["week", "unit_id"])
@@ -187,12 +188,12 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     officer_table = officer_info.merge(officer_rows, on="officer_id", how="inner")
     officer_table = officer_table.sort_values(["unit_name", "badge_no"], ignore_index=True)
 
-    red_black = _name_rows(lists.peer_lists(unit_table, officer_table))[
+    red_black = name_rows(lists.peer_lists(unit_table, officer_table))[
         ["list", "level", "peer_group", "rank", "who", "unit_name", "valid", "satisfied"]
         + ["bad", "score", "satisfaction_rate", "bad_rate", "peer_bad_rate"]
     ]
 
-    overdue = _overdue(data, in_scope, options.root_unit_id is not None)
+    overdue = overdue_frame(data, in_scope, options.root_unit_id is not None)
     warnings = _warnings(data, ratings, options, week, per_unit, tree, per_officer, overdue)
     by_channel = add_rates(count_items(w_items[w_items["week"] == week], ["channel"]))
     by_channel = by_channel[
@@ -213,12 +214,13 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
         by_channel=by_channel,
         warnings=warnings,
         trend=trend,
-        reasons=_reason_labels(reasons_count(ratings, days, week)),
+        reasons=reason_labels(reasons_count(ratings, days, week)),
         definitions=definitions(options.basic_counts_satisfied),
     )
 
 
-def _reason_labels(reasons: pd.DataFrame) -> pd.DataFrame:
+def reason_labels(reasons: pd.DataFrame) -> pd.DataFrame:
+    """Reason counts with their Chinese label first (the report's reasons table)."""
     labels = {**REASON_LABELS["zh"], "none": "未选原因"}
     return reasons.assign(reason_label=reasons["reason"].map(labels).fillna(reasons["reason"]))[
         ["reason_label", "reason", "bad_ratings"]
@@ -236,7 +238,9 @@ def _trend(total: pd.DataFrame, week: int) -> pd.DataFrame:
     ]
 
 
-def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
+def summary_frame(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
+    """The summary table: each count and rate in `week` and in `prev`, side by side."""
+
     def pick(w: int) -> pd.Series:
         rows = total[total["week"] == w]
         if rows.empty:  # a week without items: counts 0, rates empty (zero denominators)
@@ -265,7 +269,7 @@ def _summary(total: pd.DataFrame, week: int, prev: int) -> pd.DataFrame:
     ).assign(change=lambda f: f["this_week"] - f["previous_week"])
 
 
-def _name_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def name_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """A `who` column: the unit's path or the officer's name and badge number."""
     if frame.empty:
         return frame.assign(who=pd.Series(dtype=object), unit_name=pd.Series(dtype=object))
@@ -286,7 +290,8 @@ def _name_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(who=who, unit_name=unit_name)
 
 
-def _overdue(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFrame:
+def overdue_frame(data: ReportData, in_scope: pd.Series, scoped: bool) -> pd.DataFrame:
+    """Every overdue item (of the units `in_scope` when `scoped`), most overdue first."""
     od = attribute_units(data.overdue, data.officers)
     if scoped:
         od = od[od["unit_id"].isin(in_scope).fillna(False).astype(bool)]

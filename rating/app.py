@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from rating import api, logs, metrics, observe, openapi, public
-from rating.admin.views import admin_routes
+from rating.admin.routes import admin_routes
 from rating.bodycap import BodyCap
 from rating.cases.background import Background
 from rating.crypto import Keys

@@ -44,8 +44,12 @@ class CliError(Exception):
     """A user mistake: printed as one line, exit status 1."""
 
 
-def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+def load_settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    """The settings of a command: the environment, and its --database if it has one."""
     return Settings.load(database=getattr(args, "database", None), **extra)
+
+
+_settings = load_settings  # the short name this module's own commands use
 
 
 def with_store(settings: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:

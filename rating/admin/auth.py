@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rating.cases.audit import audit
 from rating.cases.model import ROLES, Actor
@@ -120,22 +121,37 @@ class UserRow:
         return Actor(self.id, self.name, self.role, self.unit_path)
 
 
+# UserRow's fields and the SQL each is read from: the SELECT names every column after its
+# field, and a row becomes a UserRow by those names, on SQLite and PostgreSQL alike.
+_USER_COLUMNS = {
+    "id": "a.id",
+    "name": "a.name",
+    "role": "a.role",
+    "unit_path": "u.path",
+    "password_hash": "a.password_hash",
+    "failed_logins": "a.failed_logins",
+    "locked_until": "a.locked_until",
+    "disabled": "a.disabled",
+}
 _USER_SELECT = (
-    "SELECT a.id, a.name, a.role, u.path, a.password_hash, a.failed_logins, a.locked_until, "
-    "a.disabled FROM admin_users a LEFT JOIN units u ON u.id = a.unit_id"
+    "SELECT "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _USER_COLUMNS.items())
+    + " FROM admin_users a LEFT JOIN units u ON u.id = a.unit_id"
 )
 
 
-def _user(row: tuple[object, ...]) -> UserRow:
+def _user(row: Sequence[Any]) -> UserRow:
+    col = dict(zip(_USER_COLUMNS, row, strict=True))
+    locked = col["locked_until"]
     return UserRow(
-        int(row[0]),  # type: ignore[call-overload]
-        str(row[1]),
-        str(row[2]),
-        row[3] if row[3] is None else str(row[3]),
-        str(row[4]),
-        int(row[5]),  # type: ignore[call-overload]
-        row[6] if row[6] is None else int(row[6]),  # type: ignore[call-overload]
-        bool(row[7]),
+        id=int(col["id"]),
+        name=str(col["name"]),
+        role=str(col["role"]),
+        unit_path=None if col["unit_path"] is None else str(col["unit_path"]),
+        password_hash=str(col["password_hash"]),
+        failed_logins=int(col["failed_logins"]),
+        locked_until=None if locked is None else int(locked),
+        disabled=bool(col["disabled"]),
     )
 
 
@@ -311,15 +327,18 @@ def session_user(tx: Tx, session: str, now: int) -> SessionInfo | None:
         "SELECT s.user_id, s.csrf, s.expires_at FROM admin_sessions s WHERE s.token_hash = ?",
         (token_hash(session),),
     )
-    if row is None or int(row[2]) <= now:
+    if row is None:
         return None
-    user = tx.one(_USER_SELECT + " WHERE a.id = ?", (row[0],))
+    user_id, csrf, expires_at = row
+    if int(expires_at) <= now:
+        return None
+    user = tx.one(_USER_SELECT + " WHERE a.id = ?", (user_id,))
     if user is None:
         return None
     u = _user(user)
     if u.disabled:
         return None
-    return SessionInfo(u.actor(), str(row[1]))
+    return SessionInfo(u.actor(), str(csrf))
 
 
 def end_session(tx: Tx, session: str) -> None:

@@ -6,16 +6,15 @@ import argparse
 import datetime as dt
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rating.admin import auth
+from rating.admin import accounts, auth
 from rating.admin.render import fmt_ts
 from rating.cases import service
 from rating.cases.calendar import package_years
 from rating.cases.model import ROLES, STATE_LABELS
-from rating.cli import CliError, _settings, with_store
-from rating.store import Store
+from rating.cli import CliError, load_settings, with_store
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -31,16 +30,14 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_users_add(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = load_settings(args)
     hashed = auth.hash_password(_password(args))
 
-    async def run(store: Store) -> auth.UserRow:
-        return await store.write(
-            auth.add_user, args.name, args.role, args.unit, hashed, service.now_ms()
-        )
-
     try:
-        user = with_store(settings, run)
+        user = with_store(
+            settings,
+            lambda store: accounts.add_user(store, args.name, args.role, args.unit, hashed),
+        )
     except auth.AccountError as exc:
         raise CliError(str(exc)) from None
     print(
@@ -49,42 +46,39 @@ def cmd_users_add(args: argparse.Namespace) -> None:
 
 
 def cmd_users_list(args: argparse.Namespace) -> None:
-    users = with_store(_settings(args), lambda store: store.read(auth.list_users))
+    users = with_store(load_settings(args), accounts.list_users)
     for u in users:
         locked = " (locked)" if u.locked_until and u.locked_until > service.now_ms() else ""
         print(f"{u.name}\t{u.role}\t{u.unit_path or '(all units)'}{locked}")
 
 
-def _change_user(args: argparse.Namespace, fn: Callable[..., bool], *extra: Any) -> None:
-    """Run `fn(tx, name, *extra, now)`; a False answer means there is no such user."""
-    ok = with_store(
-        _settings(args), lambda store: store.write(fn, args.name, *extra, service.now_ms())
-    )
+def _change_user(args: argparse.Namespace, fn: Callable[..., Awaitable[bool]], *extra: Any) -> None:
+    """Run `fn(store, name, *extra)`; a False answer means there is no such user."""
+    ok = with_store(load_settings(args), lambda store: fn(store, args.name, *extra))
     if not ok:
         raise CliError(f"no user {args.name!r}")
 
 
 def cmd_users_password(args: argparse.Namespace) -> None:
-    _change_user(args, auth.set_password, auth.hash_password(_password(args)))
+    _change_user(args, accounts.set_password, auth.hash_password(_password(args)))
     print(f"password of {args.name} changed; their sessions ended")
 
 
 def cmd_users_unlock(args: argparse.Namespace) -> None:
-    _change_user(args, auth.unlock_user)
+    _change_user(args, accounts.unlock_user)
     print(f"{args.name} unlocked")
 
 
 def cmd_users_disable(args: argparse.Namespace) -> None:
-    _change_user(args, auth.disable_user)
+    _change_user(args, accounts.disable_user)
     print(f"{args.name} disabled: sessions ended, API tokens revoked")
 
 
 def cmd_users_token(args: argparse.Namespace) -> None:
-    async def run(store: Store) -> str:
-        return await store.write(auth.new_api_token, args.name, args.label, service.now_ms())
-
     try:
-        token = with_store(_settings(args), run)
+        token = with_store(
+            load_settings(args), lambda store: accounts.new_api_token(store, args.name, args.label)
+        )
     except auth.AccountError as exc:
         raise CliError(str(exc)) from None
     print(token)
@@ -92,7 +86,7 @@ def cmd_users_token(args: argparse.Namespace) -> None:
 
 
 def cmd_cases_overdue(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = load_settings(args)
     rows = with_store(settings, service.overdue)
     for c in rows:
         # The step the case waits for: callback, retry, verify, rectify_start, close, rectify
@@ -106,7 +100,7 @@ def cmd_cases_overdue(args: argparse.Namespace) -> None:
 
 
 def cmd_calendar(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = load_settings(args)
     action = getattr(args, "calendar_command", None)
     if action == "add":
         try:
@@ -134,7 +128,7 @@ def cmd_calendar(args: argparse.Namespace) -> None:
 
 
 def cmd_purge(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = load_settings(args)
     result = with_store(settings, lambda store: service.run_purge(store, settings))
     print(
         f"purged: {result.phones} phone number(s), {result.devices} rating device record(s), "

@@ -22,17 +22,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating import metrics
-from rating.admin import auth
+from rating.admin.auth import SessionInfo
 from rating.admin.texts import text
-from rating.admin.views import _check_csrf, _page, _session, _to_login
+from rating.admin.web import check_csrf, login_required, page
 from rating.bodycap import UPLOAD_MAX_BYTES, UPLOAD_SLACK_BYTES
-from rating.errors import BadRequest, Forbidden, NotFound
+from rating.errors import BadRequest, NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
-from rating.workorders import CHANNELS
+from rating.workorders import CHANNELS, service
 from rating.workorders.profiles import ProfileError, builtin_names, load_profile
 from rating.workorders.reader import ImportFileError
-from rating.workorders.store import import_rejects, list_imports
 from rating.workorders.worker import SHOW_ERRORS, Job, Summary, run_import
 
 # Room for the multipart framing and the small fields around the file.
@@ -40,36 +39,29 @@ SHOW_UNMATCHED = 50
 LOG_ROWS = 30
 
 
-async def _admin(request: Request) -> auth.SessionInfo | Response:
-    info = await _session(request)
-    if info is None:
-        return _to_login(request)
-    if info.actor.role != "admin":
-        raise Forbidden("only admins may import work orders", "仅管理员可以导入工单")
-    return info
+# Only admins: an import changes every unit's figures.
+admin_only = login_required(
+    "admin", refuse=("only admins may import work orders", "仅管理员可以导入工单")
+)
 
 
 def _profiles() -> list[tuple[str, str]]:
     return [(name, load_profile(name).title) for name in builtin_names()]
 
 
-async def _render(
-    request: Request, info: auth.SessionInfo, status: int = 200, **ctx: Any
-) -> Response:
-    imports = await svc(request).store.read(list_imports, LOG_ROWS)
+async def _render(request: Request, me: SessionInfo, status: int = 200, **ctx: Any) -> Response:
+    imports = await service.list_imports(svc(request).store, LOG_ROWS)
     ctx.setdefault("form", {})
-    return _page(
-        request, "workorders.html", info, status=status, imports=imports,
+    return page(
+        request, "workorders.html", me, status=status, imports=imports,
         channels=CHANNELS, profiles=_profiles(), max_mb=UPLOAD_MAX_BYTES // (1024 * 1024),
         show_unmatched=SHOW_UNMATCHED, toggle=("/admin/workorders", {}), **ctx,
     )  # fmt: skip
 
 
-async def workorders_page(request: Request) -> Response:
-    info = await _admin(request)
-    if isinstance(info, Response):
-        return info
-    return await _render(request, info)
+@admin_only
+async def workorders_page(request: Request, me: SessionInfo) -> Response:
+    return await _render(request, me)
 
 
 def _file_name(raw: str | None) -> str:
@@ -78,24 +70,22 @@ def _file_name(raw: str | None) -> str:
     return name[:200] or "upload"
 
 
-async def import_upload(request: Request) -> Response:
-    info = await _admin(request)
-    if isinstance(info, Response):
-        return info
+@admin_only
+async def import_upload(request: Request, me: SessionInfo) -> Response:
     too_big = text(request, "wo_too_big", mb=UPLOAD_MAX_BYTES // (1024 * 1024))
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise BadRequest("Content-Length required", "请求缺少长度信息，请用页面上的表单上传")
     if int(length) > UPLOAD_MAX_BYTES + UPLOAD_SLACK_BYTES:
-        return await _render(request, info, status=413, error=too_big)
+        return await _render(request, me, status=413, error=too_big)
     with tempfile.TemporaryDirectory(prefix="pingjing-upload-") as tmp:
         async with request.form(max_files=1, max_fields=20) as form:
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
-            _check_csrf(info.csrf, fields)
+            check_csrf(me.csrf, fields)
             upload = form.get("file")
             if not isinstance(upload, UploadFile) or not upload.filename:
                 return await _render(
-                    request, info, status=400, error=text(request, "wo_choose_file"), form=fields
+                    request, me, status=400, error=text(request, "wo_choose_file"), form=fields
                 )
             name = _file_name(upload.filename)
             # The suffix tells a mislabelled workbook from a CSV (reader.read_sheet).
@@ -112,10 +102,10 @@ async def import_upload(request: Request) -> Response:
             # Only the built-in profiles: a file path would read files on the server.
             raise BadRequest("unknown profile", "未知的列配置")
         if size > UPLOAD_MAX_BYTES:
-            return await _render(request, info, status=413, error=too_big, form=fields)
+            return await _render(request, me, status=413, error=too_big, form=fields)
         if not size:
             error = text(request, "wo_empty", name=name)
-            return await _render(request, info, status=400, error=error, form=fields)
+            return await _render(request, me, status=400, error=error, form=fields)
         job = Job(svc(request).settings, str(saved), name, channel, profile, skip_bad)
         started = time.perf_counter()
         try:
@@ -125,12 +115,12 @@ async def import_upload(request: Request) -> Response:
             # Only built-in profiles are offered here, so a ProfileError is our own bug.
             why = exc.reason.text(pick_lang(request)) if isinstance(exc, ImportFileError) else exc
             error = text(request, "wo_unreadable", name=name, reason=why)
-            return await _render(request, info, status=400, error=error, form=fields)
+            return await _render(request, me, status=400, error=error, form=fields)
     outcome = "stored" if summary.stored else "refused"
     metrics.IMPORT_SECONDS.labels(outcome).observe(time.perf_counter() - started)
     csv_kind = text(request, "wo_csv_kind", encoding=summary.encoding)
     return await _render(
-        request, info, status=200 if summary.stored else 422, form=fields,
+        request, me, status=200 if summary.stored else 422, form=fields,
         outcome=_outcome(summary, channel, csv_kind),
     )  # fmt: skip
 
@@ -167,12 +157,10 @@ def _outcome(summary: Summary, channel: str, csv_kind: str) -> dict[str, Any]:
     }
 
 
-async def rejects_download(request: Request) -> Response:
-    info = await _admin(request)
-    if isinstance(info, Response):
-        return info
+@admin_only
+async def rejects_download(request: Request, me: SessionInfo) -> Response:
     raw = str(request.path_params["import_id"])
-    found = await svc(request).store.read(import_rejects, int(raw)) if raw.isdigit() else None
+    found = await service.import_rejects(svc(request).store, int(raw)) if raw.isdigit() else None
     if found is None:
         raise NotFound("no rejected rows for this import", "该次导入没有被拒绝的行")
     file_name, text = found

@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from rating.cases import sla
-from rating.cli import CliError, _settings, with_store
+from rating.cli import CliError, with_store
+from rating.cli import load_settings as _settings
 from rating.store import Store
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import re
 import sys
 from typing import Any
 
 from rating.cli import CliError, warn_if_local, with_store
+from rating.kiosk import service
 from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import Store
-from rating.store.base import now_ms
-
-_PIN = re.compile(r"^[0-9]{4,12}$")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -34,7 +31,7 @@ def cmd_add(args: argparse.Namespace) -> None:
 
     async def run(store: Store) -> str:
         try:
-            return await store.write(ks.add_kiosk, args.name, args.unit, now_ms())
+            return await service.add_kiosk(store, args.name, args.unit)
         except ValueError as exc:
             raise CliError(str(exc)) from None
 
@@ -47,7 +44,7 @@ def cmd_add(args: argparse.Namespace) -> None:
 
 def cmd_reenroll(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    code = with_store(settings, lambda s: s.write(ks.reenroll_kiosk, args.name, now_ms()))
+    code = with_store(settings, lambda s: service.reenroll_kiosk(s, args.name))
     if code is None:
         raise CliError(f"no kiosk named {args.name!r}")
     print(f"kiosk {args.name!r}: the old tablet no longer works. New one-time URL:")
@@ -56,7 +53,7 @@ def cmd_reenroll(args: argparse.Namespace) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    kiosks = with_store(_settings(args), lambda s: s.read(ks.list_kiosks))
+    kiosks = with_store(_settings(args), service.list_kiosks)
     for k in kiosks:
         if k.revoked:
             status = "revoked"
@@ -70,7 +67,7 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_revoke(args: argparse.Namespace) -> None:
-    done = with_store(_settings(args), lambda s: s.write(ks.revoke_kiosk, args.name, now_ms()))
+    done = with_store(_settings(args), lambda s: service.revoke_kiosk(s, args.name))
     if not done:
         raise CliError(f"no kiosk named {args.name!r}")
     print(f"kiosk {args.name!r} revoked: its tablet can no longer send ratings.")
@@ -83,16 +80,14 @@ def _read_pin(args: argparse.Namespace) -> str:
         pin = getpass.getpass("new kiosk PIN (4-12 digits): ")
         if getpass.getpass("repeat: ") != pin:
             raise CliError("the PINs differ; nothing changed")
-    if not _PIN.match(pin):
+    if not service.PIN_FORMAT.match(pin):
         raise CliError("a PIN is 4 to 12 digits")
     return pin
 
 
 def cmd_set_pin(args: argparse.Namespace) -> None:
     pin_hash = ks.hash_pin(_read_pin(args))
-    done = with_store(
-        _settings(args), lambda s: s.write(ks.set_pin, args.badge_no, pin_hash, now_ms())
-    )
+    done = with_store(_settings(args), lambda s: service.set_pin(s, args.badge_no, pin_hash))
     if not done:
         raise CliError(f"no officer with badge number {args.badge_no!r}")
     print(f"kiosk PIN set for {args.badge_no}.")
@@ -101,7 +96,7 @@ def cmd_set_pin(args: argparse.Namespace) -> None:
 def cmd_assign(args: argparse.Namespace) -> None:
     problem = with_store(
         _settings(args),
-        lambda s: s.write(ks.assign_officer, args.name, args.badge_no, now_ms()),
+        lambda s: service.assign_officer(s, args.name, args.badge_no),
     )
     if problem:
         raise CliError(problem)

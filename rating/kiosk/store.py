@@ -1,8 +1,9 @@
 """Kiosk units of work: registration, officer sign-in, kiosk ratings.
 
-Plain functions over a `logic.Tx` (run them with `store.read` / `store.write`), so the
-SQLite and PostgreSQL stores share them. Device tokens and enrolment codes are long random
-strings, so an unkeyed SHA-256 is enough to store them; PINs are short and get scrypt.
+Plain functions over a `logic.Tx`, so the SQLite and PostgreSQL stores share them; the
+named async operations of rating.kiosk.service run them (views and the CLI call those).
+Device tokens and enrolment codes are long random strings, so an unkeyed SHA-256 is
+enough to store them; PINs are short and get scrypt.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from rating.store import logic
@@ -292,9 +294,19 @@ class KioskTap:
     tapped_at: int  # server time of the tap
 
 
+class KioskOutcome(StrEnum):
+    """What became of one queued kiosk tap."""
+
+    CREATED = "created"
+    REPLAYED = "replayed"  # its idempotency key was stored before: the same receipt
+    NOT_ON_DUTY = "not_on_duty"  # the officer was not signed in here at the tap time
+    RETIRED = "retired"  # the officer can no longer be rated
+    RATE_LIMITED = "rate_limited"  # another tap within the kiosk's minimum interval
+
+
 @dataclass(frozen=True)
 class KioskResult:
-    outcome: str  # created | replayed | not_on_duty | retired | rate_limited
+    outcome: KioskOutcome
     receipt: str | None = None
 
 
@@ -307,7 +319,7 @@ def submit_kiosk_rating(
     key = f"k{tap.kiosk_id}:{tap.key}"
     row = tx.one("SELECT receipt FROM ratings WHERE idempotency_key = ?", (key,))
     if row:
-        return KioskResult("replayed", row[0])
+        return KioskResult(KioskOutcome.REPLAYED, row[0])
     row = tx.one(
         "SELECT o.id, o.status, t.token FROM officers o LEFT JOIN badge_tokens t "
         "ON t.officer_id = o.id AND t.revoked_at IS NULL WHERE o.badge_no = ?",
@@ -318,14 +330,14 @@ def submit_kiosk_rating(
         "AND started_at <= ? AND (ended_at IS NULL OR ended_at >= ?)",
         (tap.kiosk_id, row[0], tap.tapped_at + SESSION_SLACK_MS, tap.tapped_at - SESSION_SLACK_MS),
     ):
-        return KioskResult("not_on_duty")
+        return KioskResult(KioskOutcome.NOT_ON_DUTY)
     if row[1] != "active" or row[2] is None:
-        return KioskResult("retired")
+        return KioskResult(KioskOutcome.RETIRED)
     if min_interval_ms > 0 and tx.one(
         "SELECT 1 FROM kiosk_ratings WHERE kiosk_id = ? AND tapped_at > ? AND tapped_at < ?",
         (tap.kiosk_id, tap.tapped_at - min_interval_ms, tap.tapped_at + min_interval_ms),
     ):
-        return KioskResult("rate_limited")
+        return KioskResult(KioskOutcome.RATE_LIMITED)
     # No device or network hash: a kiosk serves many citizens, so the phone rules (amend
     # the same device's earlier rating, per-device and per-address limits) must not apply.
     sub = RatingSubmission(
@@ -338,10 +350,10 @@ def submit_kiosk_rating(
     )
     result = logic.apply_rating(tx, sub, limits, now)
     if result.outcome is not Outcome.CREATED:
-        return KioskResult("retired")
+        return KioskResult(KioskOutcome.RETIRED)
     tx.run(
         "INSERT INTO kiosk_ratings (rating_id, kiosk_id, tapped_at, received_at) "
         "VALUES (?, ?, ?, ?)",
         (result.rating_id, tap.kiosk_id, tap.tapped_at, now),
     )
-    return KioskResult("created", result.receipt)
+    return KioskResult(KioskOutcome.CREATED, result.receipt)

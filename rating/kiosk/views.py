@@ -7,8 +7,6 @@ device token the tablet got at enrolment (``Authorization: Bearer <token>``).
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import re
 import time
 from typing import Any
@@ -27,7 +25,10 @@ from rating.errors import (
     TooManyRequests,
 )
 from rating.intake import parse_json, read_body
+from rating.kiosk import service
 from rating.kiosk import store as ks
+from rating.kiosk.service import PinCheck
+from rating.kiosk.store import KioskOutcome
 from rating.pages import STATIC
 from rating.service import svc
 from rating.textcheck import check_text
@@ -35,18 +36,12 @@ from rating.textcheck import check_text
 MAX_TAP_AGE_MS = 7 * 86_400_000
 CLOCK_STEP_MS = 300_000
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_PIN = re.compile(r"^[0-9]{4,12}$")
 
 KIOSK_CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; worker-src 'self'; manifest-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return ks.hash_pin("000000")
 
 
 class Unauthorized(errors.Unauthorized):
@@ -97,7 +92,7 @@ async def _kiosk(request: Request) -> ks.Kiosk:
     scheme, _, token = auth.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    kiosk = await svc(request).store.read(ks.kiosk_by_token, token.strip())
+    kiosk = await service.by_token(svc(request).store, token.strip())
     if kiosk is None:
         raise Unauthorized()
     if kiosk.revoked:
@@ -150,7 +145,7 @@ async def enroll(request: Request) -> Response:
     data = await _json(request)
     _only(data, {"code"})
     code = _str(data, "code")
-    found = await svc(request).store.write(ks.enroll, code, _now_ms())
+    found = await service.enroll(svc(request).store, code, _now_ms())
     if found is None:
         raise NotFound("unknown, used or expired enrolment code", "登记码无效、已使用或已过期")
     kiosk, token = found
@@ -161,27 +156,14 @@ async def state(request: Request) -> Response:
     return JSONResponse(_state(await _kiosk(request), request))
 
 
-async def _officer_by_pin(request: Request, badge_no: str, pin: str, wrong: Forbidden) -> int:
-    """The officer id of `badge_no` if `pin` is theirs; else `wrong` (a wrong PIN counts
-    toward the officer's lockout) or 429 while they are locked out."""
-    store = svc(request).store
-    record = await store.read(ks.pin_record, badge_no)
-    if record is None:
-        # Spend the same time as a wrong PIN, so timing does not reveal who has a PIN.
-        await asyncio.to_thread(ks.verify_pin, pin, _dummy_hash())
-        raise wrong
-    if record.locked_until and record.locked_until > _now_ms():
+def _refuse(check: PinCheck, wrong: Forbidden) -> None:
+    """The answer to a PIN that is not OK: 403 (wrong) or 429 (locked out)."""
+    if check is PinCheck.LOCKED:
         raise TooManyRequests(
             "too many wrong PINs; try again in 15 minutes", "密码错误次数过多，请15分钟后再试"
         )
-    # scrypt takes tens of milliseconds: keep it off the event loop.
-    ok = _PIN.match(pin) is not None and await asyncio.to_thread(
-        ks.verify_pin, pin, record.pin_hash
-    )
-    if not ok:
-        await store.write(ks.pin_failed, record.officer_id, _now_ms())
+    if check is not PinCheck.OK:
         raise wrong
-    return record.officer_id
 
 
 async def signin(request: Request) -> Response:
@@ -191,9 +173,8 @@ async def signin(request: Request) -> Response:
     _only(data, {"badge_no", "pin"})
     badge_no = _str(data, "badge_no").strip()
     pin = _str(data, "pin")
-    wrong = Forbidden("wrong badge number or PIN", "警号或密码错误")
-    officer_id = await _officer_by_pin(request, badge_no, pin, wrong)
-    await svc(request).store.write(ks.start_session, kiosk.id, officer_id, "pin", _now_ms())
+    check = await service.sign_in(svc(request).store, kiosk, badge_no, pin, _now_ms())
+    _refuse(check, Forbidden("wrong badge number or PIN", "警号或密码错误"))
     return JSONResponse(_state(await _kiosk(request), request))
 
 
@@ -210,9 +191,8 @@ async def signout(request: Request) -> Response:
     if kiosk.officer is None:
         return JSONResponse(_state(kiosk, request))
     pin = _str(data, "pin")
-    wrong = Forbidden("wrong PIN for the officer on duty", "当前民警的密码错误")
-    await _officer_by_pin(request, kiosk.officer.badge_no, pin, wrong)
-    await svc(request).store.write(ks.end_session, kiosk.id, _now_ms())
+    check = await service.sign_out(svc(request).store, kiosk, pin, _now_ms())
+    _refuse(check, Forbidden("wrong PIN for the officer on duty", "当前民警的密码错误"))
     return JSONResponse(_state(await _kiosk(request), request))
 
 
@@ -244,26 +224,21 @@ async def rate(request: Request) -> Response:
     # A tablet clock set back a little between tap and upload (an NTP correction) makes
     # the tap look slightly later than its upload: count it as tapped on arrival.
     tap = ks.KioskTap(kiosk.id, key, badge_no, level, lang, now - max(0, sent - tapped))
-    result = await s.store.write(
-        ks.submit_kiosk_rating,
-        tap,
-        s.store.limits,
-        int(s.settings.kiosk_min_interval_seconds * 1000),
-        now,
-    )
-    if result.outcome == "not_on_duty":
+    interval_ms = int(s.settings.kiosk_min_interval_seconds * 1000)
+    result = await service.submit_tap(s.store, tap, interval_ms, now)
+    if result.outcome is KioskOutcome.NOT_ON_DUTY:
         raise Conflict(
             "that officer was not signed in at this kiosk at the tap time",
             "该民警当时未在本终端登录",
         )
-    if result.outcome == "retired":
+    if result.outcome is KioskOutcome.RETIRED:
         raise Gone("that officer can no longer be rated", "该民警已无法评价")
-    if result.outcome == "rate_limited":
+    if result.outcome is KioskOutcome.RATE_LIMITED:
         raise TooManyRequests(
             "another rating from this kiosk within the minimum interval",
             "本终端评价过于频繁",
         )
-    replayed = result.outcome == "replayed"
+    replayed = result.outcome is KioskOutcome.REPLAYED
     return JSONResponse(
         {"ok": True, "receipt": result.receipt, "replayed": replayed},
         status_code=200 if replayed else 201,

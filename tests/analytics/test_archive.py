@@ -17,8 +17,8 @@ from analytics.worker import ReportWorkers
 from rating.cli import main
 from rating.settings import Settings
 from rating.store import make_store
+from tests.admin.test_reports import this_week
 from tests.analytics.conftest import Seeded
-from tests.analytics.test_admin import this_week
 from tests.analytics.test_cli import seed_week
 from tests.cases.helpers import QIAODONG, add_user, bad_rating, login
 from tests.conftest import ROSTER, Web

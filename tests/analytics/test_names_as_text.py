@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from rating.store.models import RosterRow
-from tests.analytics.test_admin import URL, this_week
+from tests.admin.test_reports import URL, this_week
 from tests.cases.helpers import add_user, bad_rating, login
 from tests.conftest import ROSTER, Web
 

@@ -28,8 +28,8 @@ from starlette.routing import BaseRoute, Route
 from analytics import archive
 from analytics.worker import ReportBusy, ReportFailed, ReportRejected, ReportWorkers
 from rating import metrics
-from rating.admin.render import render
-from rating.admin.views import _session, _to_login
+from rating.admin.auth import SessionInfo
+from rating.admin.web import login_required, page
 from rating.cases.model import Actor
 from rating.errors import (
     BadRequest,
@@ -155,10 +155,8 @@ def file_response(entry: archive.Entry, path: Any, name: str) -> Response:
     return Response(path.read_bytes(), media_type=archive.MEDIA[ext], headers=headers)
 
 
-async def report_weekly(request: Request) -> Response:
-    info = await _session(request)
-    if info is None:
-        return _to_login(request)
+@login_required()
+async def report_weekly(request: Request, me: SessionInfo) -> Response:
     q = request.query_params
     check_fields(q)  # a NUL in ?unit= would otherwise reach PostgreSQL (a 500)
     fmt = q.get("format", "xlsx")
@@ -167,7 +165,7 @@ async def report_weekly(request: Request) -> Response:
             f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
             "报表参数有误：格式只能是 " + "、".join(FORMATS),
         )
-    unit = await _actor_unit(request, info.actor, q.get("unit") or None)
+    unit = await _actor_unit(request, me.actor, q.get("unit") or None)
     as_of = parse_as_of(q.get("as_of"), int(time.time() * 1000))
     try:
         with metrics.timed(metrics.REPORT_SECONDS, fmt):  # a known format: bounded labels
@@ -186,10 +184,8 @@ async def report_weekly(request: Request) -> Response:
     return file_response(entry, path, FORMATS[fmt])
 
 
-async def archived_file(request: Request) -> Response:
-    info = await _session(request)
-    if info is None:
-        return _to_login(request)
+@login_required()
+async def archived_file(request: Request, me: SessionInfo) -> Response:
     p = request.path_params
     root = archive.archive_root(svc(request).settings)
     try:
@@ -199,7 +195,7 @@ async def archived_file(request: Request) -> Response:
         path = archive.file_path(root, entry, p["name"])
     except (ValueError, OSError):
         raise NotFound("no such report", "未找到该报表") from None
-    if not _visible(info.actor, entry):
+    if not _visible(me.actor, entry):
         raise NotFound("no such report", "未找到该报表")
     return file_response(entry, path, p["name"])
 
@@ -215,12 +211,10 @@ def recent_weeks(now_ms: int, n: int = 12) -> list[str]:
     return out
 
 
-async def reports_page(request: Request) -> Response:
-    info = await _session(request)
-    if info is None:
-        return _to_login(request)
+@login_required()
+async def reports_page(request: Request, me: SessionInfo) -> Response:
     q = request.query_params
-    actor = info.actor
+    actor = me.actor
     settings = svc(request).settings
     units = [u for u in await svc(request).store.list_units() if actor.sees(u.path)]
     week = q.get("week") or None
@@ -234,11 +228,10 @@ async def reports_page(request: Request) -> Response:
         found = [e for e in found if limit is None or e.as_of_ms <= limit]
     shown = [e for e in found if _visible(actor, e)]
     lang = pick_lang(request)
-    return render(
+    return page(
         request,
         "reports.html",
-        me=actor,
-        csrf=info.csrf,
+        me,
         rt=TEXTS["zh" if lang == "zh" else "en"],
         entries=shown,
         units=units,
