@@ -12,10 +12,10 @@ import sys
 from typing import Any
 
 from rating.cli import CliError, warn_if_local, with_store
+from rating.clock import now_ms
 from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import Store
-from rating.store.base import now_ms
 
 _PIN = re.compile(r"^[0-9]{4,12}$")
 

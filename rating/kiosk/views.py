@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from rating import errors
+from rating.clock import now_ms
 from rating.errors import (
     BadRequest,
     Conflict,
@@ -53,10 +53,6 @@ class Unauthorized(errors.Unauthorized):
     status = 401
     default_en = "this tablet is not registered as a kiosk"
     default_zh = "本设备尚未登记为评价终端"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _headers(response: Response) -> Response:
@@ -150,7 +146,7 @@ async def enroll(request: Request) -> Response:
     data = await _json(request)
     _only(data, {"code"})
     code = _str(data, "code")
-    found = await svc(request).store.write(ks.enroll, code, _now_ms())
+    found = await svc(request).store.write(ks.enroll, code, now_ms())
     if found is None:
         raise NotFound("unknown, used or expired enrolment code", "登记码无效、已使用或已过期")
     kiosk, token = found
@@ -170,7 +166,7 @@ async def _officer_by_pin(request: Request, badge_no: str, pin: str, wrong: Forb
         # Spend the same time as a wrong PIN, so timing does not reveal who has a PIN.
         await asyncio.to_thread(ks.verify_pin, pin, _dummy_hash())
         raise wrong
-    if record.locked_until and record.locked_until > _now_ms():
+    if record.locked_until and record.locked_until > now_ms():
         raise TooManyRequests(
             "too many wrong PINs; try again in 15 minutes", "密码错误次数过多，请15分钟后再试"
         )
@@ -179,7 +175,7 @@ async def _officer_by_pin(request: Request, badge_no: str, pin: str, wrong: Forb
         ks.verify_pin, pin, record.pin_hash
     )
     if not ok:
-        await store.write(ks.pin_failed, record.officer_id, _now_ms())
+        await store.write(ks.pin_failed, record.officer_id, now_ms())
         raise wrong
     return record.officer_id
 
@@ -193,7 +189,7 @@ async def signin(request: Request) -> Response:
     pin = _str(data, "pin")
     wrong = Forbidden("wrong badge number or PIN", "警号或密码错误")
     officer_id = await _officer_by_pin(request, badge_no, pin, wrong)
-    await svc(request).store.write(ks.start_session, kiosk.id, officer_id, "pin", _now_ms())
+    await svc(request).store.write(ks.start_session, kiosk.id, officer_id, "pin", now_ms())
     return JSONResponse(_state(await _kiosk(request), request))
 
 
@@ -212,7 +208,7 @@ async def signout(request: Request) -> Response:
     pin = _str(data, "pin")
     wrong = Forbidden("wrong PIN for the officer on duty", "当前民警的密码错误")
     await _officer_by_pin(request, kiosk.officer.badge_no, pin, wrong)
-    await svc(request).store.write(ks.end_session, kiosk.id, _now_ms())
+    await svc(request).store.write(ks.end_session, kiosk.id, now_ms())
     return JSONResponse(_state(await _kiosk(request), request))
 
 
@@ -239,7 +235,7 @@ async def rate(request: Request) -> Response:
         raise BadRequest("tapped_at is after sent_at (a tap in the future)", "评价时间晚于上传时间")
     if sent - tapped > MAX_TAP_AGE_MS:
         raise BadRequest("the tap is older than 7 days", "评价时间早于7天前，不再接收")
-    now = _now_ms()
+    now = now_ms()
     s = svc(request)
     # A tablet clock set back a little between tap and upload (an NTP correction) makes
     # the tap look slightly later than its upload: count it as tapped on arrival.
