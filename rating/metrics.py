@@ -115,20 +115,6 @@ def batch_sent(size: int, done: Any) -> None:
 
 
 @contextmanager
-def batch_commit(size: int) -> Iterator[None]:
-    """`batch_sent` for a write path that awaits its commit in place."""
-    BATCH_SIZE.observe(size)
-    started = time.perf_counter()
-    try:
-        yield
-    except BaseException:
-        COMMIT_FAILURES.inc()
-        raise
-    finally:
-        COMMIT.observe(time.perf_counter() - started)
-
-
-@contextmanager
 def timed(histogram: Histogram, *labels: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
