@@ -37,6 +37,7 @@ from rating.spreadsheet import (
 )
 
 __all__ = [
+    "CHUNK",
     "EXCEL_1900",
     "EXCEL_1904",
     "ImportFileError",

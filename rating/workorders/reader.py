@@ -3,24 +3,5 @@ module keeps the names the importer's modules import from it."""
 
 from __future__ import annotations
 
-from rating.tabular import (
-    CHUNK,
-    EXCEL_1900,
-    EXCEL_1904,
-    ImportFileError,
-    Sheet,
-    open_sheet,
-    read_sheet,
-    scan_text,
-)
-
-__all__ = [
-    "CHUNK",
-    "EXCEL_1900",
-    "EXCEL_1904",
-    "ImportFileError",
-    "Sheet",
-    "open_sheet",
-    "read_sheet",
-    "scan_text",
-]
+from rating.tabular import *  # noqa: F403
+from rating.tabular import __all__ as __all__
