@@ -2,7 +2,7 @@
 
 The rules are not written again here. Every unit of work is a plain function from
 `logic.py` over a `Tx`; this store runs it on a worker thread with a pooled psycopg 3
-connection (the same shape as the SQLite store, which runs it on aiosqlite's thread).
+connection (the same shape as the SQLite store, which runs it on its connection's thread).
 
 What holds across instances is enforced by the database, never by process memory:
 rate-limit counters are atomic upserts, receipts and idempotency keys are UNIQUE, and the
