@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics import FORMATS  # light: pandas is imported only when a report runs
+from rating import clock
 from rating.cli import CliError, with_store
 from rating.settings import Settings
 
@@ -180,7 +181,6 @@ def _register_schedule(rsub: Any) -> None:
 
 def cmd_report_schedule(args: argparse.Namespace) -> None:
     import asyncio
-    import time
 
     from analytics.archive import archive_root
     from analytics.job import build_and_archive
@@ -192,7 +192,7 @@ def cmd_report_schedule(args: argparse.Namespace) -> None:
         listed = with_store(settings, lambda store: store.list_units())
         roots = [u for u in listed if u.parent_id is None]
         units += [u.code for u in listed if any(u.parent_id == r.id for r in roots)]
-    now_ms = int(time.time() * 1000)  # one moment for every report of this run
+    now_ms = clock.now_ms()  # one moment for every report of this run
     for unit in units:
         try:
             entry = asyncio.run(

@@ -9,16 +9,13 @@ from datetime import date
 from typing import Any
 
 from rating.cli import CliError, with_store
+from rating.clock import now_ms
 from rating.settings import Settings
 from rating.store import Store
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(database=getattr(args, "database", None))
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 def _edit(args: argparse.Namespace, fn: Any, *params: Any, **kw: Any) -> Any:
@@ -42,7 +39,7 @@ def cmd_add(args: argparse.Namespace) -> None:
     from analytics.taxonomy import parse_keywords
     from analytics.topics_db import add_topic
 
-    _edit(args, add_topic, args.code, args.name, parse_keywords(args.keywords or ""), _now())
+    _edit(args, add_topic, args.code, args.name, parse_keywords(args.keywords or ""), now_ms())
     print(f"topic {args.code} ({args.name.strip()}) added")
 
 
@@ -60,7 +57,7 @@ def cmd_set(args: argparse.Namespace) -> None:
         remove=parse_keywords(args.remove or ""),
         active=args.active,
     )
-    topic = _edit(args, work, args.code, _now())
+    topic = _edit(args, work, args.code, now_ms())
     state = "" if topic.active else " (disabled)"
     print(f"{topic.code}\t{topic.name}\t{'、'.join(topic.keywords)}{state}")
 
@@ -81,7 +78,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     from analytics.topics_db import set_category
 
     code = None if args.topic == "-" else args.topic
-    _edit(args, set_category, args.category, code, _now())
+    _edit(args, set_category, args.category, code, now_ms())
     target = "the keyword rules" if code is None else f"topic {code}"
     print(f"category {args.category.strip()} -> {target} (run pingjing topics train again)")
 
@@ -133,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     except TrainError as exc:
         raise CliError(str(exc)) from None
     seconds = time.perf_counter() - t0
-    model_id = with_store(settings, lambda store: store.write(save_model, model, _now()))
+    model_id = with_store(settings, lambda store: store.write(save_model, model, now_ms()))
     print(
         f"model #{model_id}: {len(model.classes)} topics, {len(model.terms)} words, trained on "
         f"{model.labels} labelled orders in {seconds:.1f} s; stored in the database "
@@ -172,7 +169,7 @@ def cmd_apply(args: argparse.Namespace) -> None:
         model = await store.read(latest_model)
         rules = KeywordRules(await store.read(load_taxonomy))
         rows = assign(texts, model, rules, await store.read(category_map))
-        await store.write(write_assignments, rows, _now())
+        await store.write(write_assignments, rows, now_ms())
         return rows, model
 
     rows, model = with_store(_settings(args), run)

@@ -13,6 +13,7 @@ from analytics import FORMATS  # noqa: F401  (kept here for importers; the CLI r
 from analytics.load import ReportData, load_report_data, subtree_ids
 from analytics.periods import Week, last_full_week, parse_moment, parse_week, weekday_index
 from analytics.report import ReportOptions, WeeklyReport, build_weekly, load_window
+from rating import clock
 from rating.settings import Settings
 from rating.store import Store
 
@@ -60,7 +61,7 @@ async def weekly_report(
 ) -> WeeklyReport:
     """Load and compute the weekly report; follow-up states as of `now_ms` (default now),
     or as of the earlier moment `as_of` ('2026-11-24 09:00', Asia/Shanghai)."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    now_ms = clock.now_ms() if now_ms is None else now_ms
     if as_of:
         try:
             now_ms = parse_moment(as_of, now_ms)

@@ -4,8 +4,8 @@ Writes synthetic 12345 exports (GBK CSV, as bench/workorders.py does) of each --
 then in a fresh child process per file parses it as the import worker's first pass does
 (every row checked, none kept) and prints the child's peak RSS, the peak above its RSS
 before reading (what the file costs), and the file's size. With --before REV the same is
-measured with rating/workorders/reader.py as it was at git revision REV (for a
-before/after in the same run).
+measured with the file reader (rating/tabular.py, before that rating/workorders/reader.py)
+as it was at git revision REV (for a before/after in the same run).
 
 Usage: python bench/reader_memory.py [--rows 100000 500000] [--before REV]
 Prints figures; it is not a pass/fail test.
@@ -38,13 +38,13 @@ def _load(name: str, path: Path) -> Any:
 
 def child(file: str, reader: str | None) -> None:
     if reader:  # an older reader in place of ours, before anything imports parse
-        _load("rating.workorders.reader", Path(reader))
+        _load("rating.tabular", Path(reader))
     workorders = _load("bench_workorders", ROOT / "bench" / "workorders.py")
     from rating.crypto import Keys
     from rating.workorders import parse
     from rating.workorders.parse import parse_file
 
-    assert parse.open_sheet.__module__ == "rating.workorders.reader"
+    assert parse.open_sheet.__module__ == "rating.tabular"
     assert not reader or parse.open_sheet.__code__.co_filename == reader
     from rating.workorders.profiles import load_profile
 
@@ -79,10 +79,15 @@ def main() -> None:
         old: Path | None = None
         if args.before:
             old = Path(tmp) / "old_reader.py"
-            text = subprocess.run(
-                ["git", "show", f"{args.before}:rating/workorders/reader.py"],
-                cwd=ROOT, check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
+            for where in ("rating/tabular.py", "rating/workorders/reader.py"):
+                shown = subprocess.run(
+                    ["git", "show", f"{args.before}:{where}"],
+                    cwd=ROOT, capture_output=True, text=True,
+                )  # fmt: skip
+                if shown.returncode == 0:
+                    break
+            shown.check_returncode()
+            text = shown.stdout
             old.write_text(text, encoding="utf-8")
         for n in args.rows:
             file = Path(tmp) / f"export-{n}.csv"

@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from rating import logs, observe
+from rating import clock, logs, observe
 from rating.cases import service as cases
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, NotFound, error_payload
@@ -80,7 +80,7 @@ class CreateRating:
         )
         data = parse_json(body, headers.get(b"content-type", b"").decode("latin-1"))
         inp = validate(data)
-        fast = check_stamp(s.keys, s.settings, inp, int(time.time() * 1000))
+        fast = check_stamp(s.keys, s.settings, inp, clock.now_ms())
         client = scope.get("client")
         result, new_device = await submit(
             s,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import secrets
-import time
 
+from rating import clock
 from rating.store import Store
 from rating.store.logic import Tx
 from rating.store.models import REASONS, RatingSubmission, RosterRow
@@ -38,7 +38,7 @@ async def seed_demo(store: Store, ratings: int = 400, seed: int = 7) -> int:
     result = await store.import_roster(demo_roster(seed=seed))
     officers = await store.list_officers()
     rng = random.Random(seed)
-    now = int(time.time() * 1000)
+    now = clock.now_ms()
     for i in range(ratings):
         officer = rng.choice(officers)
         assert officer.token is not None
@@ -68,7 +68,7 @@ async def demo_admin_password(store: Store) -> str:
 
     password = secrets.token_urlsafe(9)
     hashed = auth.hash_password(password)
-    now = int(time.time() * 1000)
+    now = clock.now_ms()
 
     await store.write(_set_demo_admin, hashed, now)
     return password

@@ -3,42 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+K = TypeVar("K")
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "pj_lang"
 
-LEVEL_LABELS = {
-    "zh": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"},
-    "en": {
-        5: "Very satisfied",
-        4: "Satisfied",
-        3: "Basically satisfied",
-        2: "Dissatisfied",
-        1: "Very dissatisfied",
-    },
+# Every bilingual table is {key: (Chinese, English)}; `by_lang` turns one into a dict per
+# language for the templates.
+_LEVELS: dict[int, tuple[str, str]] = {
+    5: ("非常满意", "Very satisfied"),
+    4: ("满意", "Satisfied"),
+    3: ("基本满意", "Basically satisfied"),
+    2: ("不满意", "Dissatisfied"),
+    1: ("非常不满意", "Very dissatisfied"),
 }
-
-REASON_LABELS = {
-    "zh": {
-        "attitude": "服务态度",
-        "efficiency": "办事效率",
-        "conduct": "执法规范",
-        "integrity": "廉洁自律",
-        "buck_passing": "推诿扯皮",
-        "other": "其他",
-    },
-    "en": {
-        "attitude": "Attitude",
-        "efficiency": "Efficiency",
-        "conduct": "Lawful conduct",
-        "integrity": "Integrity",
-        "buck_passing": "Passing the buck",
-        "other": "Other",
-    },
+_REASONS: dict[str, tuple[str, str]] = {
+    "attitude": ("服务态度", "Attitude"),
+    "efficiency": ("办事效率", "Efficiency"),
+    "conduct": ("执法规范", "Lawful conduct"),
+    "integrity": ("廉洁自律", "Integrity"),
+    "buck_passing": ("推诿扯皮", "Passing the buck"),
+    "other": ("其他", "Other"),
 }
 
 _TEXT: dict[str, tuple[str, str]] = {
@@ -189,12 +180,14 @@ def pick_lang(request: Request) -> str:
     return best
 
 
-def by_lang(table: Mapping[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+def by_lang(table: Mapping[K, tuple[str, str]]) -> dict[str, dict[K, str]]:
     """A table of (Chinese, English) pairs as one read-only text dict per language."""
     return {lang: {k: pair[i] for k, pair in table.items()} for i, lang in enumerate(LANGS)}
 
 
 _TEXTS = by_lang(_TEXT)
+LEVEL_LABELS = by_lang(_LEVELS)
+REASON_LABELS = by_lang(_REASONS)
 
 
 def texts(lang: str) -> dict[str, str]:

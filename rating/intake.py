@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
-import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive
 
+from rating import clock
 from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
 from rating.errors import BadRequest, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from rating.settings import Settings
@@ -311,7 +311,7 @@ def to_submission(
         network_hash=keys.network_hash(network_key(address)),
         receipt=inp.receipt,
         lang=inp.lang,
-        at_ms=at_ms or int(time.time() * 1000),
+        at_ms=at_ms or clock.now_ms(),
         stamp=inp.stamp,
         fast=fast,
     )

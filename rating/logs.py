@@ -156,8 +156,6 @@ def configure(settings: Settings, stream: Any = None) -> logging.Handler:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # aiosqlite logs every call at debug level: noise, not events.
-    logging.getLogger("aiosqlite").setLevel(max(root.level, logging.INFO))
     # uvicorn's access log would carry client addresses and raw paths: never on.
     logging.getLogger("uvicorn.access").disabled = True
     ACCESS.disabled = not settings.access_log

@@ -30,6 +30,7 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from rating import clock
 from rating.errors import Forbidden, NotFound
 
 # Request latency buckets around the citizen target (p99 < 50 ms) and up to a slow import.
@@ -114,20 +115,6 @@ def batch_sent(size: int, done: Any) -> None:
 
 
 @contextmanager
-def batch_commit(size: int) -> Iterator[None]:
-    """`batch_sent` for a write path that awaits its commit in place."""
-    BATCH_SIZE.observe(size)
-    started = time.perf_counter()
-    try:
-        yield
-    except BaseException:
-        COMMIT_FAILURES.inc()
-        raise
-    finally:
-        COMMIT.observe(time.perf_counter() - started)
-
-
-@contextmanager
 def timed(histogram: Histogram, *labels: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
@@ -178,7 +165,7 @@ async def endpoint(request: Request) -> Response:
     from rating.service import svc
 
     check_access(request)
-    by_state, overdue, opened = await svc(request).store.read(case_counts, int(time.time() * 1000))
+    by_state, overdue, opened = await svc(request).store.read(case_counts, clock.now_ms())
     for state, n in by_state.items():
         CASES.labels(state).set(n)
     CASES_OVERDUE.set(overdue)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs
@@ -15,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from rating.cases import service as cases
 from rating.cases.model import CaseState
+from rating.clock import now_ms
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, NotFound, UnsupportedMediaType, json_error
 from rating.i18n import LANG_COOKIE, REASON_LABELS, other_lang_href, pick_lang, texts
@@ -45,10 +45,6 @@ from rating.store.models import Outcome, TokenState
 from rating.textcheck import check_fields
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _notice(request: Request, status: int, heading_key: str, body_key: str) -> Response:
@@ -123,7 +119,7 @@ async def _rate_page(
         lang=lang,
         officer=found.officer,
         token=token,
-        stamp=s.keys.stamp(_now_ms(), token),
+        stamp=s.keys.stamp(now_ms(), token),
         notice=notice,
         kept=kept or Kept(),
     )
@@ -190,7 +186,7 @@ async def rate_submit(request: Request, as_json: bool = False) -> Response:
             notice = f"{notice} {exc.message(lang)}"
         return await _rate_page(request, token, 400, notice, kept, lang)
     try:
-        fast = check_stamp(s.keys, s.settings, inp, _now_ms())
+        fast = check_stamp(s.keys, s.settings, inp, now_ms())
     except StaleForm:
         if as_json:
             raise
@@ -265,7 +261,7 @@ async def receipt_page(request: Request) -> Response:
     view = await rating_by_receipt(s.store, code) if code else None
     if view is None:
         return _lookup_page(request, 404, request.path_params["code"][:40], "lookup_missing")
-    now = _now_ms()
+    now = now_ms()
     window_open = now - view.created_at < s.settings.amend_window_minutes * 60_000
     ask_details = (
         view.level <= 2 and window_open and not (view.reasons or view.comment or view.has_phone)
@@ -391,7 +387,7 @@ async def serve_cached_page(scope: Scope, receive: Receive, send: Send) -> bool:
         )
         page = CachedPage.build(html)
         cache.put(token, lang, page, generation)
-    now = _now_ms()
+    now = now_ms()
     headers = [
         (b"content-type", b"text/html; charset=utf-8"),
         (b"content-security-policy", s.pages.csp.encode("latin-1")),

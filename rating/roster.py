@@ -1,4 +1,5 @@
-"""Reading an officer roster file (CSV in UTF-8/GBK/GB18030, or XLSX/XLS/ODS) into rows.
+"""Reading an officer roster file into rows, with the shared table reader (rating/tabular.py):
+CSV in UTF-8, GBK/GB18030 or UTF-16, comma- or tab-separated, or XLSX/XLS/ODS.
 
 Every problem is reported with the line number a clerk sees in Excel (the header is
 line 1 unless title rows sit above it), and reading never stops at the first bad row.
@@ -6,8 +7,6 @@ line 1 unless title rows sit above it), and reading never stops at the first bad
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,15 +14,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from rating.spreadsheet import (
-    OLE_MAGIC,
-    ZIP_MAGIC,
-    SpreadsheetError,
-    read_workbook,
-    read_workbook_file,
-)
 from rating.store.models import RosterRow
-from rating.workorders.reader import scan_text
+from rating.tabular import ImportFileError, open_sheet
 
 HEADERS = {
     "badge_no": ("警号", "badge_no", "badge", "badge no", "badge number"),
@@ -41,8 +33,12 @@ KIND_VALUES = {
 MAX_HEADER_SEARCH = 10
 
 
-class RosterFileError(Exception):
+class RosterFileError(ImportFileError):
     """The file as a whole cannot be read (wrong format, no header row)."""
+
+    @classmethod
+    def of(cls, exc: ImportFileError) -> RosterFileError:
+        return cls(exc.reason.code, **exc.reason.params)
 
 
 @dataclass
@@ -65,40 +61,14 @@ def _header_map(cells: list[Any]) -> dict[str, int] | None:
     return found if set(found) == set(HEADERS) else None
 
 
-def _csv_lines(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """The rows with the text line each ends on, read a piece at a time (see the work-order
-    reader): the whole file decodes as UTF-8 or else as GBK/GB18030, or it is refused."""
+def _rows(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    """The reader's rows; a file that turns out broken part-way is a RosterFileError."""
     try:
-        for encoding in ("utf-8-sig", "gb18030"):
-            found = scan_text(path, encoding)
-            if found.ok:
-                break
-        else:
-            raise RosterFileError("cannot decode the file as UTF-8 or GBK/GB18030 text")
-        if found.nul:
-            raise RosterFileError("this is not a CSV text file (binary content)")
-        fh = path.open("rb")
-    except OSError as exc:
-        raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
-    return _csv_rows(fh, encoding)
-
-
-def _csv_rows(fh: io.BufferedReader, encoding: str) -> Iterator[tuple[int, list[Any]]]:
-    with fh, io.TextIOWrapper(fh, encoding=encoding, newline="") as text:
-        reader = csv.reader(text)
-        try:
-            for row in reader:
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise RosterFileError(f"line {reader.line_num}: broken CSV ({exc})") from None
-
-
-def _workbook_lines(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        return enumerate(read_workbook(raw).rows, 1)
-    except SpreadsheetError as exc:  # any failure inside the workbook: one line for the clerk
-        kind = "XLS" if raw.startswith(OLE_MAGIC) else "XLSX"
-        raise RosterFileError(f"cannot open the {kind} file ({exc})") from None
+        yield from rows
+    except RosterFileError:
+        raise
+    except ImportFileError as exc:
+        raise RosterFileError.of(exc) from None
 
 
 def _cell(value: Any) -> str:
@@ -113,38 +83,17 @@ def read_roster(path: Path) -> RosterFile:
     """Parse a roster file; bad rows go to `errors` as (line, reason). A CSV is read a
     piece at a time; a workbook is read whole (rating/spreadsheet.py), up to its cap."""
     try:
-        with path.open("rb") as fh:
-            first = fh.read(len(ZIP_MAGIC))
-    except OSError as exc:
-        raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
-    lines: Iterator[tuple[int, list[Any]]]
-    if first.startswith((ZIP_MAGIC, OLE_MAGIC)):
-        try:
-            raw = read_workbook_file(path)
-        except OSError as exc:
-            raise RosterFileError(f"cannot read {path}: {exc.strerror}") from None
-        except SpreadsheetError as exc:
-            raise RosterFileError(f"cannot open the workbook ({exc})") from None
-        lines = _workbook_lines(raw)
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        raise RosterFileError("the file is named .xlsx but is not an Excel workbook")
-    elif path.suffix.lower() in (".xls", ".ods"):
-        raise RosterFileError(
-            f"the file is named {path.suffix.lower()} but is not a workbook: open it in "
-            "Excel or WPS and save it as .xlsx or CSV"
-        )
-    else:
-        lines = _csv_lines(path)
+        sheet = open_sheet(path)
+    except ImportFileError as exc:
+        raise RosterFileError.of(exc) from None
+    lines = _rows(sheet.rows)
     header: dict[str, int] | None = None
     for _, cells in islice(lines, MAX_HEADER_SEARCH):
         header = _header_map(cells)
         if header:
             break
     if header is None:
-        raise RosterFileError(
-            "no header row found: need columns 警号/badge_no, 姓名/name, 单位/unit, "
-            "类别/kind in the first 10 lines"
-        )
+        raise RosterFileError("roster_no_header", rows=MAX_HEADER_SEARCH)
     out = RosterFile()
     seen: dict[str, int] = {}
     for line, cells in lines:
@@ -177,5 +126,5 @@ def read_roster(path: Path) -> RosterFile:
         unit = unicodedata.normalize("NFKC", values["unit"])
         out.rows.append(RosterRow(line, badge, values["name"], unit, kind or ""))
     if not out.rows and not out.errors:
-        raise RosterFileError("the file has a header but no officer rows")
+        raise RosterFileError("roster_no_rows")
     return out

@@ -10,10 +10,12 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,229 +25,15 @@ class Setting:
     help: str
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "database",
-        "pingjing.db",
-        "SQLite file path (default pingjing.db in the working directory) or a postgresql:// URL.",
-    ),
-    Setting(
-        "secret",
-        "",
-        "Master secret for phone encryption and keyed hashes. If empty, one is generated "
-        "and kept in <database>.secret beside the SQLite file (mode 0600).",
-    ),
-    Setting(
-        "public_base_url",
-        "http://127.0.0.1:8000",
-        "Base URL printed on badges and in officer rating URLs.",
-    ),
-    Setting("bureau_name", "公安局", "Bureau name shown on citizen pages and on badges."),
-    Setting(
-        "badge_call_to_action",
-        "扫码评价",
-        "The short line printed under the QR code on every badge (e.g. 扫码评价 Scan to rate).",
-    ),
-    Setting(
-        "page_cache_size",
-        2048,
-        "Rendered rating pages kept in memory (one per officer and language, about 16 KB "
-        "each, 32 MB at the default); 0 renders every page afresh.",
-    ),
-    Setting(
-        "hotlines",
-        "12389:公安机关警务监督举报电话|Police supervision hotline;"
-        "12345:政务服务便民热线|Government service hotline",
-        "Complaint hotlines shown on the revoked-code and error pages: "
-        "number:中文|English entries separated by ';'.",
-    ),
-    Setting(
-        "amend_window_minutes",
-        30,
-        "A second rating of one officer from one device within this many minutes amends the first.",
-    ),
-    Setting(
-        "rate_limit_device_per_hour",
-        30,
-        "Rating submissions allowed per device cookie per clock hour.",
-    ),
-    Setting(
-        "rate_limit_network_per_hour",
-        3000,
-        "Rating submissions allowed per client address per clock hour (carrier NAT: keep "
-        "high). On SQLite the writer counts them in memory, afresh after a restart.",
-    ),
-    Setting(
-        "min_submit_seconds",
-        2.0,
-        "A rating sooner than this after its page was served is stored and marked fast (for the "
-        "integrity statistics); never refused.",
-    ),
-    Setting(
-        "form_max_age_hours",
-        12,
-        "A rating form older than this many hours must be reloaded before submitting.",
-    ),
-    Setting("max_body_bytes", 16384, "Largest accepted request body in bytes (413 above)."),
-    Setting(
-        "trusted_proxies",
-        "",
-        "Comma-separated proxy addresses whose X-Forwarded-For header is believed.",
-    ),
-    Setting("cookie_secure", False, "Mark cookies Secure (set true behind HTTPS)."),
-    Setting(
-        "sqlite_synchronous",
-        "FULL",
-        "SQLite synchronous mode. FULL fsyncs every commit (durable); NORMAL may lose the "
-        "last commits on power loss.",
-    ),
-    Setting("write_batch_max", 512, "Most ratings committed together in one transaction."),
-    Setting(
-        "database_timeout_seconds",
-        5.0,
-        "PostgreSQL: longest wait for a connection, a connect or a rating's statement; "
-        "past it the rating gets 503 and /healthz turns 503 until the database answers again.",
-    ),
-    Setting("host", "127.0.0.1", "Address `pingjing serve` listens on."),
-    Setting("port", 8000, "Port `pingjing serve` listens on."),
-    Setting("log_level", "info", "Log level: debug, info, warning, error."),
-    Setting(
-        "log_format",
-        "json",
-        "Log format of `pingjing serve`: json (one JSON object per line, for production) or "
-        "text (human-readable, for development; `pingjing demo` uses it unless this is set).",
-    ),
-    Setting(
-        "access_log",
-        True,
-        "Log one `request` event per request (request id, route template, method, status, "
-        "duration; never the path, address or body).",
-    ),
-    Setting(
-        "metrics",
-        True,
-        "Serve Prometheus metrics at /metrics and count requests for them (false: off, 404).",
-    ),
-    Setting(
-        "metrics_token",
-        "",
-        "Bearer token that lets a scraper read /metrics from any address (empty: none).",
-    ),
-    Setting(
-        "metrics_allow",
-        "127.0.0.1,::1",
-        "Comma-separated client addresses or networks (CIDR) that may read /metrics without "
-        "the token. Behind a trusted proxy the forwarded client address counts, not the proxy.",
-    ),
-    Setting("admin_session_hours", 12, "Admin login sessions expire after this many hours."),
-    Setting(
-        "admin_lockout_attempts",
-        5,
-        "Failed admin logins in a row that lock the account.",
-    ),
-    Setting("admin_lockout_minutes", 15, "How long a locked admin account stays locked."),
-    Setting(
-        "admin_login_client_failures",
-        20,
-        "Failed admin logins from one client network per 15 minutes before it must wait.",
-    ),
-    Setting(
-        "callback_due_workdays",
-        1,
-        "A bad rating must be called back within this many Chinese working days.",
-    ),
-    Setting(
-        "rectify_due_workdays",
-        15,
-        "Rectification deadline, in Chinese working days from the start of rectification.",
-    ),
-    Setting(
-        "retry_due_workdays",
-        1,
-        "A callback that could not reach the citizen must be retried within this many "
-        "Chinese working days.",
-    ),
-    Setting(
-        "verify_due_workdays",
-        3,
-        "A called-back case must be verified within this many Chinese working days.",
-    ),
-    Setting(
-        "act_due_workdays",
-        2,
-        "A verified case must start rectification (substantiated) or be closed (otherwise) "
-        "within this many Chinese working days.",
-    ),
-    Setting(
-        "phone_retention_days",
-        30,
-        "Phone numbers are deleted this many days after their case closes (or after the "
-        "rating, when it opened no case).",
-    ),
-    Setting(
-        "device_data_hours",
-        24,
-        "Ratings' device and network hashes are cleared after this many hours (at least the "
-        "amend window and one hour).",
-    ),
-    Setting("purge_interval_hours", 24, "The server purges expired data this often."),
-    Setting(
-        "webhook_url",
-        "",
-        "If set, a signed JSON POST is sent here when a bad rating opens a case.",
-    ),
-    Setting(
-        "webhook_secret",
-        "",
-        "HMAC-SHA256 key for the webhook signature (required with PINGJING_WEBHOOK_URL).",
-    ),
-    Setting("webhook_max_attempts", 8, "Webhook delivery attempts before giving up."),
-    Setting(
-        "webhook_retry_seconds",
-        5.0,
-        "First webhook retry delay in seconds; doubles after each failed attempt.",
-    ),
-    Setting(
-        "webhook_poll_seconds",
-        2.0,
-        "How often the server looks for new cases to send to the webhook.",
-    ),
-    Setting(
-        "kiosk_min_interval_seconds",
-        3.0,
-        "Kiosk rate limit: a kiosk's taps closer together than this many seconds (tap time) "
-        "are refused; 0 turns it off.",
-    ),
-    Setting(
-        "report_basic_counts_satisfied",
-        True,
-        "Weekly report: level 3 (基本满意) counts as satisfied in the satisfaction rate.",
-    ),
-    Setting(
-        "report_week_start",
-        "monday",
-        "Weekly report: the first day of a report week (monday … sunday), Asia/Shanghai.",
-    ),
-    Setting(
-        "report_archive_dir",
-        "",
-        "Folder keeping every weekly report generated (empty: reports/ beside the SQLite "
-        "file, or in the working folder for PostgreSQL).",
-    ),
-    Setting(
-        "report_workers",
-        2,
-        "Reports built at once by the server, each in its own worker process; further "
-        "requests wait.",
-    ),
-    Setting(
-        "report_timeout_seconds",
-        600,
-        "A report worker still running after this long is stopped and the request fails.",
-    ),
-)
+def setting(default: T, help: str) -> T:
+    """Declare one field of `Settings` with its default and its documented help text.
 
-_BY_NAME = {s.name: s for s in SETTINGS}
+    Typed as the default so mypy checks the field's annotation against it; at run time
+    it is a dataclass field carrying the help, from which `SETTINGS` is derived (as
+    datasette derives ``DEFAULT_SETTINGS`` from its one ``SETTINGS`` list).
+    """
+    value: T = field(default=default, metadata={"help": help})
+    return value
 
 
 def _coerce(setting: Setting, raw: Any) -> Any:
@@ -277,58 +65,189 @@ def _coerce(setting: Setting, raw: Any) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    database: str = "pingjing.db"
-    secret: str = ""
-    public_base_url: str = "http://127.0.0.1:8000"
-    bureau_name: str = "公安局"
-    badge_call_to_action: str = "扫码评价"
-    page_cache_size: int = 2048
-    hotlines: str = (
-        "12389:公安机关警务监督举报电话|Police supervision hotline;"
-        "12345:政务服务便民热线|Government service hotline"
+    """Every setting, declared once: name and type, default, help (see `setting`)."""
+
+    database: str = setting(
+        "pingjing.db",
+        "SQLite file path (default pingjing.db in the working directory) or a postgresql:// URL.",
     )
-    amend_window_minutes: int = 30
-    rate_limit_device_per_hour: int = 30
-    rate_limit_network_per_hour: int = 3000
-    min_submit_seconds: float = 2.0
-    form_max_age_hours: int = 12
-    max_body_bytes: int = 16384
-    trusted_proxies: str = ""
-    cookie_secure: bool = False
-    sqlite_synchronous: str = "FULL"
-    write_batch_max: int = 512
-    database_timeout_seconds: float = 5.0
-    host: str = "127.0.0.1"
-    port: int = 8000
-    log_level: str = "info"
-    log_format: str = "json"
-    access_log: bool = True
-    metrics: bool = True
-    metrics_token: str = ""
-    metrics_allow: str = "127.0.0.1,::1"
-    admin_session_hours: int = 12
-    admin_lockout_attempts: int = 5
-    admin_lockout_minutes: int = 15
-    admin_login_client_failures: int = 20
-    callback_due_workdays: int = 1
-    rectify_due_workdays: int = 15
-    retry_due_workdays: int = 1
-    verify_due_workdays: int = 3
-    act_due_workdays: int = 2
-    phone_retention_days: int = 30
-    device_data_hours: int = 24
-    purge_interval_hours: int = 24
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    webhook_max_attempts: int = 8
-    webhook_retry_seconds: float = 5.0
-    webhook_poll_seconds: float = 2.0
-    kiosk_min_interval_seconds: float = 3.0
-    report_basic_counts_satisfied: bool = True
-    report_week_start: str = "monday"
-    report_archive_dir: str = ""
-    report_workers: int = 2
-    report_timeout_seconds: int = 600
+    secret: str = setting(
+        "",
+        "Master secret for phone encryption and keyed hashes. If empty, one is generated "
+        "and kept in <database>.secret beside the SQLite file (mode 0600).",
+    )
+    public_base_url: str = setting(
+        "http://127.0.0.1:8000",
+        "Base URL printed on badges and in officer rating URLs.",
+    )
+    bureau_name: str = setting("公安局", "Bureau name shown on citizen pages and on badges.")
+    badge_call_to_action: str = setting(
+        "扫码评价",
+        "The short line printed under the QR code on every badge (e.g. 扫码评价 Scan to rate).",
+    )
+    page_cache_size: int = setting(
+        2048,
+        "Rendered rating pages kept in memory (one per officer and language, about 16 KB "
+        "each, 32 MB at the default); 0 renders every page afresh.",
+    )
+    hotlines: str = setting(
+        "12389:公安机关警务监督举报电话|Police supervision hotline;"
+        "12345:政务服务便民热线|Government service hotline",
+        "Complaint hotlines shown on the revoked-code and error pages: "
+        "number:中文|English entries separated by ';'.",
+    )
+    amend_window_minutes: int = setting(
+        30,
+        "A second rating of one officer from one device within this many minutes amends the first.",
+    )
+    rate_limit_device_per_hour: int = setting(
+        30,
+        "Rating submissions allowed per device cookie per clock hour.",
+    )
+    rate_limit_network_per_hour: int = setting(
+        3000,
+        "Rating submissions allowed per client address per clock hour (carrier NAT: keep "
+        "high). On SQLite the writer counts them in memory, afresh after a restart.",
+    )
+    min_submit_seconds: float = setting(
+        2.0,
+        "A rating sooner than this after its page was served is stored and marked fast (for the "
+        "integrity statistics); never refused.",
+    )
+    form_max_age_hours: int = setting(
+        12,
+        "A rating form older than this many hours must be reloaded before submitting.",
+    )
+    max_body_bytes: int = setting(16384, "Largest accepted request body in bytes (413 above).")
+    trusted_proxies: str = setting(
+        "",
+        "Comma-separated proxy addresses whose X-Forwarded-For header is believed.",
+    )
+    cookie_secure: bool = setting(False, "Mark cookies Secure (set true behind HTTPS).")
+    sqlite_synchronous: str = setting(
+        "FULL",
+        "SQLite synchronous mode. FULL fsyncs every commit (durable); NORMAL may lose the "
+        "last commits on power loss.",
+    )
+    write_batch_max: int = setting(512, "Most ratings committed together in one transaction.")
+    database_timeout_seconds: float = setting(
+        5.0,
+        "PostgreSQL: longest wait for a connection, a connect or a rating's statement; "
+        "past it the rating gets 503 and /healthz turns 503 until the database answers again.",
+    )
+    host: str = setting("127.0.0.1", "Address `pingjing serve` listens on.")
+    port: int = setting(8000, "Port `pingjing serve` listens on.")
+    log_level: str = setting("info", "Log level: debug, info, warning, error.")
+    log_format: str = setting(
+        "json",
+        "Log format of `pingjing serve`: json (one JSON object per line, for production) or "
+        "text (human-readable, for development; `pingjing demo` uses it unless this is set).",
+    )
+    access_log: bool = setting(
+        True,
+        "Log one `request` event per request (request id, route template, method, status, "
+        "duration; never the path, address or body).",
+    )
+    metrics: bool = setting(
+        True,
+        "Serve Prometheus metrics at /metrics and count requests for them (false: off, 404).",
+    )
+    metrics_token: str = setting(
+        "",
+        "Bearer token that lets a scraper read /metrics from any address (empty: none).",
+    )
+    metrics_allow: str = setting(
+        "127.0.0.1,::1",
+        "Comma-separated client addresses or networks (CIDR) that may read /metrics without "
+        "the token. Behind a trusted proxy the forwarded client address counts, not the proxy.",
+    )
+    admin_session_hours: int = setting(12, "Admin login sessions expire after this many hours.")
+    admin_lockout_attempts: int = setting(
+        5,
+        "Failed admin logins in a row that lock the account.",
+    )
+    admin_lockout_minutes: int = setting(15, "How long a locked admin account stays locked.")
+    admin_login_client_failures: int = setting(
+        20,
+        "Failed admin logins from one client network per 15 minutes before it must wait.",
+    )
+    callback_due_workdays: int = setting(
+        1,
+        "A bad rating must be called back within this many Chinese working days.",
+    )
+    rectify_due_workdays: int = setting(
+        15,
+        "Rectification deadline, in Chinese working days from the start of rectification.",
+    )
+    retry_due_workdays: int = setting(
+        1,
+        "A callback that could not reach the citizen must be retried within this many "
+        "Chinese working days.",
+    )
+    verify_due_workdays: int = setting(
+        3,
+        "A called-back case must be verified within this many Chinese working days.",
+    )
+    act_due_workdays: int = setting(
+        2,
+        "A verified case must start rectification (substantiated) or be closed (otherwise) "
+        "within this many Chinese working days.",
+    )
+    phone_retention_days: int = setting(
+        30,
+        "Phone numbers are deleted this many days after their case closes (or after the "
+        "rating, when it opened no case).",
+    )
+    device_data_hours: int = setting(
+        24,
+        "Ratings' device and network hashes are cleared after this many hours (at least the "
+        "amend window and one hour).",
+    )
+    purge_interval_hours: int = setting(24, "The server purges expired data this often.")
+    webhook_url: str = setting(
+        "",
+        "If set, a signed JSON POST is sent here when a bad rating opens a case.",
+    )
+    webhook_secret: str = setting(
+        "",
+        "HMAC-SHA256 key for the webhook signature (required with PINGJING_WEBHOOK_URL).",
+    )
+    webhook_max_attempts: int = setting(8, "Webhook delivery attempts before giving up.")
+    webhook_retry_seconds: float = setting(
+        5.0,
+        "First webhook retry delay in seconds; doubles after each failed attempt.",
+    )
+    webhook_poll_seconds: float = setting(
+        2.0,
+        "How often the server looks for new cases to send to the webhook.",
+    )
+    kiosk_min_interval_seconds: float = setting(
+        3.0,
+        "Kiosk rate limit: a kiosk's taps closer together than this many seconds (tap time) "
+        "are refused; 0 turns it off.",
+    )
+    report_basic_counts_satisfied: bool = setting(
+        True,
+        "Weekly report: level 3 (基本满意) counts as satisfied in the satisfaction rate.",
+    )
+    report_week_start: str = setting(
+        "monday",
+        "Weekly report: the first day of a report week (monday … sunday), Asia/Shanghai.",
+    )
+    report_archive_dir: str = setting(
+        "",
+        "Folder keeping every weekly report generated (empty: reports/ beside the SQLite "
+        "file, or in the working folder for PostgreSQL).",
+    )
+    report_workers: int = setting(
+        2,
+        "Reports built at once by the server, each in its own worker process; further "
+        "requests wait.",
+    )
+    report_timeout_seconds: int = setting(
+        600,
+        "A report worker still running after this long is stopped and the request fails.",
+    )
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -397,6 +316,14 @@ class Settings:
 
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+
+# The declared table: the documentation test, `pingjing settings` and the environment
+# reader walk it; it is derived from the dataclass so no default is written twice.
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, f.metadata["help"]) for f in fields(Settings)
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def public_url_problem(url: str) -> str | None:

@@ -26,11 +26,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert ".venv/bin/python -m pytest" in ci
 
 
-def test_settings_dataclass_matches_the_declared_table() -> None:
-    """The table (documented, read from the environment) and the dataclass agree."""
+def test_settings_are_declared_once_with_typed_defaults() -> None:
+    """The table (documented, read from the environment) is the dataclass's fields, and
+    each default has its field's type, so the environment reader coerces to that type."""
     from dataclasses import fields
 
     from rating.settings import Settings
 
-    declared = {s.name: s.default for s in SETTINGS}
-    assert {f.name: f.default for f in fields(Settings)} == declared
+    kinds = {"str": str, "int": int, "float": float, "bool": bool}
+    declared = [(s.name, s.default) for s in SETTINGS]
+    assert declared == [(f.name, f.default) for f in fields(Settings)]
+    assert all(type(f.default) is kinds[str(f.type)] for f in fields(Settings))
+    assert all(s.help for s in SETTINGS)
+    assert Settings.load(env={}) == Settings()

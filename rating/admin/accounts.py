@@ -13,9 +13,9 @@ from enum import StrEnum
 
 from rating.admin import auth
 from rating.cases.model import Actor
+from rating.clock import now_ms
 from rating.settings import Settings
 from rating.store import Store
-from rating.store.base import now_ms
 
 
 @dataclass(frozen=True)

@@ -6,32 +6,20 @@ hashes, so a copy of the database lets nobody log in.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rating import hashing
 from rating.cases.audit import audit
 from rating.cases.model import ROLES, Actor
+from rating.hashing import ScryptCost, token_hash
 from rating.store import logic
 
 if TYPE_CHECKING:
     from rating.store.logic import Tx
-
-
-@dataclass(frozen=True)
-class ScryptCost:
-    n: int
-    r: int
-    p: int
-
-    @property
-    def memory(self) -> int:
-        return 128 * self.n * self.r * self.p
 
 
 # OWASP's current recommendation for scrypt: N=2**17, r=8, p=1 (128 MiB and a few hundred
@@ -39,7 +27,6 @@ class ScryptCost:
 # Tests lower it (tests/conftest.py); one test checks this value.
 OWASP_COST = ScryptCost(2**17, 8, 1)
 COST = OWASP_COST
-MAX_N = 2**20
 # At most two checks at once: each holds 128 MiB, and a login flood must not take the
 # server's memory (the per-client throttle refuses most of it before any hashing).
 _HASHING = threading.BoundedSemaphore(2)
@@ -48,62 +35,29 @@ TOKEN_PREFIX = "pjt_"
 
 def _scrypt(password: str, salt: bytes, cost: ScryptCost) -> bytes:
     with _HASHING:
-        return hashlib.scrypt(
-            password.encode("utf-8"),
-            salt=salt,
-            n=cost.n,
-            r=cost.r,
-            p=cost.p,
-            maxmem=cost.memory + (1 << 20),
-            dklen=32,
-        )
+        return hashing.scrypt(password, salt, cost)
 
 
 def hash_password(password: str) -> str:
-    salt, cost = secrets.token_bytes(16), COST
-    digest = _scrypt(password, salt, cost)
-    b64 = base64.b64encode
-    return f"scrypt${cost.n}${cost.r}${cost.p}${b64(salt).decode()}${b64(digest).decode()}"
-
-
-def _parse(stored: str) -> tuple[ScryptCost, bytes, bytes] | None:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        cost = ScryptCost(int(n), int(r), int(p))
-        if scheme != "scrypt" or not (1 < cost.n <= MAX_N and 0 < cost.r <= 32 and cost.p == 1):
-            return None
-        return cost, base64.b64decode(salt), base64.b64decode(digest)
-    except (ValueError, TypeError):
-        return None
+    with _HASHING:
+        return hashing.hash_secret(password, COST)
 
 
 def check_password(password: str, stored: str) -> bool:
-    parsed = _parse(stored)
-    if parsed is None:
-        return False
-    cost, salt, digest = parsed
-    try:
-        got = _scrypt(password, salt, cost)
-    except (ValueError, MemoryError):
-        return False
-    return hmac.compare_digest(got, digest)
+    with _HASHING:
+        return hashing.check_secret(password, stored)
 
 
 def needs_rehash(stored: str) -> bool:
     """Whether a stored hash is below the current cost (upgrade it at the next login)."""
-    parsed = _parse(stored)
-    return parsed is not None and parsed[0] != COST
+    parsed = hashing.parse(stored)
+    return parsed is not None and parsed.cost != COST
 
 
 def dummy_hash() -> str:
     """Checked against when the user name is unknown, so every attempt costs one scrypt at
     the current cost (timing does not tell which names exist)."""
-    zero = base64.b64encode(bytes(16)).decode()
-    return f"scrypt${COST.n}${COST.r}${COST.p}${zero}${base64.b64encode(bytes(32)).decode()}"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashing.dummy_hash(COST)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from rating import metrics
 from rating.admin.auth import SessionInfo
 from rating.admin.web import login_required, page
 from rating.cases.model import Actor
+from rating.clock import now_ms
 from rating.errors import (
     BadRequest,
     Forbidden,
@@ -166,7 +166,7 @@ async def report_weekly(request: Request, me: SessionInfo) -> Response:
             "报表参数有误：格式只能是 " + "、".join(FORMATS),
         )
     unit = await _actor_unit(request, me.actor, q.get("unit") or None)
-    as_of = parse_as_of(q.get("as_of"), int(time.time() * 1000))
+    as_of = parse_as_of(q.get("as_of"), now_ms())
     try:
         with metrics.timed(metrics.REPORT_SECONDS, fmt):  # a known format: bounded labels
             entry = await workers(request).weekly(
@@ -224,7 +224,7 @@ async def reports_page(request: Request, me: SessionInfo) -> Response:
     )
     as_of = q.get("as_of") or None
     if as_of:
-        limit = parse_as_of(as_of, int(time.time() * 1000))
+        limit = parse_as_of(as_of, now_ms())
         found = [e for e in found if limit is None or e.as_of_ms <= limit]
     shown = [e for e in found if _visible(actor, e)]
     lang = pick_lang(request)
@@ -235,7 +235,7 @@ async def reports_page(request: Request, me: SessionInfo) -> Response:
         rt=TEXTS["zh" if lang == "zh" else "en"],
         entries=shown,
         units=units,
-        weeks=recent_weeks(int(time.time() * 1000)),
+        weeks=recent_weeks(now_ms()),
         archived_weeks=sorted({e.week for e in shown} | {week or ""} - {""}, reverse=True),
         chosen={"week": week or "", "unit": scope or "", "as_of": as_of or ""},
     )

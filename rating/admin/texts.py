@@ -27,27 +27,22 @@ from rating.cases.model import (
 )
 from rating.i18n import LANGS, LEVEL_LABELS, REASON_LABELS, by_lang, pick_lang
 
-CHANNEL_LABELS = {
-    "zh": {
-        "12345": "12345 政务服务便民热线",
-        "12389": "12389 警务监督举报电话",
-        "12123": "交管 12123",
-        "sunshine": "阳光理政",
-        "other": "其他渠道",
-    },
-    "en": {
-        "12345": "12345 government service hotline",
-        "12389": "12389 police conduct reporting line",
-        "12123": "12123 traffic police",
-        "sunshine": "Sunshine Governance platform",
-        "other": "Other channels",
-    },
-}
-
-ROLE_LABELS = {
-    "zh": {"admin": "管理员", "unit_manager": "单位负责人", "viewer": "只读"},
-    "en": {"admin": "Administrator", "unit_manager": "Unit manager", "viewer": "Read-only"},
-}
+CHANNEL_LABELS = by_lang(
+    {
+        "12345": ("12345 政务服务便民热线", "12345 government service hotline"),
+        "12389": ("12389 警务监督举报电话", "12389 police conduct reporting line"),
+        "12123": ("交管 12123", "12123 traffic police"),
+        "sunshine": ("阳光理政", "Sunshine Governance platform"),
+        "other": ("其他渠道", "Other channels"),
+    }
+)
+ROLE_LABELS = by_lang(
+    {
+        "admin": ("管理员", "Administrator"),
+        "unit_manager": ("单位负责人", "Unit manager"),
+        "viewer": ("只读", "Read-only"),
+    }
+)
 
 _TEXT: dict[str, tuple[str, str]] = {
     # Frame and navigation

@@ -29,9 +29,9 @@ from rating.bodycap import UPLOAD_MAX_BYTES, UPLOAD_SLACK_BYTES
 from rating.errors import BadRequest, NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
+from rating.tabular import ImportFileError
 from rating.workorders import CHANNELS, service
 from rating.workorders.profiles import ProfileError, builtin_names, load_profile
-from rating.workorders.reader import ImportFileError
 from rating.workorders.worker import SHOW_ERRORS, Job, Summary, run_import
 
 # Room for the multipart framing and the small fields around the file.

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rating.cases import audit, deadlines, logic, purge, queries
 from rating.cases.model import Actor, AuditEntry, CaseView, OfficerRating, Progress
+from rating.clock import now_ms
 from rating.settings import Settings
 from rating.store import Store
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def get_case(store: Store, case_id: int, actor: Actor | None) -> CaseView:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from rating.cases import sla
 from rating.cli import CliError, with_store
 from rating.cli import load_settings as _settings
+from rating.clock import now_ms
 from rating.store import Store
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 def cmd_sla_list(args: argparse.Namespace) -> None:
@@ -37,7 +33,7 @@ def cmd_sla_set(args: argparse.Namespace) -> None:
         kind, amount = "workdays", args.workdays
 
     async def run(store: Store) -> sla.SlaClass:
-        return await store.write(sla.set_class, args.sla_class, kind, amount, _now())
+        return await store.write(sla.set_class, args.sla_class, kind, amount, now_ms())
 
     try:
         cls = with_store(_settings(args), run)
@@ -49,7 +45,7 @@ def cmd_sla_set(args: argparse.Namespace) -> None:
 
 def cmd_sla_map(args: argparse.Namespace) -> None:
     async def run(store: Store) -> None:
-        await store.write(sla.map_category, args.channel, args.category, args.sla_class, _now())
+        await store.write(sla.map_category, args.channel, args.category, args.sla_class, now_ms())
 
     try:
         with_store(_settings(args), run)
@@ -69,7 +65,7 @@ def cmd_sla_unmap(args: argparse.Namespace) -> None:
 
 def cmd_sla_fill(args: argparse.Namespace) -> None:
     async def run(store: Store) -> int:
-        return await store.write(sla.fill_missing_due, _now())
+        return await store.write(sla.fill_missing_due, now_ms())
 
     n = with_store(_settings(args), run)
     print(f"{n} work order(s) without a due time got their category's")

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rating.clock import now_ms
 from rating.kiosk import store as ks
 from rating.kiosk.store import Kiosk, KioskResult, KioskTap
 from rating.store import Store
-from rating.store.base import now_ms
 
 # What a kiosk PIN looks like; anything else is a wrong PIN (and counts as one).
 PIN_FORMAT = re.compile(r"^[0-9]{4,12}$")

@@ -8,14 +8,13 @@ enough to store them; PINs are short and get scrypt.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from rating import hashing
+from rating.hashing import ScryptCost, token_hash
 from rating.store import logic
 from rating.store.logic import Tx
 from rating.store.models import Outcome, RateLimits, RatingSubmission
@@ -26,11 +25,7 @@ PIN_LOCK_MS = 15 * 60_000
 # A queued tap is matched to the officer's sign-in session with this much slack: the tap
 # time is corrected for the tablet's clock, but only to within the upload's latency.
 SESSION_SLACK_MS = 120_000
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-def secret_hash(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+PIN_COST = ScryptCost(2**14, 8, 1)
 
 
 def new_secret() -> str:
@@ -38,22 +33,11 @@ def new_secret() -> str:
 
 
 def hash_pin(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    b64 = base64.b64encode
-    return f"scrypt${_SCRYPT['n']}${b64(salt).decode()}${b64(digest).decode()}"
+    return hashing.hash_secret(pin, PIN_COST)
 
 
 def verify_pin(pin: str, stored: str) -> bool:
-    try:
-        scheme, n, salt_b64, digest_b64 = stored.split("$")
-        salt, want = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    got = hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=int(n), r=8, p=1, dklen=len(want))
-    return hmac.compare_digest(got, want)
+    return hashing.check_secret(pin, stored)
 
 
 @dataclass(frozen=True)
@@ -110,7 +94,7 @@ def kiosk_by_name(tx: Tx, name: str) -> Kiosk | None:
 
 def kiosk_by_token(tx: Tx, token: str) -> Kiosk | None:
     """The kiosk holding this device token (revoked ones too: the caller says why not)."""
-    return _kiosk(tx, tx.one(_KIOSK_SELECT + " WHERE k.token_hash = ?", (secret_hash(token),)))
+    return _kiosk(tx, tx.one(_KIOSK_SELECT + " WHERE k.token_hash = ?", (token_hash(token),)))
 
 
 def list_kiosks(tx: Tx) -> list[Kiosk]:
@@ -139,7 +123,7 @@ def add_kiosk(tx: Tx, name: str, unit_ref: str, now: int) -> str:
     tx.run(
         "INSERT INTO kiosks (name, unit_id, enroll_hash, enroll_expires_at, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (name, unit_id, secret_hash(code), now + ENROLL_TTL_MS, now),
+        (name, unit_id, token_hash(code), now + ENROLL_TTL_MS, now),
     )
     return code
 
@@ -151,7 +135,7 @@ def reenroll_kiosk(tx: Tx, name: str, now: int) -> str | None:
     changed = tx.run(
         "UPDATE kiosks SET token_hash = NULL, enroll_hash = ?, enroll_expires_at = ?, "
         "revoked_at = NULL WHERE name = ?",
-        (secret_hash(code), now + ENROLL_TTL_MS, name),
+        (token_hash(code), now + ENROLL_TTL_MS, name),
     )
     # The new tablet starts with nobody on duty: re-enrolment is how an administrator
     # signs out an officer who cannot (the kiosk asks for the officer's own PIN).
@@ -168,7 +152,7 @@ def enroll(tx: Tx, code: str, now: int) -> tuple[Kiosk, str] | None:
     row = tx.one(
         "SELECT id FROM kiosks WHERE enroll_hash = ? AND enroll_expires_at > ? "
         "AND revoked_at IS NULL",
-        (secret_hash(code), now),
+        (token_hash(code), now),
     )
     if row is None:
         return None
@@ -176,7 +160,7 @@ def enroll(tx: Tx, code: str, now: int) -> tuple[Kiosk, str] | None:
     tx.run(
         "UPDATE kiosks SET token_hash = ?, enroll_hash = NULL, enroll_expires_at = NULL, "
         "enrolled_at = ? WHERE id = ?",
-        (secret_hash(token), now, row[0]),
+        (token_hash(token), now, row[0]),
     )
     kiosk = _kiosk(tx, tx.one(_KIOSK_SELECT + " WHERE k.id = ?", (row[0],)))
     assert kiosk is not None

@@ -8,7 +8,6 @@ device token the tablet got at enrolment (``Authorization: Bearer <token>``).
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from rating import errors
+from rating.clock import now_ms
 from rating.errors import (
     BadRequest,
     Conflict,
@@ -48,10 +48,6 @@ class Unauthorized(errors.Unauthorized):
     status = 401
     default_en = "this tablet is not registered as a kiosk"
     default_zh = "本设备尚未登记为评价终端"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _headers(response: Response) -> Response:
@@ -145,7 +141,7 @@ async def enroll(request: Request) -> Response:
     data = await _json(request)
     _only(data, {"code"})
     code = _str(data, "code")
-    found = await service.enroll(svc(request).store, code, _now_ms())
+    found = await service.enroll(svc(request).store, code, now_ms())
     if found is None:
         raise NotFound("unknown, used or expired enrolment code", "登记码无效、已使用或已过期")
     kiosk, token = found
@@ -173,7 +169,7 @@ async def signin(request: Request) -> Response:
     _only(data, {"badge_no", "pin"})
     badge_no = _str(data, "badge_no").strip()
     pin = _str(data, "pin")
-    check = await service.sign_in(svc(request).store, kiosk, badge_no, pin, _now_ms())
+    check = await service.sign_in(svc(request).store, kiosk, badge_no, pin, now_ms())
     _refuse(check, Forbidden("wrong badge number or PIN", "警号或密码错误"))
     return JSONResponse(_state(await _kiosk(request), request))
 
@@ -191,7 +187,7 @@ async def signout(request: Request) -> Response:
     if kiosk.officer is None:
         return JSONResponse(_state(kiosk, request))
     pin = _str(data, "pin")
-    check = await service.sign_out(svc(request).store, kiosk, pin, _now_ms())
+    check = await service.sign_out(svc(request).store, kiosk, pin, now_ms())
     _refuse(check, Forbidden("wrong PIN for the officer on duty", "当前民警的密码错误"))
     return JSONResponse(_state(await _kiosk(request), request))
 
@@ -219,7 +215,7 @@ async def rate(request: Request) -> Response:
         raise BadRequest("tapped_at is after sent_at (a tap in the future)", "评价时间晚于上传时间")
     if sent - tapped > MAX_TAP_AGE_MS:
         raise BadRequest("the tap is older than 7 days", "评价时间早于7天前，不再接收")
-    now = _now_ms()
+    now = now_ms()
     s = svc(request)
     # A tablet clock set back a little between tap and upload (an NTP correction) makes
     # the tap look slightly later than its upload: count it as tapped on arrival.

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from rating import clock
 from rating.cli import CliError, with_store
 from rating.services.parse import ServiceFileError, read_services, rejects_csv, rejects_path
 from rating.services.store import ServiceImport, import_services, preview_errors
 from rating.settings import Settings
 from rating.store import Store
 from rating.store.logic import RollBack
-from rating.workorders.reader import ImportFileError
+from rating.tabular import ImportFileError
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -42,9 +42,7 @@ def cmd_import(args: argparse.Namespace) -> None:
                         f"cannot write {dest}: {exc.strerror}; nothing imported"
                     ) from None
         try:
-            return await store.write(
-                import_services, parsed, int(time.time() * 1000), args.skip_bad
-            )
+            return await store.write(import_services, parsed, clock.now_ms(), args.skip_bad)
         except RollBack as undone:
             result: ServiceImport = undone.result
             return result

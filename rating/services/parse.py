@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rating.tabular import ImportFileError, Sheet, open_sheet
 from rating.workorders import convert
 from rating.workorders.convert import DAY_MS, SHANGHAI_OFFSET_MS, BadValue
 from rating.workorders.parse import column_letter
 from rating.workorders.profiles import norm_header
-from rating.workorders.reader import ImportFileError, Sheet, open_sheet
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "unit": ("单位", "unit", "单位名称", "单位编码", "unit code", "unit_path", "所属单位"),

@@ -10,11 +10,11 @@ import abc
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rating.clock import now_ms
 from rating.store import logic
 from rating.store.models import (
     Officer,
@@ -32,10 +32,6 @@ T = TypeVar("T")
 log = logging.getLogger("pingjing.store")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 DIALECTS = ("sqlite", "postgres")

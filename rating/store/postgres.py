@@ -2,7 +2,7 @@
 
 The rules are not written again here. Every unit of work is a plain function from
 `logic.py` over a `Tx`; this store runs it on a worker thread with a pooled psycopg 3
-connection (the same shape as the SQLite store, which runs it on aiosqlite's thread).
+connection (the same shape as the SQLite store, which runs it on its connection's thread).
 
 What holds across instances is enforced by the database, never by process memory:
 rate-limit counters are atomic upserts, receipts and idempotency keys are UNIQUE, and the
@@ -35,19 +35,16 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from rating import metrics
+from rating.clock import now_ms
 from rating.store import logic, pg_batch
 from rating.store.base import (
     Pending,
     Store,
     StoreUnavailable,
-    fail_all,
     migration_files,
-    next_batch,
-    now_ms,
-    settle,
     split_sql,
 )
+from rating.store.batching import BatchWriter
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
 from rating.store.receipts import RECEIPT_KEY_SQL
 
@@ -61,7 +58,6 @@ MIGRATION_LOCK = 0x504A_4D49_4752_4154
 # and a unique key (receipt, idempotency key) that another instance committed first.
 RETRY_SQLSTATES = frozenset({"40001", "40P01", "23505"})
 ATTEMPTS = 3
-_PRUNE_EVERY_MS = 600_000
 
 
 @functools.lru_cache(maxsize=1024)
@@ -347,7 +343,7 @@ def pg_dump_command(url: str, dest: str) -> tuple[list[str], dict[str, str]]:
     return argv, env
 
 
-class PostgresStore(Store):
+class PostgresStore(BatchWriter, Store):
     def __init__(
         self,
         url: str,
@@ -542,36 +538,18 @@ class PostgresStore(Store):
         self._queue.put_nowait((sub, fut))
         return await fut
 
-    async def _write_loop(self) -> None:
-        while True:
-            batch, stop = await next_batch(self._queue, self.batch_max)
-            if not batch:
-                return
+    async def _commit_batch(
+        self, subs: list[RatingSubmission]
+    ) -> list[RatingResult | BaseException]:
+        timeout_ms = int(self.timeout * 1000)
+        return await self._call(self._with_conn, _apply_ratings, subs, self.limits, timeout_ms)
+
+    async def _after_batch(self) -> None:
+        if self._prune_due():
             try:
-                with metrics.batch_commit(len(batch)):
-                    results = await self._call(
-                        self._with_conn,
-                        _apply_ratings,
-                        [s for s, _ in batch],
-                        self.limits,
-                        int(self.timeout * 1000),
-                    )
-            except Exception as exc:  # the commit failed: nothing in the batch is stored
-                log.error("rating batch of %d failed to commit: %s", len(batch), exc)
-                self._failed = True
-                fail_all(batch, exc)
-            else:
-                self._failed = False
-                settle(batch, results)
-            now = now_ms()
-            if now - self._last_prune > _PRUNE_EVERY_MS:
-                self._last_prune = now
-                try:
-                    await self._call(self._with_conn, _prune)
-                except Exception as exc:  # e.g. no connection; try again next round
-                    log.warning("pruning rate-limit counters failed: %s", exc)
-            if stop:
-                return
+                await self._call(self._with_conn, _prune)
+            except Exception as exc:  # e.g. no connection; try again next round
+                log.warning("pruning rate-limit counters failed: %s", exc)
 
     def _running(self) -> bool:
         return bool(self._tasks) and not any(t.done() for t in self._tasks)

@@ -1,21 +1,19 @@
 """The embedded SQLite store: WAL, one writer connection, batched commits.
 
 The one writer runs either in a process of its own (`writer="process"`, what the server
-uses: see sqlite_writer.py for why) or on aiosqlite's thread (`writer="thread"`, for
+uses: see sqlite_writer.py for why) or on a thread of this process (`writer="thread"`, for
 one-shot CLI commands, which would only pay for starting a process). Both run the same
 functions: `rating_batch` for a batch of ratings, `in_transaction` for any other write.
 
-Why a unit of work runs as one function on the connection's thread: aiosqlite hops threads
-once per call, which costs tens of microseconds; a rating needs about six statements.
-Running the unit of work as one function (aiosqlite's `_execute`, the same primitive its
-public methods use) makes a batch of ratings one hop and one fsync. Reads always run on
-aiosqlite's thread, on a connection of their own.
+A unit of work runs as one function on its connection's thread (sqlite_thread.py): one
+hop and, for a batch of ratings, one fsync. Reads always run on such a thread, on a
+connection of their own. The writer's memory (hit counters, device log, row cache) is in
+sqlite_cache.py; the batch writer both stores share is in batching.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import logging
@@ -24,201 +22,27 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from rating import metrics
+from rating.clock import now_ms
 from rating.store import logic
 from rating.store.base import (
     Pending,
     Store,
     StoreUnavailable,
-    all_unavailable,
     fail_all,
     migration_files,
-    next_batch,
-    now_ms,
     run_isolated,
-    settle,
     split_sql,
 )
+from rating.store.batching import BatchWriter
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
 from rating.store.receipts import RECEIPT_KEY_SQL
+from rating.store.sqlite_cache import DeviceLog, WriterConnection
+from rating.store.sqlite_thread import ThreadConnection
 from rating.store.sqlite_writer import WriterProcess, configure
 
 log = logging.getLogger("pingjing.store")
 T = TypeVar("T")
-
-_PRUNE_EVERY_MS = 600_000
-
-
-class HitCounts:
-    """The rate-limit counters of SQLite's one writer, kept in its memory.
-
-    On SQLite every write goes through the one writer, so its memory sees every hit.
-    Counting there instead of in rate_limits spares each rating an upsert into a random
-    page of that table and of its index, written to the WAL at every commit: about a
-    third of the writer's work per rating, measured (docs/performance.md). The counters
-    start afresh when the writer does (a restart, or after a crash). PostgreSQL, which
-    several app instances share, keeps them as rows.
-    """
-
-    __slots__ = ("hits",)
-
-    def __init__(self) -> None:
-        self.hits: dict[tuple[int, str], int] = {}
-
-    def prune(self, now: int) -> None:
-        """Forget windows that ended long ago (as logic.prune_counters does for rows)."""
-        old = now - 2 * logic.HOUR_MS
-        for key in [k for k in self.hits if k[0] < old]:
-            del self.hits[key]
-
-
-class DeviceLog:
-    """Each device's ratings of the last hours, kept in the memory of SQLite's writer, in
-    place of an index on ratings(device_hash).
-
-    A device's cookie is random, so each new rating's entry in such an index landed on a
-    leaf page of its own, written to the WAL at every commit: under load the index grew
-    with every new device and slowed the writer more each minute (docs/performance.md).
-    The device limit and the amend window only look back an hour or so, and every rating
-    goes through the writer, so it keeps those entries itself: loaded from the table when
-    it starts, extended with its own inserts after they commit, and with rows another
-    connection committed (a CLI command, a second worker), read by id once SQLite's
-    data_version shows one. A look further back than it keeps (`span_ms`: two hours, or
-    the amend window if longer) is answered by the table, through the index of ratings
-    whose hashes the purge has not yet cleared.
-
-    In a flood of new devices it keeps at most MAX_ENTRIES (about 440 bytes each) and
-    forgets the oldest beyond that: for the devices it forgot, a second rating within the
-    window is then stored as a new one instead of amending the first. Asking the table
-    instead would cost every rating a scan of the flood. A warning says when it happens.
-    """
-
-    SPAN_MS = 2 * logic.HOUR_MS
-    MAX_ENTRIES = 500_000
-
-    __slots__ = (
-        "by_device",
-        "order",
-        "max_id",
-        "floor",
-        "stale",
-        "span_ms",
-        "forgotten",
-        "warned_at",
-    )
-
-    def __init__(self) -> None:
-        # Tuples of tuples of ints, not lists: the garbage collector stops tracking them,
-        # so its full collections do not walk a flood's worth of entries (a pause that
-        # showed in the p99).
-        self.by_device: dict[str, tuple[tuple[int, int, int], ...]] = {}
-        self.order: collections.deque[tuple[int, str]] = collections.deque()
-        self.max_id = -1  # the largest rating id accounted for; -1: not loaded yet
-        self.floor = 0  # entries created before this are not kept (too old)
-        self.stale = False  # another connection has committed since the last look
-        self.span_ms = self.SPAN_MS
-        self.forgotten = 0  # entries dropped for MAX_ENTRIES since the last warning
-        self.warned_at = -logic.HOUR_MS  # at most one warning a minute
-
-    def covers(self, since: int) -> bool:
-        return self.max_id >= 0 and since >= self.floor
-
-    def sync(self, conn: sqlite3.Connection, now: int) -> None:
-        """Load or catch up with the table, and forget what is older than `span_ms`.
-        Called as a write transaction begins, before it has inserted anything."""
-        if self.max_id < 0:
-            self.floor = now - self.span_ms
-            self.max_id = int(
-                conn.execute("SELECT COALESCE(MAX(id), 0) FROM ratings").fetchone()[0]
-            )
-            rows = conn.execute(
-                "SELECT id, device_hash, officer_id, created_at FROM ratings "
-                "WHERE device_hash IS NOT NULL AND created_at >= ? ORDER BY created_at",
-                (self.floor,),
-            ).fetchall()
-        elif self.stale:
-            rows = conn.execute(
-                "SELECT id, device_hash, officer_id, created_at FROM ratings WHERE id > ? "
-                "ORDER BY id",
-                (self.max_id,),
-            ).fetchall()
-        else:
-            rows = []
-        self.stale = False
-        for rating_id, device_hash, officer_id, created_at in rows:
-            if device_hash is None:
-                self.max_id = max(self.max_id, int(rating_id))
-            else:
-                self.add(device_hash, int(rating_id), int(officer_id), int(created_at))
-        cutoff = now - self.span_ms
-        if self.floor < cutoff:
-            self.floor = cutoff
-            while self.order and self.order[0][0] < cutoff:
-                self._forget_oldest()
-        if self.forgotten and now - self.warned_at >= 60_000:
-            self.warned_at = now
-            log.warning(
-                "device log full (%d entries): forgot the %d oldest; their devices' next "
-                "ratings within the amend window are stored as new ones",
-                self.MAX_ENTRIES,
-                self.forgotten,
-            )
-            self.forgotten = 0
-
-    def add(self, device_hash: str, rating_id: int, officer_id: int, created_at: int) -> None:
-        self.max_id = max(self.max_id, rating_id)
-        if created_at < self.floor:
-            return  # older than what is kept (a back-dated rating): the table answers
-        self.by_device[device_hash] = self.by_device.get(device_hash, ()) + (
-            (rating_id, officer_id, created_at),
-        )
-        self.order.append((created_at, device_hash))
-        if len(self.order) > self.MAX_ENTRIES:
-            self.forgotten += 1
-            self._forget_oldest()
-
-    def _forget_oldest(self) -> None:
-        created_at, device_hash = self.order.popleft()
-        entries = self.by_device.get(device_hash)
-        if entries is None:
-            return
-        k = next((k for k, e in enumerate(entries) if e[2] == created_at), 0)
-        rest = entries[:k] + entries[k + 1 :]
-        if rest:
-            self.by_device[device_hash] = rest
-        else:
-            del self.by_device[device_hash]
-
-    def recent(self, device_hash: str, since: int) -> list[tuple[int, int, int]]:
-        return [e for e in self.by_device.get(device_hash, ()) if e[2] >= since]
-
-
-class WriterConnection(sqlite3.Connection):
-    """The writer's connection: it carries the writer's hit counters, and a cache of the
-    rows ratings read but never change (a badge token's officer), valid while nothing
-    else writes: any other write on this connection drops it, and so does a commit by
-    any other connection (a CLI command), which SQLite's data_version shows."""
-
-    CACHE_MAX = 200_000  # found rows only, so about the officers of a province
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.hits = HitCounts()
-        self.devices = DeviceLog()
-        self.cache: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...]] = {}
-        self._data_version: int | None = None
-
-    def check_cache(self) -> None:
-        """At the start of a write transaction: drop the cache if another connection has
-        committed since the last look, and bring the device log up to date."""
-        version = self.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
-            self.cache.clear()
-            self.devices.stale = True
-            self._data_version = version
-        self.devices.sync(self, now_ms())
 
 
 class SqliteTx:
@@ -442,7 +266,7 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SqliteStore(Store):
+class SqliteStore(BatchWriter, Store):
     def __init__(
         self,
         path: str,
@@ -464,27 +288,24 @@ class SqliteStore(Store):
         self.limits = limits
         self.synchronous = synchronous.upper()
         self.batch_max = batch_max
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: ThreadConnection | None = None
+        self._reader: ThreadConnection | None = None
         self._queue: asyncio.Queue[Pending | None]
         self._task: asyncio.Task[None] | None = None
         self._last_prune = 0
         self._failed = False
 
-    async def _connect(self, writer: bool = False) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(
-            self.path,
-            isolation_level=None,
-            timeout=10.0,
-            factory=WriterConnection if writer else sqlite3.Connection,
+    async def _connect(self, writer: bool = False) -> ThreadConnection:
+        conn = await ThreadConnection.connect(
+            self.path, timeout=10.0, factory=WriterConnection if writer else sqlite3.Connection
         )
-        await self._run(conn, configure, self.synchronous)
+        await conn.run(configure, self.synchronous)
         return conn
 
     async def open(self) -> None:
         create_private(self.path)
         self._writer = await self._connect(writer=True)
-        await self._run(self._writer, _migrate)
+        await self._writer.run(_migrate)
         if self.writer_mode == "process":
             # The migrations ran above; from here on the process is the one writer.
             await self._writer.close()
@@ -514,17 +335,9 @@ class SqliteStore(Store):
                 await conn.close()
         self._reader = self._writer = None
 
-    @staticmethod
-    async def _run(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
-        def call() -> T:
-            return fn(conn._conn, *args)
-
-        result: T = await conn._execute(call)
-        return result
-
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._reader is not None, "store is not open"
-        return await self._run(self._reader, _read, fn, *args)
+        return await self._reader.run(_read, fn, *args)
 
     async def _live(self) -> WriterProcess:
         """The writer process, started again if it has died (what was in flight failed)."""
@@ -544,19 +357,7 @@ class SqliteStore(Store):
             result: T = await (await self._live()).call(("write", fn, args))
             return result
         assert self._writer is not None, "store is not open"
-        return await self._run(self._writer, in_transaction, fn, *args)
-
-    def _settle(self, batch: list[Pending], done: asyncio.Future[Any]) -> None:
-        exc = done.exception()
-        if exc is not None:  # the commit failed: nothing in the batch is stored
-            log.error("rating batch of %d failed to commit: %s", len(batch), exc)
-            self._failed = True
-            fail_all(batch, exc)
-        else:
-            results = done.result()
-            # One bad rating is no outage: healthz turns only when the database is.
-            self._failed = all_unavailable(results)
-            settle(batch, results)
+        return await self._writer.run(in_transaction, fn, *args)
 
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         loop = asyncio.get_running_loop()
@@ -575,13 +376,6 @@ class SqliteStore(Store):
         queued: asyncio.Future[RatingResult] = loop.create_future()
         self._queue.put_nowait((sub, queued))
         return await queued
-
-    def _prune_due(self) -> bool:
-        now = now_ms()
-        if now - self._last_prune > _PRUNE_EVERY_MS:
-            self._last_prune = now
-            return True
-        return False
 
     def _flush(self) -> None:
         """Send the ratings submitted so far to the writer process (see submit_rating)."""
@@ -611,22 +405,12 @@ class SqliteStore(Store):
             self._failed = True
             fail_all(batch, exc)
 
-    async def _write_loop(self) -> None:
-        """The thread writer's loop: one batch at a time on aiosqlite's thread."""
-        assert self._writer is not None
-        while True:
-            batch, stop = await next_batch(self._queue, self.batch_max)
-            if not batch:
-                return
-            subs = [s for s, _ in batch]
-            done = asyncio.ensure_future(
-                self._run(self._writer, rating_batch, subs, self.limits, self._prune_due())
-            )
-            metrics.batch_sent(len(batch), done)
-            await asyncio.wait([done])
-            self._settle(batch, done)
-            if stop:
-                return
+    async def _commit_batch(
+        self, subs: list[RatingSubmission]
+    ) -> list[RatingResult | BaseException]:
+        """The thread writer's batch, on the writer connection's thread."""
+        assert self._writer is not None, "store is not open"
+        return await self._writer.run(rating_batch, subs, self.limits, self._prune_due())
 
     def healthy(self) -> bool:
         if self._process is not None:
@@ -644,4 +428,4 @@ class SqliteStore(Store):
             finally:
                 target.close()
 
-        await self._run(self._reader, copy)
+        await self._reader.run(copy)

@@ -47,15 +47,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 # Imported here so that the fork server preloads them and each writer starts at once.
 from rating.cases import logic as _cases_logic  # noqa: F401
 from rating.store import logic as _logic  # noqa: F401
 from rating.store.base import StoreUnavailable
-
-if TYPE_CHECKING:  # sqlite.py imports this module
-    from rating.store.sqlite import WriterConnection
+from rating.store.sqlite_cache import WriterConnection
 
 log = logging.getLogger("pingjing.store")
 
@@ -168,8 +166,6 @@ def _apply(conn: WriterConnection, requests: list[tuple[Any, ...]]) -> list[byte
 
 def serve(sock: socket.socket, path: str, synchronous: str) -> None:
     """The writer process: apply requests in order until told to stop or orphaned."""
-    from rating.store.sqlite import WriterConnection
-
     conn = sqlite3.connect(path, isolation_level=None, timeout=10.0, factory=WriterConnection)
     configure(conn, synchronous)
     inbox = _Inbox(sock)

@@ -17,6 +17,7 @@ from rating.cli import CliError, with_store
 from rating.crypto import Keys
 from rating.settings import Settings
 from rating.store import Store
+from rating.tabular import ImportFileError
 from rating.workorders import CHANNELS
 from rating.workorders.parse import (
     OrderRow,
@@ -26,7 +27,6 @@ from rating.workorders.parse import (
     write_rejects,
 )
 from rating.workorders.profiles import ProfileError, builtin_names, load_profile, profile_path
-from rating.workorders.reader import ImportFileError
 from rating.workorders.store import (
     AliasError,
     ImportResult,

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rating.workorders.schema import CODES, DEFAULT_VALUES, FIELD_BY_NAME, FIELDS
+from rating.workorders.schema import CODES, DEFAULT_VALUES, FIELD_BY_NAME, FIELDS, RENAMED_CODES
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 DEFAULT_HEADER_SEARCH_ROWS = 20
@@ -120,6 +120,9 @@ def load_profile(ref: str) -> Profile:
     for field, codes in CODES.items():
         for code in codes:  # the codes themselves are always understood
             values[field].setdefault(norm_value(code), code)
+    for field, renamed in RENAMED_CODES.items():
+        for old, new in renamed.items():
+            values[field].setdefault(norm_value(old), new)
     values_raw = data.get("values", {})
     if not isinstance(values_raw, dict):
         raise ProfileError(f"{where}: [values] must be a table")
@@ -131,6 +134,8 @@ def load_profile(ref: str) -> Profile:
         if not isinstance(mapping, dict):
             raise ProfileError(f"{where}: [values.{field}] must be a table")
         for spelling, code in mapping.items():
+            if field in RENAMED_CODES and code in RENAMED_CODES[field]:
+                code = RENAMED_CODES[field][code]
             if code != "" and code not in CODES[field]:
                 raise ProfileError(
                     f"{where}: values.{field}.{spelling} = {code!r}: "

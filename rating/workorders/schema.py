@@ -69,7 +69,7 @@ CODES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
             "other",
         ),
         "resolution": ("resolved", "partly_resolved", "unresolved", "answered"),
-        "callback_outcome": ("reached", "unreachable", "refused"),
+        "callback_outcome": ("reached", "unreachable", "declined"),
         "satisfaction": ("satisfied", "basically_satisfied", "dissatisfied"),
         "verification": (
             "substantiated",
@@ -81,6 +81,11 @@ CODES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
+# Codes renamed since profiles were first written, old -> new: a file or a profile that
+# uses the old code still means the same answer (`refused` is `declined`, the cases' word).
+RENAMED_CODES: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
+    {"callback_outcome": MappingProxyType({"refused": "declined"})}
+)
 DEFAULT_VALUES: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
     {
         name: MappingProxyType(mapping)
@@ -118,8 +123,8 @@ DEFAULT_VALUES: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxy
                 "无人接听": "unreachable",
                 "空号": "unreachable",
                 "关机": "unreachable",
-                "拒绝回访": "refused",
-                "拒访": "refused",
+                "拒绝回访": "declined",
+                "拒访": "declined",
                 "未回访": "",
                 "待回访": "",
             },

@@ -7,8 +7,8 @@ calls `store.import_parsed` / `import_streamed`, already named async functions.
 
 from __future__ import annotations
 
+from rating.clock import now_ms
 from rating.store import Store
-from rating.store.base import now_ms
 from rating.workorders import store as wos
 
 

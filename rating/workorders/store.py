@@ -16,6 +16,7 @@ from typing import Any
 from rating.cases.deadlines import load_calendar
 from rating.cases.history import keep_workorder_revisions
 from rating.cases.sla import load_sla
+from rating.clock import now_ms
 from rating.store import Store
 from rating.store.logic import Tx
 from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
@@ -30,10 +31,6 @@ IMPORT_CHUNK = 500  # rows per transaction: the write lock is held ~10 ms at a t
 # handler, gets the lock before the import takes it again (without it, it can miss every
 # gap for a while: a citizen's rating then waits hundreds of milliseconds).
 IMPORT_PAUSE_S = 0.015
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def norm_unit(name: str) -> str:

@@ -16,11 +16,11 @@ from typing import Any, cast
 import pytest
 from openpyxl import Workbook
 
+from rating import tabular
 from rating.cli import main
 from rating.roster import RosterFileError, read_roster
 from rating.settings import SETTINGS
 from rating.store.logic import unit_code_for_path
-from rating.workorders import reader
 from tests.conftest import Web, make_settings, open_web
 
 EAST = "张家口市公安局/桥东分局/胜利路派出所"
@@ -111,6 +111,33 @@ def test_csv_in_every_encoding(tmp_path: Path, encoding: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "gbk"])
+def test_tab_separated_and_utf16_rosters_are_read_as_work_orders_are(
+    tmp_path: Path, encoding: str
+) -> None:
+    # Excel's "Unicode text" is UTF-16 with a BOM, tab-separated; some systems export GBK
+    # with tabs. The work-order importer reads both; so does the roster.
+    text = "\r\n".join("\t".join(row) for row in [HEADER_ZH, *GOOD]) + "\r\n"
+    bom = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    path = tmp_path / "roster.txt"
+    path.write_bytes(bom + text.encode(encoding))
+    parsed = read_roster(path)
+    assert parsed.errors == []
+    assert [(r.line, r.badge_no, r.name, r.unit, r.kind) for r in parsed.rows] == [
+        (2, "100001", "张伟", EAST, "police"),
+        (3, "100002", "李娜", EAST, "auxiliary"),
+        (4, "100003", "王强", WEST, "police"),
+    ]
+
+
+def test_a_broken_utf16_roster_is_refused_in_both_languages(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(b"\xff\xfe" + "警号,姓名".encode("utf-16-le") + b"\x00\xd8")  # lone surrogate
+    with pytest.raises(RosterFileError, match="cannot decode the file as UTF-16") as info:
+        read_roster(path)
+    assert info.value.reason.text("zh") == "无法按 UTF-16 文本解码该文件"
+
+
 def test_a_long_csv_is_gbk_when_its_first_gbk_byte_comes_late(tmp_path: Path) -> None:
     # Read a piece at a time, yet the encoding is the whole file's: ASCII rows for well
     # past the first piece, then a GBK name.
@@ -119,7 +146,7 @@ def test_a_long_csv_is_gbk_when_its_first_gbk_byte_comes_late(tmp_path: Path) ->
     with path.open("w", encoding="gbk", newline="") as fh:
         csv.writer(fh).writerows([["badge_no", "name", "unit", "kind"], *rows])
         csv.writer(fh).writerow(["100001", "张伟", EAST, "民警"])
-    assert path.stat().st_size > 2 * reader.CHUNK
+    assert path.stat().st_size > 2 * tabular.CHUNK
     roster = read_roster(path)
     assert not roster.errors
     assert len(roster.rows) == 20_001
@@ -240,11 +267,11 @@ def test_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
         ("nul.csv", b"\x00\x01\x02binary\x00" * 50, "not a CSV text file"),
         ("empty.csv", b"", "no header row found"),
         ("fake.xlsx", "警号,姓名,单位,类别\n".encode(), "is not an Excel workbook"),
-        ("zip.xlsx", b"PK\x03\x04" + b"\x00" * 100, "cannot open the XLSX file"),
+        ("zip.xlsx", b"PK\x03\x04" + b"\x00" * 100, "cannot open the XLSX workbook"),
         (
             "bad.xls",
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
-            "cannot open the XLS file",
+            "cannot open the XLS workbook",
         ),
         ("page.xls", b"<html><table><tr><td>1</td></tr></table></html>", "is not a workbook"),
         ("headless.csv", b"a,b,c\n1,2,3\n", "no header row found"),
@@ -264,7 +291,7 @@ def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "roster.xlsx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("readme.txt", "not a workbook")
-    with pytest.raises(RosterFileError, match="cannot open the XLSX file"):
+    with pytest.raises(RosterFileError, match="cannot open the XLSX workbook"):
         read_roster(path)
 
 

@@ -18,9 +18,9 @@ from rating import spreadsheet
 from rating.crypto import Keys
 from rating.roster import RosterFileError, read_roster
 from rating.spreadsheet import EXCEL_1900, EXCEL_1904, SpreadsheetError, read_workbook
+from rating.tabular import ImportFileError
 from rating.workorders.parse import parse_file
 from rating.workorders.profiles import load_profile
-from rating.workorders.reader import ImportFileError
 from tests.workorders.conftest import order, write_csv, write_xlsx
 
 KEYS = Keys("spreadsheet-test-secret")
@@ -182,7 +182,7 @@ def test_broken_sheet_xml_is_one_clear_error(tmp_path: Path) -> None:
     path.write_bytes(raw)
     with pytest.raises(ImportFileError, match="cannot open the XLSX workbook"):
         parse_file(path, load_profile("12345"), KEYS)
-    with pytest.raises(RosterFileError, match="cannot open the XLSX file"):
+    with pytest.raises(RosterFileError, match="cannot open the XLSX workbook"):
         read_roster(path)
 
 

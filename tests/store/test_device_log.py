@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from rating.store.models import Outcome, RateLimits, RosterRow
-from rating.store.sqlite import DeviceLog, SqliteStore
+from rating.store.sqlite import SqliteStore
+from rating.store.sqlite_cache import DeviceLog
 from tests.conftest import ROSTER
 from tests.store.conftest import Stores, rating
 

@@ -1,4 +1,4 @@
-"""Every import error reason exists in English and Simplified Chinese."""
+"""Every import error reason exists in Simplified Chinese and English."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from string import Formatter
 
 import pytest
 
+from rating.reasons import MESSAGES, Reason
+from rating.tabular import EXCEL_1900
 from rating.workorders.convert import BadValue, time_ms
-from rating.workorders.messages import MESSAGES, Reason
-from rating.workorders.reader import EXCEL_1900
 
-PACKAGE = Path(__file__).resolve().parents[2] / "rating" / "workorders"
+RATING = Path(__file__).resolve().parents[2] / "rating"
+# Where reasons are raised: the importers and the table reader they share.
+SOURCES = [*(RATING / "workorders").glob("*.py"), RATING / "tabular.py", RATING / "roster.py"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# The codes the importer raises: BadValue("code"…), ImportFileError("code"…), Reason("code"…).
-RAISED = re.compile(r'(?:BadValue|ImportFileError|Reason)\(\s*"([a-z0-9_]+)"')
+# The codes raised: BadValue("code"…), ImportFileError("code"…), Reason("code"…), and the
+# roster's RosterFileError("code"…).
+RAISED = re.compile(r'(?:BadValue|ImportFileError|RosterFileError|Reason)\(\s*"([a-z0-9_]+)"')
 
 
 def placeholders(template: str) -> set[str]:
@@ -24,7 +27,7 @@ def placeholders(template: str) -> set[str]:
 
 @pytest.mark.parametrize("code", sorted(MESSAGES))
 def test_every_code_has_both_languages_with_the_same_placeholders(code: str) -> None:
-    en, zh = MESSAGES[code]
+    zh, en = MESSAGES[code]
     assert en.strip() and zh.strip()
     assert CJK.search(zh), f"{code}: the Chinese text is not Chinese"
     assert en != zh
@@ -32,11 +35,7 @@ def test_every_code_has_both_languages_with_the_same_placeholders(code: str) -> 
 
 
 def test_every_code_the_importer_raises_has_texts_and_none_is_unused() -> None:
-    used = {
-        code
-        for path in PACKAGE.glob("*.py")
-        for code in RAISED.findall(path.read_text(encoding="utf-8"))
-    }
+    used = {code for path in SOURCES for code in RAISED.findall(path.read_text(encoding="utf-8"))}
     assert used, "found no reasons raised in rating/workorders"
     assert sorted(used - set(MESSAGES)) == []
     assert sorted(set(MESSAGES) - used) == []

@@ -157,3 +157,20 @@ def test_utf16_tab_separated_export_is_read(tmp_path: Path) -> None:
     parsed = parse_file(path, load_profile("12345"), KEYS)
     assert parsed.encoding == "UTF-16"
     assert [r.values for r in parsed.rows] == [("GD1", ms(2026, 11, 3, 14, 5), "胜利路派出所")]
+
+
+def test_a_declined_callback_is_declined_as_in_cases(tmp_path: Path) -> None:
+    # 拒绝回访 is `declined`, the cases' word; a file or profile still saying the old code
+    # `refused` means the same.
+    path = write_csv(
+        tmp_path / "t.csv",
+        [
+            order("A", 回访结果="拒绝回访"),
+            order("B", 回访结果="拒访"),
+            order("C", 回访结果="refused"),
+        ],
+    )
+    parsed = parse_file(path, load_profile("12345"), KEYS)
+    assert parsed.errors == []
+    at = parsed.db_columns.index("callback_outcome")
+    assert [r.values[at] for r in parsed.rows] == ["declined"] * 3
