@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 BIN := $(dir $(PY))
 
-.PHONY: setup check test bench demo fmt
+.PHONY: setup check test bench demo fmt docs
 
 setup:
 	bash scripts/setup
@@ -24,3 +24,8 @@ bench:
 
 demo:
 	$(BIN)pingjing demo
+
+# Regenerate the generated parts of the docs (tests fail while they are stale).
+docs:
+	$(PY) -m rating.clidoc
+	$(PY) -m rating.openapi --markdown docs/api.md
