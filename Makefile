@@ -16,8 +16,13 @@ fmt:
 	$(BIN)ruff format .
 	$(BIN)ruff check --fix .
 
+# pytest under coverage, subprocesses included (pyproject.toml [tool.coverage]); the report
+# fails below fail_under. `make test PYTEST_ARGS="tests/cases -x"` passes arguments on.
 test:
-	$(PY) -m pytest
+	$(BIN)coverage erase
+	$(BIN)coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)coverage combine --quiet
+	$(BIN)coverage report
 
 bench:
 	$(PY) bench/run_all.py

@@ -45,10 +45,6 @@ KNOWN_DEVICE_COOKIE = "pj_admin_dev"
 ACTIONS = ("take", "callback", "verify", "rectify", "close", "reopen")
 
 
-class LoginRequired(Exception):
-    pass
-
-
 def _now() -> int:
     return cases.now_ms()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-LEVELS = (5, 4, 3, 2, 1)
 REASONS = ("attitude", "efficiency", "conduct", "integrity", "buck_passing", "other")
 CHANNELS = ("badge", "kiosk", "web")
 KINDS = ("police", "auxiliary")
