@@ -291,12 +291,6 @@ def ancestors(units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["unit_id", "ancestor_id"]).astype(np.int64)
 
 
-def subtree_ids(units: pd.DataFrame, root_id: int) -> pd.Index:
-    """The ids of `root_id` and every unit below it."""
-    tree = ancestors(units)
-    return pd.Index(tree.loc[tree["ancestor_id"] == root_id, "unit_id"].sort_values().unique())
-
-
 def rollup(
     counts: pd.DataFrame,
     tree: pd.DataFrame,

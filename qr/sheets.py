@@ -206,10 +206,6 @@ class SheetWriter:
         )
         self._pages.append(page)
 
-    @property
-    def page_count(self) -> int:
-        return len(self._pages)
-
     def finish(self, forms: dict[int, bytes]) -> str:
         """Write glyph forms (gid -> `glyph_form` bytes), page tree and trailer; sha256 hex."""
         names = []

@@ -23,7 +23,9 @@ def test_readme_has_demo_and_test_commands() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert ".venv/bin/python -m pytest" in ci
+    assert "make test" in ci
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "coverage run -m pytest" in make and "coverage report" in make
 
 
 def test_settings_are_declared_once_with_typed_defaults() -> None:

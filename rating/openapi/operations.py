@@ -214,8 +214,7 @@ OPERATIONS: tuple[Op, ...] = (
         ok={200: "CaseOne"},
         errors={
             **_API_AUTH,
-            403: "a case of another unit",
-            404: "no such case",
+            404: "no such case, or a case of another unit (as if it did not exist)",
             500: "unexpected error",
         },
         security="ApiToken",
@@ -232,8 +231,8 @@ OPERATIONS: tuple[Op, ...] = (
             400: "body is not a JSON object of strings, or a field the action needs is "
             "missing or wrong",
             **_API_AUTH,
-            403: "a read-only account, or a case of another unit",
-            404: "no such case",
+            403: "a read-only account",
+            404: "no such case, or a case of another unit (as if it did not exist)",
             409: "the action is not allowed in the case's state",
             500: "unexpected error",
         },

@@ -7,7 +7,6 @@ from enum import Enum, StrEnum
 
 from rating.cases.model import Deadlines
 
-LEVELS = (5, 4, 3, 2, 1)
 REASONS = ("attitude", "efficiency", "conduct", "integrity", "buck_passing", "other")
 
 

@@ -234,7 +234,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--skip-bad",
         action="store_true",
-        help="import the good rows; write the bad ones to FILE.rejected.csv",
+        help="import the good rows; write the bad ones beside FILE (a.xlsx: a.rejected.csv)",
     )
     p.set_defaults(func=cmd_import)
 

@@ -15,8 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from rating.store import make_store
 from rating.store.base import now_ms
 from rating.store.models import RosterRow
 from tests.conftest import ROSTER
+from tests.polling import wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -147,17 +146,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+        wait_healthy(base, proc, log, timeout=30)
         yield Server(base, db, tokens, revoked, codes, log)
     finally:
         proc.terminate()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from rating.cases.purge import DAY_MS
@@ -11,6 +9,7 @@ from rating.cases.service import now_ms, run_purge
 from rating.settings import Settings
 from tests.cases.helpers import act, add_user, bad_rating, case_id_of, cli, login, rows
 from tests.conftest import Web
+from tests.polling import until
 
 PHONE_SQL = "SELECT phone_enc IS NOT NULL, phone_mask FROM ratings WHERE receipt = ?"
 
@@ -78,10 +77,7 @@ async def test_purge_command(
 
 async def test_server_purges_at_start_up(web: Web, settings: Settings) -> None:
     query = "SELECT note, items FROM audit_log WHERE action = 'purge' ORDER BY id"
-    for _ in range(250):
-        if len(rows(settings, query)) >= 2:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: len(rows(settings, query)) >= 2, "the start-up purge", timeout=5)
     first = rows(settings, query)[:2]
     assert first[0][0].startswith("phone numbers before ") and first[0][1] == 0
     assert first[1] == ("device data", 0)

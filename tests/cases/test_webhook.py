@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from rating.settings import Settings
 from tests.cases.helpers import bad_rating, case_id_of, rows
 from tests.conftest import Web, make_settings, open_web
+from tests.polling import until
 
 SECRET = "webhook-test-secret"
 
@@ -79,12 +79,8 @@ async def hooked(tmp_path: Path, receiver: Receiver) -> AsyncIterator[tuple[Web,
         yield w, settings
 
 
-async def wait_for(predicate: object, what: str) -> None:
-    for _ in range(500):
-        if predicate():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait_for(predicate: Callable[[], bool], what: str) -> None:
+    await until(predicate, what, timeout=10)
 
 
 async def test_signed_and_retried_until_delivered(

@@ -13,8 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import make_store
 from tests.conftest import ROSTER
+from tests.polling import wait_healthy
 
 SECRET = "test-secret-not-for-production"
 UNIT = "张家口市公安局/桥东分局/胜利路派出所"
@@ -73,21 +72,6 @@ async def _seed(settings: Settings) -> tuple[list[str], str, str]:
         await store.close()
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited:\n" + log_path.read_text(errors="replace"))
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not answer /healthz within 60 s")
-
-
 @contextlib.contextmanager
 def live_server(tmp_path: Path, database: str | None = None, **env: str) -> Iterator[Live]:
     """Seed the database, start the server, yield it; stop it (by its own PID) afterwards."""
@@ -122,7 +106,7 @@ def live_server(tmp_path: Path, database: str | None = None, **env: str) -> Iter
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proc, log_path)
+        wait_healthy(url, proc, log_path)
         yield Live(url, settings, tokens, api_token, kiosk_token, log_path, proc)
     finally:
         proc.terminate()

@@ -19,7 +19,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -33,6 +32,7 @@ from cryptography.x509.oid import NameOID
 from qr.fonts import SYSTEM_FONTS
 from rating.openapi import OPERATIONS
 from tests.ops.live import free_port, live_server
+from tests.polling import until_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -296,14 +296,15 @@ def test_nginx_in_front_of_a_live_server(tmp_path: Path) -> None:
 
 
 def _get_when_up(c: httpx.Client, port: int) -> httpx.Response:
-    deadline = time.monotonic() + 20
-    while True:
+    def up() -> bool:
         try:
-            return c.get("/healthz")
+            c.get("/healthz")
         except httpx.ConnectError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+            return False
+        return True
+
+    until_sync(up, f"a connection on port {port}", timeout=20)
+    return c.get("/healthz")
 
 
 # ---------------------------------------------------------------- systemd

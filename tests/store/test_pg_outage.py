@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +21,7 @@ from rating.store.base import StoreUnavailable
 from rating.store.models import Outcome, RosterRow
 from rating.store.postgres import PostgresStore
 from tests.conftest import make_settings, opened
+from tests.polling import until
 from tests.store.conftest import LIMITS, empty_tables, rating
 
 # Generous bounds for a busy machine: a hang (the bug: 57 s) still fails the test.
@@ -103,17 +104,6 @@ class Proxy:
         self.start()
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(poll(), PROMPT_S)
-    except TimeoutError:
-        pytest.fail(f"{what} did not happen within {PROMPT_S} s")
-
-
 @pytest.fixture
 async def proxied(pg_url: str) -> AsyncIterator[tuple[Proxy, PostgresStore]]:
     empty_tables(pg_url)
@@ -149,12 +139,12 @@ async def test_an_outage_gives_a_prompt_503_and_health_follows_the_database(
         await asyncio.wait_for(
             store.submit_rating(rating(officer.token, device="during")), PROMPT_S
         )
-    await until(lambda: not store.healthy(), "/healthz turning 503")
+    await until(lambda: not store.healthy(), "/healthz turning 503", PROMPT_S, every=0.05)
     with pytest.raises(StoreUnavailable):  # and every rating after it, at once
         await asyncio.wait_for(store.submit_rating(rating(officer.token, device="dur2")), PROMPT_S)
 
     proxy.restore()
-    await until(store.healthy, "/healthz turning 200 again")
+    await until(store.healthy, "/healthz turning 200 again", PROMPT_S, every=0.05)
     after = await asyncio.wait_for(
         store.submit_rating(rating(officer.token, device="after")), PROMPT_S
     )
@@ -181,16 +171,17 @@ async def test_the_api_answers_503_and_healthz_follows_through_an_outage(
             )
             assert reply.status_code == 503 and reply.json()["status"] == 503
 
-            async def healthz() -> int:
-                return (await web.client.get("/healthz")).status_code
+            async def healthz_is(want: int) -> bool:
+                return (await web.client.get("/healthz")).status_code == want
 
-            async def poll(want: int) -> None:
-                while await healthz() != want:
-                    await asyncio.sleep(0.05)
-
-            await asyncio.wait_for(poll(503), PROMPT_S)
+            # wait_for as well: a /healthz that hangs must not outlast the deadline.
+            await asyncio.wait_for(
+                until(lambda: healthz_is(503), "/healthz 503", PROMPT_S, every=0.05), PROMPT_S
+            )
             proxy.restore()
-            await asyncio.wait_for(poll(200), PROMPT_S)
+            await asyncio.wait_for(
+                until(lambda: healthz_is(200), "/healthz 200", PROMPT_S, every=0.05), PROMPT_S
+            )
             reply = await web.client.post("/api/v1/ratings", json=web.rating(1))
             assert reply.status_code == 201, reply.text
     finally:

@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,7 +28,11 @@ import pytest
 from rating.crypto import Keys
 from rating.store.models import RosterRow
 from rating.store.postgres import PostgresStore
+from tests import polling
+from tests.shifted_clock import seconds_to_next_hour
 from tests.store.conftest import LIMITS, fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 SECRET = "two-instances-test-secret"
 DEVICE_LIMIT = 8
@@ -61,12 +64,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(name: str, database: str, workdir: Path) -> Server:
-    exe = shutil.which("pingjing", path=str(Path(sys.executable).parent))
-    cmd = [exe] if exe else [sys.executable, "-m", "rating.cli"]
+def start(name: str, database: str, workdir: Path, shift_s: float) -> Server:
+    """`pingjing serve` with its clock `shift_s` ahead (tests/shifted_clock.py)."""
+    cmd = [sys.executable, "-m", "tests.shifted_clock", str(shift_s)]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGJING_")}
     env.update(
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         PINGJING_DATABASE=database,
         PINGJING_SECRET=SECRET,
         PINGJING_RATE_LIMIT_DEVICE_PER_HOUR=str(DEVICE_LIMIT),
@@ -99,55 +103,36 @@ def stop(server: Server) -> None:
 
 
 def wait_healthy(servers: list[Server]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    pending = list(servers)
-    with httpx.Client(timeout=2) as client:
-        while pending:
-            server = pending[0]
-            if server.proc.poll() is not None:
-                pytest.fail(
-                    f"{server.name} exited with {server.proc.returncode}\n{server.log_tail()}"
-                )
-            try:
-                if client.get(server.url + "/healthz").status_code == 200:
-                    pending.pop(0)
-                    continue
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{server.name} not healthy in {START_TIMEOUT_S}s\n{server.log_tail()}")
-            time.sleep(0.1)
+    for server in servers:
+        polling.wait_healthy(server.url, server.proc, server.log, START_TIMEOUT_S)
 
 
 @pytest.fixture
-def two_servers(tmp_path: Path) -> Iterator[tuple[str, list[Server]]]:
+def two_servers(tmp_path: Path) -> Iterator[tuple[str, list[Server], float]]:
+    # The network limit counts per clock hour: both servers' clocks start just past one,
+    # so the test never straddles two hours (and never waits for one to begin).
+    shift_s = seconds_to_next_hour()
     with fresh_database() as url:
         servers: list[Server] = []
         try:
-            servers = [start("A", url, tmp_path), start("B", url, tmp_path)]
+            servers = [start("A", url, tmp_path, shift_s), start("B", url, tmp_path, shift_s)]
             wait_healthy(servers)
-            yield url, servers
+            yield url, servers, shift_s
         finally:
             for server in servers:
                 stop(server)
 
 
-async def wait_for_same_hour(margin_s: int = 30) -> None:
-    """The network counter is per clock hour: do not straddle two hours."""
-    left_ms = 3_600_000 - int(time.time() * 1000) % 3_600_000
-    if left_ms < margin_s * 1000:
-        await asyncio.sleep(left_ms / 1000 + 1)
-
-
 class Driver:
-    def __init__(self, client: httpx.AsyncClient, tokens: list[str]) -> None:
+    def __init__(self, client: httpx.AsyncClient, tokens: list[str], shift_s: float) -> None:
         self.client = client
         self.tokens = tokens
         self.keys = Keys(SECRET)
         self.hosts = itertools.count()
         # Page loads ten seconds ago and before (past the minimum human time), each one a
         # millisecond earlier than the last: one stamp per page load, never two alike.
-        self.pages = itertools.count(int((time.time() - 10) * 1000), -1)
+        # (On the servers' clock.)
+        self.pages = itertools.count(int((time.time() + shift_s - 10) * 1000), -1)
 
     async def rate(
         self,
@@ -183,9 +168,9 @@ def counted(results: list[Any], status: int) -> int:
 
 
 async def test_two_instances_share_one_matter_limits_and_receipts(
-    two_servers: tuple[str, list[Server]],
+    two_servers: tuple[str, list[Server], float],
 ) -> None:
-    url, (a, b) = two_servers
+    url, (a, b), shift_s = two_servers
     store = PostgresStore(url, LIMITS, pool_max=1)
     await store.open()
     try:
@@ -197,13 +182,12 @@ async def test_two_instances_share_one_matter_limits_and_receipts(
         tokens = [o.token or "" for o in await store.list_officers()]
     finally:
         await store.close()
-    await wait_for_same_hour()
 
     def device() -> str:
         return secrets.token_urlsafe(16)
 
     async with httpx.AsyncClient(timeout=30) as client:
-        drive = Driver(client, tokens)
+        drive = Driver(client, tokens, shift_s)
 
         # 0. Rated on A, then re-rated on B: B amends A's rating.
         d0 = device()

@@ -16,6 +16,7 @@ from rating.store import StoreUnavailable
 from rating.store.models import Outcome
 from rating.store.sqlite import SqliteStore
 from tests.conftest import ROSTER
+from tests.polling import until
 from tests.store.conftest import LIMITS, rating
 
 
@@ -35,13 +36,14 @@ def _writer_pid(store: SqliteStore) -> int:
 
 
 async def _gone(pid: int) -> None:
-    for _ in range(500):
+    def gone() -> bool:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"writer {pid} still running")
+            return True
+        return False
+
+    await until(gone, f"writer {pid} to exit", timeout=5, every=0.01)
 
 
 async def test_the_writer_runs_in_another_process(store: SqliteStore) -> None:

@@ -1,0 +1,34 @@
+"""`python -m tests.shifted_clock SECONDS ARGS...`: run `pingjing ARGS...` with its wall clock
+(time.time) SECONDS ahead, as libfaketime would.
+
+A test that starts servers in their own processes injects a clock this way: the network
+limit counts per clock hour, and a server that starts just past the hour lets the test run
+without waiting for the next hour to begin. Intervals (time.monotonic, the event loop) are
+not shifted. Every clock our code reads for a rating, a stamp or a limit is time.time.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def shift(seconds: float) -> None:
+    """Move this process's time.time `seconds` ahead."""
+    real = time.time
+    real_ns = time.time_ns
+    time.time = lambda: real() + seconds
+    time.time_ns = lambda: real_ns() + int(seconds * 1e9)
+
+
+def seconds_to_next_hour(margin_s: float = 1.0) -> float:
+    """The shift that puts a clock `margin_s` past the start of the next hour."""
+    return 3600 - time.time() % 3600 + margin_s
+
+
+if __name__ == "__main__":
+    shift(float(sys.argv[1]))
+    from rating.cli import main
+
+    sys.argv = ["pingjing", *sys.argv[2:]]
+    sys.exit(main())
