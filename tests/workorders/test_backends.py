@@ -96,6 +96,7 @@ async def test_an_import_commits_in_short_transactions(
     unmatched names still add up over the whole file."""
     await store.import_roster(ROSTER)
     monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK_IDLE", 3)
     rows = [order(f"GD{i:02d}") for i in range(10)]
     rows[1] = order("GD01", 承办单位="无名所")
     rows[8] = order("GD08", 承办单位="无名所")  # the same unmatched unit in another chunk
@@ -126,6 +127,7 @@ async def test_a_streamed_import_writes_while_it_reads(
     stored while the file is still being read, and the result is that of import_parsed."""
     await store.import_roster(ROSTER)
     monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK_IDLE", 3)
     path = write_csv(tmp_path / "w.csv", [order(f"GD{i:02d}") for i in range(8)])
     profile = load_profile("12345")
     events: list[str] = []

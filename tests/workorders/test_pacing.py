@@ -10,7 +10,15 @@ import threading
 
 import pytest
 
-from rating.workorders.store import IMPORT_NICE, IMPORT_PAUSE_S, Pacer, at_low_priority
+from rating.workorders.store import (
+    IDLE_AFTER_S,
+    IMPORT_CHUNK,
+    IMPORT_CHUNK_IDLE,
+    IMPORT_NICE,
+    IMPORT_PAUSE_S,
+    Pacer,
+    at_low_priority,
+)
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice is Linux's")
 
@@ -46,3 +54,20 @@ def test_the_pause_between_transactions_is_what_the_work_has_not_filled() -> Non
     assert pacer.wait_s() == pytest.approx(IMPORT_PAUSE_S * 2 / 3)
     now[0] += IMPORT_PAUSE_S  # it took longer than the pause: no sleep at all
     assert pacer.wait_s() == 0.0
+
+
+def test_transactions_stay_small_while_citizens_rate_and_grow_when_none_do() -> None:
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    assert pacer.chunk_size() == IMPORT_CHUNK  # nothing known: citizens may be rating
+    pacer.committed(last_rating=40)
+    assert pacer.chunk_size() == IMPORT_CHUNK_IDLE  # nobody rated since the import began
+    now[0] += 0.1
+    pacer.committed(last_rating=41)  # a rating went in between two transactions
+    assert pacer.chunk_size() == IMPORT_CHUNK
+    now[0] += IDLE_AFTER_S / 2
+    pacer.committed(last_rating=41)
+    assert pacer.chunk_size() == IMPORT_CHUNK  # still within IDLE_AFTER_S of that rating
+    now[0] += IDLE_AFTER_S
+    pacer.committed(last_rating=41)
+    assert pacer.chunk_size() == IMPORT_CHUNK_IDLE
