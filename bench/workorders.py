@@ -205,6 +205,7 @@ def child(file: str, database: str) -> None:
                 "write_s": t2 - t1,
                 "total_s": t2 - t0,
                 "cpu_s": c2 - c0,
+                "paused_s": getattr(result, "paused_s", float("nan")),
                 "base_rss_mb": base_rss,
                 "peak_rss_mb": peak_rss_mb(),
             }
@@ -238,8 +239,9 @@ def report(label: str, f: dict[str, Any]) -> None:
     print(
         f"{label:<32} {f['rows']:>6} rows {f['total_s']:6.2f} s "
         f"{f['rows'] / f['total_s']:>7,.0f} rows/s  (parse {f['parse_s']:.2f} s, "
-        f"write {f['write_s']:.2f} s, CPU {f['cpu_s']:.2f} s)  peak RSS {f['peak_rss_mb']:.0f} MB "
-        f"(at start {f['base_rss_mb']:.0f} MB)  new/upd/same "
+        f"write {f['write_s']:.2f} s of which paused {f['paused_s']:.2f} s, CPU "
+        f"{f['cpu_s']:.2f} s, wall ÷ CPU {f['total_s'] / f['cpu_s']:.1f})  "
+        f"peak RSS {f['peak_rss_mb']:.0f} MB (at start {f['base_rss_mb']:.0f} MB)  new/upd/same "
         f"{f['new']}/{f['updated']}/{f['unchanged']}"
     )
 

@@ -32,6 +32,7 @@ from rating.workorders.store import (
     ImportResult,
     Unmatched,
     add_alias,
+    at_low_priority,
     import_streamed,
     list_aliases,
     list_imports,
@@ -101,7 +102,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         # First pass: check every row without keeping them (a large file stays on disk);
         # import_streamed reads the good rows again into the database, chunk by chunk.
-        parsed = scan(lambda row: None)
+        # At a lower CPU priority, on a thread of its own (see IMPORT_NICE).
+        parsed = at_low_priority(lambda: scan(lambda row: None))
     except ProfileError as exc:
         raise CliError(str(exc)) from None
     except ImportFileError as exc:

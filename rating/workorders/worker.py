@@ -14,7 +14,6 @@ child's stdin and stdout, between this server and the process it started.
 from __future__ import annotations
 
 import asyncio
-import os
 import pickle
 import sys
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from rating.workorders.messages import Reason
 from rating.workorders.parse import OrderRow, ParsedFile, RowError, read_export
 from rating.workorders.profiles import ProfileError
 from rating.workorders.reader import ImportFileError
-from rating.workorders.store import ImportResult, import_streamed
+from rating.workorders.store import ImportResult, at_low_priority, import_streamed
 
 SHOW_ERRORS = 200
 
@@ -79,7 +78,7 @@ async def _run(job: Job) -> Summary:
 
     # Two passes, neither holding the file's rows: check every row, then (if it may be
     # stored) read them again into the database a chunk at a time.
-    parsed = scan(_discard)
+    parsed = at_low_priority(lambda: scan(_discard))
     parsed.path = Path(job.name)  # the name the admin knows it by, for the import log
     store = make_store(job.settings, one_shot=True)
     await store.open()
@@ -106,8 +105,9 @@ async def _run(job: Job) -> Summary:
 
 
 def main() -> None:
-    # Admin work yields the CPU to citizens' requests (the server keeps its priority).
-    os.nice(10)
+    # Admin work yields the CPU to citizens' requests: the parsing and matching run at
+    # IMPORT_NICE (`at_low_priority`), the short write transactions at the server's
+    # priority, so that the write lock is never held by a thread that waits for the CPU.
     job: Job = pickle.load(sys.stdin.buffer)  # noqa: S301 (from the server that started us)
     reply: tuple[str, object]
     try:

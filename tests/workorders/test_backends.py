@@ -96,6 +96,7 @@ async def test_an_import_commits_in_short_transactions(
     unmatched names still add up over the whole file."""
     await store.import_roster(ROSTER)
     monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK_IDLE", 3)
     rows = [order(f"GD{i:02d}") for i in range(10)]
     rows[1] = order("GD01", 承办单位="无名所")
     rows[8] = order("GD08", 承办单位="无名所")  # the same unmatched unit in another chunk
@@ -109,7 +110,7 @@ async def test_an_import_commits_in_short_transactions(
     monkeypatch.setattr(store, "write", counting_write)
     parsed = parse_file(write_csv(tmp_path / "w.csv", rows), load_profile("12345"), KEYS)
     result = await import_parsed(store, parsed, "12345", skip_bad=False)
-    assert writes == ["begin_import", *["apply_rows"] * 4, "finish_import"]
+    assert writes == ["begin_import", *["write_rows"] * 4, "finish_import"]
     assert (result.new, result.updated, result.unchanged) == (10, 0, 0)
     assert [(u.value, u.rows, u.first_line) for u in result.unmatched_units] == [("无名所", 2, 4)]
     log = await store.read(list_imports, 1)
@@ -126,6 +127,7 @@ async def test_a_streamed_import_writes_while_it_reads(
     stored while the file is still being read, and the result is that of import_parsed."""
     await store.import_roster(ROSTER)
     monkeypatch.setattr(wo_store, "IMPORT_CHUNK", 3)
+    monkeypatch.setattr(wo_store, "IMPORT_CHUNK_IDLE", 3)
     path = write_csv(tmp_path / "w.csv", [order(f"GD{i:02d}") for i in range(8)])
     profile = load_profile("12345")
     events: list[str] = []
@@ -150,9 +152,9 @@ async def test_a_streamed_import_writes_while_it_reads(
     result = await wo_store.import_streamed(store, first, scan, "12345", skip_bad=False)
     assert events == [
         "begin_import",
-        *["read"] * 3, "apply_rows",
-        *["read"] * 3, "apply_rows",
-        *["read"] * 2, "apply_rows",
+        *["read"] * 3, "write_rows",
+        *["read"] * 3, "write_rows",
+        *["read"] * 2, "write_rows",
         "finish_import",
     ]  # fmt: skip
     assert (result.new, result.updated, result.unchanged) == (8, 0, 0)
