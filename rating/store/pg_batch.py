@@ -122,7 +122,12 @@ class BatchCall:
             provisional = int(prov)
         self.items = [_item(i, sub, now, ids[i], self.codec) for i, sub in enumerate(subs)]
         self.variants = [0] * len(subs)
-        locks = sorted({lock_id("device:" + s.device_hash) for s in subs if s.device_hash})
+        # The devices' locks are `PgTx.lock`'s. The networks' are taken only here: two
+        # batches that count hits on the same networks' counter rows then queue in one
+        # order instead of deadlocking on the rows (each counts them in its batch order).
+        keys = {"device:" + s.device_hash for s in subs if s.device_hash}
+        keys |= {"network:" + s.network_hash for s in subs if s.network_hash}
+        locks = sorted({lock_id(k) for k in keys})
         self.rest = (
             locks,
             now,
