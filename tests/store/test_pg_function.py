@@ -12,6 +12,7 @@ particular: ratings of one batch that see each other.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -81,7 +82,7 @@ def _both(
 ) -> list[RatingResult]:
     """Run `subs` both ways, each rolled back; assert they agree; the function's results."""
     params = pg_batch.call_params(conn, subs, limits, NOW, lock_id)
-    items = pg_batch.json.loads(params[0])
+    items = json.loads(params[0])
     conn.execute("BEGIN")
     try:
         rows = conn.execute(pg_batch.CALL_SQL, params).fetchall()
