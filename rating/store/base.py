@@ -55,9 +55,22 @@ def migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
 
 
 def split_sql(script: str) -> list[str]:
-    """Statements of a migration file (no semicolons inside literals in our migrations)."""
+    """Statements of a migration file (no semicolons inside literals in our migrations,
+    except in a $$-quoted function body, which stays whole)."""
     lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    stmts: list[str] = []
+    buf = ""
+    for n, part in enumerate("\n".join(lines).split("$$")):
+        if n % 2:  # inside $$ ... $$
+            buf += "$$" + part + "$$"
+            continue
+        first, *rest = part.split(";")
+        buf += first
+        for piece in rest:
+            stmts.append(buf)
+            buf = piece
+    stmts.append(buf)
+    return [s.strip() for s in stmts if s.strip()]
 
 
 class StoreUnavailable(Exception):

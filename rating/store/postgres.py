@@ -8,8 +8,10 @@ What holds across instances is enforced by the database, never by process memory
 rate-limit counters are atomic upserts, receipts and idempotency keys are UNIQUE, and the
 amend window takes a transaction-scoped advisory lock per (device, officer) before it
 looks for an earlier rating (`PgTx.lock`). Ratings are committed in batches like on
-SQLite: one transaction per batch, a savepoint per item, ``synchronous_commit = on`` so a
-2xx reply means the commit is on disk. An item that lost a race with another instance
+SQLite, ``synchronous_commit = on`` so a 2xx reply means the commit is on disk: one call
+of the `rating_batch` function per batch (pg_batch.py: the one exception to the first
+paragraph, apply_rating written again in PL/pgSQL and tested against it), or, when that
+fails, one transaction with a savepoint per item. An item that lost a race with another instance
 (deadlock, or a unique key another instance just took) is retried in a fresh transaction
 after its batch commits, where it sees the winner's row.
 """
@@ -219,34 +221,6 @@ def _rating_batch(
     return out
 
 
-# Ids for the new ratings of a wave, with the database's receipt key, in one statement.
-_NEW_IDS_SQL = (
-    "SELECT nextval(pg_get_serial_sequence('ratings', 'id')), "
-    f"({RECEIPT_KEY_SQL}) FROM generate_series(1, %s)"
-)
-
-
-def _pipelined_batch(
-    conn: psycopg.Connection[Any],
-    subs: Sequence[RatingSubmission],
-    limits: RateLimits,
-    timeout_ms: int,
-) -> list[RatingResult]:
-    """Apply ratings in one transaction, their statements pipelined (see pg_batch)."""
-    now = now_ms()
-    results: list[RatingResult | None] = [None] * len(subs)
-    with conn.pipeline() as pipeline:
-        conn.execute("BEGIN")
-        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-        driver = pg_batch.Driver(conn, pipeline, to_pg, lock_id, _NEW_IDS_SQL)
-        for wave in pg_batch.waves(subs):
-            got = driver.run_wave([subs[i] for i in wave], limits, now)
-            for i, res in zip(wave, got, strict=True):
-                results[i] = res
-        conn.execute("COMMIT")
-    return results  # type: ignore[return-value]
-
-
 def _apply_ratings(
     conn: psycopg.Connection[Any],
     subs: Sequence[RatingSubmission],
@@ -254,13 +228,13 @@ def _apply_ratings(
     timeout_ms: int = 5000,
 ) -> list[RatingResult | BaseException]:
     try:
-        return list(_pipelined_batch(conn, subs, limits, timeout_ms))
+        return list(pg_batch.apply_batch(conn, subs, limits, timeout_ms, now_ms(), lock_id))
     except Exception as exc:
         _quiet_rollback(conn)
         if _unavailable(conn, exc):
             raise
-        # A poisoned rating, a lost race or an interleaving the waves did not foresee:
-        # one by one, with a savepoint each, so that only a bad rating fails.
+        # A poisoned rating, a lost race or a calendar changed meanwhile: one by one,
+        # with a savepoint each, so that only a bad rating fails.
         # The type and SQLSTATE only: a message may quote the row (a comment, say).
         log.info(
             "rating batch of %d goes one by one: %s %s",

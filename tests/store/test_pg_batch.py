@@ -1,10 +1,10 @@
-"""PostgreSQL rating batches: pipelined in waves, and one bad rating failing alone.
+"""PostgreSQL rating batches: one call of `rating_batch`, and one bad rating failing alone.
 
 The contract suite (test_ratings.py and the rest) runs every rule on PostgreSQL through
-the pipelined path; these tests pin what is particular to it: a batch of many ratings
-really goes the pipelined way, ratings of one device keep their order across waves, and a
-rating the database refuses (a NUL in text, which PostgreSQL cannot store) fails on its
-own while every other rating of its batch commits.
+the batch function; test_pg_function.py compares it with logic.apply_rating row for row.
+These tests pin what the store adds: a batch of many ratings really goes through the
+function, and a rating the database refuses (a NUL in text, which PostgreSQL cannot
+store) fails on its own while every other rating of its batch commits.
 """
 
 from __future__ import annotations
@@ -14,26 +14,10 @@ import logging
 
 import pytest
 
-from rating.store import pg_batch
 from rating.store.base import RatingFailed
 from rating.store.models import Outcome, RatingResult, RosterRow
-from rating.store.pg_batch import waves
 from rating.store.postgres import PostgresStore
 from tests.store.conftest import Stores, empty_tables, rating
-
-
-def test_waves_keep_a_matter_in_order_and_spread_the_rest() -> None:
-    subs = [
-        rating("t", device="a"),
-        rating("t", device="b"),
-        rating("t", device="a"),
-        rating("t", device="c", idempotency_key="k1"),
-        rating("t", device="d", idempotency_key="k1"),
-        rating("t", device=None, receipt="R1"),
-        rating("t", device=None, receipt="R1"),
-        rating("t", device="a"),
-    ]
-    assert waves(subs) == [[0, 1, 3, 5], [2, 4, 6], [7]]
 
 
 @pytest.fixture
@@ -60,14 +44,14 @@ async def _gather(store: PostgresStore, subs: list) -> list[RatingResult | BaseE
     return await asyncio.gather(*(store.submit_rating(s) for s in subs), return_exceptions=True)
 
 
-async def test_a_large_batch_goes_pipelined_with_every_rule(
+async def test_a_large_batch_goes_through_the_function_with_every_rule(
     pg_stores: Stores, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = await pg_stores.open()
     assert isinstance(store, PostgresStore)
     tokens = await _tokens(store, 5)
     subs = [rating(tokens[i % 5], 5 if i % 10 else 1, device=f"dev-{i}") for i in range(120)]
-    # The same device rates the same officer again: an amendment, in a later wave.
+    # The same device rates the same officer again: an amendment, in the same batch.
     subs += [rating(tokens[0], 2, device="dev-0"), rating(tokens[1], 4, device="dev-1")]
     with caplog.at_level(logging.INFO, logger="pingjing.store"):
         results = await _gather(store, subs)
@@ -105,25 +89,3 @@ async def test_a_poisoned_rating_fails_alone(pg_stores: Stores, poison: str) -> 
 def _count_cases(tx: object) -> int:
     row = tx.one("SELECT COUNT(*) FROM cases")  # type: ignore[attr-defined]
     return int(row[0])
-
-
-async def test_ratings_a_wave_would_interleave_go_one_by_one(
-    pg_stores: Stores, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The safety net for a rule the waves do not know: two ratings of one wave asking
-    for the same lock abandon the pipelined path, and one by one gives the right answer."""
-    store = await pg_stores.open()
-    assert isinstance(store, PostgresStore)
-    tokens = await _tokens(store, 2)
-    monkeypatch.setattr(pg_batch, "waves", lambda subs: [list(range(len(subs)))])
-    subs = [rating(tokens[0], 5, device="same"), rating(tokens[0], 3, device="same")]
-    subs += [rating(tokens[1], 4, device=f"other-{i}") for i in range(10)]
-    with caplog.at_level(logging.INFO, logger="pingjing.store"):
-        results = await _gather(store, subs)
-    fallbacks = [r.getMessage() for r in caplog.records if "one by one" in r.getMessage()]
-    assert fallbacks and all("Interleaving" in m for m in fallbacks)  # the lock, nothing else
-    assert results[0].outcome is Outcome.CREATED  # type: ignore[union-attr]
-    assert results[1].outcome is Outcome.AMENDED  # type: ignore[union-attr]
-    assert results[1].receipt == results[0].receipt  # type: ignore[union-attr]
-    assert all(r.outcome is Outcome.CREATED for r in results[2:])  # type: ignore[union-attr]
-    assert await store.count_ratings() == 11

@@ -1,0 +1,3 @@
+-- PostgreSQL only (see 0016_rating_batch.postgres.sql): SQLite's one writer already runs a
+-- rating batch in-process, with no round trips to save. This file keeps the version
+-- numbers of the two databases the same.
