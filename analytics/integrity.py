@@ -187,11 +187,17 @@ def integrity_tables(
 
 
 async def add_integrity(
-    store: Store, report: WeeklyReport, data: ReportData, options: ReportOptions
+    store: Store,
+    report: WeeklyReport,
+    data: ReportData,
+    options: ReportOptions,
+    loaded: IntegrityData | None = None,
 ) -> None:
-    """Load and compute the integrity tables into `report` (its `extra` tables and its
-    warnings)."""
-    loaded = await load_integrity(store, data.start_ms, data.end_ms, data.as_of_ms)
+    """Compute the integrity tables into `report` (its `extra` tables and its warnings)
+    from `loaded` (what load_integrity read for the same window and moment; read here if
+    not given)."""
+    if loaded is None:
+        loaded = await load_integrity(store, data.start_ms, data.end_ms, data.as_of_ms)
     tables, warnings = await asyncio.to_thread(
         integrity_tables, loaded, data, options, report.scope
     )

@@ -22,13 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from analytics.metrics import COUNTS, RATE_NAMES, RATES
 from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 from analytics.report import WeeklyReport
-from analytics.xlsx_rows import Column, TableWorksheet
+from analytics.xlsx_rows import Column, FastDeflateWorkbook, TableWorksheet
 from rating.admin.texts import CHANNEL_LABELS
 from rating.cases.calendar import WorkCalendar
 from rating.safecell import FORMULA_START, neutralise  # noqa: F401 (one function for all)
@@ -373,7 +372,7 @@ def write_xlsx(report: WeeklyReport, path: Path) -> None:
     """report.xlsx: one sheet per table, ready to print (see the module docstring), rates
     as percentages with colour scales, red/black list rows coloured."""
     # constant_memory: rows go to disk as they are written (a city has ~10,000 officers).
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    wb = FastDeflateWorkbook(str(path), {"constant_memory": True})
     try:
         fmt = {
             "head": wb.add_format(

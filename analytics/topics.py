@@ -21,12 +21,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from analytics.taxonomy import OTHER, KeywordRules
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 FORMAT = 1
 METHOD = "tfidf_linear_svm"
@@ -138,6 +140,10 @@ class TopicModel:
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows as scikit-learn's TfidfVectorizer(sublinear_tf=True) makes them."""
+        # Imported here: scipy takes about 0.3 s to import, and a weekly report reaches
+        # this module whether or not it has texts to classify.
+        import scipy.sparse as sp
+
         get, seg = self._index.get, self.segmenter
         rows: list[int] = []
         cols: list[int] = []

@@ -71,7 +71,14 @@ async def weekly_report(
     t0 = time.perf_counter()
     start_ms, end_ms = load_window(chosen)
     scope = await subtree_ids(store, unit)  # a unit's report reads only its ratings
-    data = await load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms, scope)
+    from analytics.integrity import add_integrity, load_integrity
+
+    # Two connections side by side: the integrity tables' texts are read while the
+    # ratings are (each read has its own transaction, as before).
+    data, texts = await asyncio.gather(
+        load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms, scope),
+        load_integrity(store, start_ms, end_ms, now_ms),
+    )
     t1 = time.perf_counter()
     options = ReportOptions(
         week=chosen,
@@ -81,9 +88,7 @@ async def weekly_report(
     )
     # CPU work off the event loop (the admin pages serve other requests meanwhile).
     report = await asyncio.to_thread(build_weekly, data, options)
-    from analytics.integrity import add_integrity
-
-    await add_integrity(store, report, data, options)
+    await add_integrity(store, report, data, options, texts)
     if timings is not None:
         timings.load_s = t1 - t0
         timings.compute_s = time.perf_counter() - t1

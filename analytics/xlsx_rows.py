@@ -12,11 +12,15 @@ per-cell loop is ours.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import xlsxwriter.workbook
 from xlsxwriter.format import Format
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
@@ -26,6 +30,31 @@ from xlsxwriter.worksheet import Worksheet
 _PLAIN = re.compile(r'[^\x00-\x1f"&<>\ufffe\uffff]*')
 _PLAIN_EDGES = re.compile(r"^\s|\s$|_x[0-9a-fA-F]{4}_")
 CHUNK_ROWS = 4096  # rows rendered to XML at a time (bounds the memory of the strings)
+# zlib level for the parts of the .xlsx file. xlsxwriter leaves zipfile's default (6): at
+# three times a city's scale that deflates 25 MB of sheet XML in about a fifth of the
+# workbook's time; level 1 takes a quarter of that for a file about a third larger
+# (2.6 → 3.5 MB). The cells are the same either way.
+DEFLATE_LEVEL = 1
+_STORE_LOCK = threading.Lock()
+
+
+class FastDeflateWorkbook(xlsxwriter.workbook.Workbook):
+    """An xlsxwriter Workbook whose file is deflated at DEFLATE_LEVEL.
+
+    xlsxwriter opens the zip file inside `_store_workbook` with the module's `ZipFile`
+    and has no option for the level, so the name is pointed at a leveled ZipFile for the
+    length of that call (under a lock: two threads storing at once do not see each
+    other's swap)."""
+
+    def _store_workbook(self) -> None:
+        module = xlsxwriter.workbook
+        with _STORE_LOCK:
+            original = module.ZipFile
+            module.ZipFile = functools.partial(zipfile.ZipFile, compresslevel=DEFLATE_LEVEL)
+            try:
+                super()._store_workbook()
+            finally:
+                module.ZipFile = original
 
 
 @dataclass(frozen=True)

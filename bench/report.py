@@ -18,7 +18,7 @@ Then, each in a fresh process (so peak memory is that phase's own):
      stream: DuckDB's own SQLite extension is downloaded at run time, not possible here);
      the ratio of 2 to 3, both including the read of the file.
 
-Usage: python bench/report.py [--scale N] [--database PATH] [--regenerate]
+Usage: python bench/report.py [--scale N] [--database PATH] [--regenerate] [--only weekly|year]
 (without --database the data is generated in a temporary folder and removed afterwards; a
 file named by --database (or --db) is kept and reused)
 Prints figures; it is not a pass/fail test.
@@ -546,6 +546,12 @@ def main() -> None:
         "reuse it (default: generated in a temporary folder and removed afterwards)",
     )
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=("weekly", "year"),
+        help="run only the weekly and one-branch reports, or only the year aggregation "
+        "(on a shared machine, to repeat one measurement quickly)",
+    )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     set_scale(args.scale)
@@ -569,7 +575,8 @@ def run(args: argparse.Namespace, db: str) -> None:
         f"{args.scale}x city scale; load average before: "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores"
     )
-    for name, title in (("weekly", "weekly report"), ("branch", "one-branch report")):
+    reports = (("weekly", "weekly report"), ("branch", "one-branch report"))
+    for name, title in reports if args.only != "year" else ():
         w = run_phase(name, db, args.scale)
         total = w["load_s"] + w["compute_s"] + w["render_wall_s"]
         renders = ", ".join(f"{k} {v:.2f} s" for k, v in w["render_s"].items())
@@ -583,6 +590,9 @@ def run(args: argparse.Namespace, db: str) -> None:
             f"process {w['children_peak_mb']:.0f} MB (target ≤ 1024 MB); {w['units']} units, "
             f"{w['officers']} officers, {w['warnings']} warnings, {w['overdue']} overdue"
         )
+    if args.only == "weekly":
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     p = run_phase("year-pandas", db, args.scale)
     ours = p["load_s"] + p["compute_s"]
     print(

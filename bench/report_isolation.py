@@ -123,7 +123,9 @@ def start_server(
         str(port),
     ]
     proc = subprocess.Popen(cmd, env=env, cwd=code, stdout=subprocess.DEVNULL)
-    deadline = time.time() + 30
+    # Opening the store checks foreign keys over the whole file (seconds at city scale,
+    # far longer on a busy machine).
+    deadline = time.time() + 180
     while time.time() < deadline:
         try:
             if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:

@@ -252,7 +252,9 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
                 (version, name, now_ms()),
             )
             applied.append(name)
-        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        # Only after a migration ran: the check reads every row of every table (seconds
+        # at city scale, under the write lock), and each report worker opens the store.
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall() if applied else []
         if broken:
             raise sqlite3.IntegrityError(
                 f"migrations left {len(broken)} broken foreign keys, e.g. {broken[0]}"

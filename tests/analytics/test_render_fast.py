@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
+from analytics import xlsx_rows
 from analytics.render_tables import _csv_column, _csv_field, write_xlsx
 from analytics.report import ReportOptions, build_weekly
-from analytics.xlsx_rows import Column, TableWorksheet
+from analytics.xlsx_rows import Column, FastDeflateWorkbook, TableWorksheet
 from tests.analytics.test_print import WEEK, city_data
 
 TEXTS = ["民警1", "'=HYPERLINK(1)", " leading", "a & b < c > d", "tab\there", "x\x01y", "_x0041_"]
@@ -117,3 +118,28 @@ def test_text_that_looks_like_rich_text_is_written_as_text(tmp_path: Path) -> No
     cells = [row[0] for row in book["表"].iter_rows(values_only=True)]
     book.close()
     assert cells == [evil, "正常"]
+
+
+def test_fast_deflate_changes_only_the_compression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's workbook is deflated at level 1: the same parts, byte for byte, as
+    xlsxwriter's own (level 6) file, in a larger zip; xlsxwriter's ZipFile is restored
+    afterwards (the next plain Workbook deflates as before)."""
+    report = build_weekly(city_data(), ReportOptions(week=WEEK))
+    write_xlsx(report, tmp_path / "fast.xlsx")
+    monkeypatch.setattr("analytics.render_tables.FastDeflateWorkbook", xlsxwriter.Workbook)
+    write_xlsx(report, tmp_path / "default.xlsx")
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    with (
+        zipfile.ZipFile(tmp_path / "fast.xlsx") as a,
+        zipfile.ZipFile(tmp_path / "default.xlsx") as b,
+    ):
+        names = [n for n in a.namelist() if not n.startswith("docProps/")]
+        assert names == [n for n in b.namelist() if not n.startswith("docProps/")]
+        for name in names:
+            assert a.read(name) == b.read(name), name
+        fast = sum(i.compress_size for i in a.infolist())
+        default = sum(i.compress_size for i in b.infolist())
+    assert xlsx_rows.DEFLATE_LEVEL < 6 and fast > default
+    assert issubclass(FastDeflateWorkbook, xlsxwriter.Workbook)
