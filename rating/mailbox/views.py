@@ -9,11 +9,14 @@ input).
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter
+from anyio.to_thread import run_sync
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -35,6 +38,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 from rating.bodycap import MAILBOX_MAX_BYTES  # noqa: E402 - the cap BodyCap applies
 
 MAX_UPLOAD_PARTS = 10  # more file parts than this are refused by the parser itself
+# Decoding a 12-megapixel photo takes about 50 MB and half a second of one core: as many
+# at once as there are cores, so a burst of photos queues instead of taking the memory
+# of every request at once (the rest of the server keeps its threads).
+PHOTO_WORKERS = CapacityLimiter(max(1, os.cpu_count() or 1))
 
 
 def _now_ms() -> int:
@@ -177,7 +184,7 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
             ) from None
         categories = [c for c, _ in await service.list_categories(s.store)]
         now = _now_ms()
-        inp = await run_in_threadpool(  # decoding photos is CPU work: off the event loop
+        check = functools.partial(
             check_letter,
             values,
             uploads,
@@ -187,6 +194,8 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
             max_age_ms=s.settings.form_max_age_hours * 3_600_000,
             now_ms=now,
         )
+        # Decoding photos is CPU work: off the event loop, a few at a time.
+        inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
         cookie = request.cookies.get(DEVICE_COOKIE, "")
         device, fresh = device_of(cookie)
         result = await service.submit_letter(
