@@ -10,6 +10,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "to_unit": ("写给", "To"),
     "category": ("类别", "Category"),
+    "text_ro": ("内容", "Letter"),
     "text": ("内容（2000字以内）", "Your letter (up to 2,000 characters)"),
     "phone": ("手机号（选填，需要答复时留下）", "Phone (optional, if you want a reply)"),
     "consent": (

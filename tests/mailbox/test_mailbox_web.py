@@ -104,6 +104,7 @@ async def test_letter_with_photo_is_stored_without_exif_and_receipt_shows_reply(
     assert "13800138000" not in phone_enc and mask == "138****8000"
     page = (await web.client.get(r.headers["location"])).text
     assert "您的信件已收到" in page and "已收到" in page and "尚未答复" in page
+    assert "窗口排队两小时无人办理" in page and "13800138000" not in page
     view = await service.letter_by_receipt(web.store, receipt)
     assert view
     await service.set_reply(web.store, view.id, "已核实，已增派窗口人员。")
