@@ -103,12 +103,12 @@ async def run_purge(store: Store, settings: Settings, now: int | None = None) ->
         if n < purge.CHUNK:
             break
     sessions = await store.write(purge.purge_sessions, at)
-    # Letters to the chief's mailbox: phones and photos (issue 18; audits its own count).
+    result = purge.PurgeResult(phones, devices, sessions, workorder_phones)
+    await store.write(purge.record, at, result, cutoff)
+    # Letters to the chief's mailbox: phones and photos (issue 18), audited after the rest.
     from rating.mailbox.service import purge_letters
 
     await purge_letters(store, cutoff, at)
-    result = purge.PurgeResult(phones, devices, sessions, workorder_phones)
-    await store.write(purge.record, at, result, cutoff)
     return result
 
 
