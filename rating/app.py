@@ -29,6 +29,8 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
+from rating.mailbox.places import place_routes
+from rating.mailbox.views import mailbox_routes
 from rating.observe import RequestObserver
 from rating.pages import STATIC, Pages, favicon
 from rating.service import Services
@@ -129,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     routes += admin_routes()
     routes += kiosk_routes()
+    routes += mailbox_routes() + place_routes()  # issue 18: 局长信箱 and unit codes
     middleware = [
         Middleware(GZipMiddleware, minimum_size=500),
         # Every body capped by route before a handler parses it (issue 14).

@@ -34,6 +34,8 @@ PLUGINS = (
     "rating.cases.sla_cli",
     "analytics.topics_cli",
     "rating.services.cli",
+    "rating.mailbox.cli",
+    "qr.units_cli",
 )
 
 

@@ -92,6 +92,10 @@ async def run_purge(store: Store, settings: Settings, now: int | None = None) ->
     sessions = await store.write(purge.purge_sessions, at)
     result = purge.PurgeResult(phones, devices, sessions, workorder_phones)
     await store.write(purge.record, at, result, cutoff)
+    # Letters to the chief's mailbox: phones and photos (issue 18), audited after the rest.
+    from rating.mailbox.service import purge_letters
+
+    await purge_letters(store, cutoff, at)
     return result
 
 

@@ -112,7 +112,7 @@ def empty_tables(url: str) -> None:
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                 # Reference data the migrations seed (the SLA table) stays too.
                 "AND tablename NOT IN ('schema_migrations', 'store_keys', 'sla_classes', "
-                "'sla_categories')"
+                "'sla_categories', 'letter_categories')"
             )
         ]
         if names:

@@ -1,0 +1,280 @@
+"""The mailbox pages: the letter form (bureau-wide and per unit), its post, the receipt.
+
+Thin handlers: they parse the request, call rating/mailbox/form.py and service.py, and
+answer a page. Work without JavaScript: a plain multipart form post answered by a
+redirect to the receipt (PRG); a refusal re-shows the form with the message beside the
+field and what was typed kept (photos excepted: no browser lets a page refill a file
+input).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from anyio import CapacityLimiter
+from anyio.to_thread import run_sync
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from rating.crypto import format_receipt, normalize_code
+from rating.errors import PayloadTooLarge
+from rating.intake import DEVICE_COOKIE, client_address, device_of
+from rating.mailbox import service
+from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
+from rating.mailbox.models import MAX_PHOTO_BYTES
+from rating.mailbox.photos import too_big
+from rating.mailbox.texts import mtexts
+from rating.service import set_device_cookie, svc
+from rating.store.models import TokenState, Unit
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The whole letter with three full-size photos, plus the multipart envelope and the text.
+from rating.bodycap import MAILBOX_MAX_BYTES  # noqa: E402 - the cap BodyCap applies
+
+MAX_UPLOAD_PARTS = 10  # more file parts than this are refused by the parser itself
+# Decoding a 12-megapixel photo takes about 50 MB and half a second of one core: as many
+# at once as there are cores, so a burst of photos queues instead of taking the memory
+# of every request at once (the rest of the server keeps its threads).
+PHOTO_WORKERS = CapacityLimiter(max(1, os.cpu_count() or 1))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def _place(request: Request) -> tuple[str | None, Unit | None, Response | None]:
+    """The unit token in the path (None for the bureau's box) and its unit, or the
+    notice page that answers an unknown or revoked code."""
+    raw = request.path_params.get("token")
+    if raw is None:
+        return None, None, None
+    token = normalize_code(raw)
+    found = await service.place_by_token(svc(request).store, token) if token else None
+    if found is None or found.state is not TokenState.LIVE or found.unit is None:
+        return (
+            None,
+            None,
+            place_notice(request, found is not None and found.state is TokenState.REVOKED),
+        )
+    return token, found.unit, None
+
+
+def place_notice(request: Request, revoked: bool) -> Response:
+    s = svc(request)
+    lang = _lang(request)
+    m = mtexts(lang)
+    return s.pages.render(
+        request,
+        "mailbox_notice.html",
+        status=410 if revoked else 404,
+        lang=lang,
+        m=m,
+        heading=m["place_revoked" if revoked else "place_unknown"],
+        body=m["place_gone_body"],
+    )
+
+
+def _lang(request: Request, chosen: str | None = None) -> str:
+    from rating.i18n import pick_lang
+
+    return chosen if chosen in ("zh", "en") else pick_lang(request)
+
+
+async def _form_page(
+    request: Request,
+    token: str | None,
+    unit: Unit | None,
+    *,
+    status: int = 200,
+    kept: Kept | None = None,
+    notice: str | None = None,
+    lang: str | None = None,
+) -> Response:
+    s = svc(request)
+    lang = _lang(request, lang)
+    categories = await service.list_categories(s.store)
+    response = s.pages.render(
+        request,
+        "mailbox.html",
+        status=status,
+        lang=lang,
+        m=mtexts(lang),
+        categories=[(c, c if lang == "zh" or not en else en) for c, en in categories],
+        action="/mailbox" if token is None else f"/mailbox/u/{token}",
+        unit=unit,
+        unit_display=_unit_display(unit),
+        stamp=s.keys.stamp(_now_ms(), stamp_token(token)),
+        kept=kept or Kept(),
+        notice=notice,
+    )
+    device, fresh = device_of(request.cookies.get(DEVICE_COOKIE, ""))
+    if fresh:
+        set_device_cookie(response, device, s.settings)
+    return response
+
+
+def _unit_display(unit: Unit | None) -> str | None:
+    if unit is None:
+        return None
+    parts = unit.path.split("/")
+    return " · ".join(parts[1:] if len(parts) > 1 else parts)
+
+
+async def mailbox(request: Request) -> Response:
+    """GET shows the form; POST takes a letter (/mailbox and /mailbox/u/{token})."""
+    token, unit, gone = await _place(request)
+    if gone is not None:
+        return gone
+    if request.method == "GET":
+        return await _form_page(request, token, unit)
+    return await _submit(request, token, unit)
+
+
+async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
+    values: dict[str, str] = {}
+    uploads: list[bytes] = []
+    async with request.form(max_files=MAX_UPLOAD_PARTS, max_fields=20) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if name != "photos":
+                    raise LetterRefused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
+                if not value.filename and not value.size:
+                    continue  # the empty file input of a form sent without a photo
+                if value.size is not None and value.size > MAX_PHOTO_BYTES:
+                    raise too_big_refusal(len(uploads) + 1)
+                uploads.append(await value.read())
+            else:
+                values[name] = value
+    return values, uploads
+
+
+def too_big_refusal(n: int) -> LetterRefused:
+    exc = too_big(n)
+    return LetterRefused("photos", 413, exc.en, exc.zh)
+
+
+async def _submit(request: Request, token: str | None, unit: Unit | None) -> Response:
+    s = svc(request)
+    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        refused = LetterRefused(
+            "content-type", 415, "expected a form post (multipart/form-data)", "请求格式错误"
+        )
+        return await _form_page(
+            request, token, unit, status=415, notice=refused.message(_lang(request))
+        )
+    values: dict[str, str] = {}
+    uploads: list[bytes] = []
+    try:
+        try:
+            values, uploads = await _read_form(request)
+        except PayloadTooLarge:
+            # The body passed the cap before its text fields could be read.
+            raise LetterRefused(
+                "photos",
+                413,
+                f"the photos together are larger than {MAILBOX_MAX_BYTES // 2**20} MB",
+                f"照片总大小超过 {MAILBOX_MAX_BYTES // 2**20} MB",
+            ) from None
+        categories = [c for c, _ in await service.list_categories(s.store)]
+        now = _now_ms()
+        check = functools.partial(
+            check_letter,
+            values,
+            uploads,
+            categories,
+            s.keys,
+            stamp_for=stamp_token(token),
+            max_age_ms=s.settings.form_max_age_hours * 3_600_000,
+            now_ms=now,
+        )
+        # Decoding photos is CPU work: off the event loop, a few at a time.
+        inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
+        cookie = request.cookies.get(DEVICE_COOKIE, "")
+        device, fresh = device_of(cookie)
+        result = await service.submit_letter(
+            s.store,
+            s.keys,
+            inp,
+            unit_id=unit.id if unit else None,
+            device=device,
+            address=client_address(request, s.trusted),
+            at_ms=now,
+        )
+        if result.refused == "category":  # removed from the list since the check
+            raise LetterRefused(
+                "category", 400, "choose a category from the list", "请从列表中选择类别"
+            )
+        if result.refused == "unit":
+            raise LetterRefused("unit", 404, "unknown unit", "未找到该单位")
+        if result.refused is not None:
+            raise LetterRefused(
+                "limit",
+                429,
+                "too many letters from this device or network; please try again later",
+                "提交过于频繁，请稍后再试",
+            )
+    except LetterRefused as exc:
+        lang = _lang(request, values.get("lang"))
+        m = mtexts(lang)
+        kept = kept_from(values, {exc.field: exc.message(lang)})
+        on_top = exc.field not in ("category", "text", "phone", "consent", "photos")
+        notice = f"{m['fix']} {exc.message(lang)}" if on_top else m["fix"]
+        if uploads and exc.field != "photos":
+            notice += " " + m["photos_again"]
+        return await _form_page(
+            request, token, unit, status=exc.status, kept=kept, notice=notice, lang=lang
+        )
+    assert result.receipt is not None
+    response = RedirectResponse(f"/mailbox/receipt/{result.receipt}?new=1", status_code=303)
+    if fresh:
+        set_device_cookie(response, device, s.settings)
+    return response
+
+
+async def receipt(request: Request) -> Response:
+    s = svc(request)
+    lang = _lang(request)
+    m = mtexts(lang)
+    code = normalize_code(request.path_params["code"])
+    letter = await service.letter_by_receipt(s.store, code) if code else None
+    if letter is None:
+        return s.pages.render(
+            request,
+            "mailbox_notice.html",
+            status=404,
+            lang=lang,
+            m=m,
+            heading=m["lookup"],
+            body=m["lookup_missing"],
+        )
+    fmt = "%Y-%m-%d %H:%M"
+    return s.pages.render(
+        request,
+        "mailbox_receipt.html",
+        lang=lang,
+        m=m,
+        letter=letter,
+        receipt_display=format_receipt(letter.receipt),
+        new=request.query_params.get("new") == "1",
+        written_at=datetime.fromtimestamp(letter.created_at / 1000, SHANGHAI).strftime(fmt),
+        replied_at=(
+            datetime.fromtimestamp(letter.replied_at / 1000, SHANGHAI).strftime(fmt)
+            if letter.replied_at
+            else None
+        ),
+    )
+
+
+def mailbox_routes() -> list[Route]:
+    return [
+        Route("/mailbox", mailbox, methods=["GET", "POST"]),
+        Route("/mailbox/u/{token}", mailbox, methods=["GET", "POST"]),
+        Route("/mailbox/receipt/{code}", receipt, methods=["GET"]),
+    ]
