@@ -37,7 +37,7 @@ from typing import Any
 import psycopg
 
 from rating.cases.calendar import WorkCalendar
-from rating.cases.deadlines import deadlines, load_calendar
+from rating.cases.deadlines import load_calendar
 from rating.store import logic
 from rating.store.models import Outcome, RateLimits, RatingResult, RatingSubmission
 from rating.store.receipts import RECEIPT_KEY_SQL, codec_for
@@ -118,7 +118,7 @@ class BatchCall:
         due: int | None = None
         provisional = 0
         if any(sub.level <= 2 for sub in subs):  # only these open or re-open a case
-            due, prov = _calendar(conn, sig).due_at(now, deadlines().callback_workdays)
+            due, prov = _calendar(conn, sig).due_at(now, limits.deadlines.callback_workdays)
             provisional = int(prov)
         self.items = [_item(i, sub, now, ids[i], self.codec) for i, sub in enumerate(subs)]
         self.variants = [0] * len(subs)
