@@ -29,7 +29,7 @@ from analytics.topics_db import (
 )
 from rating.services.store import service_volumes
 from rating.store import Store
-from rating.store.logic import Tx
+from rating.store.tx import Tx
 
 _ITEMS_SQL = """
 SELECT 'rating', r.id, r.unit_id, r.created_at,

@@ -41,7 +41,7 @@ from analytics.frames import (
     frame,
 )
 from rating.store import Store
-from rating.store.logic import Tx
+from rating.store.tx import Tx
 
 log = logging.getLogger("pingjing.report")
 T = TypeVar("T")

@@ -89,7 +89,8 @@ def _robust_z(logs: np.ndarray) -> np.ndarray:
     scale = MAD_SCALE * mad if mad > 0 else MEANAD_SCALE * dev.mean()
     if scale == 0:
         return np.zeros_like(logs)
-    return (logs - centre) / scale
+    scores: np.ndarray = (logs - centre) / scale
+    return scores
 
 
 def flag_units(week_rows: pd.DataFrame) -> pd.DataFrame:

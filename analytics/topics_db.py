@@ -19,7 +19,7 @@ from analytics.taxonomy import (
     check_code,
 )
 from analytics.topics import TopicModel
-from rating.store.logic import Tx
+from rating.store.tx import Tx
 
 WRITE_CHUNK = 500
 

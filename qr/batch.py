@@ -23,12 +23,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from qr.defaults import FORMATS  # the CLI reads it without numpy
+from qr.defaults import DEFAULT_DPI, DEFAULT_SIZE_MM, FORMATS  # the CLI reads it without numpy
 from qr.encode import encode, encode_many, with_quiet_zone
 from qr.fonts import BadgeFont, FontError, find_font, load_font
 from qr.layout import (
-    DEFAULT_DPI,
-    DEFAULT_SIZE_MM,
     Badge,
     BadgeText,
     LayoutError,

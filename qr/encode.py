@@ -170,7 +170,8 @@ def codewords(data: str, version: int, ecc: str) -> bytes:
         offset += block.data_count
         ec_parts.append(_rs_remainder(chunk, block.total_count - block.data_count))
     blocks_in_order = np.frombuffer(stream + b"".join(ec_parts), dtype=np.uint8)
-    return blocks_in_order[_interleaving(version, level)].tobytes()
+    out: bytes = blocks_in_order[_interleaving(version, level)].tobytes()
+    return out
 
 
 @cache
@@ -374,7 +375,8 @@ def packed_penalties(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
     # N4: 10 per whole 5% that the dark share departs from 50% (qrcode's float steps).
     dark = np.bitwise_count(rows).sum(axis=1)
     n4 = [int(abs(float(d) / (n * n) * 100 - 50) / 5) * 10 for d in dark.tolist()]
-    return (n1 + n2 + n3).astype(np.int64) + np.array(n4, dtype=np.int64)
+    scores: np.ndarray = (n1 + n2 + n3).astype(np.int64) + np.array(n4, dtype=np.int64)
+    return scores
 
 
 def penalties(candidates: np.ndarray) -> np.ndarray:

@@ -7,8 +7,8 @@ import secrets
 
 from rating import clock
 from rating.store import Store
-from rating.store.logic import Tx
 from rating.store.models import REASONS, RatingSubmission, RosterRow
+from rating.store.tx import Tx
 
 BUREAU = "张家口市公安局"
 UNITS = (

@@ -19,7 +19,7 @@ from rating.hashing import ScryptCost, token_hash
 from rating.store import logic
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 
 # OWASP's current recommendation for scrypt: N=2**17, r=8, p=1 (128 MiB and a few hundred

@@ -15,6 +15,7 @@ from rating.cases import service
 from rating.cases.calendar import package_years
 from rating.cases.model import ROLES, STATE_LABELS
 from rating.cli import CliError, load_settings, with_store
+from rating.clock import now_ms
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -48,7 +49,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
 def cmd_users_list(args: argparse.Namespace) -> None:
     users = with_store(load_settings(args), accounts.list_users)
     for u in users:
-        locked = " (locked)" if u.locked_until and u.locked_until > service.now_ms() else ""
+        locked = " (locked)" if u.locked_until and u.locked_until > now_ms() else ""
         print(f"{u.name}\t{u.role}\t{u.unit_path or '(all units)'}{locked}")
 
 

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from rating.cases import service, webhook
+from rating.clock import now_ms
 
 if TYPE_CHECKING:
     from rating.service import Services
@@ -64,7 +65,7 @@ class Background:
                     self.svc.store,
                     s.webhook_url,
                     s.webhook_secret,
-                    service.now_ms(),
+                    now_ms(),
                     s.webhook_max_attempts,
                     int(s.webhook_retry_seconds * 1000),
                 )

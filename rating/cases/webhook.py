@@ -132,7 +132,8 @@ def post(url: str, secret: str, payload: dict[str, Any], now: int, timeout: floa
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
-            return 200 <= resp.status < 300
+            status: int = resp.status
+            return 200 <= status < 300
     except (urllib.error.URLError, OSError, ValueError) as exc:
         log.warning("webhook for case %s failed: %s", payload["case_id"], exc)
         return False

@@ -16,8 +16,8 @@ from typing import Any
 from rating import hashing
 from rating.hashing import ScryptCost, token_hash
 from rating.store import logic
-from rating.store.logic import Tx
 from rating.store.models import Outcome, RateLimits, RatingSubmission
+from rating.store.tx import Tx
 
 ENROLL_TTL_MS = 7 * 86_400_000
 PIN_MAX_FAILURES = 5

@@ -20,6 +20,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rating.clock import now_ms
 from rating.crypto import Keys, mask_phone
 from rating.intake import network_key
 from rating.mailbox import store as mstore
@@ -32,7 +33,6 @@ from rating.mailbox.models import (
     UnitRatingSubmission,
 )
 from rating.store import Store
-from rating.store.base import now_ms
 from rating.store.models import Unit
 
 # Letters are rare and long: a few per device an hour is plenty for a person and little

@@ -22,7 +22,7 @@ from rating.store.models import TokenState, Unit
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 if TYPE_CHECKING:
-    from rating.store.logic import Tx
+    from rating.store.tx import Tx
 
 HOUR_MS = 3_600_000
 RECEIPT_LENGTH = 12

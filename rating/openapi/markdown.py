@@ -15,7 +15,7 @@ END = "<!-- END GENERATED -->"
 
 def _type_text(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     if "enum" in schema:
         return " \\| ".join(f"`{v}`" for v in schema["enum"] if v is not None)
     if "const" in schema:
@@ -33,7 +33,7 @@ def _type_text(schema: dict[str, Any]) -> str:
             limits.append(f"{word} {schema[key]}")
     if "pattern" in schema:
         limits.append(f"`{schema['pattern']}`")
-    return kind + (f" ({', '.join(limits)})" if limits else "")
+    return str(kind) + (f" ({', '.join(limits)})" if limits else "")
 
 
 def _fields_table(name: str) -> list[str]:

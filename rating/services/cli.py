@@ -13,7 +13,7 @@ from rating.services.parse import ServiceFileError, read_services, rejects_csv, 
 from rating.services.store import ServiceImport, import_services, preview_errors
 from rating.settings import Settings
 from rating.store import Store
-from rating.store.logic import RollBack
+from rating.store.tx import RollBack
 from rating.tabular import ImportFileError
 
 

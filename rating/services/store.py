@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rating.services.parse import RowError, ServiceFile
-from rating.store.logic import RollBack, Tx
+from rating.store.tx import RollBack, Tx
 from rating.workorders.store import UnitMatcher
 
 

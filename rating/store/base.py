@@ -27,6 +27,7 @@ from rating.store.models import (
     TokenLookup,
     Unit,
 )
+from rating.store.tx import RollBack
 
 T = TypeVar("T")
 log = logging.getLogger("pingjing.store")
@@ -291,7 +292,7 @@ class Store(abc.ABC):
         )
         try:
             return await self.write(work, list(rows))
-        except logic.RollBack as undone:
+        except RollBack as undone:
             result: RosterResult = undone.result
             return result
 

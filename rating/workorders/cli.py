@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rating.cli import CliError, with_store
+from rating.clock import now_ms
 from rating.crypto import Keys
 from rating.settings import Settings
 from rating.store import Store
@@ -36,7 +37,6 @@ from rating.workorders.store import (
     import_streamed,
     list_aliases,
     list_imports,
-    now_ms,
     remove_alias,
 )
 

@@ -23,7 +23,7 @@ from rating.cases.history import keep_workorder_revisions
 from rating.cases.sla import SlaTable, load_sla
 from rating.clock import now_ms
 from rating.store import Store
-from rating.store.logic import Tx
+from rating.store.tx import Tx
 from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
 from rating.workorders.profiles import norm_header
 from rating.workorders.reader import ImportFileError
