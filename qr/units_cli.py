@@ -124,7 +124,7 @@ def cmd_revoke(args: argparse.Namespace) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    from rating.mailbox import store as mstore
+    from rating.mailbox import service
 
     settings = _settings(args)
 
@@ -132,7 +132,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         units = await store.list_units()
         out = []
         for u in units:
-            found = await store.read(mstore.live_unit_token, u.id)
+            found = await service.live_unit_token(store, u)
             out.append((u, found))
         return out
 
