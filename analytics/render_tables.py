@@ -28,9 +28,9 @@ from analytics.metrics import COUNTS, RATE_NAMES, RATES
 from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 from analytics.report import WeeklyReport
 from analytics.xlsx_rows import Column, FastDeflateWorkbook, TableWorksheet
-from rating.admin.texts import CHANNEL_LABELS
 from rating.cases.calendar import WorkCalendar
 from rating.safecell import FORMULA_START, neutralise  # noqa: F401 (one function for all)
+from rating.workorders import CHANNEL_LABELS
 
 SHEET_NAMES = {
     "summary": "汇总",

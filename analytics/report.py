@@ -38,7 +38,7 @@ from analytics.periods import (
 )
 from analytics.workdays import overdue_workdays
 from rating.cases.model import STEP_LABELS
-from rating.i18n import REASON_LABELS
+from rating.labels import REASON_LABELS
 
 TREND_WEEKS = 12
 UNMATCHED = "单位未匹配"  # the unit column of an overdue item whose unit matched nothing

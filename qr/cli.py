@@ -9,7 +9,7 @@ from typing import Any
 # Only light imports here: every `pingjing` command builds this parser. The badge
 # machinery (numpy, fonts) is imported when `badges print` runs.
 from qr.defaults import DEFAULT_DPI, DEFAULT_SIZE_MM, FORMATS
-from rating.cli import CliError, rating_url, with_store
+from rating.cli import CliError, rating_url, resolve_unit, with_store
 from rating.settings import Settings, public_url_problem
 from rating.store import Store
 from rating.store.models import Officer, Unit
@@ -67,21 +67,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_badges_print)
 
 
-async def _resolve_unit(store: Store, ref: str) -> Unit:
-    unit = await store.unit_by_code(ref)
-    if unit is None:
-        matches = [u for u in await store.list_units() if u.path == ref.strip("/")]
-        if not matches:
-            raise CliError(f"unknown unit {ref!r} (give a unit code or full path)")
-        unit = matches[0]
-    return unit
-
-
 def _select(
     settings: Settings, unit_ref: str | None, badges: list[str]
 ) -> tuple[Unit | None, list[Officer]]:
     async def run(store: Store) -> tuple[Unit | None, list[Officer]]:
-        unit = await _resolve_unit(store, unit_ref) if unit_ref else None
+        unit = await resolve_unit(store, unit_ref) if unit_ref else None
         if not badges:
             return unit, await store.list_officers(unit.path if unit else None)
         chosen = []

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rating.cli import CliError, with_store
+from rating.cli import CliError, resolve_unit, with_store
 from rating.settings import Settings, public_url_problem
 from rating.store import Store
 from rating.store.models import Unit
@@ -39,16 +39,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_list)
 
 
-async def _resolve(store: Store, ref: str) -> Unit:
-    unit = await store.unit_by_code(ref)
-    if unit is None:
-        matches = [u for u in await store.list_units() if u.path == ref.strip("/")]
-        if not matches:
-            raise CliError(f"unknown unit {ref!r} (give a unit code or full path)")
-        unit = matches[0]
-    return unit
-
-
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(database=getattr(args, "database", None))
 
@@ -77,7 +67,7 @@ def cmd_print(args: argparse.Namespace) -> None:
     async def run(store: Store) -> list[tuple[Unit, str]]:
         units = await store.list_units()
         if args.unit:
-            top = await _resolve(store, args.unit)
+            top = await resolve_unit(store, args.unit)
             units = [u for u in units if u.path == top.path or u.path.startswith(top.path + "/")]
         tokens = await service.unit_tokens(store, units)
         return [(u, tokens[u.id]) for u in units]
@@ -101,7 +91,7 @@ def _change(args: argparse.Namespace, revoke: bool) -> None:
     settings = _settings(args)
 
     async def run(store: Store) -> tuple[Unit, str | None]:
-        unit = await _resolve(store, args.unit)
+        unit = await resolve_unit(store, args.unit)
         if revoke:
             if not await service.revoke_unit_token(store, unit):
                 raise CliError(f"unit {unit.path} has no live code")
@@ -124,7 +114,7 @@ def cmd_revoke(args: argparse.Namespace) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    from rating.mailbox import store as mstore
+    from rating.mailbox import service
 
     settings = _settings(args)
 
@@ -132,7 +122,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         units = await store.list_units()
         out = []
         for u in units:
-            found = await store.read(mstore.live_unit_token, u.id)
+            found = await service.live_unit_token(store, u)
             out.append((u, found))
         return out
 

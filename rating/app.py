@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from rating import api, logs, metrics, observe, openapi, public
+from rating import api, logs, metrics_web, observe, openapi, public
 from rating.admin.routes import admin_routes
 from rating.bodycap import BodyCap
 from rating.cases.background import Background
@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/openapi.json", openapi.endpoint, methods=["GET"]),
-        Route("/metrics", metrics.endpoint, methods=["GET"]),
+        Route("/metrics", metrics_web.endpoint, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     routes += admin_routes()

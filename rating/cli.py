@@ -21,6 +21,7 @@ from rating import logs
 from rating.safecell import SafeWriter
 from rating.settings import SETTINGS, Settings, public_url_problem
 from rating.store import Store, StoreUnavailable, make_store
+from rating.store.models import Unit
 
 T = TypeVar("T")
 
@@ -214,19 +215,24 @@ def cmd_officers_import(args: argparse.Namespace) -> None:
         print(f"{len(result.missing)} officer(s) {verb}: {shown}")
 
 
+async def resolve_unit(store: Store, ref: str) -> Unit:
+    """The unit a command line names by code or full path; a clear error if none."""
+    # Deferred: the ratings service brings the web side with it, which most commands skip.
+    from rating.service import unit_by_ref
+
+    unit = await unit_by_ref(store, ref)
+    if unit is None:
+        raise CliError(f"unknown unit {ref!r} (give a unit code or full path)")
+    return unit
+
+
 def cmd_officers_list(args: argparse.Namespace) -> None:
     settings = _settings(args)
 
     async def run(store: Store) -> list[Any]:
         unit_path = None
         if args.unit:
-            unit = await store.unit_by_code(args.unit)
-            if unit is None:
-                units = [u for u in await store.list_units() if u.path == args.unit.strip("/")]
-                if not units:
-                    raise CliError(f"unknown unit {args.unit!r} (give a unit code or full path)")
-                unit = units[0]
-            unit_path = unit.path
+            unit_path = (await resolve_unit(store, args.unit)).path
         return await store.list_officers(unit_path, include_retired=args.all)
 
     officers = with_store(settings, run)

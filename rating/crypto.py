@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac  # compare_digest
+import ipaddress
 import re
 import secrets
 import unicodedata
@@ -207,3 +208,18 @@ class Keys:
         else:
             return None
         return int(issued) if hmac.compare_digest(mac, expected) else None
+
+
+def network_key(address: str) -> str:
+    """What one subscriber controls: the address for IPv4, the /64 for IPv6."""
+    if ":" not in address:
+        return address  # IPv4 (or an unknown peer): the address itself, no parsing needed
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:  # a dual-stack socket reports IPv4 as ::ffff:a.b.c.d
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-K = TypeVar("K")
+from rating.bilingual import LANGS as LANGS
+from rating.bilingual import by_lang as by_lang
+from rating.labels import LEVEL_LABELS as LEVEL_LABELS
+from rating.labels import REASON_LABELS as REASON_LABELS
 
-LANGS = ("zh", "en")
 LANG_COOKIE = "pj_lang"
 
 # Every bilingual table is {key: (Chinese, English)}; `by_lang` turns one into a dict per
 # language for the templates.
-_LEVELS: dict[int, tuple[str, str]] = {
-    5: ("非常满意", "Very satisfied"),
-    4: ("满意", "Satisfied"),
-    3: ("基本满意", "Basically satisfied"),
-    2: ("不满意", "Dissatisfied"),
-    1: ("非常不满意", "Very dissatisfied"),
-}
-_REASONS: dict[str, tuple[str, str]] = {
-    "attitude": ("服务态度", "Attitude"),
-    "efficiency": ("办事效率", "Efficiency"),
-    "conduct": ("执法规范", "Lawful conduct"),
-    "integrity": ("廉洁自律", "Integrity"),
-    "buck_passing": ("推诿扯皮", "Passing the buck"),
-    "other": ("其他", "Other"),
-}
-
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("评价民警", "Rate this officer"),
     "you_rate": ("您正在评价", "You are rating"),
@@ -180,14 +165,7 @@ def pick_lang(request: Request) -> str:
     return best
 
 
-def by_lang(table: Mapping[K, tuple[str, str]]) -> dict[str, dict[K, str]]:
-    """A table of (Chinese, English) pairs as one read-only text dict per language."""
-    return {lang: {k: pair[i] for k, pair in table.items()} for i, lang in enumerate(LANGS)}
-
-
 _TEXTS = by_lang(_TEXT)
-LEVEL_LABELS = by_lang(_LEVELS)
-REASON_LABELS = by_lang(_REASONS)
 
 
 def texts(lang: str) -> dict[str, str]:

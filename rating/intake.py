@@ -6,7 +6,6 @@ the same fields get the same answer.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
 import unicodedata
@@ -19,6 +18,7 @@ from starlette.types import Receive
 
 from rating import clock
 from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
+from rating.crypto import network_key as network_key  # its old home: callers import it here
 from rating.errors import BadRequest, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from rating.settings import Settings
 from rating.store.models import REASONS, RatingSubmission
@@ -258,21 +258,6 @@ def address_of(peer: str, forwarded: str, trusted: frozenset[str]) -> str:
         if hops:
             peer = hops[-1]
     return peer
-
-
-def network_key(address: str) -> str:
-    """What one subscriber controls: the address for IPv4, the /64 for IPv6."""
-    if ":" not in address:
-        return address  # IPv4 (or an unknown peer): the address itself, no parsing needed
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:  # a dual-stack socket reports IPv4 as ::ffff:a.b.c.d
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def device_id(request: Request) -> tuple[str, bool]:

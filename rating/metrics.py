@@ -1,4 +1,6 @@
-"""Prometheus metrics (prometheus-client), served at /metrics to allowed scrapers only.
+"""Prometheus metrics (prometheus-client), served at /metrics to allowed scrapers only
+(rating/metrics_web.py; this module holds the counters, which the store updates too, and
+imports nothing of the web side or the store).
 
 Cheap on the citizen path: a rating costs two counter increments, a gauge up and down and
 one histogram observation, each on a label child looked up once and kept (no label
@@ -12,26 +14,12 @@ app's view of it: from sending a batch to the writer until its reply (its fsync 
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import time
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from starlette.requests import Request
-from starlette.responses import Response
-
-from rating import clock
-from rating.errors import Forbidden, NotFound
+from prometheus_client import Counter, Gauge, Histogram
 
 # Request latency buckets around the citizen target (p99 < 50 ms) and up to a slow import.
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -121,56 +109,6 @@ def timed(histogram: Histogram, *labels: str) -> Iterator[None]:
         yield
     finally:
         histogram.labels(*labels).observe(time.perf_counter() - started)
-
-
-def _allowed(settings: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    nets = []
-    for part in settings.metrics_allow.split(","):
-        if part.strip():
-            nets.append(ipaddress.ip_network(part.strip(), strict=False))
-    return nets
-
-
-def check_access(request: Request) -> None:
-    """A bearer PINGJING_METRICS_TOKEN, or a client address in PINGJING_METRICS_ALLOW.
-
-    The address is the client's, not a proxy's: behind nginx (a trusted proxy), a request
-    from the internet carries its own address in X-Forwarded-For and is not let in.
-    """
-    from rating.intake import client_address
-    from rating.service import svc
-
-    s = svc(request)
-    settings = s.settings
-    if not settings.metrics:
-        raise NotFound()
-    token = settings.metrics_token
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token):
-        return
-    address = client_address(request, s.trusted)
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        ip = None
-    if ip is not None and any(ip in net for net in _allowed(settings)):
-        return
-    raise Forbidden("metrics are not available to this client", "无权访问")
-
-
-async def endpoint(request: Request) -> Response:
-    """GET /metrics in the Prometheus text format."""
-    from rating.cases.queries import case_counts
-    from rating.service import svc
-
-    check_access(request)
-    by_state, overdue, opened = await svc(request).store.read(case_counts, clock.now_ms())
-    for state, n in by_state.items():
-        CASES.labels(state).set(n)
-    CASES_OVERDUE.set(overdue)
-    CASES_OPENED.set(opened)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 async def in_flight(call: Awaitable[Any]) -> Any:

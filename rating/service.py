@@ -126,6 +126,16 @@ async def unit_by_code(store: Store, code: str) -> Unit | None:
     return await store.unit_by_code(code)
 
 
+async def unit_by_ref(store: Store, ref: str) -> Unit | None:
+    """The unit with this code, else the one with this full path (slashes at either end
+    ignored); None if neither."""
+    unit = await store.unit_by_code(ref)
+    if unit is not None:
+        return unit
+    path = ref.strip("/")
+    return next((u for u in await store.list_units() if u.path == path), None)
+
+
 async def list_units(store: Store) -> list[Unit]:
     return await store.list_units()
 

@@ -27,8 +27,10 @@ from starlette.routing import BaseRoute, Route
 from analytics import archive
 from analytics.worker import ReportBusy, ReportFailed, ReportRejected, ReportWorkers
 from rating import metrics
+from rating import service as ratings
 from rating.admin.auth import SessionInfo
 from rating.admin.web import login_required, page
+from rating.bilingual import by_lang
 from rating.cases.model import Actor
 from rating.clock import now_ms
 from rating.errors import (
@@ -50,42 +52,35 @@ REPORT_CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-TEXTS = {
-    "zh": {
-        "title": "报表存档",
-        "intro": "每份生成过的周报都按其统计时刻保存在这里；同一时刻再次生成的结果相同。",
-        "make": "生成周报",
-        "week": "周",
-        "unit": "单位",
-        "as_of": "截至时刻（北京时间，留空为现在）",
-        "all_units": "全部单位",
-        "filter": "筛选",
-        "open": "打开",
-        "none": "还没有存档的周报。",
-        "made": "生成于",
-        "source": "来源",
-        "sources": {"admin": "管理页面", "schedule": "定时任务", "cli": "命令行"},
-        "files": "文件",
-        "moment": "统计时刻",
-    },
-    "en": {
-        "title": "Report archive",
-        "intro": "Every weekly report generated is kept here with the moment it used; "
+# {key: (Chinese, English)}, as every bilingual table (rating.bilingual).
+_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("报表存档", "Report archive"),
+    "intro": (
+        "每份生成过的周报都按其统计时刻保存在这里；同一时刻再次生成的结果相同。",
+        "Every weekly report generated is kept here with the moment it used; "
         "making it again for the same moment gives the same report.",
-        "make": "Make a weekly report",
-        "week": "Week",
-        "unit": "Unit",
-        "as_of": "As of (Asia/Shanghai; empty: now)",
-        "all_units": "All units",
-        "filter": "Filter",
-        "open": "Open",
-        "none": "No weekly report archived yet.",
-        "made": "made",
-        "source": "Source",
-        "sources": {"admin": "admin pages", "schedule": "schedule", "cli": "command line"},
-        "files": "Files",
-        "moment": "As of",
-    },
+    ),
+    "make": ("生成周报", "Make a weekly report"),
+    "week": ("周", "Week"),
+    "unit": ("单位", "Unit"),
+    "as_of": ("截至时刻（北京时间，留空为现在）", "As of (Asia/Shanghai; empty: now)"),
+    "all_units": ("全部单位", "All units"),
+    "filter": ("筛选", "Filter"),
+    "open": ("打开", "Open"),
+    "none": ("还没有存档的周报。", "No weekly report archived yet."),
+    "made": ("生成于", "made"),
+    "source": ("来源", "Source"),
+    "files": ("文件", "Files"),
+    "moment": ("统计时刻", "As of"),
+}
+_SOURCES: dict[str, tuple[str, str]] = {
+    "admin": ("管理页面", "admin pages"),
+    "schedule": ("定时任务", "schedule"),
+    "cli": ("命令行", "command line"),
+}
+_SOURCE_LABELS = by_lang(_SOURCES)
+TEXTS: dict[str, dict[str, Any]] = {
+    lang: {**texts, "sources": _SOURCE_LABELS[lang]} for lang, texts in by_lang(_TEXT).items()
 }
 
 
@@ -123,7 +118,7 @@ async def _actor_unit(request: Request, actor: Actor, unit_ref: str | None) -> s
     own; None for the whole bureau."""
     store = svc(request).store
     if unit_ref is not None:
-        unit = await store.unit_by_code(unit_ref)
+        unit = await ratings.unit_by_code(store, unit_ref)
         if unit is None or not actor.sees(unit.path):
             raise NotFound("unit not found", "未找到该单位")
         return unit.code
@@ -216,7 +211,7 @@ async def reports_page(request: Request, me: SessionInfo) -> Response:
     q = request.query_params
     actor = me.actor
     settings = svc(request).settings
-    units = [u for u in await svc(request).store.list_units() if actor.sees(u.path)]
+    units = [u for u in await ratings.list_units(svc(request).store) if actor.sees(u.path)]
     week = q.get("week") or None
     scope = q.get("unit") or None
     found = await asyncio.to_thread(

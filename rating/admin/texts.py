@@ -26,16 +26,8 @@ from rating.cases.model import (
     VERIFICATION_LABELS_EN,
 )
 from rating.i18n import LANGS, LEVEL_LABELS, REASON_LABELS, by_lang, pick_lang
+from rating.workorders import CHANNEL_LABELS
 
-CHANNEL_LABELS = by_lang(
-    {
-        "12345": ("12345 政务服务便民热线", "12345 government service hotline"),
-        "12389": ("12389 警务监督举报电话", "12389 police conduct reporting line"),
-        "12123": ("交管 12123", "12123 traffic police"),
-        "sunshine": ("阳光理政", "Sunshine Governance platform"),
-        "other": ("其他渠道", "Other channels"),
-    }
-)
 ROLE_LABELS = by_lang(
     {
         "admin": ("管理员", "Administrator"),

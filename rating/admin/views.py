@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from rating import service as rating_service
 from rating.admin.auth import SessionInfo
 from rating.admin.export import cases_csv
 from rating.admin.web import check_csrf, login_required, page, read_form
@@ -56,7 +57,7 @@ async def _filters(request: Request) -> dict[str, Any]:
     check_fields(q)  # PostgreSQL refuses NUL in text: a 400 here, not a 500 from it
     out: dict[str, Any] = {}
     if q.get("unit"):
-        unit = await svc(request).store.unit_by_code(q["unit"])
+        unit = await rating_service.unit_by_code(svc(request).store, q["unit"])
         if unit is None:
             raise NotFound("unknown unit", "未找到该单位")
         out["unit_path"] = unit.path
@@ -94,7 +95,9 @@ async def case_list(request: Request, me: SessionInfo) -> Response:
         svc(request).store, me.actor, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE,
         **filters,
     )  # fmt: skip
-    units = [u for u in await svc(request).store.list_units() if me.actor.sees(u.path)]
+    units = [
+        u for u in await rating_service.list_units(svc(request).store) if me.actor.sees(u.path)
+    ]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return page(
         request, "cases.html", me, cases=rows[:PAGE_SIZE], units=units, states=STATES,
@@ -174,7 +177,9 @@ async def reveal(request: Request, me: SessionInfo) -> Response:
 @login_required()
 async def officer_page(request: Request, me: SessionInfo) -> Response:
     store = svc(request).store
-    officer = await store.officer_by_badge(check_text("badge_no", request.path_params["badge_no"]))
+    officer = await rating_service.officer_by_badge(
+        store, check_text("badge_no", request.path_params["badge_no"])
+    )
     if officer is None or not me.actor.sees(officer.unit_path):
         raise NotFound("officer not found", "未找到该民警")
     ratings = await cases.officer_ratings(store, officer.id)
@@ -185,12 +190,12 @@ async def officer_page(request: Request, me: SessionInfo) -> Response:
 @login_required()
 async def unit_page(request: Request, me: SessionInfo) -> Response:
     store = svc(request).store
-    unit = await store.unit_by_code(check_text("code", request.path_params["code"]))
+    unit = await rating_service.unit_by_code(store, check_text("code", request.path_params["code"]))
     if unit is None or not me.actor.sees(unit.path):
         raise NotFound("unit not found", "未找到该单位")
     summary = await cases.unit_summary(store, unit.path)
-    subunits = [u for u in await store.list_units() if u.parent_id == unit.id]
-    officers = await store.list_officers(unit.path)
+    subunits = [u for u in await rating_service.list_units(store) if u.parent_id == unit.id]
+    officers = await rating_service.list_officers(store, unit.path)
     return page(
         request, "unit.html", me, unit=unit, summary=summary, subunits=subunits,
         officers=officers, states=STATES,

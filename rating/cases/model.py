@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
+from rating.bilingual import zh_en
+
 
 class CaseState(StrEnum):
     OPEN = "open"
@@ -61,72 +63,49 @@ SUBSTANTIATED = (Verification.SUBSTANTIATED, Verification.PARTLY_SUBSTANTIATED)
 FIX_ANSWERS = tuple(FixAnswer)
 ROLES = tuple(Role)
 
-STATE_LABELS = {
-    "open": "待回访",
-    "called_back": "已回访",
-    "verified": "已核实",
-    "rectifying": "整改中",
-    "closed": "已办结",
+# Labels as {key: (Chinese, English)} (rating.bilingual); X_LABELS / X_LABELS_EN are the
+# per-language dicts callers use, derived from the table.
+STATE_TEXTS: dict[str, tuple[str, str]] = {
+    "open": ("待回访", "Awaiting callback"),
+    "called_back": ("已回访", "Called back"),
+    "verified": ("已核实", "Verified"),
+    "rectifying": ("整改中", "Rectifying"),
+    "closed": ("已办结", "Closed"),
 }
-OUTCOME_LABELS = {"reached": "已联系上", "unreachable": "无法联系", "declined": "拒绝回访"}
-VERIFICATION_LABELS = {
-    "substantiated": "属实",
-    "partly_substantiated": "部分属实",
-    "unsubstantiated": "不属实",
-    "mistaken_malicious": "误评或恶意",
+STATE_LABELS, STATE_LABELS_EN = zh_en(STATE_TEXTS)
+OUTCOME_TEXTS: dict[str, tuple[str, str]] = {
+    "reached": ("已联系上", "Reached"),
+    "unreachable": ("无法联系", "Unreachable"),
+    "declined": ("拒绝回访", "Declined callback"),
 }
-FIX_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-ACTION_LABELS = {
-    "open": "立案",
-    "take": "认领",
-    "callback": "回访",
-    "verify": "核实",
-    "rectify": "整改",
-    "close": "办结",
-    "reopen": "重新打开",
-    "auto_close": "评价已改为满意，自动办结",
-    "reveal_phone": "查看完整电话",
-    "fix_rating": "群众评价整改结果",
-    "deadline": "期限重算",
+OUTCOME_LABELS, OUTCOME_LABELS_EN = zh_en(OUTCOME_TEXTS)
+VERIFICATION_TEXTS: dict[str, tuple[str, str]] = {
+    "substantiated": ("属实", "Substantiated"),
+    "partly_substantiated": ("部分属实", "Partly substantiated"),
+    "unsubstantiated": ("不属实", "Unsubstantiated"),
+    "mistaken_malicious": ("误评或恶意", "Mistaken or malicious"),
 }
-
-# The same labels in English, for the admin pages' English version (same keys as above).
-STATE_LABELS_EN = {
-    "open": "Awaiting callback",
-    "called_back": "Called back",
-    "verified": "Verified",
-    "rectifying": "Rectifying",
-    "closed": "Closed",
+VERIFICATION_LABELS, VERIFICATION_LABELS_EN = zh_en(VERIFICATION_TEXTS)
+FIX_TEXTS: dict[str, tuple[str, str]] = {
+    "satisfied": ("满意", "Satisfied"),
+    "basically_satisfied": ("基本满意", "Basically satisfied"),
+    "dissatisfied": ("不满意", "Dissatisfied"),
 }
-OUTCOME_LABELS_EN = {
-    "reached": "Reached",
-    "unreachable": "Unreachable",
-    "declined": "Declined callback",
+FIX_LABELS, FIX_LABELS_EN = zh_en(FIX_TEXTS)
+ACTION_TEXTS: dict[str, tuple[str, str]] = {
+    "open": ("立案", "Open case"),
+    "take": ("认领", "Take case"),
+    "callback": ("回访", "Call back"),
+    "verify": ("核实", "Verify"),
+    "rectify": ("整改", "Rectify"),
+    "close": ("办结", "Close case"),
+    "reopen": ("重新打开", "Reopen"),
+    "auto_close": ("评价已改为满意，自动办结", "Rating changed to satisfied; closed automatically"),
+    "reveal_phone": ("查看完整电话", "Viewed full phone number"),
+    "fix_rating": ("群众评价整改结果", "Citizen rated the rectification"),
+    "deadline": ("期限重算", "Deadline recomputed"),
 }
-VERIFICATION_LABELS_EN = {
-    "substantiated": "Substantiated",
-    "partly_substantiated": "Partly substantiated",
-    "unsubstantiated": "Unsubstantiated",
-    "mistaken_malicious": "Mistaken or malicious",
-}
-FIX_LABELS_EN = {
-    "satisfied": "Satisfied",
-    "basically_satisfied": "Basically satisfied",
-    "dissatisfied": "Dissatisfied",
-}
-ACTION_LABELS_EN = {
-    "open": "Open case",
-    "take": "Take case",
-    "callback": "Call back",
-    "verify": "Verify",
-    "rectify": "Rectify",
-    "close": "Close case",
-    "reopen": "Reopen",
-    "auto_close": "Rating changed to satisfied; closed automatically",
-    "reveal_phone": "Viewed full phone number",
-    "fix_rating": "Citizen rated the rectification",
-    "deadline": "Deadline recomputed",
-}
+ACTION_LABELS, ACTION_LABELS_EN = zh_en(ACTION_TEXTS)
 
 
 @dataclass(frozen=True)
@@ -161,22 +140,15 @@ class Deadlines:
 
 # The step a case waits for, by state (and callback outcome / verification), with the
 # deadline column that holds its clock. Every case that is not closed has exactly one.
-STEP_LABELS = {
-    "callback": "回访",
-    "retry": "重新回访",
-    "verify": "核实",
-    "rectify_start": "启动整改",
-    "close": "办结",
-    "rectify": "整改",
+STEP_TEXTS: dict[str, tuple[str, str]] = {
+    "callback": ("回访", "Callback"),
+    "retry": ("重新回访", "Callback retry"),
+    "verify": ("核实", "Verification"),
+    "rectify_start": ("启动整改", "Start of rectification"),
+    "close": ("办结", "Closing"),
+    "rectify": ("整改", "Rectification"),
 }
-STEP_LABELS_EN = {
-    "callback": "Callback",
-    "retry": "Callback retry",
-    "verify": "Verification",
-    "rectify_start": "Start of rectification",
-    "close": "Closing",
-    "rectify": "Rectification",
-}
+STEP_LABELS, STEP_LABELS_EN = zh_en(STEP_TEXTS)
 
 
 def current_step(state: str, outcome: str | None, verification: str | None) -> str | None:

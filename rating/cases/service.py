@@ -105,3 +105,8 @@ async def officer_ratings(store: Store, officer_id: int) -> list[OfficerRating]:
 
 async def unit_summary(store: Store, unit_path: str) -> dict[str, int]:
     return await store.read(queries.unit_summary, unit_path, now_ms())
+
+
+async def case_counts(store: Store) -> tuple[dict[str, int], int, int]:
+    """Cases by state, how many are overdue now, and how many were ever opened (/metrics)."""
+    return await store.read(queries.case_counts, now_ms())

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from rating import service as ratings
 from rating.intake import CLOCK_SKEW_MS, DEVICE_COOKIE, client_address, device_of
 from rating.mailbox import service
 from rating.mailbox.texts import mtexts
@@ -126,7 +127,7 @@ async def find_officer(request: Request) -> Response:
     s = svc(request)
     typed = request.query_params.get("badge", "")
     badge = "".join(typed.split())[:20]
-    officer = await s.store.officer_by_badge(badge) if badge else None
+    officer = await ratings.officer_by_badge(s.store, badge) if badge else None
     if officer is None or officer.status != "active" or not officer.token:
         m = mtexts(_lang(request))
         return await _page(

@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rating.clock import now_ms
-from rating.crypto import Keys, mask_phone
-from rating.intake import network_key
+from rating.crypto import Keys, mask_phone, network_key
 from rating.mailbox import store as mstore
 from rating.mailbox.models import (
     LetterSubmission,
@@ -157,6 +156,11 @@ async def issue_unit_token(store: Store, unit: Unit) -> str:
 
 async def revoke_unit_token(store: Store, unit: Unit) -> bool:
     return await store.write(mstore.revoke_unit_token, unit.id, now_ms())
+
+
+async def live_unit_token(store: Store, unit: Unit) -> str | None:
+    """The unit's live code, if it has one (nothing is issued)."""
+    return await store.read(mstore.live_unit_token, unit.id)
 
 
 async def unit_tokens(store: Store, units: Sequence[Unit]) -> dict[int, str]:

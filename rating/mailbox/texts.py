@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rating.bilingual import by_lang
+
 _TEXT: dict[str, tuple[str, str]] = {
     "mailbox": ("局长信箱", "Letter to the Chief"),
     "mailbox_intro": (
@@ -72,7 +74,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "bureau_wide": ("全局", "The whole bureau"),
 }
 
-_TEXTS = {lang: {k: v[i] for k, v in _TEXT.items()} for i, lang in enumerate(("zh", "en"))}
+_TEXTS = by_lang(_TEXT)
 
 
 def mtexts(lang: str) -> dict[str, str]:

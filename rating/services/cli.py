@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rating import clock
 from rating.cli import CliError, with_store
+from rating.services import service
 from rating.services.parse import ServiceFileError, read_services, rejects_csv, rejects_path
-from rating.services.store import ServiceImport, import_services, preview_errors
+from rating.services.store import ServiceImport
 from rating.settings import Settings
 from rating.store import Store
-from rating.store.tx import RollBack
 from rating.tabular import ImportFileError
 
 
@@ -32,7 +31,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     async def run(store: Store) -> ServiceImport:
         if args.skip_bad:
             # Written before the import commits: rejected rows are never only on screen.
-            errors = await store.read(preview_errors, parsed)
+            errors = await service.preview_errors(store, parsed)
             if errors:
                 dest = rejects_path(path)
                 try:
@@ -41,11 +40,7 @@ def cmd_import(args: argparse.Namespace) -> None:
                     raise CliError(
                         f"cannot write {dest}: {exc.strerror}; nothing imported"
                     ) from None
-        try:
-            return await store.write(import_services, parsed, clock.now_ms(), args.skip_bad)
-        except RollBack as undone:
-            result: ServiceImport = undone.result
-            return result
+        return await service.import_services(store, parsed, args.skip_bad)
 
     result = with_store(settings, run)
     for err in result.errors:

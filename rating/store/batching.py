@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rating import metrics
@@ -28,6 +28,10 @@ class BatchWriter:
     """Mixin for a store's rating writer (see the module docstring)."""
 
     batch_max: int
+    # The clock a batch of ratings is applied at (rate-limit windows, amend times), read
+    # on this side and sent with the batch: the SQLite writer runs in a process of its
+    # own, so a test injects its clock here (tests/rating/test_api.py).
+    clock: Callable[[], int]
     _queue: asyncio.Queue[Pending | None]
     _last_prune: int = 0
     _failed: bool = False

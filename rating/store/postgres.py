@@ -194,11 +194,11 @@ def _rating_batch(
     subs: Sequence[RatingSubmission],
     limits: RateLimits,
     timeout_ms: int,
+    now: int,
 ) -> list[RatingResult | BaseException]:
     """Apply ratings one by one in one transaction; one item's failure spares the rest."""
     tx = PgTx(conn)
     out: list[RatingResult | BaseException] = []
-    now = now_ms()
     # Savepoint statements ride along with BEGIN/RELEASE: one round trip per item.
     conn.execute(_begin(timeout_ms) + "; SAVEPOINT item")
     try:
@@ -225,10 +225,11 @@ def _apply_ratings(
     conn: psycopg.Connection[Any],
     subs: Sequence[RatingSubmission],
     limits: RateLimits,
-    timeout_ms: int = 5000,
+    timeout_ms: int,
+    now: int,
 ) -> list[RatingResult | BaseException]:
     try:
-        return list(pg_batch.apply_batch(conn, subs, limits, timeout_ms, now_ms(), lock_id))
+        return list(pg_batch.apply_batch(conn, subs, limits, timeout_ms, now, lock_id))
     except Exception as exc:
         _quiet_rollback(conn)
         if _unavailable(conn, exc):
@@ -245,7 +246,7 @@ def _apply_ratings(
     results: list[RatingResult | BaseException | None] = [None] * len(subs)
     pending = list(range(len(subs)))
     for attempt in range(1, ATTEMPTS + 1):
-        got = _rating_batch(conn, [subs[i] for i in pending], limits, timeout_ms)
+        got = _rating_batch(conn, [subs[i] for i in pending], limits, timeout_ms, now)
         retry = []
         for i, res in zip(pending, got, strict=True):
             if attempt < ATTEMPTS and _retryable(res):
@@ -345,6 +346,7 @@ class PostgresStore(BatchWriter, Store):
         self._tasks: list[asyncio.Task[None]] = []
         self._last_prune = 0
         self._failed = False
+        self.clock = now_ms
         # The health probe: its own connection and thread, so that a database that stopped
         # answering shows within seconds, busy writers or not.
         self._probe_executor: ThreadPoolExecutor | None = None
@@ -516,7 +518,9 @@ class PostgresStore(BatchWriter, Store):
         self, subs: list[RatingSubmission]
     ) -> list[RatingResult | BaseException]:
         timeout_ms = int(self.timeout * 1000)
-        return await self._call(self._with_conn, _apply_ratings, subs, self.limits, timeout_ms)
+        return await self._call(
+            self._with_conn, _apply_ratings, subs, self.limits, timeout_ms, self.clock()
+        )
 
     async def _after_batch(self) -> None:
         if self._prune_due():

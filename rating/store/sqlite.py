@@ -171,9 +171,14 @@ def unavailable(exc: BaseException) -> bool:
 
 
 def rating_batch(
-    conn: WriterConnection, subs: list[RatingSubmission], limits: RateLimits, prune: bool
+    conn: WriterConnection,
+    subs: list[RatingSubmission],
+    limits: RateLimits,
+    prune: bool,
+    now: int,
 ) -> list[RatingResult | BaseException]:
-    """Apply a batch of ratings in one transaction (one fsync for the whole batch).
+    """Apply a batch of ratings in one transaction (one fsync for the whole batch), at
+    `now` (the store's clock, read where the batch was sent: see BatchWriter.clock).
 
     If the batch fails for a reason other than unavailability (one item the database
     refuses), each item is applied again on its own, so only the bad one fails.
@@ -182,7 +187,7 @@ def rating_batch(
 
     def run(items: list[RatingSubmission]) -> list[RatingResult | BaseException]:
         results: list[RatingResult | BaseException] = []
-        results += _apply_batch(conn, items, limits, first.pop() if first else False)
+        results += _apply_batch(conn, items, limits, first.pop() if first else False, now)
         return results
 
     return run_isolated(run, subs, unavailable)
@@ -193,10 +198,10 @@ def _apply_batch(
     subs: list[RatingSubmission],
     limits: RateLimits,
     prune: bool,
+    now: int,
 ) -> list[RatingResult]:
     tx = SqliteTx(conn)
     out: list[RatingResult] = []
-    now = now_ms()
     # The device log must reach back over the amend window (a few minutes' margin for
     # ratings that carry their own time).
     conn.devices.span_ms = max(DeviceLog.SPAN_MS, limits.amend_window_ms + 600_000)
@@ -296,6 +301,7 @@ class SqliteStore(BatchWriter, Store):
         self._task: asyncio.Task[None] | None = None
         self._last_prune = 0
         self._failed = False
+        self.clock = now_ms
 
     async def _connect(self, writer: bool = False) -> ThreadConnection:
         conn = await ThreadConnection.connect(
@@ -395,7 +401,9 @@ class SqliteStore(BatchWriter, Store):
             task.add_done_callback(self._restarts.discard)
 
     def _send(self, process: WriterProcess, batch: list[Pending], prune: bool) -> None:
-        done = process.send(("ratings", [sub for sub, _ in batch], self.limits, prune))
+        done = process.send(
+            ("ratings", [sub for sub, _ in batch], self.limits, prune, self.clock())
+        )
         metrics.batch_sent(len(batch), done)
         done.add_done_callback(functools.partial(self._settle, batch))
 
@@ -412,7 +420,9 @@ class SqliteStore(BatchWriter, Store):
     ) -> list[RatingResult | BaseException]:
         """The thread writer's batch, on the writer connection's thread."""
         assert self._writer is not None, "store is not open"
-        return await self._writer.run(rating_batch, subs, self.limits, self._prune_due())
+        return await self._writer.run(
+            rating_batch, subs, self.limits, self._prune_due(), self.clock()
+        )
 
     def healthy(self) -> bool:
         if self._process is not None:

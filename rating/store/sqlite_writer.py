@@ -9,7 +9,7 @@ and reads the results.
 
 Requests and replies are length-prefixed pickles over a socket pair, one reply per request,
 in order:
-  ("ratings", subs, limits, prune) -> list of RatingResult or exception, one per item
+  ("ratings", subs, limits, prune, now) -> list of RatingResult or exception, one per item
   ("write", fn, args)             -> fn(tx, *args) in one transaction (fn importable)
   ("stop",)                       -> None, then the process exits
 A reply is (True, value) or (False, exception). Every write of the store goes through here:
@@ -144,7 +144,9 @@ def _apply(conn: WriterConnection, requests: list[tuple[Any, ...]]) -> list[byte
         if kind == "ratings":
             subs = [sub for r in group for sub in r[1]]
             try:
-                results = rating_batch(conn, subs, group[0][2], any(r[3] for r in group))
+                results = rating_batch(
+                    conn, subs, group[0][2], any(r[3] for r in group), max(r[4] for r in group)
+                )
             except Exception as exc:  # the commit failed: nothing in the group is stored
                 replies += [_reply(False, _portable(exc))] * len(group)
                 continue

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from rating.cli import CliError, with_store
-from rating.clock import now_ms
 from rating.crypto import Keys
 from rating.settings import Settings
 from rating.store import Store
 from rating.tabular import ImportFileError
-from rating.workorders import CHANNELS
+from rating.workorders import CHANNELS, service
 from rating.workorders.parse import (
     OrderRow,
     ParsedFile,
@@ -32,12 +31,8 @@ from rating.workorders.store import (
     AliasError,
     ImportResult,
     Unmatched,
-    add_alias,
     at_low_priority,
     import_streamed,
-    list_aliases,
-    list_imports,
-    remove_alias,
 )
 
 SHOW_UNMATCHED = 20
@@ -154,7 +149,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_imports(args: argparse.Namespace) -> None:
-    records = with_store(_settings(args), lambda store: store.read(list_imports, args.limit))
+    records = with_store(_settings(args), lambda store: service.list_imports(store, args.limit))
     if not records:
         print("no work-order imports yet")
         return
@@ -187,7 +182,7 @@ def cmd_imports(args: argparse.Namespace) -> None:
 
 def cmd_alias_add(args: argparse.Namespace) -> None:
     async def run(store: Store) -> tuple[str, int]:
-        return await store.write(add_alias, args.name, args.unit, now_ms())
+        return await service.add_alias(store, args.name, args.unit)
 
     try:
         path, moved = with_store(_settings(args), run)
@@ -197,14 +192,14 @@ def cmd_alias_add(args: argparse.Namespace) -> None:
 
 
 def cmd_alias_remove(args: argparse.Namespace) -> None:
-    removed = with_store(_settings(args), lambda store: store.write(remove_alias, args.name))
+    removed = with_store(_settings(args), lambda store: service.remove_alias(store, args.name))
     if not removed:
         raise CliError(f"no alias {args.name!r}")
     print(f"alias {args.name.strip()} removed (work orders already matched keep their unit)")
 
 
 def cmd_alias_list(args: argparse.Namespace) -> None:
-    aliases = with_store(_settings(args), lambda store: store.read(list_aliases))
+    aliases = with_store(_settings(args), service.list_aliases)
     for alias, code, path in aliases:
         print(f"{alias}\t{code}\t{path}")
     print(f"{len(aliases)} alias(es)", file=sys.stderr)

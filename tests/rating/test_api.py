@@ -18,6 +18,7 @@ from rating.cli import main
 from rating.settings import Settings
 from rating.store.models import RatingSubmission
 from tests.conftest import Web, make_settings, opened, rows
+from tests.shifted_clock import hold_mid_hour
 
 API = "/api/v1/ratings"
 CLIENT_IP = "203.0.113.7"  # the address the test transport connects from
@@ -27,16 +28,6 @@ def database_bytes(settings: Settings) -> bytes:
     """Every byte the database keeps on disk: the file, its WAL and shared memory."""
     db = Path(settings.database)
     return b"".join(p.read_bytes() for p in sorted(db.parent.glob(db.name + "*")))
-
-
-@pytest.fixture
-def frozen_hour() -> None:
-    """Keep the test inside one clock hour: the network limit counts in fixed hourly
-    windows, so a test straddling two would start counting afresh. (The count happens in
-    the writer process, which a monkeypatched clock here would not reach: wait instead.)"""
-    left = 3600 - time.time() % 3600
-    if left < 15:
-        time.sleep(left + 0.1)
 
 
 # ------------------------------------------------------------------ success
@@ -493,9 +484,10 @@ async def test_inside_a_configured_window_it_amends(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ rate limits
 
 
-async def test_device_rate_limit(tmp_path: Path, frozen_hour: None) -> None:
+async def test_device_rate_limit(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, rate_limit_device_per_hour=2)
     async with opened(settings) as web:
+        hold_mid_hour(web.store)  # the network limit counts per clock hour
         for i in range(2):
             assert (await web.client.post(API, json=web.rating(i))).status_code == 201
         r = await web.client.post(API, json=web.rating(2))
@@ -510,11 +502,12 @@ async def test_device_rate_limit(tmp_path: Path, frozen_hour: None) -> None:
         assert (await web.client.post(API, json=web.rating(2))).status_code == 201
 
 
-async def test_network_rate_limit_across_devices(tmp_path: Path, frozen_hour: None) -> None:
+async def test_network_rate_limit_across_devices(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path, rate_limit_device_per_hour=100, rate_limit_network_per_hour=3
     )
     async with opened(settings) as web:
+        hold_mid_hour(web.store)  # the network limit counts per clock hour
         for _ in range(3):
             web.client.cookies.clear()
             assert (await web.client.post(API, json=web.rating(0))).status_code == 201
@@ -555,9 +548,10 @@ async def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) ->
         ]
 
 
-async def test_ipv6_clients_are_limited_per_64(tmp_path: Path, frozen_hour: None) -> None:
+async def test_ipv6_clients_are_limited_per_64(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, trusted_proxies=CLIENT_IP, rate_limit_network_per_hour=1)
     async with opened(settings) as web:
+        hold_mid_hour(web.store)  # the network limit counts per clock hour
         a = {"x-forwarded-for": "2001:db8:1:2::10"}
         b = {"x-forwarded-for": "2001:db8:1:2:ffff::1"}  # same /64: same subscriber
         assert (await web.client.post(API, json=web.rating(0), headers=a)).status_code == 201

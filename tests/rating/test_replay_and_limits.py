@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rating.settings import Settings
 from tests.conftest import make_settings, opened, rows
+from tests.shifted_clock import hold_mid_hour
 
 API = "/api/v1/ratings"
 
@@ -54,6 +55,7 @@ async def test_requests_refused_by_the_device_limit_do_not_count_toward_the_netw
 ) -> None:
     settings = make_settings(tmp_path, rate_limit_device_per_hour=1, rate_limit_network_per_hour=3)
     async with opened(settings) as web:
+        hold_mid_hour(web.store)  # the network limit counts per clock hour
         assert (await web.client.post(API, json=web.rating(0))).status_code == 201
         for i in (1, 2, 1, 2):  # the same device, refused by its own limit four times
             assert (await web.client.post(API, json=web.rating(i))).status_code == 429

@@ -15,6 +15,7 @@ from rating.store import Store, StoreUnavailable, logic
 from rating.store.base import RatingFailed
 from rating.store.models import Officer, Outcome
 from tests.conftest import ROSTER
+from tests.shifted_clock import hold_mid_hour
 from tests.store.conftest import LIMITS, Stores, rating
 
 
@@ -177,6 +178,7 @@ async def test_device_limit_refuses_new_ratings_past_it(stores: Stores) -> None:
 
 async def test_network_limit_counts_across_devices(stores: Stores) -> None:
     store = await stores.open(network_per_hour=3)
+    hold_mid_hour(store)  # the network limit counts per clock hour
     zhang = (await roster(store))[0]
     results = [
         await store.submit_rating(rating(zhang.token, device=f"phone-{i}", network="nat-1"))
@@ -193,6 +195,7 @@ async def test_network_limit_holds_across_batches_and_ignores_failed_items(
     stores: Stores,
 ) -> None:
     store = await stores.open(network_per_hour=3)
+    hold_mid_hour(store)  # the network limit counts per clock hour
     zhang, li, wang = await roster(store)
     # One batch: the middle item fails (level 9 breaks a CHECK) and is undone, hit and all.
     first = await asyncio.gather(
