@@ -8,11 +8,31 @@ from typing import NamedTuple
 
 
 class CaseState(StrEnum):
+    """The loop's states, in order (rating/cases/states.py holds the moves).
+
+    A bad rating's case opens at `open` (accepted at once: its category and deadline are
+    known, it waits for the callback); any other source opens at `received`."""
+
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
     OPEN = "open"
+    DISPATCHED = "dispatched"
+    REPLIED = "replied"
     CALLED_BACK = "called_back"
     VERIFIED = "verified"
     RECTIFYING = "rectifying"
+    RECTIFIED = "rectified"
     CLOSED = "closed"
+
+
+class CaseSource(StrEnum):
+    """Where a case came from; `source_id` keys it (a rating's case uses rating_id)."""
+
+    RATING = "rating"
+    LETTER = "letter"
+    UNIT_MESSAGE = "unit_message"
+    WORKORDER = "workorder"
+    SUPERVISOR = "supervisor"
 
 
 class CaseAction(StrEnum):
@@ -24,6 +44,12 @@ class CaseAction(StrEnum):
     RECTIFY = "rectify"
     CLOSE = "close"
     REOPEN = "reopen"
+    ACCEPT = "accept"
+    DISPATCH = "dispatch"
+    REDISPATCH = "redispatch"
+    REPLY = "reply"
+    RETURN = "return"
+    COMPLETE = "complete"
 
 
 class CallbackOutcome(StrEnum):
@@ -55,6 +81,17 @@ class Role(StrEnum):
 
 # The vocabularies as tuples, in declaration order (for choices, schemas and forms).
 STATES = tuple(CaseState)
+SOURCES = tuple(CaseSource)
+# The category of a bad rating's case (its SLA lookup key; `pingjing sla map` can class it).
+RATING_CATEGORY = "差评"
+# The channel each source's category is looked up under in the SLA table.
+SOURCE_CHANNELS = {
+    "rating": "rating",
+    "letter": "mailbox",
+    "unit_message": "unit_code",
+    "workorder": "workorder",
+    "supervisor": "supervisor",
+}
 CALLBACK_OUTCOMES = tuple(CallbackOutcome)
 VERIFICATIONS = tuple(Verification)
 SUBSTANTIATED = (Verification.SUBSTANTIATED, Verification.PARTLY_SUBSTANTIATED)
@@ -62,11 +99,30 @@ FIX_ANSWERS = tuple(FixAnswer)
 ROLES = tuple(Role)
 
 STATE_LABELS = {
+    "received": "待受理",
+    "accepted": "待派发",
     "open": "待回访",
+    "dispatched": "已派发",
+    "replied": "已回复",
     "called_back": "已回访",
     "verified": "已核实",
     "rectifying": "整改中",
+    "rectified": "已整改",
     "closed": "已办结",
+}
+SOURCE_LABELS = {
+    "rating": "差评",
+    "letter": "局长信箱",
+    "unit_message": "单位码留言",
+    "workorder": "热线工单",
+    "supervisor": "监督员报告",
+}
+SOURCE_LABELS_EN = {
+    "rating": "Bad rating",
+    "letter": "Chief's mailbox",
+    "unit_message": "Unit-code message",
+    "workorder": "Hotline work order",
+    "supervisor": "Supervisor report",
 }
 OUTCOME_LABELS = {"reached": "已联系上", "unreachable": "无法联系", "declined": "拒绝回访"}
 VERIFICATION_LABELS = {
@@ -88,14 +144,25 @@ ACTION_LABELS = {
     "reveal_phone": "查看完整电话",
     "fix_rating": "群众评价整改结果",
     "deadline": "期限重算",
+    "accept": "受理",
+    "dispatch": "派发",
+    "redispatch": "改派",
+    "reply": "单位回复",
+    "return": "退回",
+    "complete": "整改完成",
 }
 
 # The same labels in English, for the admin pages' English version (same keys as above).
 STATE_LABELS_EN = {
+    "received": "Received",
+    "accepted": "Awaiting dispatch",
     "open": "Awaiting callback",
+    "dispatched": "Dispatched",
+    "replied": "Replied",
     "called_back": "Called back",
     "verified": "Verified",
     "rectifying": "Rectifying",
+    "rectified": "Rectified",
     "closed": "Closed",
 }
 OUTCOME_LABELS_EN = {
@@ -126,6 +193,12 @@ ACTION_LABELS_EN = {
     "reveal_phone": "Viewed full phone number",
     "fix_rating": "Citizen rated the rectification",
     "deadline": "Deadline recomputed",
+    "accept": "Accept",
+    "dispatch": "Dispatch",
+    "redispatch": "Re-dispatch",
+    "reply": "Unit's reply",
+    "return": "Return",
+    "complete": "Rectification done",
 }
 
 
@@ -157,11 +230,18 @@ class Deadlines:
     retry_workdays: int = 1
     verify_workdays: int = 3
     act_workdays: int = 2
+    # The loop's own steps (issue 18): accept a received item, dispatch an accepted one;
+    # the reply is due by the category's SLA (rating/cases/sla.py), not a count here.
+    accept_workdays: int = 1
+    dispatch_workdays: int = 1
 
 
 # The step a case waits for, by state (and callback outcome / verification), with the
 # deadline column that holds its clock. Every case that is not closed has exactly one.
 STEP_LABELS = {
+    "accept": "受理",
+    "dispatch": "派发",
+    "reply": "单位回复",
     "callback": "回访",
     "retry": "重新回访",
     "verify": "核实",
@@ -170,6 +250,9 @@ STEP_LABELS = {
     "rectify": "整改",
 }
 STEP_LABELS_EN = {
+    "accept": "Acceptance",
+    "dispatch": "Dispatch",
+    "reply": "Unit's reply",
     "callback": "Callback",
     "retry": "Callback retry",
     "verify": "Verification",
@@ -179,16 +262,26 @@ STEP_LABELS_EN = {
 }
 
 
+# The step of each state whose step does not depend on the callback or verification.
+_STATE_STEPS = {
+    "received": "accept",
+    "accepted": "dispatch",
+    "open": "callback",
+    "dispatched": "reply",
+    "replied": "callback",
+    "rectifying": "rectify",
+    "rectified": "close",
+}
+
+
 def current_step(state: str, outcome: str | None, verification: str | None) -> str | None:
     """The step a case in `state` waits for (None when closed)."""
-    if state == CaseState.OPEN:
-        return "callback"
+    if state in _STATE_STEPS:
+        return _STATE_STEPS[state]
     if state == CaseState.CALLED_BACK:
         return "retry" if outcome == CallbackOutcome.UNREACHABLE else "verify"
     if state == CaseState.VERIFIED:
         return "rectify_start" if verification in SUBSTANTIATED else "close"
-    if state == CaseState.RECTIFYING:
-        return "rectify"
     return None
 
 
@@ -196,6 +289,9 @@ def current_step(state: str, outcome: str | None, verification: str | None) -> s
 class CaseView:
     id: int
     state: str
+    # A case of another source has no rating: receipt is the letter's, level 0, no
+    # officer (officer_id None, names ""); unit_path "" until a bureau-wide letter is
+    # dispatched.
     receipt: str
     level: int
     reasons: tuple[str, ...]
@@ -204,7 +300,7 @@ class CaseView:
     has_phone: bool
     officer_name: str
     badge_no: str
-    officer_id: int
+    officer_id: int | None
     unit_path: str
     unit_code: str
     handler_id: int | None
@@ -227,6 +323,20 @@ class CaseView:
     overdue: str | None
     step_due_at: int | None = None
     step_due_provisional: bool = False
+    source: str = "rating"
+    source_id: int | None = None
+    category: str | None = None
+    sla_class: str | None = None
+    sla_due_at: int | None = None
+    accepted_at: int | None = None
+    dispatch_unit_path: str | None = None
+    dispatch_unit_code: str | None = None
+    dispatched_at: int | None = None
+    dispatch_count: int = 0
+    reply: str | None = None
+    replied_at: int | None = None
+    returned_at: int | None = None
+    return_reason: str | None = None
 
     @property
     def step(self) -> str | None:
@@ -252,6 +362,11 @@ class CaseView:
     @property
     def unit_name(self) -> str:
         return self.unit_path.rsplit("/", 1)[-1]
+
+    @property
+    def dispatch_unit_name(self) -> str | None:
+        path = self.dispatch_unit_path
+        return None if path is None else path.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -279,6 +394,10 @@ class Progress:
     ask_fix: bool
     fix_rating: str | None
     callback_due_at: int | None = None
+    # The unit's written reply to a dispatched case (shown on the citizen's receipt).
+    reply: str | None = None
+    replied_at: int | None = None
+    dispatched_at: int | None = None
 
 
 class OfficerRating(NamedTuple):
