@@ -27,6 +27,7 @@ SHORT = {
         "--poisoned",
         "20",
     ],
+    "dispatch.py": ["--scale", "0.02", "--requests", "100"],
     "letters.py": ["--seconds", "2", "--photo-seconds", "4"],
     "login_memory.py": [],
     "observability.py": ["--seconds", "2", "--rounds", "1", "--preload", "5000"],

@@ -72,6 +72,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "retry_hint": ("请再次点击您的评价。", "Please tap your rating again."),
     "receipt_not_found": ("未找到该回执", "Receipt not found"),
     "progress": ("处理进度", "Progress"),
+    "unit_reply": ("承办单位答复", "Reply of the unit in charge"),
     "step_received": ("受理", "Received"),
     "step_called_back": ("回访", "Call back"),
     "step_verified": ("核实", "Verification"),

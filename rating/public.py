@@ -315,6 +315,8 @@ class ReceiptProgress:
     ask_fix: bool
     fix_rating: str | None
     callback_due: str  # the day the call back is due, while it is still to come; else ""
+    reply: str = ""  # the written reply of the unit the case was dispatched to (issue 18)
+    replied: str = ""
 
 
 def _day(ms: int | None) -> str:
@@ -342,7 +344,9 @@ async def receipt_progress(store: Store, receipt: str) -> ReceiptProgress | None
         Step("step_closed", closed, _day(p.closed_at)),
     ]
     due = p.callback_due_at if p.callback_at is None and not closed else None
-    return ReceiptProgress(steps, p.ask_fix, p.fix_rating, _day(due))
+    return ReceiptProgress(
+        steps, p.ask_fix, p.fix_rating, _day(due), p.reply or "", _day(p.replied_at)
+    )
 
 
 # ------------------------------------------------------------------ the cached page

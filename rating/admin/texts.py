@@ -110,6 +110,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "verify_overdue": ("核实超期", "Verification overdue"),
     "rectify_start_overdue": ("启动整改超期", "Start of rectification overdue"),
     "close_overdue": ("办结超期", "Closing overdue"),
+    # The loop's own steps (issue 18).
+    "accept_overdue": ("受理超期", "Acceptance overdue"),
+    "dispatch_overdue": ("派发超期", "Dispatch overdue"),
+    "reply_overdue": ("单位回复超期", "Unit's reply overdue"),
     "step_due": ("当前环节期限", "Current step due"),
     "citizen_comment": ("群众意见", "Citizen's comment"),
     "callback_phone": ("回访电话", "Callback phone"),

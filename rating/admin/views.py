@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from rating import service as rating_service
 from rating.admin.auth import SessionInfo
 from rating.admin.export import cases_csv
+from rating.admin.texts_loop import loop_texts, source_labels, step_labels
 from rating.admin.web import check_csrf, login_required, page, read_form
 from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
@@ -23,18 +24,20 @@ from rating.cases.calendar import SHANGHAI
 from rating.cases.logic import allowed_actions
 from rating.cases.model import (
     CALLBACK_OUTCOMES,
+    SOURCES,
     STATES,
     VERIFICATIONS,
+    CaseAction,
     CaseView,
 )
 from rating.errors import BadRequest, NotFound
-from rating.i18n import remember_lang
+from rating.i18n import pick_lang, remember_lang
 from rating.intake import load_json, read_body
 from rating.service import svc
 from rating.textcheck import check_fields, check_text
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-ACTIONS = ("take", "callback", "verify", "rectify", "close", "reopen")
+ACTIONS = tuple(str(a) for a in CaseAction)
 
 
 # ---------------------------------------------------------------- cases
@@ -65,6 +68,15 @@ async def _filters(request: Request) -> dict[str, Any]:
         if q["state"] not in STATES:
             raise BadRequest("unknown state", "未知状态")
         out["state"] = q["state"]
+    if q.get("source"):
+        if q["source"] not in SOURCES:
+            raise BadRequest("source: unknown source", "未知来源（source）")
+        out["source"] = q["source"]
+    if q.get("dispatched_to"):  # a unit's queue: what was dispatched to it
+        target = await svc(request).store.unit_by_code(q["dispatched_to"])
+        if target is None:
+            raise NotFound("unknown unit", "未找到该单位")
+        out["dispatched_to"] = target.path
     out["overdue"] = q.get("overdue") in ("1", "on", "true")
     out["opened_from"] = _day_ms(q.get("from"), "from")
     to = _day_ms(q.get("to"), "to")
@@ -127,20 +139,29 @@ async def case_detail(request: Request, me: SessionInfo) -> Response:
     case_id = _case_id(request)
     store = svc(request).store
     case = await cases.get_case(store, case_id, me.actor)
-    return _detail(request, me, case, await cases.case_audit(store, case_id))
+    return await _detail(request, me, case, await cases.case_audit(store, case_id))
 
 
-def _detail(
+async def _detail(
     request: Request,
     me: SessionInfo,
     case: CaseView,
     entries: list[Any],
     phone: str | None = None,
 ) -> Response:
+    actions = allowed_actions(case, me.actor)
+    store = svc(request).store
+    # The dispatch forms offer the units in the user's scope and the known categories.
+    wants = {"dispatch", "redispatch", "accept"} & set(actions)
+    units = [u for u in await store.list_units() if me.actor.sees(u.path)] if wants else []
+    categories = await cases.categories(store) if "accept" in actions else []
+    lang = pick_lang(request)
     return page(
         request, "case.html", me, case=case, audit=entries, phone=phone,
-        actions=allowed_actions(case, me.actor), outcomes=CALLBACK_OUTCOMES,
+        actions=actions, outcomes=CALLBACK_OUTCOMES,
         verifications=VERIFICATIONS, toggle=(f"/admin/cases/{case.id}", {}),
+        units=units, categories=categories, lt=loop_texts(lang),
+        source_labels=source_labels(lang), step_labels=step_labels(lang),
     )  # fmt: skip
 
 
@@ -171,7 +192,7 @@ async def reveal(request: Request, me: SessionInfo) -> Response:
     enc = await cases.reveal_phone(s.store, case_id, me.actor)
     phone = s.keys.decrypt_phone(enc) if enc else None
     case = await cases.get_case(s.store, case_id, me.actor)
-    return _detail(request, me, case, await cases.case_audit(s.store, case_id), phone)
+    return await _detail(request, me, case, await cases.case_audit(s.store, case_id), phone)
 
 
 @login_required()
@@ -209,7 +230,7 @@ async def unit_page(request: Request, me: SessionInfo) -> Response:
 NO_STORE = {"cache-control": "no-store"}
 
 
-def _case_json(case: CaseView) -> dict[str, Any]:
+def case_json(case: CaseView) -> dict[str, Any]:
     out = {k: v for k, v in case.__dict__.items() if k not in ("comment",)}
     out["reasons"] = list(case.reasons)
     return out
@@ -218,13 +239,13 @@ def _case_json(case: CaseView) -> dict[str, Any]:
 @login_required(api=True)
 async def api_cases(request: Request, me: SessionInfo) -> Response:
     rows = await cases.list_cases(svc(request).store, me.actor, **await _filters(request))
-    return JSONResponse({"ok": True, "cases": [_case_json(c) for c in rows]}, headers=NO_STORE)
+    return JSONResponse({"ok": True, "cases": [case_json(c) for c in rows]}, headers=NO_STORE)
 
 
 @login_required(api=True)
 async def api_case(request: Request, me: SessionInfo) -> Response:
     case = await cases.get_case(svc(request).store, _case_id(request), me.actor)
-    return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
+    return JSONResponse({"ok": True, "case": case_json(case)}, headers=NO_STORE)
 
 
 @login_required(api=True)
@@ -238,7 +259,7 @@ async def api_case_action(request: Request, me: SessionInfo) -> Response:
             raise BadRequest(f"{key} must be a string", f"{key} 必须是文字")
     fields = dict(body)
     case = await cases.transition(svc(request).store, _case_id(request), me.actor, action, fields)
-    return JSONResponse({"ok": True, "case": _case_json(case)}, headers=NO_STORE)
+    return JSONResponse({"ok": True, "case": case_json(case)}, headers=NO_STORE)
 
 
 def case_routes() -> list[BaseRoute]:

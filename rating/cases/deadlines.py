@@ -26,7 +26,7 @@ _CLOCK_COLUMNS = {
         "id", "opened_at", "callback_due_at", "callback_due_provisional",
         "rectify_started_at", "rectify_due_at", "rectify_due_provisional", "reopen_count",
         "state", "callback_at", "callback_outcome", "verified_at", "step_due_at",
-        "step_due_provisional",
+        "step_due_provisional", "replied_at", "rectified_at",
     )
 }  # fmt: skip
 
@@ -57,6 +57,8 @@ def recompute_provisional(tx: Tx, now: int, counts: Deadlines) -> int:
         step = _step_start(
             counts, c["state"], c["callback_at"], c["callback_outcome"], c["verified_at"]
         )
+        if step is None:
+            step = _loop_step_start(counts, c)
         if c["step_due_provisional"] and step is not None:
             due, prov = cal.due_at(*step)
             updates["step_due_at"], updates["step_due_provisional"] = due, int(prov)
@@ -81,6 +83,17 @@ def _step_start(
         return int(callback_at), days or counts.verify_workdays
     if state == CaseState.VERIFIED and verified_at is not None:
         return int(verified_at), counts.act_workdays
+    return None
+
+
+def _loop_step_start(counts: Deadlines, c: dict[str, Any]) -> tuple[int, int] | None:
+    """(start, working days) of the loop's working-day steps (rating/cases/loop.py): the
+    callback after the unit's reply, the closing after the rectification. Acceptance and
+    dispatch are capped by the SLA due time and keep their first count."""
+    if c["state"] == CaseState.REPLIED and c["replied_at"] is not None:
+        return int(c["replied_at"]), counts.callback_workdays
+    if c["state"] == CaseState.RECTIFIED and c["rectified_at"] is not None:
+        return int(c["rectified_at"]), counts.act_workdays
     return None
 
 

@@ -1,9 +1,10 @@
 """Case units of work over a `Tx` (shared by every store backend, like rating/store/logic.py).
 
-A case follows one bad rating: open -> called_back -> verified -> rectifying -> closed
-(verified -> closed when the complaint did not hold), and closed -> open on re-open.
-Every change of state writes an audit entry (who, when, from -> to, note) in the same
-transaction.
+A bad rating's case: open -> called_back -> verified -> rectifying -> closed (verified ->
+closed when the complaint did not hold), and closed -> open on re-open. Every other source
+(a letter, ...) runs the whole loop of rating/cases/states.py; its steps are in
+rating/cases/loop.py. Every change of state writes an audit entry (who, when, from -> to,
+note) in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rating.cases import states
+from rating.cases import loop, states
 from rating.cases.audit import audit
 from rating.cases.deadlines import load_calendar
 from rating.cases.model import (
     CALLBACK_OUTCOMES,
     FIX_ANSWERS,
+    RATING_CATEGORY,
     VERIFICATIONS,
     Actor,
     CallbackOutcome,
@@ -76,10 +78,10 @@ def on_rating(tx: Tx, rating_id: int, level: int, now: int, counts: Deadlines) -
     due, provisional = load_calendar(tx).due_at(now, counts.callback_workdays)
     created = tx.one(
         "INSERT INTO cases (rating_id, unit_id, officer_id, state, opened_at, callback_due_at, "
-        "callback_due_provisional, notify_next_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rating_id) DO NOTHING RETURNING id",
+        "callback_due_provisional, notify_next_at, updated_at, category) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rating_id) DO NOTHING RETURNING id",
         (rating_id, rating[0], rating[1], str(CaseState.OPEN), now, due, int(provisional),
-         now, now),
+         now, now, RATING_CATEGORY),
     )  # fmt: skip
     if created is not None:
         audit(
@@ -205,7 +207,9 @@ def _rectify(tx: Tx, case: CaseView, actor: Actor, fields: dict[str, str], now: 
 def _close(tx: Tx, case: CaseView, actor: Actor, fields: dict[str, str], now: int,
            counts: Deadlines) -> str:  # fmt: skip
     note = _note(fields)
-    rectified = now if case.state == CaseState.RECTIFYING else None
+    # A bad rating's path closes a rectifying case (rectified now); the loop's marks the
+    # rectification done first (`complete`), which keeps its time.
+    rectified = now if case.state == CaseState.RECTIFYING else case.rectified_at
     tx.run(
         "UPDATE cases SET closed_at = ?, rectified_at = ?, "
         "step_due_at = NULL, step_due_provisional = 0, updated_at = ? WHERE id = ?",
@@ -228,6 +232,12 @@ EFFECTS: dict[CaseAction, Effect] = {
     CaseAction.RECTIFY: _rectify,
     CaseAction.CLOSE: _close,
     CaseAction.REOPEN: _reopen_effect,
+    CaseAction.ACCEPT: loop.accept,
+    CaseAction.DISPATCH: loop.dispatch,
+    CaseAction.REDISPATCH: loop.redispatch,
+    CaseAction.REPLY: loop.reply,
+    CaseAction.RETURN: loop.return_case,
+    CaseAction.COMPLETE: loop.complete,
 }
 
 
@@ -264,7 +274,28 @@ def transition(
         tx.run("UPDATE cases SET state = ? WHERE id = ?", (str(move.to), case_id))
     audit(tx, now, actor, str(act), case_id=case_id, from_state=case.state,
           to_state=str(move.to), note=note)  # fmt: skip
+    loop.mirror_source(tx, case_id, now)
     return get_case(tx, case_id, actor, now)
+
+
+def dispatch_many(
+    tx: Tx,
+    case_ids: Sequence[int],
+    actor: Actor,
+    fields: dict[str, str],
+    now: int,
+    counts: Deadlines,
+) -> list[CaseView]:
+    """一键派发 of many cases to one unit, all or none (one transaction): the first
+    refusal names its case and nothing is dispatched."""
+    out = []
+    for case_id in loop.ids_in(case_ids):
+        try:
+            out.append(transition(tx, case_id, actor, str(CaseAction.DISPATCH), fields, now,
+                                  counts))  # fmt: skip
+        except (Conflict, Forbidden, Invalid) as exc:
+            raise type(exc)(f"case {case_id}: {exc.en}", f"案件 {case_id}：{exc.zh}") from None
+    return out
 
 
 def allowed_actions(case: CaseView, actor: Actor) -> list[str]:
@@ -282,7 +313,9 @@ def reveal_phone(tx: Tx, case_id: int, actor: Actor, now: int) -> str | None:
             "only the case's handler may see the phone number", "仅案件承办人可查看完整电话"
         )
     row = tx.one(
-        "SELECT r.phone_enc FROM cases c JOIN ratings r ON r.id = c.rating_id WHERE c.id = ?",
+        "SELECT COALESCE(r.phone_enc, l.phone_enc) FROM cases c "
+        "LEFT JOIN ratings r ON r.id = c.rating_id "
+        "LEFT JOIN letters l ON c.source = 'letter' AND l.id = c.source_id WHERE c.id = ?",
         (case_id,),
     )
     if row is None or row[0] is None:

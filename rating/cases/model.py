@@ -10,11 +10,31 @@ from rating.bilingual import zh_en
 
 
 class CaseState(StrEnum):
+    """The loop's states, in order (rating/cases/states.py holds the moves).
+
+    A bad rating's case opens at `open` (accepted at once: its category and deadline are
+    known, it waits for the callback); any other source opens at `received`."""
+
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
     OPEN = "open"
+    DISPATCHED = "dispatched"
+    REPLIED = "replied"
     CALLED_BACK = "called_back"
     VERIFIED = "verified"
     RECTIFYING = "rectifying"
+    RECTIFIED = "rectified"
     CLOSED = "closed"
+
+
+class CaseSource(StrEnum):
+    """Where a case came from; `source_id` keys it (a rating's case uses rating_id)."""
+
+    RATING = "rating"
+    LETTER = "letter"
+    UNIT_MESSAGE = "unit_message"
+    WORKORDER = "workorder"
+    SUPERVISOR = "supervisor"
 
 
 class CaseAction(StrEnum):
@@ -26,6 +46,12 @@ class CaseAction(StrEnum):
     RECTIFY = "rectify"
     CLOSE = "close"
     REOPEN = "reopen"
+    ACCEPT = "accept"
+    DISPATCH = "dispatch"
+    REDISPATCH = "redispatch"
+    REPLY = "reply"
+    RETURN = "return"
+    COMPLETE = "complete"
 
 
 class CallbackOutcome(StrEnum):
@@ -57,6 +83,17 @@ class Role(StrEnum):
 
 # The vocabularies as tuples, in declaration order (for choices, schemas and forms).
 STATES = tuple(CaseState)
+SOURCES = tuple(CaseSource)
+# The category of a bad rating's case (its SLA lookup key; `pingjing sla map` can class it).
+RATING_CATEGORY = "差评"
+# The channel each source's category is looked up under in the SLA table.
+SOURCE_CHANNELS = {
+    "rating": "rating",
+    "letter": "mailbox",
+    "unit_message": "unit_code",
+    "workorder": "workorder",
+    "supervisor": "supervisor",
+}
 CALLBACK_OUTCOMES = tuple(CallbackOutcome)
 VERIFICATIONS = tuple(Verification)
 SUBSTANTIATED = (Verification.SUBSTANTIATED, Verification.PARTLY_SUBSTANTIATED)
@@ -66,13 +103,26 @@ ROLES = tuple(Role)
 # Labels as {key: (Chinese, English)} (rating.bilingual); X_LABELS / X_LABELS_EN are the
 # per-language dicts callers use, derived from the table.
 STATE_TEXTS: dict[str, tuple[str, str]] = {
+    "received": ("待受理", "Received"),
+    "accepted": ("待派发", "Awaiting dispatch"),
     "open": ("待回访", "Awaiting callback"),
+    "dispatched": ("已派发", "Dispatched"),
+    "replied": ("已回复", "Replied"),
     "called_back": ("已回访", "Called back"),
     "verified": ("已核实", "Verified"),
     "rectifying": ("整改中", "Rectifying"),
+    "rectified": ("已整改", "Rectified"),
     "closed": ("已办结", "Closed"),
 }
 STATE_LABELS, STATE_LABELS_EN = zh_en(STATE_TEXTS)
+SOURCE_TEXTS: dict[str, tuple[str, str]] = {
+    "rating": ("差评", "Bad rating"),
+    "letter": ("局长信箱", "Chief's mailbox"),
+    "unit_message": ("单位码留言", "Unit-code message"),
+    "workorder": ("热线工单", "Hotline work order"),
+    "supervisor": ("监督员报告", "Supervisor report"),
+}
+SOURCE_LABELS, SOURCE_LABELS_EN = zh_en(SOURCE_TEXTS)
 OUTCOME_TEXTS: dict[str, tuple[str, str]] = {
     "reached": ("已联系上", "Reached"),
     "unreachable": ("无法联系", "Unreachable"),
@@ -104,6 +154,12 @@ ACTION_TEXTS: dict[str, tuple[str, str]] = {
     "reveal_phone": ("查看完整电话", "Viewed full phone number"),
     "fix_rating": ("群众评价整改结果", "Citizen rated the rectification"),
     "deadline": ("期限重算", "Deadline recomputed"),
+    "accept": ("受理", "Accept"),
+    "dispatch": ("派发", "Dispatch"),
+    "redispatch": ("改派", "Re-dispatch"),
+    "reply": ("单位回复", "Unit's reply"),
+    "return": ("退回", "Return"),
+    "complete": ("整改完成", "Rectification done"),
 }
 ACTION_LABELS, ACTION_LABELS_EN = zh_en(ACTION_TEXTS)
 
@@ -136,11 +192,18 @@ class Deadlines:
     retry_workdays: int = 1
     verify_workdays: int = 3
     act_workdays: int = 2
+    # The loop's own steps (issue 18): accept a received item, dispatch an accepted one;
+    # the reply is due by the category's SLA (rating/cases/sla.py), not a count here.
+    accept_workdays: int = 1
+    dispatch_workdays: int = 1
 
 
 # The step a case waits for, by state (and callback outcome / verification), with the
 # deadline column that holds its clock. Every case that is not closed has exactly one.
 STEP_TEXTS: dict[str, tuple[str, str]] = {
+    "accept": ("受理", "Acceptance"),
+    "dispatch": ("派发", "Dispatch"),
+    "reply": ("单位回复", "Unit's reply"),
     "callback": ("回访", "Callback"),
     "retry": ("重新回访", "Callback retry"),
     "verify": ("核实", "Verification"),
@@ -151,16 +214,26 @@ STEP_TEXTS: dict[str, tuple[str, str]] = {
 STEP_LABELS, STEP_LABELS_EN = zh_en(STEP_TEXTS)
 
 
+# The step of each state whose step does not depend on the callback or verification.
+_STATE_STEPS = {
+    "received": "accept",
+    "accepted": "dispatch",
+    "open": "callback",
+    "dispatched": "reply",
+    "replied": "callback",
+    "rectifying": "rectify",
+    "rectified": "close",
+}
+
+
 def current_step(state: str, outcome: str | None, verification: str | None) -> str | None:
     """The step a case in `state` waits for (None when closed)."""
-    if state == CaseState.OPEN:
-        return "callback"
+    if state in _STATE_STEPS:
+        return _STATE_STEPS[state]
     if state == CaseState.CALLED_BACK:
         return "retry" if outcome == CallbackOutcome.UNREACHABLE else "verify"
     if state == CaseState.VERIFIED:
         return "rectify_start" if verification in SUBSTANTIATED else "close"
-    if state == CaseState.RECTIFYING:
-        return "rectify"
     return None
 
 
@@ -168,6 +241,9 @@ def current_step(state: str, outcome: str | None, verification: str | None) -> s
 class CaseView:
     id: int
     state: str
+    # A case of another source has no rating: receipt is the letter's, level 0, no
+    # officer (officer_id None, names ""); unit_path "" until a bureau-wide letter is
+    # dispatched.
     receipt: str
     level: int
     reasons: tuple[str, ...]
@@ -176,7 +252,7 @@ class CaseView:
     has_phone: bool
     officer_name: str
     badge_no: str
-    officer_id: int
+    officer_id: int | None
     unit_path: str
     unit_code: str
     handler_id: int | None
@@ -199,6 +275,20 @@ class CaseView:
     overdue: str | None
     step_due_at: int | None = None
     step_due_provisional: bool = False
+    source: str = "rating"
+    source_id: int | None = None
+    category: str | None = None
+    sla_class: str | None = None
+    sla_due_at: int | None = None
+    accepted_at: int | None = None
+    dispatch_unit_path: str | None = None
+    dispatch_unit_code: str | None = None
+    dispatched_at: int | None = None
+    dispatch_count: int = 0
+    reply: str | None = None
+    replied_at: int | None = None
+    returned_at: int | None = None
+    return_reason: str | None = None
 
     @property
     def step(self) -> str | None:
@@ -224,6 +314,11 @@ class CaseView:
     @property
     def unit_name(self) -> str:
         return self.unit_path.rsplit("/", 1)[-1]
+
+    @property
+    def dispatch_unit_name(self) -> str | None:
+        path = self.dispatch_unit_path
+        return None if path is None else path.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -251,6 +346,10 @@ class Progress:
     ask_fix: bool
     fix_rating: str | None
     callback_due_at: int | None = None
+    # The unit's written reply to a dispatched case (shown on the citizen's receipt).
+    reply: str | None = None
+    replied_at: int | None = None
+    dispatched_at: int | None = None
 
 
 class OfficerRating(NamedTuple):

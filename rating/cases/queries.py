@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from rating.cases.model import (
+    RATING_CATEGORY,
     STATES,
     SUBSTANTIATED,
     Actor,
@@ -26,17 +27,18 @@ if TYPE_CHECKING:
 _CASE_COLUMNS = {
     "id": "c.id",
     "state": "c.state",
-    "receipt": "r.receipt",
-    "level": "r.level",
+    # A case of another source has no rating (nor officer): the letter stands in.
+    "receipt": "COALESCE(r.receipt, l.receipt, '')",
+    "level": "COALESCE(r.level, 0)",
     "reasons": "r.reasons",
-    "comment": "r.comment",
-    "phone_mask": "r.phone_mask",
-    "has_phone": "r.phone_enc IS NOT NULL",
-    "officer_name": "o.name",
-    "badge_no": "o.badge_no",
+    "comment": "COALESCE(r.comment, l.body)",
+    "phone_mask": "COALESCE(r.phone_mask, l.phone_mask)",
+    "has_phone": "(r.phone_enc IS NOT NULL OR l.phone_enc IS NOT NULL)",
+    "officer_name": "COALESCE(o.name, '')",
+    "badge_no": "COALESCE(o.badge_no, '')",
     "officer_id": "o.id",
-    "unit_path": "u.path",
-    "unit_code": "u.code",
+    "unit_path": "COALESCE(u.path, d.path, '')",
+    "unit_code": "COALESCE(u.code, d.code, '')",
     "handler_id": "c.handler_id",
     "handler_name": "h.name",
     "opened_at": "c.opened_at",
@@ -55,20 +57,41 @@ _CASE_COLUMNS = {
     "reopen_count": "c.reopen_count",
     "step_due_at": "c.step_due_at",
     "step_due_provisional": "c.step_due_provisional",
+    "source": "c.source",
+    "source_id": "c.source_id",
+    # The PostgreSQL batch path (migration 0016's function) opens rating cases without one.
+    "category": f"COALESCE(c.category, CASE c.source WHEN 'rating' THEN '{RATING_CATEGORY}' END)",
+    "sla_class": "c.sla_class",
+    "sla_due_at": "c.sla_due_at",
+    "accepted_at": "c.accepted_at",
+    "dispatch_unit_path": "d.path",
+    "dispatch_unit_code": "d.code",
+    "dispatched_at": "c.dispatched_at",
+    "dispatch_count": "c.dispatch_count",
+    "reply": "c.reply",
+    "replied_at": "c.replied_at",
+    "returned_at": "c.returned_at",
+    "return_reason": "c.return_reason",
 }
 _CASE_SELECT = (
     "SELECT " + select_list(_CASE_COLUMNS) + " "
-    "FROM cases c JOIN ratings r ON r.id = c.rating_id JOIN officers o ON o.id = c.officer_id "
-    "JOIN units u ON u.id = c.unit_id LEFT JOIN admin_users h ON h.id = c.handler_id"
+    "FROM cases c LEFT JOIN ratings r ON r.id = c.rating_id "
+    "LEFT JOIN officers o ON o.id = c.officer_id "
+    "LEFT JOIN letters l ON c.source = 'letter' AND l.id = c.source_id "
+    "LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN units d ON d.id = c.dispatch_unit_id "
+    "LEFT JOIN admin_users h ON h.id = c.handler_id"
 )
+# The unit a case was dispatched to, as SUBTREE_SQL reads the case's own unit.
+_DISPATCH_SUBTREE_SQL = SUBTREE_SQL.replace("u.path", "d.path")
 
 # Overdue: the deadline of the step the case waits for has passed (every case that is not
-# closed has one: callback, retry, verification, start of rectification or closing,
-# rectification). Takes the moment three times: OVERDUE_PARAMS.
+# closed has one: `open` on callback_due_at, `rectifying` on rectify_due_at, every other
+# state on step_due_at). Takes the moment three times: OVERDUE_PARAMS.
 _OVERDUE_SQL = (
     f"((c.state = '{CaseState.OPEN}' AND c.callback_due_at < ?) "
     f"OR (c.state = '{CaseState.RECTIFYING}' AND c.rectify_due_at < ?) "
-    f"OR (c.state IN ('{CaseState.CALLED_BACK}', '{CaseState.VERIFIED}') AND c.step_due_at < ?))"
+    f"OR (c.state NOT IN ('{CaseState.OPEN}', '{CaseState.RECTIFYING}', '{CaseState.CLOSED}') "
+    "AND c.step_due_at < ?))"
 )
 
 
@@ -87,6 +110,7 @@ def _case(row: tuple[Any, ...], now: int) -> CaseView:
             "callback_due_provisional": bool(f["callback_due_provisional"]),
             "rectify_due_provisional": bool(f["rectify_due_provisional"]),
             "step_due_provisional": bool(f["step_due_provisional"]),
+            "dispatch_count": int(f["dispatch_count"] or 0),
             "overdue": None,
         }
     )
@@ -97,9 +121,16 @@ def _case(row: tuple[Any, ...], now: int) -> CaseView:
 
 
 def _scope(actor: Actor | None) -> tuple[str, list[Any]]:
+    """A unit's users see its cases and the cases dispatched to it (their queue)."""
     if actor is None or actor.unit_path is None:
         return "", []
-    return " AND " + SUBTREE_SQL, subtree_params(actor.unit_path)
+    params = subtree_params(actor.unit_path)
+    return f" AND ({SUBTREE_SQL} OR {_DISPATCH_SUBTREE_SQL})", params + params
+
+
+def visible(case: CaseView, actor: Actor) -> bool:
+    dispatched = case.dispatch_unit_path
+    return actor.sees(case.unit_path) or (dispatched is not None and actor.sees(dispatched))
 
 
 def get_case(tx: Tx, case_id: int, actor: Actor | None, now: int) -> CaseView:
@@ -108,7 +139,7 @@ def get_case(tx: Tx, case_id: int, actor: Actor | None, now: int) -> CaseView:
     if row is None:
         raise NotFound("case not found", "未找到该案件")
     case = _case(row, now)
-    if actor is not None and not actor.sees(case.unit_path):
+    if actor is not None and not visible(case, actor):
         # As for an unknown id (and the officer and unit pages): not even that it exists.
         raise NotFound("case not found", "未找到该案件")
     return case
@@ -125,6 +156,8 @@ def list_cases(
     opened_from: int | None = None,
     opened_to: int | None = None,
     officer_id: int | None = None,
+    dispatched_to: str | None = None,
+    source: str | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[CaseView]:
@@ -148,6 +181,12 @@ def list_cases(
     if officer_id is not None:
         sql += " AND c.officer_id = ?"
         params.append(officer_id)
+    if dispatched_to is not None:  # a unit's queue: cases dispatched to it (and below)
+        sql += " AND " + _DISPATCH_SUBTREE_SQL
+        params += subtree_params(dispatched_to)
+    if source is not None:
+        sql += " AND c.source = ?"
+        params.append(source)
     sql += " ORDER BY c.opened_at DESC, c.id DESC LIMIT ? OFFSET ?"
     params += [limit, offset]
     return [_case(r, now) for r in tx.all(sql, params)]
@@ -163,6 +202,9 @@ _PROGRESS_COLUMNS = {
     "verification": "c.verification",
     "fix_rating": "c.fix_rating",
     "callback_due_at": "c.callback_due_at",
+    "reply": "c.reply",
+    "replied_at": "c.replied_at",
+    "dispatched_at": "c.dispatched_at",
 }
 
 
@@ -190,6 +232,9 @@ def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
         ask_fix=closed and f["rectified_at"] is not None and f["fix_rating"] is None,
         fix_rating=f["fix_rating"],
         callback_due_at=f["callback_due_at"],
+        reply=f["reply"],
+        replied_at=f["replied_at"],
+        dispatched_at=f["dispatched_at"],
     )
 
 
@@ -244,3 +289,19 @@ def case_counts(tx: Tx, now: int) -> tuple[dict[str, int], int, int]:
         by_state[str(state)] = int(n)
     overdue = tx.one("SELECT COUNT(*) FROM cases c WHERE " + _OVERDUE_SQL, _overdue_params(now))
     return by_state, int(overdue[0]) if overdue else 0, sum(by_state.values())
+
+
+def source_cases(tx: Tx, source: str, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """source id -> (case id, state) of the given items of `source` that have a case."""
+    out: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        if not chunk:
+            continue
+        rows = tx.all(
+            f"SELECT source_id, id, state FROM cases WHERE source = ? "
+            f"AND source_id IN ({', '.join('?' * len(chunk))})",
+            (source, *chunk),
+        )
+        out.update({int(r[0]): (int(r[1]), str(r[2])) for r in rows})
+    return out

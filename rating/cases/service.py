@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from rating.cases import audit, deadlines, logic, purge, queries
+from rating.cases import audit, deadlines, logic, loop, purge, queries
 from rating.cases.model import Actor, AuditEntry, CaseView, OfficerRating, Progress
 from rating.clock import now_ms
 from rating.settings import Settings
@@ -28,6 +29,25 @@ async def transition(
 ) -> CaseView:
     return await store.write(
         logic.transition, case_id, actor, action, fields, now_ms(), store.limits.deadlines
+    )
+
+
+async def source_cases(store: Store, source: str, ids: list[int]) -> dict[int, tuple[int, str]]:
+    return await store.read(queries.source_cases, source, ids)
+
+
+async def categories(store: Store) -> list[str]:
+    """The categories a case may be accepted under (rating/cases/loop.known_categories)."""
+    return sorted(await store.read(loop.known_categories))
+
+
+async def dispatch_many(
+    store: Store, ids: Sequence[int], unit: str, actor: Actor, note: str = ""
+) -> list[CaseView]:
+    """一键派发 of many cases to the unit with code `unit`: all or none."""
+    fields = {"unit": unit, "note": note}
+    return await store.write(
+        logic.dispatch_many, list(ids), actor, fields, now_ms(), store.limits.deadlines
     )
 
 

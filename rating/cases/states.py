@@ -1,5 +1,12 @@
 """The case state machine as data: one table of (state, action) -> next state.
 
+One loop for every source (issue 18): received -> accepted -> dispatched -> replied ->
+called_back -> verified -> rectifying -> rectified -> closed, with return (退回, the unit
+sends a dispatched case back to the centre) and re-dispatch (改派). A bad rating's case
+enters at `open` — accepted at once, waiting for the callback — and keeps the path it had
+before the loop (open -> called_back -> verified -> rectifying -> closed); from `open` it
+may also be dispatched to a unit like any accepted case.
+
 Both `transition` (what an action does) and `allowed_actions` (what the case page offers)
 read this table, so they cannot disagree. A pair that is not in the table is refused.
 A later state, action or intake source is a new row here (and an effect in logic.py),
@@ -32,16 +39,23 @@ S, A = CaseState, CaseAction
 # Taking a case (becoming its handler) changes no state: every state but closed maps to
 # itself. A callback may be repeated (an unreachable citizen is called again).
 TRANSITIONS: dict[tuple[CaseState, CaseAction], Move] = {
-    (S.OPEN, A.TAKE): Move(S.OPEN),
-    (S.CALLED_BACK, A.TAKE): Move(S.CALLED_BACK),
-    (S.VERIFIED, A.TAKE): Move(S.VERIFIED),
-    (S.RECTIFYING, A.TAKE): Move(S.RECTIFYING),
+    **{(state, A.TAKE): Move(state) for state in S if state is not S.CLOSED},
+    (S.RECEIVED, A.ACCEPT): Move(S.ACCEPTED),
+    (S.ACCEPTED, A.DISPATCH): Move(S.DISPATCHED),
+    (S.OPEN, A.DISPATCH): Move(S.DISPATCHED),
+    (S.DISPATCHED, A.REDISPATCH): Move(S.DISPATCHED),
+    (S.REPLIED, A.REDISPATCH): Move(S.DISPATCHED),  # the centre does not accept the reply
+    (S.DISPATCHED, A.REPLY): Move(S.REPLIED),
+    (S.DISPATCHED, A.RETURN): Move(S.ACCEPTED),
+    (S.REPLIED, A.CALLBACK): Move(S.CALLED_BACK),
     (S.OPEN, A.CALLBACK): Move(S.CALLED_BACK),
     (S.CALLED_BACK, A.CALLBACK): Move(S.CALLED_BACK),
     (S.CALLED_BACK, A.VERIFY): Move(S.VERIFIED),
     (S.VERIFIED, A.RECTIFY): Move(S.RECTIFYING, Guard.SUBSTANTIATED),
     (S.VERIFIED, A.CLOSE): Move(S.CLOSED, Guard.NOT_SUBSTANTIATED),
-    (S.RECTIFYING, A.CLOSE): Move(S.CLOSED),
+    (S.RECTIFYING, A.CLOSE): Move(S.CLOSED),  # a bad rating's path: rectified on closing
+    (S.RECTIFYING, A.COMPLETE): Move(S.RECTIFIED),
+    (S.RECTIFIED, A.CLOSE): Move(S.CLOSED),
     (S.CLOSED, A.REOPEN): Move(S.OPEN),
 }
 

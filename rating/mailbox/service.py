@@ -1,16 +1,15 @@
 """The mailbox's named operations: what the web pages, the CLI and the case loop call.
 
-The case loop (issue 18 item 1, built after this module) takes letters in through these
-functions and never through the tables:
+The case loop (issue 18 item 1) takes letters in through these functions:
 
-* ``submit_letter`` stores a letter (with its photos, in one transaction) and returns its
-  receipt. **Hook:** when the loop lands, it opens a case with source ``letter`` for each
-  newly created letter — by calling its own ``open_case`` right after ``submit_letter``
-  returns ``created=True`` (in the view), or by sweeping ``list_letters`` for letters in
-  status ``received`` without a case. Either way the letter id is the case's source key.
-* ``set_status`` mirrors the case's step onto the letter (``accepted``, ``dispatched``,
-  ``closed``) so the citizen's receipt shows the progress.
-* ``set_reply`` records the unit's written reply, which the receipt page shows.
+* ``submit_letter`` stores a letter (with its photos) and opens its case (source
+  ``letter``, state ``received``, the letter's category) in the same transaction
+  (``_store_letter``): a letter is never stored without its case. The letter id is the
+  case's source key.
+* The loop mirrors the case's step and the unit's reply onto the letter in each action's
+  transaction (rating/cases/loop.mirror_source, as ``store.set_status`` would), so the
+  citizen's receipt shows the progress.
+* ``set_status`` and ``set_reply`` remain for the CLI and tests.
 * ``list_letters(scope)`` and ``letter_by_receipt`` read them, scoped by unit path.
 """
 
@@ -20,6 +19,8 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rating.cases.loop import open_case
+from rating.cases.model import Deadlines
 from rating.clock import now_ms
 from rating.crypto import Keys, mask_phone, network_key
 from rating.mailbox import store as mstore
@@ -33,6 +34,7 @@ from rating.mailbox.models import (
 )
 from rating.store import Store
 from rating.store.models import Unit
+from rating.store.tx import Tx
 
 # Letters are rare and long: a few per device an hour is plenty for a person and little
 # for a flood. A shared network (a station's Wi-Fi, a carrier's NAT) gets more.
@@ -85,7 +87,17 @@ async def submit_letter(
         photos=inp.photos,
     )
     limits = (LETTERS_PER_DEVICE_HOUR, LETTERS_PER_NETWORK_HOUR)
-    return await store.write(mstore.insert_letter, sub, limits)
+    return await store.write(_store_letter, sub, limits, store.limits.deadlines)
+
+
+def _store_letter(
+    tx: Tx, sub: LetterSubmission, limits: tuple[int, int], counts: Deadlines
+) -> Submitted:
+    """The letter and its case, in one transaction (a refused letter opens none)."""
+    result = mstore.insert_letter(tx, sub, limits)
+    if result.created and result.letter_id is not None:
+        open_case(tx, "letter", result.letter_id, sub.unit_id, sub.category, sub.at_ms, counts)
+    return result
 
 
 async def letter_by_receipt(store: Store, receipt: str) -> LetterView | None:

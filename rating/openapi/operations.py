@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rating.admin.views import ACTIONS
-from rating.cases.model import STATES
+from rating.cases.model import SOURCES, STATES
 
 
 @dataclass(frozen=True)
@@ -201,9 +201,55 @@ OPERATIONS: tuple[Op, ...] = (
             ),
             _query("state", {"type": "string", "enum": [*STATES, ""]}, "only cases in this state"),
             _query("overdue", {"type": "string"}, "1, on or true: only overdue cases"),
+            _query("source", {"type": "string", "enum": [*SOURCES, ""]}, "only this source"),
+            _query(
+                "dispatched_to",
+                {"type": "string", "pattern": r"^[^\x00]*$"},
+                "unit code: the cases dispatched to that unit and below (its queue)",
+            ),
             _query("from", _DAY_OR_EMPTY, "opened on or after (YYYY-MM-DD)"),
             _query("to", _DAY_OR_EMPTY, "opened on or before (YYYY-MM-DD)"),
         ),
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/dispatch",
+        "dispatchCases",
+        "cases",
+        "一键派发: dispatch many cases to one unit, all or none",
+        ok={200: "CaseList"},
+        errors={
+            400: "ids, unit or note missing or wrong (the message names the field and the "
+            "case), an unknown unit",
+            **_API_AUTH,
+            403: "a read-only account, or a unit outside the user's scope",
+            404: "a case the user may not see (as if it did not exist)",
+            409: "a case is not in a state that can be dispatched",
+            **_BODY_ERRORS,
+            500: "unexpected error",
+        },
+        body="DispatchMany",
+        security="ApiToken",
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/letters",
+        "listLetters",
+        "letters",
+        "Letters to the chief's mailbox in the user's scope, newest first, with their cases",
+        ok={200: "LetterList"},
+        errors={**_API_AUTH, 500: "unexpected error"},
+        security="ApiToken",
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/mailbox/receipts/{code}",
+        "getLetterReceipt",
+        "letters",
+        "A letter's receipt: its status and the unit's reply (no text, no phone)",
+        ok={200: "LetterReceipt"},
+        errors={404: "no letter with that receipt", 500: "unexpected error"},
+        params=(_path_param("code", {"type": "string"}, "the letter's receipt code"),),
     ),  # fmt: skip
     Op(
         "get",
@@ -225,13 +271,14 @@ OPERATIONS: tuple[Op, ...] = (
         "/api/v1/cases/{case_id}/{action}",
         "caseAction",
         "cases",
-        "Act on a case: take, callback, verify, rectify, close or reopen",
+        "Act on a case: " + ", ".join(ACTIONS) + " (rating/cases/states.py says when)",
         ok={200: "CaseOne"},
         errors={
             400: "body is not a JSON object of strings, or a field the action needs is "
             "missing or wrong",
             **_API_AUTH,
-            403: "a read-only account",
+            403: "a read-only account; a dispatch to a unit outside the user's scope; a "
+            "reply or return by a user outside the unit the case was dispatched to",
             404: "no such case, or a case of another unit (as if it did not exist)",
             409: "the action is not allowed in the case's state",
             500: "unexpected error",

@@ -16,13 +16,16 @@ from rating import errors
 from rating.cases.model import (
     CALLBACK_OUTCOMES,
     FIX_ANSWERS,
+    SOURCES,
     STATES,
+    STEP_LABELS,
     VERIFICATIONS,
     CaseView,
     Progress,
 )
 from rating.intake import MAX_COMMENT
 from rating.kiosk.views import CLOCK_STEP_MS, MAX_TAP_AGE_MS
+from rating.mailbox.models import STATUSES as LETTER_STATUSES
 from rating.store.models import CHANNELS, KINDS, REASONS
 
 VERSION = "1.0.0"
@@ -94,11 +97,17 @@ def _case_schema() -> dict[str, Any]:
     props = schema["properties"]
     props["state"] = {"type": "string", "enum": list(STATES)}
     props["reasons"] = {"type": "array", "items": {"type": "string", "enum": list(REASONS)}}
-    props["level"] = {"type": "integer", "minimum": 1, "maximum": 5}
+    props["level"] = {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 5,
+        "description": "the rating's level; 0 for a case of another source (a letter, ...)",
+    }
+    props["source"] = {"type": "string", "enum": list(SOURCES)}
     props["callback_outcome"] = {"type": ["string", "null"], "enum": [*CALLBACK_OUTCOMES, None]}
     props["verification"] = {"type": ["string", "null"], "enum": [*VERIFICATIONS, None]}
     props["fix_rating"] = {"type": ["string", "null"], "enum": [*FIX_ANSWERS, None]}
-    props["overdue"] = {"type": ["string", "null"], "enum": ["callback", "rectify", None]}
+    props["overdue"] = {"type": ["string", "null"], "enum": [*STEP_LABELS, None]}
     props["phone_mask"]["description"] = "masked, e.g. 138****5678; the number is never sent"
     return schema
 
@@ -262,7 +271,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "CaseAction": {
         "type": "object",
         "properties": {
-            "note": {**_TEXT, "description": "required by every action but take"},
+            "note": {
+                **_TEXT,
+                "description": "required by callback, verify, close and reopen; optional "
+                "for take, accept, dispatch and complete",
+            },
             "outcome": {
                 **_TEXT,
                 "description": "callback: " + ", ".join(CALLBACK_OUTCOMES),
@@ -272,12 +285,84 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "verify: " + ", ".join(VERIFICATIONS),
             },
             "measures": {**_TEXT, "description": "rectify: the measures taken"},
+            "category": {
+                **_TEXT,
+                "description": "accept: the case's category (a mailbox category or one the "
+                "SLA table maps); it sets the due time",
+            },
+            "unit": {**_TEXT, "description": "dispatch, redispatch: the unit's code"},
+            "reply": {**_TEXT, "description": "reply: the unit's written reply"},
+            "reason": {**_TEXT, "description": "return, redispatch: why"},
         },
         "additionalProperties": _TEXT,
         "description": "Form fields of the action, all strings. Each action reads the "
         "fields it needs (400 naming one that is missing or wrong) and ignores the others.",
     },
 }
+
+_LETTER = _obj(
+    ["id", "receipt", "unit", "category", "body", "phone_mask", "consent", "status", "reply",
+     "replied_at", "created_at", "photos", "case_id", "case_state"],
+    {
+        "id": {"type": "integer"},
+        "receipt": _STR,
+        "unit": {"type": ["string", "null"], "description": "null: to the bureau as a whole"},
+        "category": _STR,
+        "body": _STR,
+        "phone_mask": {"type": ["string", "null"]},
+        "consent": {"type": "boolean"},
+        "status": {"type": "string", "enum": list(LETTER_STATUSES)},
+        "reply": {"type": ["string", "null"]},
+        "replied_at": {"type": ["integer", "null"]},
+        "created_at": _TS,
+        "photos": {"type": "integer", "minimum": 0},
+        "case_id": {"type": ["integer", "null"]},
+        "case_state": {"type": ["string", "null"], "enum": [*STATES, None]},
+    },
+)  # fmt: skip
+SCHEMAS.update(
+    {
+        "DispatchMany": _obj(
+            ["ids", "unit"],
+            {
+                "ids": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1},
+                    "minItems": 1,
+                    "maxItems": 500,
+                },
+                "unit": {**_TEXT1, "description": "the unit's code"},
+                "note": _TEXT,
+            },
+            description="一键派发 of many cases to one unit: all or none.",
+        ),
+        "Letter": _LETTER,
+        "LetterList": _obj(
+            ["ok", "letters"],
+            {
+                "ok": _OK,
+                "letters": {"type": "array", "items": {"$ref": "#/components/schemas/Letter"}},
+            },
+        ),
+        "LetterReceipt": _obj(
+            ["ok", "letter"],
+            {
+                "ok": _OK,
+                "letter": _obj(
+                    ["receipt", "category", "status", "reply", "replied_at", "created_at"],
+                    {
+                        "receipt": _STR,
+                        "category": _STR,
+                        "status": {"type": "string", "enum": list(LETTER_STATUSES)},
+                        "reply": {"type": ["string", "null"]},
+                        "replied_at": {"type": ["integer", "null"]},
+                        "created_at": _TS,
+                    },
+                ),
+            },
+        ),
+    }
+)
 
 EXAMPLES: dict[str, Any] = {
     "RatingRequest": {

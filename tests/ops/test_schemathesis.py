@@ -57,6 +57,11 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "409", "410",
 include-operation-id = "caseAction"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409"]
 
+# A unit code that the schema allows but no unit has: a documented 400 naming `unit`.
+[[operations]]
+include-operation-id = "dispatchCases"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409"]
+
 # The PIN is needed only while an officer is on duty (the kiosk's state, not the body's
 # shape): signing out without one then gets a documented 400.
 [[operations]]
