@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import login, reports, views, workorders
+from rating.admin import login, reports, users, views, workorders
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -12,6 +12,9 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/login", login.login_page, methods=["GET"]),
         Route("/admin/login", login.login_submit, methods=["POST"]),
         Route("/admin/logout", login.logout, methods=["POST"]),
+        # The officers, users, kiosks and units pages, before the case routes: their
+        # /admin/officers/... paths are more specific than the old officer page's.
+        *users.user_routes(),
         *views.case_routes(),
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
