@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import login, reports, users, views, workorders
+from rating.admin import kiosks, login, reports, users, views, workorders
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -15,6 +15,7 @@ def admin_routes() -> list[BaseRoute]:
         # The officers, users, kiosks and units pages, before the case routes: their
         # /admin/officers/... paths are more specific than the old officer page's.
         *users.user_routes(),
+        *kiosks.kiosk_routes(),
         *views.case_routes(),
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
