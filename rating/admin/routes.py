@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import kiosks, login, reports, users, views, workorders
+from rating.admin import kiosks, login, reports, units, users, views, workorders
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -16,6 +16,7 @@ def admin_routes() -> list[BaseRoute]:
         # /admin/officers/... paths are more specific than the old officer page's.
         *users.user_routes(),
         *kiosks.kiosk_routes(),
+        *units.unit_routes(),
         *views.case_routes(),
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
