@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import kiosks, login, reports, units, users, views, workorders
+from rating.admin import kiosks, login, officers, reports, units, users, views, workorders
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -14,6 +14,7 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/logout", login.logout, methods=["POST"]),
         # The officers, users, kiosks and units pages, before the case routes: their
         # /admin/officers/... paths are more specific than the old officer page's.
+        *officers.officer_routes(),
         *users.user_routes(),
         *kiosks.kiosk_routes(),
         *units.unit_routes(),
