@@ -123,7 +123,13 @@ class AccountError(ValueError):
 
 
 def add_user(
-    tx: Tx, name: str, role: str, unit_code: str | None, password_hash: str, now: int
+    tx: Tx,
+    name: str,
+    role: str,
+    unit_code: str | None,
+    password_hash: str,
+    now: int,
+    actor: Actor | None = None,
 ) -> UserRow:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -144,7 +150,7 @@ def add_user(
     )
     if created is None:
         raise AccountError(f"user {name!r} already exists")
-    audit(tx, now, None, "user_add", note=f"{name} {role} {unit_code or ''}".strip())
+    audit(tx, now, actor, "user_add", note=f"{name} {role} {unit_code or ''}".strip())
     user = user_by_name(tx, name.strip())
     assert user is not None
     return user
@@ -161,7 +167,9 @@ def unlock_user(tx: Tx, name: str, now: int) -> bool:
     return n > 0
 
 
-def set_password(tx: Tx, name: str, password_hash: str, now: int) -> bool:
+def set_password(
+    tx: Tx, name: str, password_hash: str, now: int, actor: Actor | None = None
+) -> bool:
     n = tx.run(
         "UPDATE admin_users SET password_hash = ?, failed_logins = 0, locked_until = NULL, "
         "updated_at = ? WHERE name = ?",
@@ -179,7 +187,7 @@ def set_password(tx: Tx, name: str, password_hash: str, now: int) -> bool:
             "(SELECT id FROM admin_users WHERE name = ?)",
             (now, name),
         )
-        audit(tx, now, None, "user_password", note=name)
+        audit(tx, now, actor, "user_password", note=name)
     return n > 0
 
 
@@ -302,7 +310,7 @@ def end_session(tx: Tx, session: str) -> None:
 # ---------------------------------------------------------------- API tokens
 
 
-def new_api_token(tx: Tx, name: str, label: str, now: int) -> str:
+def new_api_token(tx: Tx, name: str, label: str, now: int, actor: Actor | None = None) -> str:
     user = user_by_name(tx, name)
     if user is None:
         raise AccountError(f"no user {name!r}")
@@ -311,7 +319,7 @@ def new_api_token(tx: Tx, name: str, label: str, now: int) -> str:
         "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
         (user.id, token_hash(token), label, now),
     )
-    audit(tx, now, None, "token_add", note=f"{name} {label}".strip())
+    audit(tx, now, actor, "token_add", note=f"{name} {label}".strip())
     return token
 
 
@@ -329,7 +337,7 @@ def token_user(tx: Tx, token: str) -> Actor | None:
     return None if u.disabled else u.actor()
 
 
-def disable_user(tx: Tx, name: str, now: int) -> bool:
+def disable_user(tx: Tx, name: str, now: int, actor: Actor | None = None) -> bool:
     """Disable an account: its sessions end and its API tokens are revoked."""
     user = user_by_name(tx, name)
     if user is None:
@@ -340,5 +348,5 @@ def disable_user(tx: Tx, name: str, now: int) -> bool:
         "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
         (now, user.id),
     )
-    audit(tx, now, None, "user_disable", note=name)
+    audit(tx, now, actor, "user_disable", note=name)
     return True

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import login, loop_api, reports, views, workorders
+from rating.admin import (
+    kiosks,
+    login,
+    loop_api,
+    officers,
+    reports,
+    units,
+    users,
+    views,
+    workorders,
+)
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -13,6 +23,12 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/login", login.login_submit, methods=["POST"]),
         Route("/admin/logout", login.logout, methods=["POST"]),
         *loop_api.loop_routes(),
+        # The officers, users, kiosks and units pages, before the case routes: their
+        # /admin/officers/... paths are more specific than the old officer page's.
+        *officers.officer_routes(),
+        *users.user_routes(),
+        *kiosks.kiosk_routes(),
+        *units.unit_routes(),
         *views.case_routes(),
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),

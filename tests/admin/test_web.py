@@ -34,12 +34,23 @@ PAGES_GET = [
     "/admin/reports/2026-W01/all/x/report.html",
     "/admin/workorders",
     "/admin/workorders/imports/1/rejected.csv",
+    "/admin/officers",
+    "/admin/officers/100001/badge.zip",
+    "/admin/users",
+    "/admin/kiosks",
+    "/admin/units",
 ]
 PAGES_POST = [
     "/admin/logout",
     "/admin/cases/1/take",
     "/admin/cases/1/reveal",
     "/admin/workorders/import",
+    "/admin/officers/roster",
+    "/admin/officers/roster/import",
+    "/admin/officers/100001/retire",
+    "/admin/users/add",
+    "/admin/kiosks/add",
+    "/admin/units/alias",
 ]
 
 
