@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import login, reports, views, workorders
+from rating.admin import login, notifications, reports, views, workorders
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -16,4 +16,5 @@ def admin_routes() -> list[BaseRoute]:
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
         *workorders.workorder_routes(),
+        *notifications.notification_routes(),  # issue 17: robots, e-mail, dead letters
     ]
