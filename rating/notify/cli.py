@@ -115,7 +115,7 @@ def cmd_warnings(args: argparse.Namespace) -> None:
     from analytics.weekly import ReportError, weekly_report
     from rating.cli import CliError
 
-    async def run(store: Store, settings: Any) -> tuple[int, int]:
+    async def run(store: Store, settings: Any) -> tuple[str, int, int]:
         now = now_ms()
         week = (
             args.week
@@ -141,10 +141,10 @@ def cmd_warnings(args: argparse.Namespace) -> None:
             key = f"{week}:{kind}:{row.level}:{row.who}"
             unit = None if row.unit is None or row.unit != row.unit else str(row.unit)
             new += await service.enqueue_warning(store, unit, key, payload, digest_ms)
-        return found, new
+        return week, found, new
 
-    found, new = _run(args, run)
-    print(f"notify: {found} warnings this week, {new} new enqueued")
+    week, found, new = _run(args, run)
+    print(f"notify: {found} warnings in {week}, {new} new enqueued")
 
 
 def cmd_dead(args: argparse.Namespace) -> None:

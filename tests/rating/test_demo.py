@@ -88,6 +88,24 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
         await store.close()
     kinds = set(report.warnings["kind"])
     assert {"差评率高于基线", "集中好评"} <= kinds, report.warnings
+    # `pingjing notify warnings` enqueues them for the managers, once.
+    week = report.week.label
+    for expected_new in (r", [1-9]\d* new enqueued", r", 0 new enqueued"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert (
+                await asyncio.to_thread(
+                    main, ["--database", db, "notify", "warnings", "--week", week]
+                )
+                == 0
+            )
+        assert re.search(expected_new, out.getvalue()), out.getvalue()
+    kinds_enqueued = {
+        k for (k,) in query(db, "SELECT payload FROM notify_events WHERE kind = 'warning'")
+    }
+    assert any('"baseline"' in k for k in kinds_enqueued) and any(
+        '"burst"' in k for k in kinds_enqueued
+    )
 
     # Signed in as the manager; a second run keeps the password and the session.
     async with opened(settings) as web:
