@@ -37,6 +37,7 @@ PLUGINS = (
     "rating.services.cli",
     "rating.mailbox.cli",
     "qr.units_cli",
+    "rating.notify.cli",
 )
 
 
@@ -122,7 +123,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from rating.demo import DEMO_ADMIN, demo_admin_password, seed_demo
+    from rating.clock import now_ms
+    from rating.crypto import Keys
+    from rating.demo import ACCOUNTS, DemoResult, run_demo
 
     # The demo is read by a person at a terminal: readable log lines unless asked otherwise.
     os.environ.setdefault("PINGJING_LOG_FORMAT", "text")
@@ -132,16 +135,17 @@ def cmd_demo(args: argparse.Namespace) -> None:
         # public address, e.g. a tunnel in front of the demo, is kept.)
         base_url = f"http://{settings.host}:{settings.port}"
         settings = dataclasses.replace(settings, public_base_url=base_url)
+    secret = settings.resolved_secret()
 
-    async def seed(store: Store) -> tuple[list[Any], str]:
-        if not await store.list_officers():
-            created = await seed_demo(store)
-            print(f"demo: created {created} officers and sample ratings in {settings.database}")
-        else:
-            print(f"demo: {settings.database} already has officers; serving them")
-        return await store.list_officers(), await demo_admin_password(store)
+    async def seed(store: Store) -> tuple[list[Any], DemoResult]:
+        result = await run_demo(store, Keys(secret), secret, now_ms())
+        return await store.list_officers(), result
 
-    officers, password = with_store(settings, seed)
+    officers, result = with_store(settings, seed)
+    for line in result.created:
+        print(f"demo: created {line} in {settings.database}")
+    for line in result.reused:
+        print(f"demo: reused {line} in {settings.database}")
     base = settings.public_base_url.rstrip("/")
     print("Open an officer's rating page:")
     for officer in officers[:5]:
@@ -149,7 +153,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
             f"  {rating_url(settings, officer.token)}   {officer.name} ({officer.badge_no}) "
             f"{officer.unit_name}"
         )
-    print(f"Admin pages: {base}/admin/  user {DEMO_ADMIN}, password {password} (new each run)")
+    for name, role, unit in ACCOUNTS:
+        password = result.passwords.get(name)
+        who = f"user {name}, password {password}" if password else f"user {name} (password "
+        who += "" if password else "changed since; not shown)"
+        reused = name in result.accounts_reused
+        print(
+            f"Admin pages: {base}/admin/  {who}  [{role}{' ' + unit if unit else ''}]"
+            + (" (reused: password and sessions unchanged)" if reused else "")
+        )
+    if result.kiosk_code:
+        print(f"Kiosk enrolment (one-time): {base}/kiosk/#enroll={result.kiosk_code}")
+    if result.unit_code:
+        print(f"Unit code page: {base}/u/{result.unit_code}")
     print(
         f"Badges for these pages: PINGJING_PUBLIC_BASE_URL={base} pingjing --database "
         f"{settings.database} badges print --allow-local --out demo-badges"

@@ -61,6 +61,11 @@ REPORT_SECONDS = Histogram(
 WEBHOOK = Counter(
     "pingjing_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
 )
+NOTIFY = Counter(
+    "pingjing_notify_deliveries_total",
+    "Notification send attempts (one per robot message or e-mail digest) by sender, outcome",
+    ["sender", "outcome"],
+)
 CASES = Gauge("pingjing_cases", "Follow-up cases by state (read at scrape time)", ["state"])
 CASES_OVERDUE = Gauge("pingjing_cases_overdue", "Cases past their current deadline")
 CASES_OPENED = Gauge("pingjing_cases_opened", "Cases ever opened (read at scrape time)")

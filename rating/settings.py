@@ -221,6 +221,27 @@ class Settings:
         2.0,
         "How often the server looks for new cases to send to the webhook.",
     )
+    notify_poll_seconds: float = setting(
+        30.0,
+        "Notifications: how often the server scans for new bad ratings and overdue cases "
+        "and sends what is due (docs/notifications.md).",
+    )
+    notify_max_attempts: int = setting(
+        6, "Notifications: delivery attempts before a message goes to the dead-letter list."
+    )
+    notify_retry_seconds: float = setting(
+        30.0,
+        "Notifications: first retry delay in seconds; doubles after each failed attempt.",
+    )
+    notify_digest_minutes: int = setting(
+        60, "Notifications: e-mail subscribers get one digest per this many minutes."
+    )
+    smtp_url: str = setting(
+        "",
+        "SMTP server for e-mail digests: smtp://[user:password@]host[:port], "
+        "smtp+starttls://… or smtps://… (empty: e-mail subscriptions are not sent).",
+    )
+    smtp_from: str = setting("pingjing@localhost", "Sender address of e-mail digests.")
     kiosk_min_interval_seconds: float = setting(
         3.0,
         "Kiosk rate limit: a kiosk's taps closer together than this many seconds (tap time) "

@@ -8,6 +8,7 @@ from rating.admin import (
     kiosks,
     login,
     loop_api,
+    notifications,
     officers,
     reports,
     units,
@@ -33,4 +34,5 @@ def admin_routes() -> list[BaseRoute]:
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
         *workorders.workorder_routes(),
+        *notifications.notification_routes(),  # issue 17: robots, e-mail, dead letters
     ]

@@ -1,4 +1,5 @@
-"""Background work of the server: purge at start-up and periodically, webhook delivery."""
+"""Background work of the server: purge at start-up and periodically, webhook delivery,
+notifications (scan for new events and send them: rating/notify)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class Background:
         except Exception:
             log.exception("recomputing provisional deadlines failed")
         self.tasks.append(asyncio.create_task(self._purge_loop(), name="pingjing-purge"))
+        if settings.notify_poll_seconds > 0:
+            self.tasks.append(asyncio.create_task(self._notify_loop(), name="pingjing-notify"))
         if settings.webhook_url:
             if not settings.webhook_secret:
                 log.error("PINGJING_WEBHOOK_URL is set without PINGJING_WEBHOOK_SECRET: not sent")
@@ -72,3 +75,16 @@ class Background:
             except Exception:
                 log.exception("webhook delivery failed")
             await asyncio.sleep(s.webhook_poll_seconds)
+
+    async def _notify_loop(self) -> None:
+        from rating.notify import deliver
+
+        config = deliver.Config.from_settings(self.svc.settings)
+        while True:
+            # Sleep first: start-up stays quick, and a server that lives for seconds (a
+            # test, a migration check) sends nothing.
+            await asyncio.sleep(self.svc.settings.notify_poll_seconds)
+            try:
+                await deliver.run_once(self.svc.store, config, now_ms())
+            except Exception:
+                log.exception("notification round failed")

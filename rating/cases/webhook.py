@@ -98,15 +98,22 @@ def due_deliveries(tx: Tx, now: int) -> list[Pending]:
     ]
 
 
+def backoff(ok: bool, attempts: int, now: int, max_attempts: int, base_ms: int) -> tuple[str, int]:
+    """After attempt number `attempts`: ("sent" | "failed" | "pending", next attempt time).
+
+    Exponential backoff (base, 2x base, 4x base, ...) until `max_attempts`; the
+    notification outbox (rating/notify) schedules its deliveries with the same rule."""
+    if ok:
+        return "sent", now
+    if attempts >= max_attempts:
+        return "failed", now
+    return "pending", now + base_ms * 2 ** (attempts - 1)
+
+
 def mark(
     tx: Tx, case_id: int, ok: bool, attempts: int, now: int, max_attempts: int, base_ms: int
 ) -> None:
-    if ok:
-        state, next_at = "sent", now
-    elif attempts >= max_attempts:
-        state, next_at = "failed", now
-    else:
-        state, next_at = "pending", now + base_ms * 2 ** (attempts - 1)
+    state, next_at = backoff(ok, attempts, now, max_attempts, base_ms)
     tx.run(
         "UPDATE cases SET notify_state = ?, notify_attempts = ?, notify_next_at = ? WHERE id = ?",
         (state, attempts, next_at, case_id),

@@ -106,11 +106,13 @@ def test_demo_seeds_officers_and_ratings_and_prints_their_pages(
     path = tmp_path / "demo.db"
     assert main(["--database", str(path), "demo", "--no-serve", "--port", "8123"]) == 0
     out = capsys.readouterr().out
-    assert f"demo: created 50 officers and sample ratings in {path}" in out
+    assert f"demo: created 50 officers in {path}" in out
+    assert re.search(rf"demo: created (\d+) ratings over 12 weeks in {re.escape(str(path))}", out)
     tokens = re.findall(r"http://127\.0\.0\.1:8123/r/([0-9A-Z]{12})", out)
     assert len(tokens) == 5
     assert count(path, "officers") == 50
-    assert count(path, "ratings") == 400  # every sample rating was stored
+    stored = re.search(r"created (\d+) ratings", out)
+    assert stored and count(path, "ratings") == int(stored.group(1))  # every one stored
     with contextlib.closing(sqlite3.connect(path)) as conn:
         levels = dict(conn.execute("SELECT level, COUNT(*) FROM ratings GROUP BY level"))
         units = conn.execute("SELECT COUNT(*) FROM units WHERE depth = 3").fetchone()[0]
@@ -133,7 +135,7 @@ def test_demo_seeds_officers_and_ratings_and_prints_their_pages(
 
     # A second run keeps the data and serves it.
     assert main(["--database", str(path), "demo", "--no-serve"]) == 0
-    assert "already has officers" in capsys.readouterr().out
+    assert "demo: reused 50 officers" in capsys.readouterr().out
     assert count(path, "officers") == 50
 
 

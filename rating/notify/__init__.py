@@ -1,0 +1,1 @@
+"""Notifications to unit managers: WeCom/DingTalk robots and e-mail digests (issue 17)."""

@@ -1,0 +1,131 @@
+"""`pingjing demo`: 12 weeks of history with every case state, the four hotlines, warnings,
+a kiosk, letters, a unit code and three accounts; a second run reuses all of it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rating.cases.model import CaseState
+from rating.cli import main
+from tests.cases.helpers import login
+from tests.conftest import make_settings, opened
+
+WEEK_MS = 7 * 86_400_000
+
+
+def query(db: str, sql: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def run_demo(db: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = await asyncio.to_thread(main, ["--database", db, "demo", "--no-serve"])
+    assert code == 0, out.getvalue()
+    return out.getvalue()
+
+
+def passwords(out: str) -> dict[str, str]:
+    return dict(re.findall(r"user (\S+), password (\S+)", out))
+
+
+async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    db = settings.database
+    first = await run_demo(db)
+    assert "demo: created 50 officers" in first and "reused" not in first
+
+    # Cases open at their rating's time and reach every state; some overdue, some
+    # stalled at an unreachable callback, some re-checked, some re-opened.
+    states = dict(query(db, "SELECT state, COUNT(*) FROM cases GROUP BY state"))
+    assert set(states) == {str(s) for s in CaseState}, states
+    assert query(db, "SELECT COUNT(*) FROM cases c JOIN ratings r ON r.id = c.rating_id "
+                     "WHERE c.opened_at <> r.created_at") == [(0,)]  # fmt: skip
+    ((newest,),) = query(db, "SELECT MAX(created_at) FROM ratings")
+    ((oldest,),) = query(db, "SELECT MIN(created_at) FROM ratings")
+    assert int(newest) - int(oldest) > 11 * WEEK_MS  # 12 weeks of history
+    ((overdue,),) = query(
+        db, f"SELECT COUNT(*) FROM cases WHERE state = 'open' AND callback_due_at < {newest}"
+    )
+    assert overdue > 0
+    assert query(db, "SELECT COUNT(*) FROM cases WHERE callback_outcome = 'unreachable' "
+                     "AND state = 'called_back'")[0][0] > 0  # fmt: skip
+    assert query(db, "SELECT COUNT(*) FROM cases WHERE fix_rating IS NOT NULL")[0][0] > 0
+    assert query(db, "SELECT COUNT(*) FROM cases WHERE reopen_count > 0")[0][0] > 0
+
+    # Work orders on all four hotlines, with callbacks and rectifications.
+    channels = dict(query(db, "SELECT channel, COUNT(*) FROM workorders "
+                              "WHERE callback_at IS NOT NULL GROUP BY channel"))  # fmt: skip
+    assert set(channels) == {"12345", "12389", "12123", "sunshine"}
+    assert query(db, "SELECT COUNT(*) FROM workorders WHERE rectification = 'done'")[0][0] > 0
+    assert query(db, "SELECT COUNT(*) FROM workorders WHERE closed_at IS NULL")[0][0] > 0
+    # A kiosk, letters, a unit code, three accounts with their roles.
+    assert query(db, "SELECT COUNT(*) FROM kiosks")[0][0] == 1
+    assert query(db, "SELECT COUNT(*) FROM letters")[0][0] >= 3
+    assert query(db, "SELECT COUNT(*) FROM unit_tokens WHERE revoked_at IS NULL")[0][0] == 1
+    roles = dict(query(db, "SELECT name, role FROM admin_users"))
+    assert roles == {"demo": "admin", "demo-manager": "unit_manager", "demo-viewer": "viewer"}
+    shown = passwords(first)
+    assert set(shown) == set(roles)
+
+    # The weekly report of the last full week shows a baseline jump and a burst.
+    from analytics.weekly import weekly_report
+    from rating.store import make_store
+
+    store = make_store(settings, one_shot=True)
+    await store.open()
+    try:
+        report = await weekly_report(store, settings, now_ms=int(newest) + 1000)
+    finally:
+        await store.close()
+    kinds = set(report.warnings["kind"])
+    assert {"差评率高于基线", "集中好评"} <= kinds, report.warnings
+    # `pingjing notify warnings` enqueues them for the managers, once.
+    week = report.week.label
+    for expected_new in (r", [1-9]\d* new enqueued", r", 0 new enqueued"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert (
+                await asyncio.to_thread(
+                    main, ["--database", db, "notify", "warnings", "--week", week]
+                )
+                == 0
+            )
+        assert re.search(expected_new, out.getvalue()), out.getvalue()
+    kinds_enqueued = {
+        k for (k,) in query(db, "SELECT payload FROM notify_events WHERE kind = 'warning'")
+    }
+    assert any('"baseline"' in k for k in kinds_enqueued) and any(
+        '"burst"' in k for k in kinds_enqueued
+    )
+
+    # Signed in as the manager; a second run keeps the password and the session.
+    async with opened(settings) as web:
+        assert (await login(web, "demo-manager", shown["demo-manager"])).status_code == 303
+        again = await run_demo(db)
+        assert "reused 50 officers" in again and "demo: created" not in again
+        assert "reused: password and sessions unchanged" in again
+        assert passwords(again) == shown
+        page = await web.client.get("/admin/cases")
+        assert page.status_code == 200  # still signed in
+    assert query(db, "SELECT COUNT(*) FROM kiosks")[0][0] == 1
+    assert query(db, "SELECT COUNT(*) FROM officers")[0][0] == 50
+
+
+@pytest.mark.parametrize("name", ["demo-viewer"])
+async def test_a_password_changed_since_is_not_printed(tmp_path: Path, name: str) -> None:
+    db = make_settings(tmp_path).database
+    await run_demo(db)
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE admin_users SET password_hash = 'x' WHERE name = ?", (name,))
+    again = await run_demo(db)
+    assert name not in passwords(again)
+    assert f"user {name} (password changed since; not shown)" in again
