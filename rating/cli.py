@@ -36,6 +36,7 @@ PLUGINS = (
     "rating.services.cli",
     "rating.mailbox.cli",
     "qr.units_cli",
+    "rating.spotcheck.cli",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import login, reports, views, workorders
+from rating.spotcheck.views import spotcheck_routes
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -16,4 +17,5 @@ def admin_routes() -> list[BaseRoute]:
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
         *workorders.workorder_routes(),
+        *spotcheck_routes(),
     ]
