@@ -54,6 +54,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "spot_reason_asked_to_rate": ("被要求给好评", "Was asked to rate"),
     "spot_reason_other": ("其他（请写备注）", "Other (write a note)"),
     "spot_back": ("返回抽查列表", "Back to the spot-checks"),
+    "spot_channel_badge": ("扫码评价", "Badge scan"),
+    "spot_channel_kiosk": ("窗口评价器", "Service-window kiosk"),
+    "spot_channel_web": ("网页", "Web"),
 }
 
 
