@@ -4,11 +4,13 @@ and thread) and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from rating.cases.model import Actor
 from rating.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from rating.settings import Settings
 from rating.spotcheck import store as spot
 from rating.spotcheck.sample import choose, sampling_key
 from rating.store import Store
@@ -200,3 +202,47 @@ async def test_a_phone_given_with_a_satisfied_rating_survives_its_amendment(stor
         lambda tx: tx.all("SELECT receipt, phone_enc FROM ratings ORDER BY id")
     )
     assert phones == [(good.receipt, "e"), (bad.receipt, None)]
+
+
+async def test_the_weekly_report_shows_verified_satisfaction_and_quick_taps(
+    store: Store, tmp_path: Path
+) -> None:
+    """End to end: sampled, worked, then the report (both databases) — the outcomes and
+    the fast flag per unit, the raw rate beside the verified one, and the sheet written."""
+    from analytics.weekly import render, weekly_report
+
+    officers = await seed(store)
+    await store.write(spot.sample_day, DAY, KEY, 1.0, 1, NOW)
+    admin = await user(store, "centre1", "admin")
+    tasks = await store.read(spot.list_tasks, admin, "open")
+    shengli = [t for t in tasks if t.unit_path.endswith("胜利路派出所")]
+    for i, task in enumerate(shengli):
+        await store.write(spot.claim, task.id, admin, NOW)
+        outcome, reason = [("confirmed", ""), ("not_confirmed", "asked_to_rate"),
+                           ("unreachable", "")][i % 3]  # fmt: skip
+        await store.write(spot.record, task.id, admin, outcome, reason, "", NOW + 1)
+    quick = await store.submit_rating(
+        rating(
+            officers[0].token, 5, device=None, network=None, fast=True, at_ms=START + 70 * 60_000
+        )  # fmt: skip
+    )
+    assert quick.rating_id is not None
+
+    settings = Settings.load(env={}, database=str(tmp_path / "unused.db"), secret="s")
+    report = await weekly_report(store, settings, week="2026-W49", now_ms=NOW + 10)
+    table = report.extra["spotcheck"].set_index("path")
+    row = table.loc["张家口市公安局/桥东分局/胜利路派出所"]
+    # 6 + 3 ratings sampled there (web and kiosk): 3 confirmed, 3 not, 3 unreachable.
+    assert (row["checks"], row["reached"], row["confirmed"]) == (9, 6, 3)
+    assert row["verified_rate"] == 0.5 and row["unreachable"] == 3
+    # 6 + 3 sampled, the one without a phone, the next day's, the quick tap.
+    assert row["ratings"] == 12 and row["fast"] == 1
+    assert row["fast_share"] == 1 / 12 and row["satisfaction_rate"] == 1.0
+    xinhua = table.loc["张家口市公安局/桥西分局/新华街派出所"]
+    assert xinhua["checks"] == 5 and xinhua["reached"] == 0  # nothing recorded yet
+    # A moment before the outcomes: none of them counts yet.
+    before = await weekly_report(store, settings, week="2026-W49", now_ms=NOW)
+    assert before.extra["spotcheck"]["reached"].sum() == 0
+    written = render(report, tmp_path / "out", ("xlsx", "html"))
+    html = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "抽查回访与快速提交" in html and "核实满意率" in html
