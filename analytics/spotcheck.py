@@ -137,24 +137,26 @@ def unit_counts(
 
 
 def flag_units(rows: pd.DataFrame, bureau_reached: int, bureau_nc: int) -> pd.DataFrame:
-    """Adds rest_not_confirmed_share, spot_flag ("偏高" or "") and p_value: a unit against
+    """Adds rest_not_confirmed_share, spot_flag ("偏高" or None) and p_value: a unit against
     the rest of the bureau (its own checks taken out, so a big unit does not set its own
     bar); `rows` has reached and not_confirmed."""
     rest_n = bureau_reached - rows["reached"]
     rest_x = bureau_nc - rows["not_confirmed"]
     p0 = (rest_x + 1) / (rest_n + 2)
-    flags, pvals = [], []
+    # No flag is an empty cell (None), never "": a sheet cell holds a value or nothing.
+    flags: list[str | None] = []
+    pvals: list[float] = []
     for n, x, base, p in zip(rows["reached"], rows["not_confirmed"], rest_n, p0, strict=True):
         if base >= BASELINE_MIN_VALID and x >= MIN_BAD:
             pv = binomial_sf(int(x), int(n), float(p))
-            flags.append("偏高" if pv < P_THRESHOLD else "")
+            flags.append("偏高" if pv < P_THRESHOLD else None)
             pvals.append(pv if pv < P_THRESHOLD else np.nan)
         else:
-            flags.append("")
+            flags.append(None)
             pvals.append(np.nan)
     return rows.assign(
         rest_not_confirmed_share=(rest_x / rest_n.where(rest_n > 0)).astype(float),
-        spot_flag=flags,
+        spot_flag=pd.Series(flags, index=rows.index, dtype=object),
         p_value=pd.Series(pvals, index=rows.index, dtype=float),
     )
 
@@ -183,7 +185,7 @@ def spotcheck_table(
 
 def spot_warnings(table: pd.DataFrame) -> pd.DataFrame:
     """Rows for the report's warnings table."""
-    hit = table[table["spot_flag"] != ""]
+    hit = table[table["spot_flag"].eq("偏高")]
     out = [
         {
             "kind": "抽查未证实偏高",

@@ -52,7 +52,7 @@ def test_verified_rate_fast_share_and_rollup() -> None:
     assert got.loc["局/乙所", "verified_rate"] == 1.0
     assert got.loc["局", "reached"] == 14 and got.loc["局", "fast_share"] == pytest.approx(0.25)
     # Too few checks elsewhere to set a bar: nothing flagged.
-    assert (table["spot_flag"] == "").all() and spot_warnings(table).empty
+    assert table["spot_flag"].isna().all() and spot_warnings(table).empty
 
 
 def test_a_unit_far_above_the_rest_of_the_bureau_is_warned() -> None:
@@ -71,9 +71,9 @@ def test_a_unit_far_above_the_rest_of_the_bureau_is_warned() -> None:
     assert got.loc["局/甲所", "spot_flag"] == "偏高"
     assert got.loc["局/甲所", "rest_not_confirmed_share"] == pytest.approx(0.05)
     assert got.loc["局/甲所", "p_value"] < 0.01
-    assert got.loc["局/乙所", "spot_flag"] == ""  # below the rest's share
+    assert got.loc["局/乙所", "spot_flag"] is None  # below the rest's share
     # The bureau itself has no "rest" to compare with.
-    assert got.loc["局", "spot_flag"] == ""
+    assert got.loc["局", "spot_flag"] is None
     warned = spot_warnings(table)
     assert list(warned["unit"]) == ["局/甲所"] and "未证实 6 人" in warned["detail"].iloc[0]
 
@@ -90,4 +90,4 @@ def test_the_same_counts_below_the_minimum_are_not_warned() -> None:
     table = spotcheck_table(counts, UNITS, bureau_reached=102, bureau_nc=7)
     # 2 of 2 not confirmed is 100%, but fewer than MIN_BAD (3): not a warning.
     assert table.set_index("path").loc["局/甲所", "not_confirmed_share"] == 1.0
-    assert (table["spot_flag"] == "").all()
+    assert table["spot_flag"].isna().all()
