@@ -212,6 +212,19 @@ EXTRA_SECTIONS = {
         "参评率",
         ["path", "services", "ratings", "participation", "satisfaction_rate", "flag"],
     ),
+    "spotcheck": (
+        "抽查回访与快速提交",
+        [
+            "path",
+            "ratings",
+            "fast_share",
+            "satisfaction_rate",
+            "reached",
+            "verified_rate",
+            "not_confirmed_share",
+            "spot_flag",
+        ],
+    ),  # fmt: skip
 }
 
 

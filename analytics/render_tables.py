@@ -45,6 +45,7 @@ SHEET_NAMES = {
     "topics": "话题分析",
     "duplicates": "重复诉求",
     "participation": "参评率",
+    "spotcheck": "抽查与快评",
     "definitions": "指标定义",
     "assessment": "考核",
 }
@@ -154,6 +155,18 @@ LABELS: dict[str, str] = {
     "participation": "参评率",
     "peer_participation": "同级参评率中位数",
     "flag": "参评率异常",
+    # Spot-check callbacks and quick taps (analytics.spotcheck)
+    "fast": "快速提交",
+    "fast_share": "快速提交占比",
+    "checks": "抽查数",
+    "reached": "抽查联系上",
+    "confirmed": "证实",
+    "not_confirmed": "未证实",
+    "unreachable": "未联系上",
+    "verified_rate": "核实满意率",
+    "not_confirmed_share": "未证实占比",
+    "rest_not_confirmed_share": "其余单位未证实占比",
+    "spot_flag": "未证实偏高",
 }
 # Codes a clerk should never have to decode.
 CODE_LABELS: dict[str, dict[str, str]] = {
@@ -216,6 +229,11 @@ PERCENT = {
     "bad_share",
     "participation",
     "peer_participation",
+    # analytics.spotcheck
+    "fast_share",
+    "verified_rate",
+    "not_confirmed_share",
+    "rest_not_confirmed_share",
 }
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}

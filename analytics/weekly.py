@@ -89,6 +89,9 @@ async def weekly_report(
     # CPU work off the event loop (the admin pages serve other requests meanwhile).
     report = await asyncio.to_thread(build_weekly, data, options)
     await add_integrity(store, report, data, options, texts)
+    from analytics.spotcheck import add_spotchecks
+
+    await add_spotchecks(store, report, data, options)
     if timings is not None:
         timings.load_s = t1 - t0
         timings.compute_s = time.perf_counter() - t1

@@ -38,6 +38,7 @@ PLUGINS = (
     "rating.mailbox.cli",
     "qr.units_cli",
     "rating.notify.cli",
+    "rating.spotcheck.cli",
 )
 
 

@@ -189,12 +189,8 @@ def validate(data: Mapping[str, Any]) -> RatingInput:
                 "手机号格式不正确（应为11位手机号或带区号的固定电话）",
                 "phone",
             )
-        if level > 2:
-            raise _bad(
-                "a call-back phone is only for levels 1 and 2",
-                "只有不满意的评价需要留电话",
-                "phone",
-            )
+        # Any level may leave one: a dissatisfied citizen for the case's call back, a
+        # satisfied one for the spot-check callback (抽查回访), both with consent.
         if data.get("consent") is not True:
             raise _bad(
                 "consent must be true when a phone number is given",

@@ -40,6 +40,7 @@ from rating.service import (
     submit,
     svc,
 )
+from rating.spotcheck import texts as _spot_texts  # noqa: F401 (registers texts)
 from rating.store import Store
 from rating.store.models import Outcome, TokenState
 from rating.textcheck import check_fields
@@ -180,6 +181,11 @@ async def rate_submit(request: Request, as_json: bool = False) -> Response:
     except FieldError as exc:
         if as_json:
             raise
+        receipt = normalize_code(form.get("receipt", ""))
+        if receipt and exc.field in ("phone", "consent") and form.get("level") in ("3", "4", "5"):
+            # The receipt page's spot-check phone of a satisfied rating: back there, with
+            # the message at the field (the number typed is not put in the URL).
+            return RedirectResponse(f"/receipt/{receipt}?spot={exc.field}", status_code=303)
         kept = _kept(form, multi, {exc.field: exc.message(lang)})
         notice = texts(lang)["details_not_saved" if kept.receipt else "form_fix"]
         if exc.field not in DETAIL_FIELDS:  # no box to show it beside: say it on top
@@ -266,6 +272,8 @@ async def receipt_page(request: Request) -> Response:
     ask_details = (
         view.level <= 2 and window_open and not (view.reasons or view.comment or view.has_phone)
     )
+    # A satisfied rater may leave a phone for the spot-check callback (抽查回访, issue 19).
+    ask_spotcheck = view.level > 2 and window_open and not view.has_phone
     rated_at = datetime.fromtimestamp(view.created_at / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
     q = request.query_params
     return s.pages.render(
@@ -277,6 +285,12 @@ async def receipt_page(request: Request) -> Response:
         saved=q.get("saved") == "details",
         fixed=q.get("fixed") == "1",
         ask_details=ask_details,
+        ask_spotcheck=ask_spotcheck,
+        spot_error=texts(pick_lang(request))[
+            "phone_bad" if q.get("spot") == "phone" else "consent_needed"
+        ]
+        if q.get("spot") in ("phone", "consent")
+        else None,
         stamp=s.keys.stamp(now, view.token),
         rated_at=rated_at,
         progress=await receipt_progress(s.store, view.receipt),

@@ -204,6 +204,15 @@ class Settings:
         "amend window and one hour).",
     )
     purge_interval_hours: int = setting(24, "The server purges expired data this often.")
+    spotcheck_share: float = setting(
+        0.02,
+        "Share of each day's satisfied ratings with a phone (and of closed cases) sampled "
+        "for a spot-check callback, per unit and channel; 0 turns the daily sample off.",
+    )
+    spotcheck_min_per_unit: int = setting(
+        1,
+        "Spot-check tasks at least, per unit and channel and day (where that many exist).",
+    )
     webhook_url: str = setting(
         "",
         "If set, a signed JSON POST is sent here when a bad rating opens a case.",
@@ -292,6 +301,10 @@ class Settings:
                 raise ValueError(
                     f"PINGJING_METRICS_ALLOW: {part.strip()!r} is not an address or network"
                 ) from None
+        if not 0 <= float(values["spotcheck_share"]) <= 1:
+            raise ValueError("PINGJING_SPOTCHECK_SHARE must be between 0 and 1")
+        if int(values["spotcheck_min_per_unit"]) < 0:
+            raise ValueError("PINGJING_SPOTCHECK_MIN_PER_UNIT must be 0 or more")
         if values["log_format"] not in ("json", "text"):
             raise ValueError("PINGJING_LOG_FORMAT must be json or text")
         if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):

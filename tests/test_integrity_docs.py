@@ -25,7 +25,9 @@ def commands() -> list[tuple[str, str]]:
                 code = " ".join(shlex.split(line, comments=True))
                 for part in code.split("&&"):
                     part = part.strip()
-                    if part.startswith(("pingjing topics", "pingjing services")):
+                    if part.startswith(
+                        ("pingjing topics", "pingjing services", "pingjing spotcheck")
+                    ):
                         found.append((name, part))
     return found
 
@@ -34,6 +36,7 @@ def test_the_docs_show_the_commands() -> None:
     shown = {c.split()[2] for _, c in commands() if c.startswith("pingjing topics")}
     assert {"list", "set", "add", "categories", "map", "evaluate", "train", "apply"} <= shown
     assert any(c.startswith("pingjing services import") for _, c in commands())
+    assert any(c.startswith("pingjing spotcheck sample --day") for _, c in commands())
 
 
 @pytest.mark.parametrize(("doc", "command"), commands())

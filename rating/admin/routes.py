@@ -16,6 +16,7 @@ from rating.admin import (
     views,
     workorders,
 )
+from rating.spotcheck.views import spotcheck_routes
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -35,4 +36,5 @@ def admin_routes() -> list[BaseRoute]:
         *reports.report_routes(),
         *workorders.workorder_routes(),
         *notifications.notification_routes(),  # issue 17: robots, e-mail, dead letters
+        *spotcheck_routes(),
     ]

@@ -32,6 +32,7 @@ class Background:
         self.tasks.append(asyncio.create_task(self._purge_loop(), name="pingjing-purge"))
         if settings.notify_poll_seconds > 0:
             self.tasks.append(asyncio.create_task(self._notify_loop(), name="pingjing-notify"))
+        self.tasks.append(asyncio.create_task(self._spotcheck_loop(), name="pingjing-spotcheck"))
         if settings.webhook_url:
             if not settings.webhook_secret:
                 log.error("PINGJING_WEBHOOK_URL is set without PINGJING_WEBHOOK_SECRET: not sent")
@@ -59,6 +60,18 @@ class Background:
             except Exception:
                 log.exception("purge failed")
             await asyncio.sleep(interval)
+
+    async def _spotcheck_loop(self) -> None:
+        # Hourly, so a server started after midnight still samples yesterday; a day is
+        # sampled once whichever instance comes first (rating/spotcheck/store.py).
+        from rating.spotcheck import service as spotcheck
+
+        while True:
+            try:
+                await spotcheck.sample_yesterday(self.svc.store, self.svc.settings, now_ms())
+            except Exception:
+                log.exception("spot-check sample failed")
+            await asyncio.sleep(3600)
 
     async def _webhook_loop(self) -> None:
         s = self.svc.settings

@@ -12,7 +12,7 @@ from typing import Any
 
 from rating.cases.calendar import SHANGHAI
 from rating.cases.model import STATE_LABELS, STEP_LABELS
-from rating.i18n import _REASONS
+from rating.labels import REASON_LABELS
 
 TITLES = {"bad_rating": "新差评", "overdue": "案件超期", "warning": "预警"}
 WARNING_LABELS = {"baseline": "差评率高于基线", "burst": "短时集中好评"}
@@ -34,7 +34,7 @@ def lines(kind: str, p: dict[str, Any], base_url: str) -> list[str]:
     link = f"{base_url.rstrip('/')}/admin/cases/{p['case_id']}" if "case_id" in p else ""
     if kind == "bad_rating":
         channel = CHANNEL_LABELS.get(p.get("channel", ""), p.get("channel", ""))
-        reasons = "、".join(_REASONS.get(r, (r, r))[0] for r in p.get("reasons", [])) or "未选择"
+        reasons = "、".join(REASON_LABELS["zh"].get(r, r) for r in p.get("reasons", [])) or "未选择"
         out = [
             f"**{TITLES[kind]}** {p['level']} 级 · {_unit(p.get('unit'))}",
             f"> 警号：{p.get('badge_no', '')}　渠道：{channel}",

@@ -163,7 +163,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "comment": {"type": "string", "maxLength": MAX_COMMENT},
             "phone": {
                 "type": ["string", "null"],
-                "description": "levels 1-2 only, with consent: a mainland mobile (11 digits) "
+                "description": "any level, with consent (levels 1-2: the case's call back; "
+                "3-5: a spot-check callback): a mainland mobile (11 digits) "
                 "or a landline with area code",
             },
             "consent": {"type": "boolean", "description": "agrees to a call back on `phone`"},

@@ -385,15 +385,16 @@ def apply_rating(tx: Tx, sub: RatingSubmission, limits: RateLimits, now: int) ->
             "VALUES (?, ?, ?, ?, ?)",
             (earlier["id"], earlier["level"], earlier["reasons"], earlier["comment"], now),
         )
-        # A details post without a phone keeps the one given before; a rating amended up
-        # to satisfied needs no call back, so its phone number is dropped.
+        # A details post without a phone keeps the one given before; a rating amended to
+        # satisfied keeps only a phone given with it (the spot-check consent, issue 19),
+        # never the one left for a complaint's call back.
         phone_sql = (
-            "phone_enc = NULL, phone_hash = NULL, phone_mask = NULL"
+            "phone_enc = ?, phone_hash = ?, phone_mask = ?"
             if sub.level > 2
             else "phone_enc = COALESCE(?, phone_enc), phone_hash = COALESCE(?, phone_hash), "
             "phone_mask = COALESCE(?, phone_mask)"
         )
-        phone_params = () if sub.level > 2 else (sub.phone_enc, sub.phone_hash, sub.phone_mask)
+        phone_params = (sub.phone_enc, sub.phone_hash, sub.phone_mask)
         tx.run(
             f"UPDATE ratings SET level = ?, reasons = ?, comment = ?, {phone_sql}, lang = ?, "
             "updated_at = ?, amend_count = amend_count + 1 WHERE id = ?",

@@ -68,6 +68,7 @@ def test_weekly_xlsx_and_csv(
         "话题分析",
         "重复诉求",
         "参评率",
+        "抽查与快评",
         "指标定义",
     ]
     summary = wb["汇总"]

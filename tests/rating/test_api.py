@@ -156,11 +156,8 @@ BAD = [
         _set(level=2, phone="13812345678", consent=False),
         "consent must be true",
     ),
-    (
-        "phone at 5",
-        _set(level=5, phone="13812345678", consent=True),
-        "a call-back phone is only for levels 1 and 2",
-    ),
+    # A phone at level 5 is the spot-check consent (issue 19): accepted, still with consent.
+    ("phone at 5 no consent", _set(level=5, phone="13812345678"), "consent must be true"),
     ("unknown field", _set(officer_id=1), "unknown field 'officer_id'"),
     ("no token", _set(token=None), "token is required"),
     ("token number", _set(token=12), "token is required"),
