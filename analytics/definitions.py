@@ -12,6 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics import alerts, lists
+from analytics.cycle import CYCLE_RATES
+from analytics.intake import PLACE_RATES
 from analytics.metrics import RATES
 
 # Plain-language names of the counts that make up the rates.
@@ -37,6 +39,25 @@ COUNT_NAMES = {
     "fix_answered": "“问题解决了吗”已回答",
     "wo_cb_answered": "工单回访联系上本人且记录了满意度答复（不论是否办结）",
     "wo_due_sla": "期限取自类别时限表的工单",
+    # Handling cycle and closure (analytics.cycle): cases of every source + work orders.
+    "received": "本期受理的案件和工单",
+    "closed": "其中截至生成时刻已办结",
+    "day_ended": "受理当日已结束（北京时间 24:00 早于生成时刻）的案件和工单",
+    "closed_same_day": "其中在受理当日 24:00 前办结",
+    "dispatched": "已派发（工单：热线派来的每一件；案件：已派发承办单位）",
+    "replied": "其中截至生成时刻已回复（工单：已办结回复；案件：承办单位已书面回复）",
+    "callback_step_due": "回访期限已到或已回访的案件",
+    "callback_step_on_time": "其中在回访期限内回访",
+    "verify_step_due": "核实期限已到或已核实的案件",
+    "verify_step_on_time": "其中在核实期限内核实",
+    "rectify_step_due": "属实且整改期限已到或已整改的案件",
+    "rectify_step_on_time": "其中在整改期限内整改",
+    "close_step_due": "办结期限已到或已办结的案件和工单",
+    "close_step_on_time": "其中在办结期限内办结",
+    "place_ratings": "本期场所评价（扫单位码，只计单位，不计任何民警）",
+    "place_satisfied": "场所评价中的满意（同评价满意口径）",
+    "place_good": "场所评价中的好评（5 + 4）",
+    "place_bad": "场所评价中的差评（2 + 1）",
 }
 
 RATE_NOTES = {
@@ -44,7 +65,42 @@ RATE_NOTES = {
     "effective_callback_rate": "只计联系上本人的回访",
     "hotline_satisfaction": "分母为回访联系上本人且记录了满意度答复的工单（不论是否办结）",
     "ontime_closure_rate": "每件工单都有期限：来源给出的期限，否则按类别的时限（SLA）",
+    "intake_closure_rate": "按渠道和单位（含下级）；截至生成时刻的状态",
+    "same_day_closure_rate": "日办结率：受理当日 24:00（北京时间）前办结；受理日未过完的不计",
+    "intake_reply_rate": (
+        "工单的回复即其办结回复；案件自派单功能启用后按承办单位的书面回复计，此前无派发案件"
+    ),
+    "close_on_time_rate": (
+        "工单按办理时限；案件属实的按整改期限，其余按核实后的办结期限（派单功能启用后按类别时限）"
+    ),
 }
+
+CYCLE_RULES = [
+    (
+        "办理周期",
+        "办理周期（小时）",
+        "受理（案件开案、工单受理时间）至办结的小时数；只计截至生成时刻已办结的案件和工单，"
+        "取中位数和 90% 分位数（线性插值），按渠道和单位（含下级单位）分别计算；无办结则留空。",
+    ),
+    (
+        "办理周期",
+        "归属与范围",
+        "按受理时间归入本期；案件包括各种来源（差评及派单功能启用后的来信、单位码留言等），"
+        "渠道为差评的评价渠道或案件来源；单位未匹配的事项只计入渠道表。",
+    ),
+    (
+        "场所评价",
+        "场所评价",
+        "扫单位码对场所服务的评价，计入该单位及其上级直至市局，从不计入任何民警；"
+        "满意、好评、差评的等级口径同民警评价。",
+    ),
+    (
+        "局长信箱",
+        "来信",
+        "本期写给局长信箱的来信，按单位（含下级）和类别计数；写给全局（未指定单位）的来信"
+        "计入市局；已答复 = 截至生成时刻已有书面答复。",
+    ),
+]
 
 
 def _satisfied(basic_counts_satisfied: bool) -> str:
@@ -192,7 +248,7 @@ def definitions(basic_counts_satisfied: bool, period: str = "周") -> pd.DataFra
     """The 指标定义 table: one row per rate (formula), then one per rule."""
     names = {**COUNT_NAMES, "satisfied": _satisfied(basic_counts_satisfied)}
     rows: list[dict[str, str | None]] = []
-    for r in RATES:
+    for r in (*RATES, *CYCLE_RATES, *PLACE_RATES):
         rows.append(
             {
                 "section": "比率",
@@ -208,6 +264,7 @@ def definitions(basic_counts_satisfied: bool, period: str = "周") -> pd.DataFra
     rules = _rules(period)
     # the lists module's own words replace ours
     rules = [r for r in rules if r[0] != "红黑榜"] + _list_rules()
+    rules += CYCLE_RULES
     rules += ASSESSMENT_RULES if period != "周" else []
     for section, name, text in rules:
         rows.append(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -31,6 +31,14 @@ from analytics.asof import (
     overdue_at,
     ratings_at,
 )
+from analytics.cycle import (
+    CASE_COHORT_COLS,
+    CASE_COHORT_SQL,
+    CASE_CYCLE_COLS,
+    CASE_HISTORY_COLS,
+    CASE_HISTORY_SQL,
+    cases_at,
+)
 from analytics.frames import (
     OFFICER_COLS,
     OVERDUE_COLS,
@@ -40,6 +48,7 @@ from analytics.frames import (
     Schema,
     frame,
 )
+from analytics.intake import LETTER_COLS, LETTER_SQL, UNIT_RATING_COLS, UNIT_RATING_SQL
 from rating.store import Store
 from rating.store.tx import Tx
 
@@ -102,6 +111,11 @@ class ReportData:
     as_of_ms: int
     start_ms: int
     end_ms: int
+    # The intake of the report period itself (not the trend weeks before it): cases as of
+    # the moment (analytics.cycle), place ratings and mailbox letters (analytics.intake).
+    cases: pd.DataFrame = field(default_factory=lambda: frame([], CASE_CYCLE_COLS))
+    unit_ratings: pd.DataFrame = field(default_factory=lambda: frame([], UNIT_RATING_COLS))
+    letters: pd.DataFrame = field(default_factory=lambda: frame([], LETTER_COLS))
 
 
 Query = Callable[[str, Sequence[Any], Schema], pd.DataFrame]
@@ -124,6 +138,7 @@ def _read_all(
     as_of_ms: int,
     detail_from_ms: int,
     unit_ids: Sequence[int] | None = None,
+    cycle_from_ms: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     where, ids = _in_units("unit_id", unit_ids)
     r_where, _ = _in_units("r.unit_id", unit_ids)
@@ -135,6 +150,9 @@ def _read_all(
     hashes = q(_HASH_SQL + where, (detail_from_ms, end_ms, *ids), _HASH_COLS)
     cases = q(_CASE_OVERDUE_SQL, (as_of_ms,) * 3, _CASE_OVERDUE_COLS)
     wos = q(_WO_OVERDUE_SQL, (as_of_ms,) * 3, _WO_OVERDUE_COLS)
+    period = (start_ms if cycle_from_ms is None else cycle_from_ms, end_ms, as_of_ms)
+    cohort = q(CASE_COHORT_SQL, period, CASE_COHORT_COLS)
+    history = q(CASE_HISTORY_SQL, (*period, as_of_ms), CASE_HISTORY_COLS)
     return {
         "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
         "officers": q(
@@ -146,6 +164,9 @@ def _read_all(
         "ratings": ratings_at(core, follow, revisions, hashes),
         "workorders": q(_WORKORDER_SQL, (as_of_ms, start_ms, end_ms, as_of_ms), WORKORDER_COLS),
         "overdue": overdue_at(cases, wos, as_of_ms),
+        "cases": cases_at(cohort, history),
+        "unit_ratings": q(UNIT_RATING_SQL, period, UNIT_RATING_COLS),
+        "letters": q(LETTER_SQL, period, LETTER_COLS),
     }
 
 
@@ -174,6 +195,7 @@ async def load_report_data(
     as_of_ms: int,
     detail_from_ms: int | None = None,
     unit_ids: Sequence[int] | None = None,
+    cycle_from_ms: int | None = None,
 ) -> ReportData:
     """Ratings and work orders created in [start_ms, end_ms) and known at `as_of_ms`, with
     their follow-up state as it stood at `as_of_ms` (from the case history and the
@@ -181,10 +203,13 @@ async def load_report_data(
     Device and network hashes are read only for ratings from `detail_from_ms` on (default:
     the whole window). `unit_ids` (a report's subtree) limits the ratings read to those
     units; work orders and overdue items are read whole (an order's unit may come from its
-    officer)."""
+    officer). Cases (for the handling cycle), place ratings and letters are read from
+    `cycle_from_ms` on (default: the whole window): the report period itself."""
     detail = start_ms if detail_from_ms is None else detail_from_ms
     end = min(end_ms, as_of_ms + 1)  # a rating made after the moment did not exist then
-    frames = await read_frames(store, _read_all, start_ms, end, as_of_ms, detail, unit_ids)
+    frames = await read_frames(
+        store, _read_all, start_ms, end, as_of_ms, detail, unit_ids, cycle_from_ms
+    )
     return ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
 
 

@@ -43,6 +43,7 @@ from analytics.report import (
     name_rows,
     overdue_frame,
     overdue_warnings,
+    period_intake,
     reason_labels,
     scope_frames,
     summary_frame,
@@ -245,6 +246,16 @@ def build_period(data: ReportData, options: PeriodOptions) -> PeriodReport:
         trend=trend,
         reasons=reason_labels(reasons),
         definitions=definitions(options.basic_counts_satisfied, period="期"),
+        extra=period_intake(
+            data,
+            wos,
+            units,
+            tree,
+            period.start_ms,
+            period.end_ms,
+            options.root_unit_id,
+            options.basic_counts_satisfied,
+        ),
         assessment=assess,
     )
 
@@ -264,7 +275,14 @@ async def period_report(
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     previous = period.previous()
     # No device or network hashes: the burst check is a weekly one.
-    data = await load_report_data(store, previous.start_ms, period.end_ms, now_ms, period.end_ms)
+    data = await load_report_data(
+        store,
+        previous.start_ms,
+        period.end_ms,
+        now_ms,
+        period.end_ms,
+        cycle_from_ms=period.start_ms,
+    )
     options = PeriodOptions(
         period=period,
         week_start=weekday_index(settings.report_week_start),

@@ -199,7 +199,21 @@ def summary_table(report: WeeklyReport) -> str:
     return f"<div class='wide'>{table}</div>"
 
 
+_CYCLE_COLUMNS = ["received", "closed", "cycle_median_hours", "cycle_p90_hours"]
+_CYCLE_COLUMNS += ["intake_closure_rate", "same_day_closure_rate", "intake_reply_rate"]
+_CYCLE_COLUMNS += ["callback_on_time_rate", "verify_on_time_rate", "rectify_on_time_rate"]
+_CYCLE_COLUMNS += ["close_on_time_rate"]
 EXTRA_SECTIONS = {
+    "cycle_channels": ("办理周期与办结（按渠道）", ["channel", *_CYCLE_COLUMNS]),
+    "cycle_units": ("办理周期与办结（按单位，前 60 行）", ["path", *_CYCLE_COLUMNS]),
+    "places": (
+        "场所评价（单位码，只计单位，不计民警；前 60 行）",
+        ["path", "place_ratings", "place_satisfaction_rate", "place_good_rate", "place_bad_rate"],
+    ),
+    "letters": (
+        "局长信箱来信（按单位与类别，前 60 行）",
+        ["path", "category", "letters", "letters_replied", "letter_reply_rate"],
+    ),
     "topics": (
         "话题分析（前 60 行）",
         ["topic_name", "unit_path", "items", "bad", "bad_share", "items_change", "emerging"],
@@ -228,11 +242,11 @@ EXTRA_SECTIONS = {
 }
 
 
-def _extra_sections(report: WeeklyReport) -> list[str]:
-    """Headings and tables for the tables analytics.integrity adds."""
+def _extra_sections(report: WeeklyReport, shown: dict[str, pd.DataFrame]) -> list[str]:
+    """Headings and tables for the report's `extra` tables (intake, integrity), as shown."""
     out = []
     for name, (title, columns) in EXTRA_SECTIONS.items():
-        table = report.extra.get(name)
+        table = shown.get(name) if name in report.extra else None
         if table is not None:
             out += [f"<h2>{title}</h2>", _table(table, columns, limit=60)]
     return out
@@ -290,7 +304,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
         ),
         "<h2>预警</h2>",
         _table(report.warnings, ["kind", "level", "who", "detail"]),
-        *_extra_sections(report),
+        *_extra_sections(report, tables),
         "<h2>逾期（前 50 条）</h2>",
         _table(
             tables["overdue"],

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from analytics.cycle import CYCLE_RATE_NAMES, CYCLE_RATES, HOURS
+from analytics.intake import PLACE_RATES
 from analytics.metrics import COUNTS, RATE_NAMES, RATES
 from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 from analytics.report import WeeklyReport
@@ -48,6 +50,10 @@ SHEET_NAMES = {
     "spotcheck": "抽查与快评",
     "definitions": "指标定义",
     "assessment": "考核",
+    "cycle_channels": "办理周期·渠道",
+    "cycle_units": "办理周期·单位",
+    "places": "场所评价",
+    "letters": "局长信箱来信",
 }
 
 LABELS: dict[str, str] = {
@@ -139,6 +145,30 @@ LABELS: dict[str, str] = {
     "closed": "已办结",
     "answered": "回访有答复",
     "satisfied_answers": "满意+基本满意",
+    # Handling cycle, place ratings and letters (analytics.cycle, analytics.intake)
+    **{r.name: r.label for r in (*CYCLE_RATES, *PLACE_RATES)},
+    "cycle_median_hours": "办理周期中位数（小时）",
+    "cycle_p90_hours": "办理周期90%分位（小时）",
+    "received": "受理",
+    "day_ended": "受理日已过",
+    "closed_same_day": "当日办结",
+    "dispatched": "已派发",
+    "callback_step_due": "回访应按时",
+    "callback_step_on_time": "按时回访",
+    "verify_step_due": "核实应按时",
+    "verify_step_on_time": "按时核实",
+    "rectify_step_due": "整改应按时",
+    "rectify_step_on_time": "按时整改",
+    "close_step_due": "办结应按时",
+    "close_step_on_time": "按时办结",
+    "place_ratings": "场所评价数",
+    "place_satisfied": "满意",
+    "place_good": "好评",
+    "place_bad": "差评",
+    "category": "来信类别",
+    "letters": "来信数",
+    "letters_replied": "已答复",
+    "letter_reply_rate": "答复率",
     # Topics, near-duplicates and participation (analytics.integrity)
     "topic": "话题代码",
     "topic_name": "话题",
@@ -171,7 +201,14 @@ LABELS: dict[str, str] = {
 # Codes a clerk should never have to decode.
 CODE_LABELS: dict[str, dict[str, str]] = {
     "kind": {"police": "民警", "auxiliary": "辅警"},
-    "channel": {**CHANNEL_LABELS["zh"], "badge": "扫码评价", "kiosk": "窗口评价器"},
+    "channel": {
+        **CHANNEL_LABELS["zh"],
+        "badge": "扫码评价",
+        "kiosk": "窗口评价器",
+        "web": "网页评价",
+        "case": "其他来源案件",
+        "all": "全部渠道",
+    },
 }
 # The column that names a row, frozen on the left with everything before it.
 NAME_COLUMN = {
@@ -186,6 +223,10 @@ NAME_COLUMN = {
     "bad_reasons": "reason_label",
     "definitions": "rate",
     "assessment": "name",
+    "cycle_channels": "channel",
+    "cycle_units": "name",
+    "places": "name",
+    "letters": "name",
 }
 # The 单位 sheet holds what a clerk reads and prints (rates, the main changes, participation:
 # legible on landscape A4); every count behind the rates is on 单位计数, next to it.
@@ -220,6 +261,9 @@ POINTS_FORMAT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
 
 PERCENT = {
     *RATE_NAMES,
+    *CYCLE_RATE_NAMES,
+    *(r.name for r in PLACE_RATES),
+    "letter_reply_rate",
     "score",
     "reply_rate",
     "closure_rate",
@@ -238,6 +282,8 @@ PERCENT = {
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}
 HIDDEN = {"unit_id", "officer_id", "is_rate", "key", "depth"}
+# Tables with one row per unit (or unit and category), shown in tree order.
+UNIT_TABLES = ("units", "assessment", "cycle_units", "places", "letters")
 
 
 def _cell(value: Any) -> Any:
@@ -280,7 +326,7 @@ def _natural_keys(column: pd.Series) -> list[tuple[tuple[Any, ...], ...]]:
 def _ordered(name: str, table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return table
-    if name in ("units", "assessment") and "path" in table.columns:
+    if name in UNIT_TABLES and "path" in table.columns:
         paths = _natural_keys(table["path"])
         order = sorted(range(len(table)), key=paths.__getitem__)
         return table.iloc[order].reset_index(drop=True)
@@ -433,6 +479,8 @@ def write_xlsx(report: WeeklyReport, path: Path) -> None:
                     ws, name, table[counts + [c for c in rest if c not in counts]], fmt, indents
                 )
             else:
+                if name in UNIT_TABLES[2:]:  # the intake's: names indented, no paths
+                    table = table.drop(columns=["path"], errors="ignore")
                 _table_sheet(ws, name, table, fmt, indents)
             _print_setup(ws, title, 0)
             if name == "red_black_list" and not table.empty:
@@ -519,7 +567,7 @@ def _style(column: str) -> str | None:
         return "pct"
     if column in PERCENT_CHANGE:
         return "pp"
-    if column == "ratings_per_officer":
+    if column == "ratings_per_officer" or column in HOURS:
         return "num"
     if column == "days_overdue":
         return "int"

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analytics import alerts, lists
 from analytics.definitions import definitions
+from analytics.intake import intake_tables
 from analytics.load import ReportData
 from analytics.metrics import (
     COUNTS,
@@ -104,7 +105,8 @@ class WeeklyReport:
     trend: pd.DataFrame
     reasons: pd.DataFrame
     definitions: pd.DataFrame
-    # Tables other modules add after build_weekly (analytics.integrity), in sheet order.
+    # The intake tables (analytics.intake) and those other modules add after build_weekly
+    # (analytics.integrity), in sheet order.
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -201,6 +203,16 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
         + ["ontime_closure_rate", "hotline_satisfaction"]
     ]
     days = week_start_days(ratings["created_at"], options.week_start)
+    extra = period_intake(
+        data,
+        wos,
+        units,
+        tree,
+        options.week.start_ms,
+        options.week.end_ms,
+        options.root_unit_id,
+        options.basic_counts_satisfied,
+    )
     return WeeklyReport(
         week=options.week,
         generated_at_ms=data.as_of_ms,
@@ -216,6 +228,37 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
         trend=trend,
         reasons=reason_labels(reasons_count(ratings, days, week)),
         definitions=definitions(options.basic_counts_satisfied),
+        extra=extra,
+    )
+
+
+def period_intake(
+    data: ReportData,
+    wos: pd.DataFrame,
+    units: pd.DataFrame,
+    tree: pd.DataFrame,
+    start_ms: int,
+    end_ms: int,
+    root_unit_id: int | None,
+    basic_counts_satisfied: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """The intake tables (analytics.intake) of the items received in [start_ms, end_ms):
+    `wos` are the report's work orders (units attributed, scoped)."""
+
+    def within(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        t = frame[column]
+        return frame[((t >= start_ms) & (t < end_ms)).to_numpy(bool)]
+
+    return intake_tables(
+        within(data.cases, "received_at"),
+        within(wos, "received_at"),
+        within(data.unit_ratings, "created_at"),
+        within(data.letters, "created_at"),
+        units,
+        tree,
+        data.as_of_ms,
+        root_unit_id is not None,
+        basic_counts_satisfied,
     )
 
 

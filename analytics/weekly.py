@@ -76,7 +76,9 @@ async def weekly_report(
     # Two connections side by side: the integrity tables' texts are read while the
     # ratings are (each read has its own transaction, as before).
     data, texts = await asyncio.gather(
-        load_report_data(store, start_ms, end_ms, now_ms, chosen.start_ms, scope),
+        load_report_data(
+            store, start_ms, end_ms, now_ms, chosen.start_ms, scope, cycle_from_ms=chosen.start_ms
+        ),
         load_integrity(store, start_ms, end_ms, now_ms),
     )
     t1 = time.perf_counter()

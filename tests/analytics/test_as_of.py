@@ -166,5 +166,18 @@ async def test_a_past_moment_reports_the_same_after_everything_changed(
     assert before["callback_rate"] == 2 / 4  # 2 of 3 bad ratings + the closed order
     assert set(then.overdue["stage"]) == {"回访", "重新回访", "工单办结"}
     assert "单位未匹配" in set(then.overdue["unit_path"])
+    # The handling cycle too: then one order was closed (after 25 hours) and no case; now
+    # the rectified case is closed as well, and the re-opened one is not.
+    cyc_then = then.extra["cycle_channels"].set_index("channel")
+    cyc_now = now.extra["cycle_channels"].set_index("channel")
+    assert cyc_then.loc["12345", ["received", "closed", "cycle_median_hours"]].tolist() == [
+        4,
+        1,
+        25.0,
+    ]
+    assert (cyc_then.loc["badge", "closed"], cyc_now.loc["badge", "closed"]) == (0, 1)
+    # two called back in time, the third past its callback deadline
+    assert cyc_then.loc["badge", "callback_on_time_rate"] == 2 / 3
+    assert cyc_now.loc["12345", "closed"] == 2
     # Now: the re-opened case waits for its callback, the invalidated one for its closing.
     assert set(now.overdue["stage"]) == {"回访", "办结", "工单办结"}

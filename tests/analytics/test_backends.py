@@ -47,6 +47,17 @@ def seed(tx: Tx) -> None:
         "VALUES (?, ?, ?, 'rectifying', ?, ?, ?, 'reached', 'substantiated', ?, ?) RETURNING id",
         (ids[2], unit, officer, T, T + 1000, T + 10, T + 2000, T),
     )
+    # A place rating and a letter (the report's intake tables read them too).
+    tx.run("INSERT INTO unit_tokens (token, unit_id, issued_at) VALUES ('u', ?, ?)", (unit, T))
+    tx.run(
+        "INSERT INTO unit_ratings (unit_id, token, level, created_at) VALUES (?, 'u', 4, ?)",
+        (unit, T),
+    )
+    tx.run(
+        "INSERT INTO letters (receipt, unit_id, category, body, replied_at, created_at, "
+        "updated_at) VALUES ('L1', NULL, '建议', 'x', ?, ?, ?)",
+        (T + 5, T, T),
+    )
     imp = tx.insert(
         "INSERT INTO workorder_imports (channel, profile, file_name, file_sha256, rows_total, "
         "rows_new, rows_updated, rows_unchanged, rows_rejected, units_unmatched, "
@@ -98,7 +109,11 @@ def normal(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 async def test_postgres_loads_what_sqlite_loads(both: tuple[Store, Store]) -> None:
     (a, a_levels), (b, b_levels) = [await loaded(store) for store in both]
     assert len(a.ratings) == 4 and len(a.workorders) == 1 and len(a.overdue) == 2
+    assert (len(a.cases), len(a.unit_ratings), len(a.letters)) == (1, 1, 1)
     for name, key in (
+        ("cases", "case_id"),
+        ("unit_ratings", "created_at"),
+        ("letters", "created_at"),
         ("ratings", "rating_id"),
         ("workorders", "workorder_id"),
         ("officers", "officer_id"),

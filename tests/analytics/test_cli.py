@@ -23,6 +23,23 @@ def seed_week(seeded: Seeded) -> None:
     bad = seeded.rating(1, 1, t, reasons="attitude")
     seeded.case(bad, t, callback_at=t + 60_000, callback_outcome="reached", state="called_back")
     seeded.rating(2, 5, ms("2026-09-22 10:00"))  # the week before
+    # A place rating through the unit code and letters (one under a category that looks
+    # like a formula, one to the bureau as a whole).
+    unit = seeded.officers[1].unit_id
+    seeded.execute(
+        "INSERT INTO unit_tokens (token, unit_id, issued_at) VALUES ('u1', ?, ?)", (unit, t)
+    )
+    for level in (5, 2):
+        seeded.execute(
+            "INSERT INTO unit_ratings (unit_id, token, level, created_at) VALUES (?, 'u1', ?, ?)",
+            (unit, level, t),
+        )
+    for i, (where, category) in enumerate(((unit, "=cmd|' /C calc'!A0"), (None, "建议"))):
+        seeded.execute(
+            "INSERT INTO letters (receipt, unit_id, category, body, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'text', ?, ?)",
+            (f"L{i}", where, category, t, t),
+        )
     # A name that Excel would run as a formula if written raw.
     seeded.execute(
         "UPDATE officers SET name = ? WHERE id = ?",
@@ -65,6 +82,10 @@ def test_weekly_xlsx_and_csv(
         "预警",
         "12周趋势",
         "差评原因",
+        "办理周期·渠道",
+        "办理周期·单位",
+        "场所评价",
+        "局长信箱来信",
         "话题分析",
         "重复诉求",
         "参评率",
@@ -100,6 +121,21 @@ def test_weekly_xlsx_and_csv(
     assert float(by_badge["100002"]["回访率"]) == 1.0
     # 100003 was rated only the week before: not listed for this week
     assert "100003" not in by_badge
+    # The case closed nothing yet: an empty cycle; it was called back on time (1 working
+    # day), so the callback step is on time; the place ratings count for units only.
+    with (out / "cycle_channels.csv").open(encoding="utf-8-sig") as fh:
+        cycle = {r["渠道"]: r for r in csv.DictReader(fh)}
+    assert cycle["扫码评价"]["受理"] == "1" and cycle["扫码评价"]["办理周期中位数（小时）"] == ""
+    assert cycle["扫码评价"]["回访按时率"] == "1" and cycle["全部渠道"]["回复率"] == ""
+    with (out / "places.csv").open(encoding="utf-8-sig") as fh:
+        places = {r["单位路径"]: r for r in csv.DictReader(fh)}
+    bureau = places["张家口市公安局"]
+    assert (bureau["场所评价数"], bureau["场所满意率"]) == ("2", "0.5")
+    assert "场所评价数" not in (out / "officers.csv").read_text(encoding="utf-8-sig")
+    with (out / "letters.csv").open(encoding="utf-8-sig") as fh:
+        letters = list(csv.DictReader(fh))
+    top = [(r["来信类别"], r["来信数"]) for r in letters if r["单位路径"] == "张家口市公安局"]
+    assert sorted(top) == [("'=cmd|' /C calc'!A0", "1"), ("建议", "1")]
     with (out / "bad_reasons.csv").open(encoding="utf-8-sig") as fh:
         assert list(csv.reader(fh)) == [
             ["原因", "原因代码", "差评数"],

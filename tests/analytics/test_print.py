@@ -222,6 +222,9 @@ def test_libreoffice_prints_units_sheet_on_few_landscape_pages(xlsx: Path, tmp_p
     # 109 units on landscape pages one page wide with the header repeated: 2 pages at city
     # scale (27 portrait pages before, 5 pages across).
     assert 1 <= pages["单位"] <= 3, pages
+    # The intake sheets print as well: every unit's handling cycle on as few pages.
+    assert 1 <= pages["办理周期·单位"] <= 3, pages
+    assert {"办理周期·渠道", "场所评价"} <= set(pages), pages
     assert len(reader.pages) == sum(pages.values())
 
 
