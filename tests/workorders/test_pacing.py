@@ -72,6 +72,26 @@ def test_the_pause_between_transactions_is_what_the_work_has_not_filled() -> Non
     assert pacer.wait_s() == 0.0
 
 
+def test_while_citizens_rate_the_lock_is_left_free_as_long_as_it_was_held() -> None:
+    now = [100.0]
+    pacer = Pacer(clock=lambda: now[0])
+
+    def transaction(held_s: float, last_rating: int) -> None:
+        now[0] += pacer.wait_s()  # the sleep before it
+        now[0] += held_s
+        pacer.committed(last_rating)
+
+    transaction(0.005, 1)
+    transaction(0.040, 2)  # a slow transaction (a busy machine); a citizen rated
+    assert pacer.citizens_rate()
+    assert pacer.wait_s() == pytest.approx(0.040)
+    now[0] += IDLE_AFTER_S  # nobody rates for a while: the plain pause again
+    pacer.committed(2)
+    transaction(0.040, 2)
+    assert not pacer.citizens_rate()
+    assert pacer.wait_s() == pytest.approx(IMPORT_PAUSE_S)
+
+
 def test_transactions_stay_small_while_citizens_rate_and_grow_when_none_do() -> None:
     now = [0.0]
     pacer = Pacer(clock=lambda: now[0])
