@@ -30,9 +30,10 @@ from rating.workorders.profiles import ProfileError, builtin_names, load_profile
 from rating.workorders.store import (
     AliasError,
     ImportResult,
+    RowKeeper,
     Unmatched,
     at_low_priority,
-    import_streamed,
+    import_checked,
 )
 
 SHOW_UNMATCHED = 20
@@ -94,11 +95,13 @@ def cmd_import(args: argparse.Namespace) -> None:
     def scan(rows_to: Callable[[OrderRow], None]) -> ParsedFile:
         return read_export(path, args.channel, args.profile, keys, rows_to=rows_to)
 
+    kept = RowKeeper()
     try:
-        # First pass: check every row without keeping them (a large file stays on disk);
-        # import_streamed reads the good rows again into the database, chunk by chunk.
-        # At a lower CPU priority, on a thread of its own (see IMPORT_NICE).
-        parsed = at_low_priority(lambda: scan(lambda row: None))
+        # First pass: check every row, keeping the good ones up to KEEP_ROWS; a larger
+        # file stays on disk and import_checked reads its good rows again into the
+        # database, chunk by chunk. At a lower CPU priority, on a thread of its own (see
+        # IMPORT_NICE).
+        parsed = at_low_priority(lambda: scan(kept))
     except ProfileError as exc:
         raise CliError(str(exc)) from None
     except ImportFileError as exc:
@@ -122,8 +125,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         result = with_store(
             settings,
-            lambda store: import_streamed(
-                store, parsed, scan, args.channel, skip_bad=args.skip_bad
+            lambda store: import_checked(
+                store, parsed, kept, scan, args.channel, skip_bad=args.skip_bad
             ),
         )
     except ImportFileError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from rating.cases.history import keep_workorder_revisions
 from rating.cases.sla import SlaTable, load_sla
 from rating.clock import now_ms
 from rating.store import Store
+from rating.store.sqlite import SqliteStore
 from rating.store.tx import Tx
 from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
 from rating.workorders.profiles import norm_header
@@ -47,6 +49,10 @@ IMPORT_PAUSE_S = 0.015
 # first. Its write transactions keep the caller's priority: a thread that is descheduled
 # while it holds the write lock would keep the server's writer waiting.
 IMPORT_NICE = 10
+# The first pass over a file (the check) keeps up to this many good rows, so that a file
+# of that size is read once, not twice (`RowKeeper`); a larger one is read again, a chunk
+# at a time, into the database (`import_streamed`), so memory does not grow with it.
+KEEP_ROWS = 100_000
 
 T = TypeVar("T")
 
@@ -83,8 +89,28 @@ def at_low_priority(fn: Callable[[], T]) -> T:
     return value
 
 
+class RowKeeper:
+    """The good rows of a file's first pass, up to `limit` (KEEP_ROWS); past that it lets
+    them all go and says so (`overflow`): the import then reads the file again."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = KEEP_ROWS if limit is None else limit
+        self.rows: list[OrderRow] = []
+        self.overflow = False
+
+    def __call__(self, row: OrderRow) -> None:
+        if self.overflow:
+            return
+        if len(self.rows) >= self.limit:
+            self.overflow = True
+            self.rows = []
+            return
+        self.rows.append(row)
+
+
 class Pacer:
-    """Keeps IMPORT_PAUSE_S between an import's write transactions (`wait_s` is what is
+    """Keeps IMPORT_PAUSE_S between an import's write transactions, or while citizens
+    rate as long as the last transaction took if that is longer (`wait_s` is what is
     left of the pause after the work done since the last commit) and chooses the size of
     the next one: IMPORT_CHUNK while citizens rate (a rating was added between two of
     the import's transactions within IDLE_AFTER_S), IMPORT_CHUNK_IDLE otherwise."""
@@ -95,27 +121,76 @@ class Pacer:
         self.slept_s = 0.0  # the pauses' share of the import's time (the benchmark prints it)
         self.last_rating: int | None = None
         self.rated_at: float | None = None  # when the import last saw a new rating
+        self.started: float | None = None  # when the last transaction was sent
+        self.held_s = 0.0  # how long it took, to its commit
+
+    def citizens_rate(self) -> bool:
+        if self.last_rating is None:  # nothing known yet: assume citizens are about
+            return True
+        return self.rated_at is not None and self.clock() - self.rated_at < IDLE_AFTER_S
 
     def chunk_size(self) -> int:
-        if self.last_rating is None:  # nothing known yet: assume citizens are about
-            return IMPORT_CHUNK
-        if self.rated_at is not None and self.clock() - self.rated_at < IDLE_AFTER_S:
-            return IMPORT_CHUNK
-        return IMPORT_CHUNK_IDLE
+        return IMPORT_CHUNK if self.citizens_rate() else IMPORT_CHUNK_IDLE
 
     def wait_s(self) -> float:
+        """Called just before a transaction: how long to sleep first."""
         if self.last is None:
+            self.started = self.clock()
             return 0.0
-        wait = max(0.0, IMPORT_PAUSE_S - (self.clock() - self.last))
+        # While citizens rate, the import leaves the lock free at least as long as it held
+        # it the last time: on a busy machine a 500-row transaction can take 30-40 ms,
+        # and with only IMPORT_PAUSE_S between them (an import whose rows are all parsed
+        # has little else to do in the pause) it held the lock most of the time.
+        pause = max(IMPORT_PAUSE_S, self.held_s) if self.citizens_rate() else IMPORT_PAUSE_S
+        wait = max(0.0, pause - (self.clock() - self.last))
         self.slept_s += wait
+        self.started = self.clock() + wait
         return wait
 
     def committed(self, last_rating: int = 0) -> None:
         """A transaction committed; `last_rating` is the newest rating's id it saw."""
         self.last = self.clock()
+        if self.started is not None:
+            self.held_s = self.last - self.started
         if self.last_rating is not None and last_rating != self.last_rating:
             self.rated_at = self.last
         self.last_rating = last_rating
+
+
+class Checkpointer:
+    """Copies the WAL into the database file after each of an import's transactions, on
+    the import's own connection and outside the write lock (`PRAGMA wal_checkpoint
+    (PASSIVE)`; SQLite stores only: PostgreSQL has no such step).
+
+    Left to SQLite, a checkpoint is run by whichever connection commits while the WAL
+    holds more than 1,000 pages. An import fills it with its own pages, but the server's
+    writer commits far more often, so it was mostly the server's writer that ran it:
+    copying the import's pages and syncing the database file inside the COMMIT of a batch
+    of citizens' ratings. Checkpointed at once by the import, the WAL is fully copied
+    when the server's writer begins its next transaction, which then starts the WAL
+    afresh (SQLite does so when nothing in it is still needed), and its commits stay
+    small. Only while citizens rate (`Pacer.citizens_rate`): otherwise the import is the
+    one committer and SQLite's own checkpoints, once per 1,000 pages, cost it fewer syncs
+    than one per transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.path = store.path if isinstance(store, SqliteStore) else None
+        self._conn: sqlite3.Connection | None = None
+
+    def __call__(self) -> None:
+        if self.path is None:
+            return
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # Busy (another checkpoint running) is a result row, not an error; any other
+        # failure only leaves the checkpoint to SQLite's own.
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def norm_unit(name: str) -> str:
@@ -734,18 +809,24 @@ async def import_parsed(
     assert result.import_id is not None
     lookup = await store.read(load_lookup, parsed.db_columns)
     pacer = Pacer()
+    checkpoint = Checkpointer(store)
     seen: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})
     start = 0
-    while start < len(parsed.rows):
-        rows = parsed.rows[start : start + pacer.chunk_size()]
-        start += len(rows)
-        prepared = prepare_rows(lookup, channel, parsed.db_columns, rows)
-        wait = pacer.wait_s()
-        if wait:
-            await asyncio.sleep(wait)
-        part = await store.write(write_rows, channel, prepared, result.import_id, now)
-        pacer.committed(part.last_rating)
-        _merge(result, seen, part)
+    try:
+        while start < len(parsed.rows):
+            rows = parsed.rows[start : start + pacer.chunk_size()]
+            start += len(rows)
+            prepared = prepare_rows(lookup, channel, parsed.db_columns, rows)
+            wait = pacer.wait_s()
+            if wait:
+                await asyncio.sleep(wait)
+            part = await store.write(write_rows, channel, prepared, result.import_id, now)
+            pacer.committed(part.last_rating)
+            if pacer.citizens_rate():  # in the pause, outside the write lock
+                await asyncio.to_thread(checkpoint)
+            _merge(result, seen, part)
+    finally:
+        checkpoint.close()
     result.unmatched_units, result.unmatched_badges = _unmatched(seen[0]), _unmatched(seen[1])
     result.paused_s = pacer.slept_s
     await store.write(finish_import, result)
@@ -809,6 +890,8 @@ async def import_streamed(
         work = store.write(write_rows, channel, prepared, import_id, now)
         part = asyncio.run_coroutine_threadsafe(work, loop).result()
         pacer.committed(part.last_rating)
+        if pacer.citizens_rate():  # in the pause, outside the write lock
+            checkpoint()
         _merge(result, seen, part)
 
     def sink(row: OrderRow) -> None:
@@ -823,7 +906,11 @@ async def import_streamed(
         return again
 
     # Reading and matching at IMPORT_NICE; the writes on the store's own thread.
-    again = await asyncio.to_thread(at_low_priority, scan)
+    checkpoint = Checkpointer(store)
+    try:
+        again = await asyncio.to_thread(at_low_priority, scan)
+    finally:
+        checkpoint.close()
     again.close()  # only its hash is wanted: its rejects are the first pass's
     if again.sha256 != parsed.sha256:
         raise ImportFileError("changed_during_import")
@@ -832,3 +919,21 @@ async def import_streamed(
     if not preview:
         await store.write(finish_import, result)
     return result
+
+
+async def import_checked(
+    store: Store,
+    parsed: ParsedFile,
+    kept: RowKeeper,
+    rescan: Callable[[Callable[[OrderRow], None]], ParsedFile],
+    channel: str,
+    *,
+    skip_bad: bool,
+) -> ImportResult:
+    """Import a file whose first pass (`parsed`, the check) handed its good rows to `kept`:
+    from those rows if it kept them all (one reading of the file: a 60,000-row XLSX is
+    parsed in about 3.5 s), else by reading it again (`import_streamed`)."""
+    if kept.overflow:
+        return await import_streamed(store, parsed, rescan, channel, skip_bad=skip_bad)
+    parsed.rows = kept.rows
+    return await import_parsed(store, parsed, channel, skip_bad=skip_bad)

@@ -27,7 +27,7 @@ from rating.workorders.messages import Reason
 from rating.workorders.parse import OrderRow, ParsedFile, RowError, read_export
 from rating.workorders.profiles import ProfileError
 from rating.workorders.reader import ImportFileError
-from rating.workorders.store import ImportResult, at_low_priority, import_streamed
+from rating.workorders.store import ImportResult, RowKeeper, at_low_priority, import_checked
 
 SHOW_ERRORS = 200
 
@@ -65,10 +65,6 @@ class ImportFailed(Exception):
     """The worker could not run or died; the message says why (English)."""
 
 
-def _discard(row: OrderRow) -> None:
-    return None
-
-
 async def _run(job: Job) -> Summary:
     keys = Keys(job.settings.resolved_secret())
     path = Path(job.path)
@@ -76,14 +72,16 @@ async def _run(job: Job) -> Summary:
     def scan(rows_to: Callable[[OrderRow], None]) -> ParsedFile:
         return read_export(path, job.channel, job.profile, keys, rows_to=rows_to)
 
-    # Two passes, neither holding the file's rows: check every row, then (if it may be
-    # stored) read them again into the database a chunk at a time.
-    parsed = at_low_priority(lambda: scan(_discard))
+    # Check every row, keeping the good ones up to KEEP_ROWS; a larger file is read
+    # again into the database a chunk at a time (if it may be stored), so memory does
+    # not grow with it.
+    kept = RowKeeper()
+    parsed = at_low_priority(lambda: scan(kept))
     parsed.path = Path(job.name)  # the name the admin knows it by, for the import log
     store = make_store(job.settings, one_shot=True)
     await store.open()
     try:
-        result = await import_streamed(store, parsed, scan, job.channel, skip_bad=job.skip_bad)
+        result = await import_checked(store, parsed, kept, scan, job.channel, skip_bad=job.skip_bad)
     finally:
         await store.close()
         parsed.close()

@@ -23,7 +23,7 @@ async def test_the_upload_is_imported_out_of_the_server_process(
 
     # Parsing or importing in this (the server's) process would fail the upload.
     monkeypatch.setattr(worker, "read_export", not_here)
-    monkeypatch.setattr(worker, "import_streamed", not_here)
+    monkeypatch.setattr(worker, "import_checked", not_here)
     csrf = await as_admin(web)
     page = await upload(web, csrf, write_csv(tmp_path / "w.csv", GOOD))
     assert page.status_code == 200, page.text

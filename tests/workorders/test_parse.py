@@ -35,12 +35,29 @@ KEYS = Keys("test-secret-not-for-production")
         (46329.586805555555, ms(2026, 11, 3, 14, 5)),
         (46329, ms(2026, 11, 3)),
         (datetime(2026, 11, 3, 14, 4, 59, 999_600), ms(2026, 11, 3, 14, 5)),  # float noise
+        (datetime(2026, 12, 31, 23, 59, 59, 500_000), ms(2027, 1, 1)),  # rounds up a year
+        (datetime(2026, 11, 3, 14, 5, 0, 499_999), ms(2026, 11, 3, 14, 5)),
+        (datetime(2026, 11, 3, 14, 5, 7), ms(2026, 11, 3, 14, 5, 7)),
         ("  ", None),
         (None, None),
     ],
 )
 def test_dates_are_read_as_asia_shanghai(cell: object, expected: int | None) -> None:
     assert time_ms(cell, EXCEL_1900) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (datetime(2026, 11, 10), ms(2026, 11, 11) - 1),  # a date: the day's last moment
+        (datetime(2026, 11, 9, 23, 59, 59, 600_000), ms(2026, 11, 11) - 1),  # rounds to one
+        (datetime(2026, 11, 10, 0, 0, 1), ms(2026, 11, 10, 0, 0, 1)),  # a time: as it is
+    ],
+)
+def test_a_due_date_cell_without_a_time_means_the_end_of_that_day(
+    cell: datetime, expected: int
+) -> None:
+    assert time_ms(cell, EXCEL_1900, end_of_day=True) == expected
 
 
 def test_1904_workbooks_count_serials_from_1904() -> None:
