@@ -33,9 +33,10 @@ from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 HOUR_MS = 3_600_000
 TOTAL = "all"  # the channel table's total row
 
-# The case columns the loop of issue 18 adds (dispatch and reply): NULL until that
-# migration has landed, then `c.dispatched_at, c.replied_at` (see docs/metrics.md).
-CASE_REPLY_SQL = "NULL, NULL"
+# The case columns the loop of issue 18 adds (migration 0021: dispatch and reply). They
+# are not in case_history, so they are read as they stand now, each counted only when it
+# happened no later than the report moment (see docs/metrics.md).
+CASE_REPLY_SQL = "c.dispatched_at, c.replied_at"
 
 _HAS_HISTORY = (
     "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"

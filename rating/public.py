@@ -40,7 +40,7 @@ from rating.service import (
     submit,
     svc,
 )
-from rating.spotcheck import texts as _spot_texts  # noqa: F401 (registers texts)
+from rating.spotcheck import citizen_texts as _spot_texts  # noqa: F401 (registers texts)
 from rating.store import Store
 from rating.store.models import Outcome, TokenState
 from rating.textcheck import check_fields
