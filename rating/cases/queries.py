@@ -125,6 +125,8 @@ def list_cases(
     opened_from: int | None = None,
     opened_to: int | None = None,
     officer_id: int | None = None,
+    handler_id: int | None = None,
+    unassigned: bool = False,
     limit: int = 200,
     offset: int = 0,
 ) -> list[CaseView]:
@@ -148,6 +150,12 @@ def list_cases(
     if officer_id is not None:
         sql += " AND c.officer_id = ?"
         params.append(officer_id)
+    if handler_id is not None:  # "my cases" (the case queue)
+        sql += " AND c.handler_id = ?"
+        params.append(handler_id)
+    if unassigned:  # "unassigned in my scope": nobody handles it and it is not done
+        sql += " AND c.handler_id IS NULL AND c.state <> ?"
+        params.append(str(CaseState.CLOSED))
     sql += " ORDER BY c.opened_at DESC, c.id DESC LIMIT ? OFFSET ?"
     params += [limit, offset]
     return [_case(r, now) for r in tx.all(sql, params)]
