@@ -263,6 +263,7 @@ async def test_postgres_upgrade_keeps_old_receipts() -> None:
             "ratings_device",
             "ratings_device_unpurged",
             "ratings_created",
+            "ratings_created_unit_level",
             "ratings_idempotency",
             "ratings_stamp",
         }
