@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 # checks it, and that each option is one the bench takes).
 SHORT = {
     "badges.py": ["--officers", "500"],
+    "dashboard.py": ["--scale", "0.1", "--requests", "10"],
     "citizens_under_load.py": [
         "--rows",
         "5000",

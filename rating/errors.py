@@ -125,6 +125,10 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
         if exc.status == 401:
             response.headers["www-authenticate"] = "Bearer"
         return response
+    from rating.admin.errorpage import admin_error_page, is_admin_path
+
+    if is_admin_path(request):
+        return await admin_error_page(request, exc)
     from rating.pages import error_page
 
     return error_page(request, exc.status, exc)

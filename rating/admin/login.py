@@ -44,7 +44,8 @@ async def login_page(request: Request, error: str = "", status: int = 200) -> Re
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/admin/") and "//" not in target else "/admin/cases"
+    ok = target == "/admin" or target.startswith("/admin/")
+    return target if ok and "//" not in target else "/admin"
 
 
 def _known_mark(keys: Keys, user_id: int, nonce: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
+from rating.admin import texts_dash
 from rating.cases.model import (
     ACTION_LABELS,
     ACTION_LABELS_EN,
@@ -26,8 +27,15 @@ from rating.cases.model import (
     VERIFICATION_LABELS_EN,
 )
 from rating.i18n import LANGS, LEVEL_LABELS, REASON_LABELS, by_lang, pick_lang
-from rating.workorders import CHANNEL_LABELS
+from rating.workorders import CHANNEL_LABELS as HOTLINE_CHANNEL_LABELS
 
+# Hotline channels (rating.workorders) and rating channels (badge, kiosk, web) by language.
+CHANNEL_LABELS = {
+    lang: {**HOTLINE_CHANNEL_LABELS[lang], **labels}
+    for lang, labels in by_lang(texts_dash.CHANNEL_LABELS).items()
+}
+_AUDIT_EXTRA = by_lang(texts_dash.AUDIT_LABELS)
+_KIND_LABELS = by_lang(texts_dash.KIND_LABELS)
 ROLE_LABELS = by_lang(
     {
         "admin": ("管理员", "Administrator"),
@@ -262,6 +270,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
+_TEXT.update(texts_dash.TEXT)  # the dashboard's, the case queue's and the error page's
 
 _TEXTS = by_lang(_TEXT)
 
@@ -295,9 +304,10 @@ def labels(lang: str) -> dict[str, dict[Any, str]]:
         "outcome_labels": OUTCOME_LABELS if zh else OUTCOME_LABELS_EN,
         "verification_labels": VERIFICATION_LABELS if zh else VERIFICATION_LABELS_EN,
         "fix_labels": FIX_LABELS if zh else FIX_LABELS_EN,
-        "action_labels": ACTION_LABELS if zh else ACTION_LABELS_EN,
+        "action_labels": {**(ACTION_LABELS if zh else ACTION_LABELS_EN), **_AUDIT_EXTRA[lang]},
         "level_labels": LEVEL_LABELS[lang],
         "reason_labels": REASON_LABELS[lang],
         "channel_labels": CHANNEL_LABELS[lang],
         "role_labels": ROLE_LABELS[lang],
+        "kind_labels": _KIND_LABELS[lang],
     }

@@ -14,24 +14,27 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rating import service as rating_service
+from rating.admin import accounts, dashboard, queue
 from rating.admin.auth import SessionInfo
 from rating.admin.export import cases_csv
+from rating.admin.texts_dash import audit_note, countdown
 from rating.admin.texts_loop import loop_texts, source_labels, step_labels
 from rating.admin.web import check_csrf, login_required, page, read_form
 from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
 from rating.cases.calendar import SHANGHAI
-from rating.cases.logic import allowed_actions
 from rating.cases.model import (
     CALLBACK_OUTCOMES,
     SOURCES,
     STATES,
     VERIFICATIONS,
+    Actor,
     CaseAction,
     CaseView,
 )
+from rating.clock import now_ms
 from rating.errors import BadRequest, NotFound
-from rating.i18n import pick_lang, remember_lang
+from rating.i18n import pick_lang
 from rating.intake import load_json, read_body
 from rating.service import svc
 from rating.textcheck import check_fields, check_text
@@ -55,7 +58,10 @@ def _day_ms(value: str | None, field: str) -> int | None:
     return int(day.timestamp() * 1000)
 
 
-async def _filters(request: Request) -> dict[str, Any]:
+VIEWS = ("mine", "unassigned")
+
+
+async def _filters(request: Request, me: SessionInfo | None = None) -> dict[str, Any]:
     q = request.query_params
     check_fields(q)  # PostgreSQL refuses NUL in text: a 400 here, not a 500 from it
     out: dict[str, Any] = {}
@@ -73,7 +79,7 @@ async def _filters(request: Request) -> dict[str, Any]:
             raise BadRequest("source: unknown source", "未知来源（source）")
         out["source"] = q["source"]
     if q.get("dispatched_to"):  # a unit's queue: what was dispatched to it
-        target = await svc(request).store.unit_by_code(q["dispatched_to"])
+        target = await rating_service.unit_by_code(svc(request).store, q["dispatched_to"])
         if target is None:
             raise NotFound("unknown unit", "未找到该单位")
         out["dispatched_to"] = target.path
@@ -81,13 +87,13 @@ async def _filters(request: Request) -> dict[str, Any]:
     out["opened_from"] = _day_ms(q.get("from"), "from")
     to = _day_ms(q.get("to"), "to")
     out["opened_to"] = to + 86_400_000 if to is not None else None
+    view = q.get("view", "")
+    if view and view not in VIEWS:
+        raise BadRequest("view must be mine or unassigned", "视图应为 mine 或 unassigned")
+    if view == "mine" and me is not None:
+        out["handler_id"] = me.actor.id
+    out["unassigned"] = view == "unassigned"
     return out
-
-
-async def home(request: Request) -> Response:
-    response = RedirectResponse("/admin/cases", status_code=303)
-    remember_lang(request, response, svc(request).settings.cookie_secure)
-    return response
 
 
 PAGE_SIZE = 100
@@ -101,27 +107,75 @@ def _page_no(request: Request) -> int:
 
 @login_required()
 async def case_list(request: Request, me: SessionInfo) -> Response:
-    filters = await _filters(request)
+    filters = await _filters(request, me)
     page_no = _page_no(request)
+    store = svc(request).store
     rows = await cases.list_cases(
-        svc(request).store, me.actor, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE,
-        **filters,
-    )  # fmt: skip
-    units = [
-        u for u in await rating_service.list_units(svc(request).store) if me.actor.sees(u.path)
-    ]
-    query = {k: v for k, v in request.query_params.items() if k != "page"}
+        store, me.actor, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE, **filters
+    )
+    units = [u for u in await rating_service.list_units(store) if me.actor.sees(u.path)]
+    handlers = []
+    if me.actor.can_act:  # who the bulk form may assign to: able to act, sharing the scope
+        handlers = [
+            u for u in await accounts.list_users(store)
+            if queue.can_handle(u) and _overlaps(me.actor, u.unit_path)
+        ]  # fmt: skip
+    keep = {
+        k: v
+        for k, v in request.query_params.items()
+        if k not in ("page", "assigned", "assigned_to")
+    }
     return page(
         request, "cases.html", me, cases=rows[:PAGE_SIZE], units=units, states=STATES,
         q=request.query_params, page=page_no, more=len(rows) > PAGE_SIZE,
-        query=urlencode(query),
+        query=urlencode(keep), handlers=handlers, now=now_ms(), countdown=countdown,
+        view=request.query_params.get("view", ""),
     )  # fmt: skip
+
+
+def _overlaps(actor: Actor, unit_path: str | None) -> bool:
+    """Whether a user scoped to `unit_path` shares any unit with `actor`'s scope."""
+    if unit_path is None or actor.unit_path is None:
+        return True
+    return (
+        actor.sees(unit_path)
+        or unit_path == actor.unit_path
+        or (actor.unit_path.startswith(unit_path + "/"))
+    )
+
+
+@login_required()
+async def bulk_assign(request: Request, me: SessionInfo) -> Response:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    check_fields(fields)
+    check_csrf(me.csrf, fields)
+    ids = [int(v) for v in form.getlist("case") if isinstance(v, str) and v.isdigit()]
+    store = svc(request).store
+    wanted = fields.get("handler", "")
+    users = {str(u.id): u for u in await accounts.list_users(store)}
+    handler = users.get(wanted)
+    if handler is None:
+        raise BadRequest("handler: unknown user", "承办人：未找到该用户")
+    n = await store.write(queue.assign, ids, me.actor, handler, now_ms())
+    back = _safe_back(fields.get("back", ""))
+    sep = "&" if "?" in back else "?"
+    return RedirectResponse(
+        f"{back}{sep}{urlencode({'assigned': n, 'assigned_to': handler.name})}", status_code=303
+    )
+
+
+def _safe_back(value: str) -> str:
+    """The case list URL the bulk form came from (only ever a path on /admin/cases)."""
+    if value == "/admin/cases" or value.startswith("/admin/cases?"):
+        return value
+    return "/admin/cases"
 
 
 @login_required()
 async def case_export(request: Request, me: SessionInfo) -> Response:
     rows = await cases.list_cases(
-        svc(request).store, me.actor, limit=EXPORT_MAX, **await _filters(request)
+        svc(request).store, me.actor, limit=EXPORT_MAX, **await _filters(request, me)
     )
     return Response(
         cases_csv(rows),
@@ -139,7 +193,13 @@ async def case_detail(request: Request, me: SessionInfo) -> Response:
     case_id = _case_id(request)
     store = svc(request).store
     case = await cases.get_case(store, case_id, me.actor)
-    return await _detail(request, me, case, await cases.case_audit(store, case_id))
+    phone = None
+    shown = request.query_params.get("shown", "")
+    if shown:  # the page a phone reveal redirected to: the number, this once
+        s = svc(request)
+        enc = await store.write(queue.take_revealed, shown, case_id, me.actor, now_ms())
+        phone = s.keys.decrypt_phone(enc) if enc else None
+    return await _detail(request, me, case, await cases.case_audit(store, case_id), phone)
 
 
 async def _detail(
@@ -149,16 +209,21 @@ async def _detail(
     entries: list[Any],
     phone: str | None = None,
 ) -> Response:
-    actions = allowed_actions(case, me.actor)
+    actions = queue.offered_actions(case, me.actor)
     store = svc(request).store
     # The dispatch forms offer the units in the user's scope and the known categories.
     wants = {"dispatch", "redispatch", "accept"} & set(actions)
-    units = [u for u in await store.list_units() if me.actor.sees(u.path)] if wants else []
+    units = (
+        [u for u in await rating_service.list_units(store) if me.actor.sees(u.path)]
+        if wants
+        else []
+    )
     categories = await cases.categories(store) if "accept" in actions else []
     lang = pick_lang(request)
     return page(
         request, "case.html", me, case=case, audit=entries, phone=phone,
         actions=actions, outcomes=CALLBACK_OUTCOMES,
+        now=now_ms(), countdown=countdown, audit_note=audit_note,
         verifications=VERIFICATIONS, toggle=(f"/admin/cases/{case.id}", {}),
         units=units, categories=categories, lt=loop_texts(lang),
         source_labels=source_labels(lang), step_labels=step_labels(lang),
@@ -186,13 +251,13 @@ async def case_action(request: Request, me: SessionInfo) -> Response:
 
 @login_required()
 async def reveal(request: Request, me: SessionInfo) -> Response:
+    """Reveal the phone (audited), then redirect (POST/redirect/GET) to the case page,
+    which shows it once: the URL carries a one-time marker, never the number."""
     check_csrf(me.csrf, await read_form(request))
-    s = svc(request)
     case_id = _case_id(request)
-    enc = await cases.reveal_phone(s.store, case_id, me.actor)
-    phone = s.keys.decrypt_phone(enc) if enc else None
-    case = await cases.get_case(s.store, case_id, me.actor)
-    return await _detail(request, me, case, await cases.case_audit(s.store, case_id), phone)
+    token = await svc(request).store.write(queue.reveal, case_id, me.actor, now_ms())
+    where = f"/admin/cases/{case_id}" + (f"?shown={token}#phone" if token else "")
+    return RedirectResponse(where, status_code=303)
 
 
 @login_required()
@@ -238,7 +303,7 @@ def case_json(case: CaseView) -> dict[str, Any]:
 
 @login_required(api=True)
 async def api_cases(request: Request, me: SessionInfo) -> Response:
-    rows = await cases.list_cases(svc(request).store, me.actor, **await _filters(request))
+    rows = await cases.list_cases(svc(request).store, me.actor, **await _filters(request, me))
     return JSONResponse({"ok": True, "cases": [case_json(c) for c in rows]}, headers=NO_STORE)
 
 
@@ -265,8 +330,9 @@ async def api_case_action(request: Request, me: SessionInfo) -> Response:
 def case_routes() -> list[BaseRoute]:
     """The case pages and the case API."""
     return [
-        Route("/admin", home, methods=["GET"]),
+        Route("/admin", dashboard.dashboard, methods=["GET"]),
         Route("/admin/cases", case_list, methods=["GET"]),
+        Route("/admin/cases/assign", bulk_assign, methods=["POST"]),
         Route("/admin/cases.csv", case_export, methods=["GET"]),
         Route("/admin/cases/{case_id}", case_detail, methods=["GET"]),
         Route("/admin/cases/{case_id}/reveal", reveal, methods=["POST"]),

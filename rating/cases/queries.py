@@ -158,6 +158,8 @@ def list_cases(
     officer_id: int | None = None,
     dispatched_to: str | None = None,
     source: str | None = None,
+    handler_id: int | None = None,
+    unassigned: bool = False,
     limit: int = 200,
     offset: int = 0,
 ) -> list[CaseView]:
@@ -187,6 +189,12 @@ def list_cases(
     if source is not None:
         sql += " AND c.source = ?"
         params.append(source)
+    if handler_id is not None:  # "my cases" (the case queue)
+        sql += " AND c.handler_id = ?"
+        params.append(handler_id)
+    if unassigned:  # "unassigned in my scope": nobody handles it and it is not done
+        sql += " AND c.handler_id IS NULL AND c.state <> ?"
+        params.append(str(CaseState.CLOSED))
     sql += " ORDER BY c.opened_at DESC, c.id DESC LIMIT ? OFFSET ?"
     params += [limit, offset]
     return [_case(r, now) for r in tx.all(sql, params)]

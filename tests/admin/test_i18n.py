@@ -81,7 +81,7 @@ async def test_admin_pages_are_chinese_by_default(web: Web, settings: Settings) 
     page = await web.client.get("/admin/cases")
     assert page.status_code == 200
     assert '<html lang="zh-CN">' in page.text
-    assert "<h1>案件列表</h1>" in page.text and "<th>立案时间</th>" in page.text
+    assert "<h1>案件列表</h1>" in page.text and '<th scope="col">立案时间</th>' in page.text
     assert "待回访" in page.text and "非常不满意" in page.text
     assert "Awaiting callback" not in page.text and "<h1>Cases</h1>" not in page.text
     # The toggle offers English, for this very page.
@@ -99,9 +99,9 @@ async def test_english_toggle_translates_the_case_list(web: Web, settings: Setti
     assert '<html lang="en">' in page.text
     assert "<h1>Cases</h1>" in page.text
     for header in ("No.", "Opened", "Unit", "Officer", "Rating", "State", "Due", "Handler"):
-        assert f"<th>{header}</th>" in page.text
-    assert "<td>Awaiting callback</td>" in page.text  # the case's state
-    assert "<td>Very dissatisfied</td>" in page.text  # its rating level
+        assert f'<th scope="col">{header}</th>' in page.text
+    assert '<td data-label="State">Awaiting callback</td>' in page.text  # the case's state
+    assert '<td data-label="Rating">Very dissatisfied</td>' in page.text  # its rating level
     assert ">Filter</button>" in page.text and "Export CSV" in page.text
     menu = nav(page)
     assert "Cases" in menu and "Overdue" in menu and "Work-order import" in menu

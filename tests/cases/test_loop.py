@@ -33,7 +33,7 @@ async def test_whole_loop(web: Web, settings: Settings) -> None:
 
     await add_user(web, "zhao", "unit_manager", QIAODONG)
     r = await login(web, "zhao")
-    assert r.status_code == 303 and r.headers["location"] == "/admin/cases"
+    assert r.status_code == 303 and r.headers["location"] == "/admin"  # the dashboard
     listing = await web.client.get("/admin/cases")
     assert f'href="/admin/cases/{case_id}"' in listing.text
 

@@ -70,7 +70,12 @@ async def test_phone_is_masked_and_revealed_only_to_the_handler_with_audit(
     r = await web.client.post(
         f"/admin/cases/{case_id}/reveal", data={"csrf": hidden(page.text, "csrf")}
     )
-    assert r.status_code == 200 and PHONE in r.text
+    # POST/redirect/GET: the URL carries a one-time marker, never the number.
+    assert r.status_code == 303 and PHONE not in r.headers["location"]
+    shown = await web.client.get(r.headers["location"])
+    assert shown.status_code == 200 and PHONE in shown.text
+    again = await web.client.get(r.headers["location"])  # a reload: shown once only
+    assert again.status_code == 200 and PHONE not in again.text
     reveals = rows(
         settings,
         "SELECT a.actor_name, a.at FROM audit_log a WHERE a.case_id = ? AND action = "

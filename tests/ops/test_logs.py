@@ -113,9 +113,11 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
             assert r.status_code == 303, r.text
             page = c.get(f"/admin/cases/{case_id}")
             assert page.status_code == 200
-            shown = c.post(
+            revealed = c.post(
                 f"/admin/cases/{case_id}/reveal", data={"csrf": _hidden(page.text, "csrf")}
             )
+            assert revealed.status_code == 303  # POST/redirect/GET: the page shows it once
+            shown = c.get(revealed.headers["location"])
             assert PHONE in shown.text  # the journey reached the full number
             kiosk = c.get(
                 "/api/v1/kiosk/state", headers={"authorization": f"Bearer {live.kiosk_token}"}
@@ -144,7 +146,7 @@ def test_a_full_journey_logs_json_lines_and_nothing_personal(tmp_path: Path) -> 
     assert by_id["journey-0001"]["status"] == 201
     routes = {(e["method"], e["route"], e["status"]) for e in requests}
     assert ("POST", "/r/{token}", 303) in routes
-    assert ("POST", "/admin/cases/{case_id}/reveal", 200) in routes
+    assert ("POST", "/admin/cases/{case_id}/reveal", 303) in routes
     assert ("GET", "/api/v1/cases", 401) in routes
     assert len({e["request_id"] for e in requests}) == len(requests)
 

@@ -206,8 +206,9 @@ async def test_sqlite_upgrade_keeps_old_receipts(tmp_path: Path) -> None:
     try:
         indexes = {r[1] for r in conn.execute("PRAGMA index_list(ratings)")}
         # 0007: no device index on SQLite (the writer keeps recent devices in memory).
-        # 0009: one rating per form stamp.
+        # 0009: one rating per form stamp. 0024: the dashboard's week counts.
         assert indexes == {
+            "ratings_created_unit_level",
             "ratings_device_unpurged",
             "ratings_created",
             "ratings_idempotency",
@@ -262,6 +263,7 @@ async def test_postgres_upgrade_keeps_old_receipts() -> None:
             "ratings_device",
             "ratings_device_unpurged",
             "ratings_created",
+            "ratings_created_unit_level",
             "ratings_idempotency",
             "ratings_stamp",
         }
