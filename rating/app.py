@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from rating import api, logs, metrics_web, observe, openapi, public
+from rating.admin.errorpage import error_page_if_admin
 from rating.admin.routes import admin_routes
 from rating.bodycap import BodyCap
 from rating.cases.background import Background
@@ -151,4 +152,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         },
     )
     app.state.pages = pages
+    app.state.error_pages = [error_page_if_admin]
     return app

@@ -125,10 +125,13 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
         if exc.status == 401:
             response.headers["www-authenticate"] = "Bearer"
         return response
-    from rating.admin.errorpage import admin_error_page, is_admin_path
-
-    if is_admin_path(request):
-        return await admin_error_page(request, exc)
+    # Parts with an error page of their own (the admin frame) register it on the app
+    # (`app.state.error_pages`: coroutine functions that answer or return None), so this
+    # module does not import them.
+    for own_page in getattr(request.app.state, "error_pages", ()):
+        own: Response | None = await own_page(request, exc)
+        if own is not None:
+            return own
     from rating.pages import error_page
 
     return error_page(request, exc.status, exc)

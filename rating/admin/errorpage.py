@@ -32,3 +32,8 @@ async def admin_error_page(request: Request, exc: HTTPError) -> Response:
         title_key=f"err_title_{exc.status}" if exc.status in (403, 404) else "err_title_other",
         message=exc.message(pick_lang(request)),
     )
+
+
+async def error_page_if_admin(request: Request, exc: HTTPError) -> Response | None:
+    """The admin error page for a path under /admin; None elsewhere (app.state.error_pages)."""
+    return await admin_error_page(request, exc) if is_admin_path(request) else None
