@@ -73,14 +73,15 @@ async def weekly_report(
     scope = await subtree_ids(store, unit)  # a unit's report reads only its ratings
     from analytics.integrity import add_integrity, load_integrity
 
-    # Two connections side by side: the integrity tables' texts are read while the
-    # ratings are (each read has its own transaction, as before).
-    data, texts = await asyncio.gather(
-        load_report_data(
-            store, start_ms, end_ms, now_ms, chosen.start_ms, scope, cycle_from_ms=chosen.start_ms
-        ),
-        load_integrity(store, start_ms, end_ms, now_ms),
+    # One after the other, not side by side: the columnar reader (ADBC) links its own copy
+    # of SQLite, and two SQLite libraries in one process share POSIX locks on the file (one
+    # closing its descriptor drops the other's locks: "two copies of SQLite in one
+    # process", sqlite.org/howtocorrupt.html). Read concurrently, the store's reader then
+    # saw "database disk image is malformed" under a writer in the same process.
+    data = await load_report_data(
+        store, start_ms, end_ms, now_ms, chosen.start_ms, scope, cycle_from_ms=chosen.start_ms
     )
+    texts = await load_integrity(store, start_ms, end_ms, now_ms)
     t1 = time.perf_counter()
     options = ReportOptions(
         week=chosen,
