@@ -33,7 +33,7 @@ from rating.workorders.schema import DB_COLUMNS, FIELDS
 
 FETCH_CHUNK = 500  # order numbers per existence query
 WRITE_CHUNK = 250  # rows per multi-row upsert (x ~28 columns, under every backend's limit)
-IMPORT_CHUNK = 500  # rows per transaction: the write lock is held a few ms at a time
+IMPORT_CHUNK = 250  # rows per transaction while citizens rate: the lock is held a few ms
 # Rows per transaction while no citizen has rated for IDLE_AFTER_S: fewer transactions and
 # pauses (a 60,000-row import spent ~1.8 s in pauses). The first rating to come then waits
 # for one such transaction at most; from then on the import is back at IMPORT_CHUNK.
