@@ -83,6 +83,7 @@ class Citizens:
         self.url, self.tokens, self.keys = url, tokens, Keys(SECRET)
         self.n = 0
         self.latencies: list[float] = []
+        self.started: list[float] = []  # perf_counter at each request's start, in step
         self.failed: list[int] = []
         self.ok = 0
         self.amended = 0
@@ -109,6 +110,7 @@ class Citizens:
             t0 = time.perf_counter()
             r = await self.one(client, self.body())
             self.latencies.append((time.perf_counter() - t0) * 1000)
+            self.started.append(t0)
             if r.status_code == 201:
                 self.ok += 1
             elif r.status_code == 200:

@@ -34,6 +34,7 @@ SHORT = {
     "observability.py": ["--seconds", "2", "--rounds", "1", "--preload", "5000"],
     "page.py": ["--seconds", "2", "--rounds", "1", "--officers", "20"],
     "pg_ratings.py": ["--seconds", "3", "--rounds", "1", "--preload", "20000"],
+    "pg_outage.py": ["--seconds", "1", "--outage", "3", "--timeout", "1"],
     "ratings.py": ["--seconds", "3", "--rounds", "1", "--preload", "20000"],
     "reader_memory.py": ["--rows", "5000"],
     "report.py": ["--scale", "0.1"],

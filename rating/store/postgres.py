@@ -428,6 +428,7 @@ class PostgresStore(BatchWriter, Store):
             elif not self._down:
                 self._down = True
                 log.error("PostgreSQL does not answer (%s)", redact(self.url))
+                self._fail_queued("the database does not answer")
             await asyncio.sleep(self.probe_every)
 
     async def _renew_pool(self) -> None:

@@ -8,9 +8,6 @@ ones refused, as when the server goes down) and restores on the same port.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,85 +20,10 @@ from rating.store.postgres import PostgresStore
 from tests.conftest import make_settings, opened
 from tests.polling import until
 from tests.store.conftest import LIMITS, empty_tables, rating
+from tests.tcp_proxy import Proxy
 
 # Generous bounds for a busy machine: a hang (the bug: 57 s) still fails the test.
 PROMPT_S = 15.0
-
-
-class Proxy:
-    """Forwards 127.0.0.1:<port> to the PostgreSQL server until cut."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.port = 0
-        self._listener: socket.socket | None = None
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        try:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self.port))
-            listener.listen(64)
-        except OSError:
-            listener.close()
-            raise
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # cut
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._open |= {client, upstream}
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            with self._lock:
-                self._open -= {src, dst}
-
-    def cut(self) -> None:
-        assert self._listener is not None
-        # shutdown wakes the thread blocked in accept(); close alone would not on Linux.
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._listener = None
-        with self._lock:
-            doomed, self._open = list(self._open), set()
-        for s in doomed:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
-
-    @property
-    def listening(self) -> bool:
-        return self._listener is not None
-
-    def restore(self) -> None:
-        self.start()
 
 
 @pytest.fixture
@@ -150,6 +72,44 @@ async def test_an_outage_gives_a_prompt_503_and_health_follows_the_database(
     )
     assert after.outcome is Outcome.CREATED
     assert await store.count_ratings() == 2  # nothing half-stored from the outage
+
+
+async def test_ratings_queued_behind_a_stuck_batch_fail_when_the_outage_is_found(
+    pg_url: str,
+) -> None:
+    """A batch that waits for a connection holds the writer up to the timeout; ratings
+    queued behind it are answered 503 as soon as the probe finds the database gone, not
+    after that batch's timeout and then their own (measured: twice the timeout)."""
+    empty_tables(pg_url)
+    parts = urlsplit(pg_url)
+    proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy.start()
+    url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    # A long timeout, so the first batch is still waiting when the others are answered.
+    store = PostgresStore(url, LIMITS, pool_max=2, writers=1, timeout=8.0, probe_every=0.1)
+    await store.open()
+    try:
+        await store.import_roster([RosterRow(2, "800002", "民警", "某市公安局/某分局", "police")])
+        (officer,) = await store.list_officers()
+        proxy.cut()
+        first = asyncio.ensure_future(store.submit_rating(rating(officer.token, device="a")))
+        await asyncio.sleep(0)  # the task runs up to putting its rating in the queue
+        await until(store._queue.empty, "the writer taking the first rating", PROMPT_S)
+        queued = [
+            asyncio.ensure_future(store.submit_rating(rating(officer.token, device=f"q{i}")))
+            for i in range(4)
+        ]
+        await until(lambda: all(q.done() for q in queued), "queued ratings answered", PROMPT_S)
+        assert not first.done()  # still waiting for a connection: the others did not wait
+        for q in queued:
+            assert isinstance(q.exception(), StoreUnavailable)
+        with pytest.raises(StoreUnavailable):
+            await asyncio.wait_for(first, PROMPT_S)
+    finally:
+        await store.close()
+        if proxy.listening:
+            proxy.cut()
+    assert not store.healthy()
 
 
 async def test_the_api_answers_503_and_healthz_follows_through_an_outage(
