@@ -2,9 +2,11 @@
 orders on the four hotlines, warnings, a kiosk, letters, a unit code and three accounts.
 
 Everything goes through the store's units of work with an injected clock (`now`), so the
-history really lies 12 weeks back: a case opens at its rating's time and moves on at the
-times its script gives. A second run on the same database seeds nothing, keeps every
-password and session, and says what it reused.
+history really lies 12 weeks back: a case opens at its rating's (or its letter's) time and
+moves on at the times its script gives; letters go through the loop's steps (accept,
+dispatch, the unit's reply or return, re-dispatch, callback, verify, rectify, close) by
+rating/cases/logic.transition, as on the case page. A second run on the same database
+seeds nothing, keeps every password and session, and says what it reused.
 
 Demo passwords are derived from the database's master secret (HMAC), not stored: a
 second run can print them again without changing them. A password changed since (through
@@ -118,6 +120,68 @@ OLD = ("closed", "closed", "rectified", "rectified", "mistaken", "reopened", "re
        "verified", "open")  # fmt: skip
 
 
+# A letter's life after it is written (issue 18's loop): the centre accepts it, dispatches
+# it to a unit (一键派发), the unit replies (or returns it, 退回), the centre calls back,
+# verifies, has it rectified where it holds, and closes it. "{unit}" is the unit the case
+# goes to first, "{other}" the unit it is sent to next (退回 then dispatched again, or 改派).
+ACCEPT = {"note": "已受理"}
+DISPATCH = {"unit": "{unit}", "note": "请按期办理并书面回复"}
+REPLY = {"reply": "已核查相关情况，已向当事群众说明并调整窗口安排，后续将加强管理。"}
+LETTER_REPLIED: tuple[Step, ...] = (("accept", ACCEPT, 3), ("dispatch", DISPATCH, 1),
+                                    ("reply", REPLY, 40))  # fmt: skip
+LETTER_CALLED_BACK = (*LETTER_REPLIED, ("callback", REACHED, 20))
+LETTER_RECTIFYING = (*LETTER_CALLED_BACK, ("verify", VERIFY_TRUE, 24), ("rectify", RECTIFY, 6))
+LETTER_RECTIFIED = (*LETTER_RECTIFYING, ("complete", {"note": "整改措施已落实"}, 24 * 5))
+LETTER_SCRIPTS: dict[str, tuple[Step, ...]] = {
+    "received": (),  # waits to be accepted (overdue once its deadline passes)
+    "accepted": (("accept", ACCEPT, 2),),
+    "dispatched": LETTER_REPLIED[:2],  # the unit has not replied (overdue when old)
+    "replied": LETTER_REPLIED,
+    "called_back": LETTER_CALLED_BACK,
+    "verified": (*LETTER_CALLED_BACK, ("verify", VERIFY_FALSE, 24)),
+    "rectifying": LETTER_RECTIFYING,
+    "rectified": LETTER_RECTIFIED,
+    "closed": (*LETTER_CALLED_BACK, ("verify", VERIFY_FALSE, 24), ("close", CLOSE, 4)),
+    "closed_rectified": (*LETTER_RECTIFIED, ("close", {"note": "整改完成，群众满意"}, 24)),
+    "returned": (  # 退回 by the first unit, dispatched again to the right one, worked to the end
+        ("accept", ACCEPT, 2),
+        ("dispatch", DISPATCH, 1),
+        ("return", {"reason": "不属本单位辖区，请改派"}, 8),
+        ("dispatch", {"unit": "{other}", "note": "退回后重新派发"}, 3),
+        ("reply", REPLY, 30),
+        ("callback", REACHED, 20),
+        ("verify", VERIFY_FALSE, 24),
+        ("close", CLOSE, 4),
+    ),
+    "redispatched": (  # 改派 by the centre before the first unit replied
+        ("accept", ACCEPT, 2),
+        ("dispatch", DISPATCH, 1),
+        ("redispatch", {"unit": "{other}", "reason": "涉及出入境业务，改派主管单位"}, 5),
+        ("reply", REPLY, 36),
+    ),
+}
+# The demo's letters: (category, text, phone, days before now, script). Fixed, so that the
+# mailbox and the case list show every state of a letter's path.
+LETTERS = (
+    ("投诉", "派出所户籍窗口中午不办公，群众白跑一趟", "13800001111", 1, "received"),
+    ("建议", "建议在出入境大厅增加自助拍照设备", None, 3, "accepted"),
+    ("求助", "老人身份证丢失行动不便，能否上门办理", "13900002222", 5, "dispatched"),
+    ("咨询", "居住证办理需要哪些材料，能否网上预约", None, 6, "replied"),
+    ("投诉", "交警路口执勤时对外地车辆态度生硬", "13700003333", 9, "called_back"),
+    ("举报", "小区附近有人夜间非法摆摊占道经营", None, 12, "verified"),
+    ("投诉", "办理居住证时被要求重复提交材料", "13600004444", 16, "rectifying"),
+    ("投诉", "车管所窗口排队无人引导，老人不会取号", None, 25, "rectified"),
+    ("建议", "建议派出所门口设置无障碍坡道", None, 30, "closed"),
+    ("投诉", "报警后出警较慢，事后无人回复", "13500005555", 40, "closed_rectified"),
+    ("求助", "孩子户口迁入需要哪些证明材料", None, 20, "returned"),
+    ("咨询", "护照丢失后补办需要多长时间", None, 14, "redispatched"),
+    ("投诉", "派出所窗口工作人员上班时间玩手机", "13400006666", 33, "dispatched"),
+    ("举报", "网吧长期接纳未成年人上网", None, 24, "received"),
+    ("建议", "建议在社区增设警务服务点", None, 50, "closed"),
+    ("求助", "家中老人走失，请求协助查找", "13300007777", 60, "closed"),
+)
+
+
 def script_for(age_days: float, rng: random.Random) -> str:
     pool = YOUNG if age_days < 3 else MIDDLE if age_days < 14 else OLD
     return rng.choice(pool)
@@ -139,10 +203,21 @@ def _seed_ratings(
 
 
 def _advance(tx: Tx, plan: list[tuple[int, str, dict[str, str], int]], actor: Actor,
-             limits: RateLimits) -> int:  # fmt: skip
-    """Take the planned steps (case id, action, fields, time) in time order."""
+             limits: RateLimits, unit_actor: Actor | None = None) -> int:  # fmt: skip
+    """Take the planned steps (case id, action, fields, time) in time order. A unit's
+    reply or return is `unit_actor`'s (the unit manager) where the case's unit is in its
+    scope, else the centre's."""
     done = 0
     for case_id, action, fields, at in sorted(plan, key=lambda p: (p[3], p[0])):
+        who = actor
+        if unit_actor is not None and action in ("reply", "return"):
+            row = tx.one(
+                "SELECT u.path FROM cases c JOIN units u ON u.id = c.dispatch_unit_id "
+                "WHERE c.id = ?",
+                (case_id,),
+            )
+            if row is not None and unit_actor.sees(str(row[0])):
+                who = unit_actor
         if action.startswith("fix:"):
             row = tx.one(
                 "SELECT r.receipt FROM cases c JOIN ratings r ON r.id = c.rating_id WHERE c.id = ?",
@@ -151,13 +226,13 @@ def _advance(tx: Tx, plan: list[tuple[int, str, dict[str, str], int]], actor: Ac
             assert row is not None
             cases_logic.rate_fix(tx, str(row[0]), action[4:], at)
         else:
-            cases_logic.transition(tx, case_id, actor, action, fields, at, limits.deadlines)
+            cases_logic.transition(tx, case_id, who, action, fields, at, limits.deadlines)
         done += 1
     return done
 
 
 def _cases_of(tx: Tx, rating_ids: list[int]) -> dict[int, int]:
-    rows = tx.all("SELECT rating_id, id FROM cases")
+    rows = tx.all("SELECT rating_id, id FROM cases WHERE rating_id IS NOT NULL")
     wanted = set(rating_ids)
     return {int(r[0]): int(r[1]) for r in rows if int(r[0]) in wanted}
 
@@ -340,10 +415,10 @@ async def seed_history(store: Store, keys: Keys, now: int, seed: int = 7) -> lis
     made.append(f"{len(rated)} ratings over {WEEKS} weeks")
     actor = await _account_actor(store, DEMO_ADMIN)
     steps = await store.write(_advance, _case_plan(cases, times, now, rng), actor, store.limits)
-    counts = await store.read(state_counts)
+    counts = await store.read(state_counts, "rating")
     made.append(
         f"{len(cases)} cases ({steps} steps taken; "
-        + ", ".join(f"{n} {state}" for state, n in counts.items())
+        + ", ".join(f"{n} {state}" for state, n in counts.items() if n)
         + ")"
     )
     orders = 0
@@ -353,28 +428,69 @@ async def seed_history(store: Store, keys: Keys, now: int, seed: int = 7) -> lis
         done = await store.write(apply_import, parsed, channel, now)
         orders += done.new
     made.append(f"{orders} work orders on {', '.join(CHANNELS)}")
-    made.append(f"{await _letters(store, keys, officers, now)} mailbox letters")
+    letter_cases = await _letters(store, keys, officers, now)
+    unit_actor = await _account_actor(store, "demo-manager")
+    plan = await store.read(_letter_plan, letter_cases, now)
+    steps = await store.write(_advance, plan, actor, store.limits, unit_actor)
+    letter_states = await store.read(state_counts, "letter")
+    made.append(
+        f"{len(letter_cases)} mailbox letters ({steps} steps taken; "
+        + ", ".join(f"{n} {state}" for state, n in letter_states.items() if n)
+        + ")"
+    )
     return made
 
 
-async def _letters(store: Store, keys: Keys, officers: list[Any], now: int) -> int:
+async def _letters(store: Store, keys: Keys, officers: list[Any], now: int
+                   ) -> list[tuple[int, str, int]]:  # fmt: skip
+    """The demo's letters, written at their own times (each opens its case then);
+    (case id, script, time written) of each."""
     from rating.mailbox.service import LetterInput, submit_letter
 
-    texts = (
-        ("投诉", "派出所户籍窗口中午不办公，群众白跑一趟", "13800001111"),
-        ("建议", "建议在出入境大厅增加自助拍照设备", None),
-        ("求助", "老人身份证丢失行动不便，能否上门办理", "13900002222"),
-        ("咨询", "居住证办理需要哪些材料", None),
-    )
     units = {o.unit_path: o.unit_id for o in officers}
-    count = 0
-    for k, (category, body, phone) in enumerate(texts):
+    out = []
+    for k, (category, body, phone, days, script) in enumerate(LETTERS):
         inp = LetterInput(category, body, phone, phone is not None, "zh", None)
-        unit_id = units[UNITS[k % len(UNITS)]] if k % 2 else None
+        unit_id = units[UNITS[k % len(UNITS)]] if k % 2 else None  # every other via a unit
+        at = now - days * DAY - (k % 5) * HOUR
         done = await submit_letter(store, keys, inp, unit_id=unit_id, device=f"demo-letter-{k}",
-                                   address=None, at_ms=now - (k * 5 + 1) * DAY)  # fmt: skip
-        count += done.receipt is not None
-    return count
+                                   address=None, at_ms=at)  # fmt: skip
+        if done.letter_id is not None:
+            out.append((await store.read(_letter_case, done.letter_id), script, at))
+    return out
+
+
+def _letter_case(tx: Tx, letter_id: int) -> int:
+    row = tx.one("SELECT id FROM cases WHERE source = 'letter' AND source_id = ?", (letter_id,))
+    assert row is not None, f"letter {letter_id} has no case"
+    return int(row[0])
+
+
+def _letter_plan(tx: Tx, letters: list[tuple[int, str, int]], now: int
+                 ) -> list[tuple[int, str, dict[str, str], int]]:  # fmt: skip
+    """The steps of each letter's script that are due by `now`. A letter written through a
+    unit's code goes to that unit; a bureau-wide one to a station in turn."""
+    codes = {str(r[0]): str(r[1]) for r in tx.all("SELECT path, code FROM units")}
+    plan = []
+    for k, (case_id, script, written) in enumerate(letters):
+        row = tx.one(
+            "SELECT u.path FROM cases c JOIN units u ON u.id = c.unit_id WHERE c.id = ?",
+            (case_id,),
+        )
+        first = str(row[0]) if row is not None else UNITS[k % len(UNITS)]
+        other = next(p for p in UNITS[k % len(UNITS) + 1 :] + UNITS if p != first)
+        at = written
+        for action, fields, hours in LETTER_SCRIPTS[script]:
+            at += int(hours * HOUR)
+            if at >= now:
+                break
+            filled = {
+                name: codes[first] if value == "{unit}" else codes[other]
+                if value == "{other}" else value
+                for name, value in fields.items()
+            }  # fmt: skip
+            plan.append((case_id, action, filled, at))
+    return plan
 
 
 async def _account_actor(store: Store, name: str) -> Actor:
@@ -450,9 +566,10 @@ async def run_demo(store: Store, keys: Keys, secret: str, now: int) -> DemoResul
     return result
 
 
-def state_counts(tx: Tx) -> dict[str, int]:
-    """Cases per state (the demo's tests and its summary line)."""
-    rows = tx.all("SELECT state, COUNT(*) FROM cases GROUP BY state")
+def state_counts(tx: Tx, source: str | None = None) -> dict[str, int]:
+    """Cases (of one source, or all) per state (the demo's tests and its summary line)."""
+    where, params = ("WHERE source = ?", (source,)) if source else ("", ())
+    rows = tx.all(f"SELECT state, COUNT(*) FROM cases {where} GROUP BY state", params)  # noqa: S608
     return {str(r[0]): int(r[1]) for r in rows} | {
         s: 0 for s in CaseState if s not in {str(r[0]) for r in rows}
     }

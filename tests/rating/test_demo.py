@@ -14,6 +14,7 @@ import pytest
 
 from rating.cases.model import CaseState
 from rating.cli import main
+from rating.demo import LETTERS
 from tests.cases.helpers import login
 from tests.conftest import make_settings, opened
 
@@ -45,11 +46,12 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
 
     # Cases open at their rating's time and reach every state; some overdue, some
     # stalled at an unreachable callback, some re-checked, some re-opened.
-    states = dict(query(db, "SELECT state, COUNT(*) FROM cases GROUP BY state"))
-    # Bad ratings' cases walk their whole path; the demo's letters wait at `received` (it
-    # does not yet walk letters through dispatch and reply).
+    states = dict(query(db, "SELECT state, COUNT(*) FROM cases WHERE source = 'rating' "
+                            "GROUP BY state"))  # fmt: skip
+    # Bad ratings' cases walk their whole path (open -> called back -> verified ->
+    # rectifying -> closed).
     rating_path = {CaseState.OPEN, CaseState.CALLED_BACK, CaseState.VERIFIED}
-    rating_path |= {CaseState.RECTIFYING, CaseState.CLOSED, CaseState.RECEIVED}
+    rating_path |= {CaseState.RECTIFYING, CaseState.CLOSED}
     assert set(states) == {str(s) for s in rating_path}, states
     assert query(db, "SELECT COUNT(*) FROM cases c JOIN ratings r ON r.id = c.rating_id "
                      "WHERE c.opened_at <> r.created_at") == [(0,)]  # fmt: skip
@@ -65,6 +67,59 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
     assert query(db, "SELECT COUNT(*) FROM cases WHERE fix_rating IS NOT NULL")[0][0] > 0
     assert query(db, "SELECT COUNT(*) FROM cases WHERE reopen_count > 0")[0][0] > 0
 
+    # Letters walk the loop's whole path: every state from received to closed, through
+    # dispatch, the unit's reply (the station's manager replying for its own units), the
+    # callback and a rectification; some overdue; one returned (退回) and dispatched again,
+    # one re-dispatched (改派). Each case opens when its letter is written.
+    letter_states = dict(
+        query(db, "SELECT state, COUNT(*) FROM cases WHERE source = 'letter' GROUP BY state")
+    )
+    letter_path = set(CaseState) - {CaseState.OPEN}
+    assert set(letter_states) == {str(s) for s in letter_path}, letter_states
+    assert query(
+        db,
+        "SELECT COUNT(*) FROM cases c JOIN letters l ON l.id = c.source_id "
+        "WHERE c.source = 'letter' AND c.opened_at <> l.created_at",
+    ) == [(0,)]
+    ((late,),) = query(
+        db,
+        "SELECT COUNT(*) FROM cases WHERE source = 'letter' AND state "
+        f"IN ('received', 'accepted', 'dispatched') AND step_due_at < {newest}",
+    )
+    assert late > 0
+    assert query(
+        db,
+        "SELECT state, dispatch_count FROM cases WHERE source = 'letter' "
+        "AND returned_at IS NOT NULL AND return_reason <> ''",
+    ) == [("closed", 2)]
+    actions = dict(
+        query(
+            db,
+            "SELECT a.action, COUNT(*) FROM audit_log a JOIN cases c ON c.id = a.case_id "
+            "WHERE c.source = 'letter' GROUP BY a.action",
+        )
+    )
+    steps = {"accept", "dispatch", "redispatch", "reply", "return", "callback", "verify"}
+    assert steps | {"rectify", "complete", "close"} <= set(actions), actions
+    assert (
+        query(
+            db,
+            "SELECT COUNT(*) FROM audit_log a JOIN admin_users u ON u.id = a.actor_id "
+            "WHERE a.action = 'reply' AND u.name = 'demo-manager'",
+        )[0][0]
+        > 0
+    )
+    # The receipts follow their cases: replied letters show the unit's reply.
+    receipts = dict(
+        query(db, "SELECT status, COUNT(*) FROM letters WHERE reply IS NOT NULL GROUP BY status")
+    )
+    assert set(receipts) == {"replied", "closed"}, receipts
+    assert query(
+        db,
+        "SELECT COUNT(*) FROM letters l JOIN cases c ON c.source = 'letter' "
+        "AND c.source_id = l.id WHERE c.state = 'closed' AND l.status <> 'closed'",
+    ) == [(0,)]
+
     # Work orders on all four hotlines, with callbacks and rectifications.
     channels = dict(query(db, "SELECT channel, COUNT(*) FROM workorders "
                               "WHERE callback_at IS NOT NULL GROUP BY channel"))  # fmt: skip
@@ -73,7 +128,7 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
     assert query(db, "SELECT COUNT(*) FROM workorders WHERE closed_at IS NULL")[0][0] > 0
     # A kiosk, letters, a unit code, three accounts with their roles.
     assert query(db, "SELECT COUNT(*) FROM kiosks")[0][0] == 1
-    assert query(db, "SELECT COUNT(*) FROM letters")[0][0] >= 3
+    assert query(db, "SELECT COUNT(*) FROM letters")[0][0] >= 12
     assert query(db, "SELECT COUNT(*) FROM unit_tokens WHERE revoked_at IS NULL")[0][0] == 1
     roles = dict(query(db, "SELECT name, role FROM admin_users"))
     assert roles == {"demo": "admin", "demo-manager": "unit_manager", "demo-viewer": "viewer"}
@@ -117,11 +172,13 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
         again = await run_demo(db)
         assert "reused 50 officers" in again and "demo: created" not in again
         assert "reused: password and sessions unchanged" in again
+        assert "mailbox letters" not in again  # nothing seeded twice
         assert passwords(again) == shown
         page = await web.client.get("/admin/cases")
         assert page.status_code == 200  # still signed in
     assert query(db, "SELECT COUNT(*) FROM kiosks")[0][0] == 1
     assert query(db, "SELECT COUNT(*) FROM officers")[0][0] == 50
+    assert query(db, "SELECT COUNT(*) FROM letters")[0][0] == len(LETTERS)
 
 
 @pytest.mark.parametrize("name", ["demo-viewer"])
