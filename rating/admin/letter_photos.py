@@ -8,6 +8,10 @@ case that is not a letter's, a photo that does not exist and a photo purged with
 letter's phone all answer 404 alike. Viewing a photo is not audited: it is shown to
 everyone who may read the letter's text, as the text is (only the full phone number, a
 handler's explicit reveal, is).
+
+The JSON API serves the same photos to an API token's user at
+`GET /api/v1/cases/{case_id}/photos/{n}` (the URLs `GET /api/v1/letters` lists), with the
+same rule; its errors are JSON.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from rating.service import svc
 from rating.store import Store
 
 
-def photo_url(case_id: int, position: int) -> str:
-    return f"/admin/cases/{case_id}/photos/{position}"
+def api_photo_url(case_id: int, position: int) -> str:
+    return f"/api/v1/cases/{case_id}/photos/{position}"
 
 
 async def case_photos(store: Store, case: CaseView) -> tuple[LetterPhoto, ...]:
@@ -45,9 +49,9 @@ def _number(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 18 and int(raw) > 0 else None
 
 
-@login_required()
-async def case_photo(request: Request, me: SessionInfo) -> Response:
-    """GET /admin/cases/{case_id}/photos/{n}: the photo's bytes, never cached."""
+async def _photo(request: Request, me: SessionInfo) -> Response:
+    """The photo's bytes, never cached; NotFound when `me` may not see the case, the case
+    is not a letter's, or the letter has no such photo (any more)."""
     case_id = _number(str(request.path_params["case_id"]))
     n = _number(str(request.path_params["n"]))
     if case_id is None:
@@ -73,3 +77,15 @@ async def case_photo(request: Request, me: SessionInfo) -> Response:
             "content-disposition": f'inline; filename="case-{case_id}-photo-{n}.{ext}"',
         },
     )
+
+
+@login_required()
+async def case_photo(request: Request, me: SessionInfo) -> Response:
+    """GET /admin/cases/{case_id}/photos/{n} (the case page's thumbnails and links)."""
+    return await _photo(request, me)
+
+
+@login_required(api=True)
+async def api_case_photo(request: Request, me: SessionInfo) -> Response:
+    """GET /api/v1/cases/{case_id}/photos/{n}: the same, for an API token."""
+    return await _photo(request, me)

@@ -345,5 +345,6 @@ def case_routes() -> list[BaseRoute]:
         Route("/admin/units/{code}", unit_page, methods=["GET"]),
         Route("/api/v1/cases", api_cases, methods=["GET"]),
         Route("/api/v1/cases/{case_id}", api_case, methods=["GET"]),
+        Route("/api/v1/cases/{case_id}/photos/{n}", letter_photos.api_case_photo, methods=["GET"]),
         Route("/api/v1/cases/{case_id}/{action}", api_case_action, methods=["POST"]),
     ]

@@ -8,7 +8,8 @@ import re
 
 from PIL import Image
 
-from rating.cases.service import run_purge
+from rating.admin import auth
+from rating.cases.service import now_ms, run_purge
 from rating.mailbox import service as mailbox
 from rating.mailbox.models import Photo
 from rating.mailbox.photos import clean_photo
@@ -118,3 +119,40 @@ async def test_purged_photos_answer_404_and_leave_the_page(web: Web) -> None:
     assert (await web.client.get(f"/admin/cases/{case_id}/photos/1")).status_code == 404
     page = await web.client.get(f"/admin/cases/{case_id}")
     assert page.status_code == 200 and 'id="photos"' not in page.text
+
+
+async def _token(web: Web, name: str, role: str, unit: str | None = None) -> dict[str, str]:
+    await add_user(web, name, role, unit)
+    token = await web.store.write(auth.new_api_token, name, "t", now_ms())
+    return {"authorization": f"Bearer {token}"}
+
+
+async def test_the_api_lists_the_photo_urls_and_serves_them_in_scope_only(web: Web) -> None:
+    red, blue = _photo((200, 20, 20), (64, 48)), _photo((20, 20, 200), (30, 60))
+    case_id, _ = await _letter_case(web, red, blue)
+    bare_case, _ = await _letter_case(web)
+    qiaodong = await _token(web, "qiaodong", "unit_manager", QIAODONG)
+    qiaoxi = await _token(web, "qiaoxi", "unit_manager", QIAOXI)
+
+    r = await web.client.get("/api/v1/letters", headers=qiaodong)
+    assert r.status_code == 200
+    by_case = {x["case_id"]: x for x in r.json()["letters"]}
+    urls = [f"/api/v1/cases/{case_id}/photos/{n}" for n in (1, 2)]
+    assert by_case[case_id]["photos"] == 2 and by_case[case_id]["photo_urls"] == urls
+    assert by_case[bare_case]["photos"] == 0 and by_case[bare_case]["photo_urls"] == []
+    for url, photo in zip(urls, (red, blue), strict=True):
+        got = await web.client.get(url, headers=qiaodong)
+        assert got.status_code == 200 and got.content == photo.data
+        assert got.headers["content-type"] == "image/jpeg"
+        assert got.headers["cache-control"] == "private, no-store"
+        assert got.headers["x-content-type-options"] == "nosniff"
+
+    # Another unit's manager: the letter is not listed and its photo is a JSON 404.
+    assert (await web.client.get("/api/v1/letters", headers=qiaoxi)).json()["letters"] == []
+    r = await web.client.get(urls[0], headers=qiaoxi)
+    assert r.status_code == 404 and r.json()["ok"] is False and red.data not in r.content
+    r = await web.client.get(f"/api/v1/cases/{case_id}/photos/3", headers=qiaodong)
+    assert r.status_code == 404 and r.json()["status"] == 404
+    # No token (a session cookie does not count here): 401.
+    r = await web.client.get(urls[0])
+    assert r.status_code == 401 and r.json()["status"] == 401
