@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin.auth import SessionInfo
+from rating.admin.letter_photos import api_photo_url
 from rating.admin.views import NO_STORE, case_json
 from rating.admin.web import login_required
 from rating.bodycap import JSON_API_MAX_BYTES
@@ -63,6 +64,9 @@ def _letter_json(letter: LetterView, case: tuple[int, str] | None) -> dict[str, 
         "replied_at": letter.replied_at,
         "created_at": letter.created_at,
         "photos": len(letter.photos),
+        "photo_urls": []
+        if case is None
+        else [api_photo_url(case[0], p.position) for p in letter.photos],
         "case_id": None if case is None else case[0],
         "case_state": None if case is None else case[1],
     }

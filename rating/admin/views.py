@@ -14,11 +14,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rating import service as rating_service
-from rating.admin import accounts, dashboard, queue
+from rating.admin import accounts, dashboard, letter_photos, queue
 from rating.admin.auth import SessionInfo
 from rating.admin.export import cases_csv
 from rating.admin.texts_dash import audit_note, countdown
 from rating.admin.texts_loop import loop_texts, source_labels, step_labels
+from rating.admin.texts_photos import photo_texts
 from rating.admin.web import check_csrf, login_required, page, read_form
 from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
@@ -219,6 +220,7 @@ async def _detail(
         else []
     )
     categories = await cases.categories(store) if "accept" in actions else []
+    photos = await letter_photos.case_photos(store, case)
     lang = pick_lang(request)
     return page(
         request, "case.html", me, case=case, audit=entries, phone=phone,
@@ -227,6 +229,7 @@ async def _detail(
         verifications=VERIFICATIONS, toggle=(f"/admin/cases/{case.id}", {}),
         units=units, categories=categories, lt=loop_texts(lang),
         source_labels=source_labels(lang), step_labels=step_labels(lang),
+        photos=photos, pt=photo_texts(lang),
     )  # fmt: skip
 
 
@@ -336,10 +339,12 @@ def case_routes() -> list[BaseRoute]:
         Route("/admin/cases.csv", case_export, methods=["GET"]),
         Route("/admin/cases/{case_id}", case_detail, methods=["GET"]),
         Route("/admin/cases/{case_id}/reveal", reveal, methods=["POST"]),
+        Route("/admin/cases/{case_id}/photos/{n}", letter_photos.case_photo, methods=["GET"]),
         Route("/admin/cases/{case_id}/{action}", case_action, methods=["POST"]),
         Route("/admin/officers/{badge_no}", officer_page, methods=["GET"]),
         Route("/admin/units/{code}", unit_page, methods=["GET"]),
         Route("/api/v1/cases", api_cases, methods=["GET"]),
         Route("/api/v1/cases/{case_id}", api_case, methods=["GET"]),
+        Route("/api/v1/cases/{case_id}/photos/{n}", letter_photos.api_case_photo, methods=["GET"]),
         Route("/api/v1/cases/{case_id}/{action}", api_case_action, methods=["POST"]),
     ]

@@ -49,6 +49,8 @@ class LetterPhoto:
     width: int
     height: int
     size: int
+    # Its number among the letter's photos (from 1): /admin/cases/{id}/photos/{position}.
+    position: int = 0
 
 
 @dataclass(frozen=True)

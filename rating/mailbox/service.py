@@ -118,6 +118,12 @@ async def letter_photo(store: Store, letter_id: int, photo_id: int) -> tuple[byt
     return await store.read(mstore.letter_photo, letter_id, photo_id)
 
 
+async def letter_photo_at(store: Store, letter_id: int, position: int) -> tuple[bytes, str] | None:
+    """The letter's photo number `position` (from 1), for staff in scope only (the caller
+    checks the scope); None when there is none or it was purged."""
+    return await store.read(mstore.letter_photo_at, letter_id, position)
+
+
 async def set_reply(
     store: Store, letter_id: int, reply: str, user_id: int | None = None, now: int | None = None
 ) -> bool:

@@ -36,8 +36,8 @@ _LETTER_FROM = "FROM letters l LEFT JOIN units u ON u.id = l.unit_id"
 
 def _letter(tx: Tx, row: tuple[Any, ...]) -> LetterView:
     photos = tx.all(
-        "SELECT id, mime, width, height, size FROM letter_photos WHERE letter_id = ? "
-        "ORDER BY position",
+        "SELECT id, mime, width, height, size, position FROM letter_photos "
+        "WHERE letter_id = ? ORDER BY position",
         (row[0],),
     )
     return LetterView(
@@ -55,7 +55,9 @@ def _letter(tx: Tx, row: tuple[Any, ...]) -> LetterView:
         reply=row[11],
         replied_at=row[12],
         created_at=int(row[13]),
-        photos=tuple(LetterPhoto(int(p[0]), p[1], int(p[2]), int(p[3]), int(p[4])) for p in photos),
+        photos=tuple(
+            LetterPhoto(int(p[0]), p[1], int(p[2]), int(p[3]), int(p[4]), int(p[5])) for p in photos
+        ),
     )
 
 
@@ -174,6 +176,16 @@ def list_letters(tx: Tx, scope: str | None, limit: int = 200) -> list[LetterView
 def letter_photo(tx: Tx, letter_id: int, photo_id: int) -> tuple[bytes, str] | None:
     row = tx.one(
         "SELECT data, mime FROM letter_photos WHERE letter_id = ? AND id = ?", (letter_id, photo_id)
+    )
+    return (bytes(row[0]), row[1]) if row else None
+
+
+def letter_photo_at(tx: Tx, letter_id: int, position: int) -> tuple[bytes, str] | None:
+    """The letter's photo number `position` (from 1, in the order the citizen sent them):
+    its bytes and type, or None (no such photo, or purged with the letter's phone)."""
+    row = tx.one(
+        "SELECT data, mime FROM letter_photos WHERE letter_id = ? AND position = ?",
+        (letter_id, position),
     )
     return (bytes(row[0]), row[1]) if row else None
 

@@ -33,6 +33,8 @@ def _response(op: Op, status: int, name: str) -> dict[str, Any]:
         content = {"application/json": {"schema": {"type": "object"}}}
     elif name == "Metrics":
         content = {"text/plain": {"schema": {"type": "string"}}}
+    elif name == "Photo":
+        content = {"image/jpeg": {"schema": {"type": "string", "contentMediaType": "image/jpeg"}}}
     else:
         media: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{name}"}}
         if name in EXAMPLES:

@@ -22,6 +22,8 @@ def _type_text(schema: dict[str, Any]) -> str:
         return f"`{json.dumps(schema['const'])}`"
     if "oneOf" in schema:
         return " or ".join(_type_text(s) for s in schema["oneOf"])
+    if "contentMediaType" in schema:
+        return f"{schema['contentMediaType']} bytes"
     kind = schema.get("type", "any")
     if isinstance(kind, list):
         kind = " or ".join(kind)

@@ -267,6 +267,25 @@ OPERATIONS: tuple[Op, ...] = (
         params=(_CASE_ID,),
     ),  # fmt: skip
     Op(
+        "get",
+        "/api/v1/cases/{case_id}/photos/{n}",
+        "getCasePhoto",
+        "letters",
+        "Photo n of the letter behind a case (a JPEG without EXIF; never cached)",
+        ok={200: "Photo"},
+        errors={
+            **_API_AUTH,
+            404: "no such case, a case of another unit (as if it did not exist), a case "
+            "that is not a letter's, or no such photo (or it was purged)",
+            500: "unexpected error",
+        },
+        security="ApiToken",
+        params=(
+            _CASE_ID,
+            _path_param("n", {"type": "integer", "minimum": 1}, "the photo's number, from 1"),
+        ),
+    ),  # fmt: skip
+    Op(
         "post",
         "/api/v1/cases/{case_id}/{action}",
         "caseAction",

@@ -303,7 +303,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 _LETTER = _obj(
     ["id", "receipt", "unit", "category", "body", "phone_mask", "consent", "status", "reply",
-     "replied_at", "created_at", "photos", "case_id", "case_state"],
+     "replied_at", "created_at", "photos", "photo_urls", "case_id", "case_state"],
     {
         "id": {"type": "integer"},
         "receipt": _STR,
@@ -316,7 +316,13 @@ _LETTER = _obj(
         "reply": {"type": ["string", "null"]},
         "replied_at": {"type": ["integer", "null"]},
         "created_at": _TS,
-        "photos": {"type": "integer", "minimum": 0},
+        "photos": {"type": "integer", "minimum": 0, "description": "how many photos"},
+        "photo_urls": {
+            "type": "array",
+            "items": _STR,
+            "description": "each photo's URL (GET /api/v1/cases/{case_id}/photos/{n}, "
+            "with the same token); empty once the photos are purged",
+        },
         "case_id": {"type": ["integer", "null"]},
         "case_state": {"type": ["string", "null"], "enum": [*STATES, None]},
     },

@@ -1,12 +1,14 @@
 """The whole loop in a real browser, on the app's real server (issue 18): a citizen writes
 to the chief's mailbox on a 390x844 phone with a photo (a real JPEG carrying EXIF and GPS,
-stored without them); the centre accepts the letter and dispatches it to a station
-(一键派发); the station's manager, signed in with a scope limited to the station, finds it in
-the queue (and cannot open another unit's case) and replies in writing; the citizen's
-receipt shows the reply and the progress; the centre calls back, verifies, has it
-rectified and closes it; the receipt then says closed. axe (no serious or critical
-violation) on every page visited. Waits are Playwright's own (auto-waiting locators,
-expected responses): no sleeps."""
+stored without them); the centre sees the letter's photo on the case page (a thumbnail
+that loads, linking to the full image, the stored bytes), accepts the letter and
+dispatches it to a station (一键派发); the station's manager, signed in with a scope
+limited to the station, finds it in the queue (and cannot open another unit's case), sees
+the photo too and replies in writing; the citizen's receipt shows the reply and the
+progress; the centre calls back, verifies, has it rectified and closes it; the receipt
+then says closed. axe (no serious or critical violation) on every page visited. Waits are
+Playwright's own (auto-waiting locators, expected responses, wait_for_function): no
+sleeps."""
 
 from __future__ import annotations
 
@@ -97,6 +99,21 @@ def _act(page: Any, case_id: int, action: str, state: str, **fields: str) -> Non
     assert page.url == f"{page.url.split('/admin/')[0]}/admin/cases/{case_id}"
 
 
+def _photo_loads(page: Any, width: int) -> None:
+    """The case page's first letter photo has loaded (the browser decoded it) at `width`
+    pixels, shown scaled down within the page."""
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#photos img');"
+        " return i !== null && i.complete && i.naturalWidth > 0; }",
+        timeout=LOADED_MS,
+    )
+    natural, shown = page.evaluate(
+        "() => { const i = document.querySelector('#photos img');"
+        " return [i.naturalWidth, i.getBoundingClientRect().width]; }"
+    )
+    assert natural == width and 0 < shown < width
+
+
 def _receipt(page: Any, url: str, status: str, name: str) -> str:
     """The citizen opens the receipt again; its progress line reads `status`."""
     response = page.goto(url)
@@ -173,6 +190,16 @@ def test_letter_journey_from_phone_to_closure(
     expect(centre.locator("#source")).to_contain_text("投诉")
     assert TEXT in centre.locator("dd.comment").first.inner_text()
     axe(centre, "journey: case page, received")
+    # The letter's photo: a thumbnail that loads, linking to the full image (staff only).
+    _photo_loads(centre, 1024)
+    photo_url = f"/admin/cases/{case_id}/photos/1"
+    assert centre.locator("#photos a").get_attribute("href") == photo_url
+    with centre.expect_response(lambda r: r.url.endswith(photo_url)) as full:
+        centre.locator("#photos a").click()
+    assert full.value.status == 200 and full.value.headers["content-type"] == "image/jpeg"
+    assert full.value.body() == bytes(data)  # the stored bytes, EXIF-free
+    assert "no-store" in full.value.headers["cache-control"]
+    centre.goto(f"{server.base}/admin/cases/{case_id}")
     _act(centre, case_id, "accept", "待派发", category="投诉")
     _act(centre, case_id, "dispatch", "已派发", unit=STATION)
     expect(centre.locator("#dispatch-unit")).to_contain_text(STATION)
@@ -199,6 +226,7 @@ def test_letter_journey_from_phone_to_closure(
     # The station may reply or return it, not dispatch it elsewhere or close it.
     assert station.locator(f"form[action='/admin/cases/{case_id}/reply']").count() == 1
     assert station.locator(f"form[action='/admin/cases/{case_id}/close']").count() == 0
+    _photo_loads(station, 1024)  # the station (in scope) sees the photo too, on a phone
     _fits(station)
     axe(station, "journey: station's case page 390x844")
     _act(station, case_id, "reply", "已回复", reply=REPLY)

@@ -191,3 +191,19 @@ async def test_unit_ratings_count_for_the_unit_and_bureau_never_an_officer(store
     assert await service.unit_rating_counts(store, "局/桥东分局") == {5: 1, 4: 1}
     assert await service.unit_rating_counts(store, None) == {5: 1, 4: 1, 1: 1}
     assert await store.count_ratings() == 0
+
+
+async def test_letter_photos_are_read_by_their_number_in_order(store: Store) -> None:
+    first = Photo(b"\xff\xd8first\xff\xd9", "image/jpeg", 10, 20)
+    second = Photo(b"\xff\xd8second\xff\xd9", "image/jpeg", 30, 40)
+    done = await service.submit_letter(
+        store, KEYS, letter(photos=(first, second)), unit_id=None, device=None, address=None
+    )
+    assert done.receipt
+    view = await service.letter_by_receipt(store, done.receipt)
+    assert view is not None
+    assert [(p.position, p.width) for p in view.photos] == [(1, 10), (2, 30)]
+    assert await service.letter_photo_at(store, view.id, 1) == (first.data, "image/jpeg")
+    assert await service.letter_photo_at(store, view.id, 2) == (second.data, "image/jpeg")
+    assert await service.letter_photo_at(store, view.id, 3) is None
+    assert await service.letter_photo_at(store, view.id + 1, 1) is None
