@@ -4,6 +4,7 @@ command line (the same operations as /admin/supervisors, audited as the command 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rating.cli import CliError, with_store
@@ -25,7 +26,10 @@ def _line(settings: Settings, x: Supervisor, today: str) -> str:
     )
 
 
-def _run(args: argparse.Namespace, fn: Any) -> list[Supervisor]:
+Op = Callable[[Store, Settings], Awaitable[list[Supervisor]]]
+
+
+def _run(args: argparse.Namespace, fn: Op) -> list[Supervisor]:
     settings = Settings.load(database=getattr(args, "database", None))
 
     async def run(store: Store) -> list[Supervisor]:
@@ -57,7 +61,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     _run(args, fn)
 
 
-def _by_id(action: str) -> Any:
+def _by_id(action: str) -> Callable[[argparse.Namespace], None]:
     def cmd(args: argparse.Namespace) -> None:
         async def fn(store: Store, settings: Settings) -> list[Supervisor]:
             op = {"end": service.end_term, "revoke": service.revoke, "reissue": service.reissue}

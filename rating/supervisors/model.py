@@ -40,11 +40,12 @@ class Supervisor:
     reports: int = 0
 
     def state_on(self, day: str) -> LinkState:
-        """The link's state on `day` (YYYY-MM-DD), given a live token."""
-        if self.token is None:
-            return LinkState.REVOKED
+        """The state of the supervisor's live link on `day` (YYYY-MM-DD): an ended term
+        first (whatever the link), then a revoked link, then the term's dates."""
         if self.ended_at is not None or day > self.term_end:
             return LinkState.ENDED
+        if self.token is None:
+            return LinkState.REVOKED
         if day < self.term_start:
             return LinkState.NOT_STARTED
         return LinkState.LIVE
