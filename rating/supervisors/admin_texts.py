@@ -18,6 +18,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "未设置督察部门（PINGJING_SUPERVISOR_UNIT）：报告立案后待指挥中心受理派发",
         "no discipline unit set (PINGJING_SUPERVISOR_UNIT): reports wait for the centre",
     ),
+    "sup_unknown_unit": (
+        "PINGJING_SUPERVISOR_UNIT 的单位代码 {code} 不存在：报告立案后待指挥中心受理派发",
+        "PINGJING_SUPERVISOR_UNIT names no unit ({code}): reports wait for the centre",
+    ),
     "sup_none": ("尚未聘任监督员。", "No supervisors yet."),
     "sup_add": ("聘任监督员", "Appoint a supervisor"),
     "sup_name": ("姓名", "Name"),

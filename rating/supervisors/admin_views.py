@@ -41,7 +41,8 @@ async def _render(
              if x.token else None)
             for x in roll
         ],
-        unit=s.settings.supervisor_unit,
+        unit=await service.discipline_unit(s.store, s.settings.supervisor_unit),
+        unit_code=s.settings.supervisor_unit,
         done=done if done in DONE else "",
         error=error,
         form=form or {},

@@ -106,6 +106,11 @@ async def reissue(store: Store, supervisor_id: int, actor: Actor | None) -> Supe
     return await store.write(logic.reissue_link, supervisor_id, actor, now_ms())
 
 
+async def discipline_unit(store: Store, code: str) -> str | None:
+    """The path of the unit PINGJING_SUPERVISOR_UNIT names; None when it names none."""
+    return await store.read(logic.unit_path_of, code)
+
+
 async def lookup(store: Store, token: str, now: int | None = None) -> LinkLookup:
     at = now_ms() if now is None else now
     return await store.read(logic.lookup, token, local_day(at))

@@ -136,6 +136,12 @@ def reissue_link(tx: Tx, supervisor_id: int, actor: Actor | None, now: int) -> S
     return get_supervisor(tx, supervisor_id)
 
 
+def unit_path_of(tx: Tx, code: str) -> str | None:
+    """The path of the unit with `code` (the discipline unit's, shown on the roll)."""
+    row = tx.one("SELECT path FROM units WHERE code = ?", (code,)) if code else None
+    return None if row is None else str(row[0])
+
+
 # ---------------------------------------------------------------- the link
 
 

@@ -24,6 +24,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "place": ("地点", "Place"),
     "event_at": ("事发时间", "Time of the event"),
     "text": ("事情经过（2000字以内）", "What happened (up to 2,000 characters)"),
+    "text_ro": ("事情经过", "What happened"),
     "photos": ("照片（选填，最多3张，每张不超过5MB）", "Photos (optional, up to 3, 5 MB each)"),
     "photos_again": (
         "照片未保存，请重新选择。",

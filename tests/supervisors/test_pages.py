@@ -192,6 +192,7 @@ async def test_the_admin_roll_is_for_admins_csrf_checked_and_audited(
     await login(web, "boss")
     page = await web.client.get("/admin/supervisors")
     assert page.status_code == 200 and 'id="add-supervisor"' in page.text
+    assert "派发至督察部门（张家口市公安局）" in page.text  # PINGJING_SUPERVISOR_UNIT's unit
     csrf = hidden(page.text, "csrf")
     add = {"csrf": csrf, "name": "张三", "phone": "13812345678",
            "term_start": day(0), "term_end": day(365)}  # fmt: skip
