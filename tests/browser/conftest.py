@@ -125,7 +125,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         PINGJING_DATABASE=str(db),
         PINGJING_SECRET=SECRET,
         PINGJING_PUBLIC_BASE_URL=base,
-        # Supervisors' reports are dispatched to the bureau itself (tests/browser/test_supervisors.py).
+        # Supervisors' reports go to the bureau itself (tests/browser/test_supervisors.py).
         PINGJING_SUPERVISOR_UNIT=unit_code_for_path("张家口市公安局"),
         # The default minimum age (2 s): the browser taps sooner, and a quick tap must be
         # stored (marked fast), never refused.
