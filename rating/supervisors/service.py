@@ -131,6 +131,24 @@ async def reports_of(store: Store, supervisor_id: int) -> list[ReportView]:
     return await store.read(logic.reports_of, supervisor_id)
 
 
+PURGE_CHUNK = 2000
+
+
+async def purge(store: Store, cutoff: int, now: int | None = None) -> int:
+    """Photos of reports whose case closed, and phones of supervisors whose term ended,
+    before `cutoff`, in chunks, then one audit entry (action `purge`, note "supervisor
+    phones and photos"); the count. Run by `pingjing purge` and the daily purge
+    (rating/cases/service.run_purge), with the phones' retention."""
+    total = 0
+    while True:
+        n = await store.write(logic.purge, cutoff, local_day(cutoff), PURGE_CHUNK)
+        total += n
+        if n < PURGE_CHUNK:
+            break
+    await store.write(logic.record_purge, now_ms() if now is None else now, total)
+    return total
+
+
 def link(base_url: str, token: str) -> str:
     """The personal link as given to the supervisor."""
     return f"{base_url.rstrip('/')}/supervisor/{token}"

@@ -257,3 +257,33 @@ def report_photo(tx: Tx, report_id: int, photo_id: int) -> tuple[bytes, str] | N
         (report_id, photo_id),
     )
     return (bytes(row[0]), row[1]) if row else None
+
+
+# ---------------------------------------------------------------- retention
+
+
+def purge(tx: Tx, cutoff: int, cutoff_day: str, chunk: int) -> int:
+    """Personal data past its use: the photos of reports whose case closed before `cutoff`
+    (the report's text stays, the bureau's record), and the phones of supervisors whose
+    term ended before `cutoff` (`cutoff_day`, its date in Asia/Shanghai). The count."""
+    photos = [
+        int(r[0])
+        for r in tx.all(
+            "SELECT p.id FROM supervisor_report_photos p "
+            "JOIN cases c ON c.source = 'supervisor' AND c.source_id = p.report_id "
+            "WHERE c.state = ? AND c.closed_at < ? LIMIT ?",
+            (str(CaseState.CLOSED), cutoff, chunk),
+        )
+    ]
+    for pid in photos:
+        tx.run("DELETE FROM supervisor_report_photos WHERE id = ?", (pid,))
+    phones = tx.run(
+        "UPDATE supervisors SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL "
+        "WHERE phone_enc IS NOT NULL AND (ended_at < ? OR term_end < ?)",
+        (cutoff, cutoff_day),
+    )
+    return len(photos) + phones
+
+
+def record_purge(tx: Tx, now: int, count: int) -> None:
+    audit(tx, now, None, "purge", note="supervisor phones and photos", items=count)

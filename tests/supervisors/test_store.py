@@ -182,3 +182,50 @@ async def test_a_report_opens_its_case_dispatched_to_the_discipline_unit(
         assert [r.id for r in await service.reports_of(store, x.id)] == [
             second.report_id, filed.report_id]  # fmt: skip
         assert [r.badge_no for r in await service.reports_of(store, other.id)] == ["100003"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_retention_drops_closed_reports_photos_and_ended_terms_phones(
+    backend: str, tmp_path: Path
+) -> None:
+    async with roster_store(backend, tmp_path) as store:
+        me = await admin(store)
+        x = await service.add(store, KEYS, me, "张三", "13812345678", day(0), day(30))
+        old = await service.add(store, KEYS, me, "钱七", "13900001111", day(-90), day(-40))
+        assert x.token
+        photo = Photo(b"\xff\xd8jpeg", "image/jpeg", 4, 3)
+        closed = await service.file_report(store, x.token, report(photos=(photo,)), DUCHA)
+        open_ = await service.file_report(store, x.token, report(stamp="s2", photos=(photo,)),
+                                          DUCHA)  # fmt: skip
+        assert closed.report_id and open_.report_id
+        case_id = await scalar(
+            store, "SELECT id FROM cases WHERE source = 'supervisor' AND source_id = ?",
+            (closed.report_id,),
+        )  # fmt: skip
+        for action, fields in (
+            ("reply", {"reply": "已核查"}),
+            ("callback", {"outcome": "reached", "note": "已联系"}),
+            ("verify", {"verification": "unsubstantiated", "note": "无证据"}),
+            ("close", {"note": "办结"}),
+        ):
+            await cases.transition(store, int(str(case_id)), me, action, fields)
+        # 30 days' retention, run a day after the close: nothing yet but the old term's phone.
+        now = now_ms()
+        assert await service.purge(store, now - 30 * DAY_MS, now) == 1
+        assert await scalar(store, "SELECT phone_mask FROM supervisors WHERE id = ?",
+                            (old.id,)) is None  # fmt: skip
+        assert await scalar(store, "SELECT phone_mask FROM supervisors WHERE id = ?",
+                            (x.id,)) == "138****5678"  # fmt: skip
+        assert await scalar(store, "SELECT COUNT(*) FROM supervisor_report_photos") == 2
+        # Past the retention of the closed case: its photos go, the open one's stay.
+        assert await service.purge(store, now + DAY_MS, now) == 1
+        remaining = await store.read(
+            lambda tx: tx.all("SELECT report_id FROM supervisor_report_photos")
+        )
+        assert remaining == [(open_.report_id,)]
+        assert await scalar(store, "SELECT body FROM supervisor_reports WHERE id = ?",
+                            (closed.report_id,)) == "民警办理业务时态度生硬"  # fmt: skip
+        assert await scalar(
+            store, "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' "
+            "AND note = 'supervisor phones and photos'",
+        ) == 2  # fmt: skip
