@@ -25,6 +25,9 @@ from rating.supervisors.model import (
 if TYPE_CHECKING:
     from rating.store.tx import Tx
 
+HOUR_MS = 3_600_000
+# A person reports a few things a day; a link passed on (or a script) is stopped here.
+REPORTS_PER_HOUR = 20
 # Who appears in the audit log when the command line acts (it has no signed-in user).
 CLI_ACTOR = "命令行"
 
@@ -169,8 +172,9 @@ def file_report(
 ) -> Filed:
     """Store one report and its photos, open its case and route it, all or nothing.
 
-    Refused (nothing stored) when the link is not live on `day` or the badge number is not
-    an active officer's. A second post of the same page (same form stamp) answers the
+    Refused (nothing stored) when the link is not live on `day`, the supervisor sent
+    REPORTS_PER_HOUR reports in the last hour ("limit"), or the badge number is not an
+    active officer's ("badge"). A second post of the same page (same form stamp) answers the
     first report. The case is dispatched at once to the unit whose code is `route_code`
     (the discipline unit, 督察); with no such unit it waits, received, for the centre."""
     tx.lock("supervisor-link:" + token)
@@ -181,6 +185,12 @@ def file_report(
         row = tx.one("SELECT id FROM supervisor_reports WHERE stamp = ?", (inp.stamp,))
         if row is not None:
             return Filed(int(row[0]))
+    recent = tx.one(
+        "SELECT COUNT(*) FROM supervisor_reports WHERE supervisor_id = ? AND created_at > ?",
+        (found.supervisor.id, now - HOUR_MS),
+    )
+    if recent is not None and int(recent[0]) >= REPORTS_PER_HOUR:
+        return Filed(None, refused="limit")
     officer = tx.one(
         "SELECT id, unit_id FROM officers WHERE badge_no = ? AND status = 'active'",
         (inp.badge_no,),

@@ -187,6 +187,11 @@ async def _submit(request: Request, token: str, who: Supervisor) -> Response:
                 "badge", 400, "badge: no serving officer has this badge number",
                 "未找到该警号的在岗民警",
             )  # fmt: skip
+        if filed.refused == "limit":
+            raise Refused(
+                "limit", 429, "too many reports in an hour; please try again later",
+                "一小时内提交过多，请稍后再试",
+            )  # fmt: skip
         if filed.refused is not None:  # the term ended or the link was revoked meanwhile
             state = LinkState(filed.refused)
             return _refusal(request, state, await service.get(s.store, who.id))

@@ -20,6 +20,7 @@ from rating.store import Store
 from rating.store.logic import unit_code_for_path
 from rating.supervisors import service
 from rating.supervisors.model import LinkState, ReportInput
+from rating.supervisors.store import REPORTS_PER_HOUR
 from tests.backends import BACKENDS, roster_store
 
 KEYS = Keys("test-secret-not-for-production")
@@ -229,3 +230,25 @@ async def test_retention_drops_closed_reports_photos_and_ended_terms_phones(
             store, "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' "
             "AND note = 'supervisor phones and photos'",
         ) == 2  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_link_takes_at_most_reports_per_hour(backend: str, tmp_path: Path) -> None:
+    async with roster_store(backend, tmp_path) as store:
+        x = await service.add(store, KEYS, None, "张三", "", day(0), day(30))
+        assert x.token
+        now = now_ms()
+        for i in range(REPORTS_PER_HOUR):
+            assert (await service.file_report(store, x.token, report(stamp=f"n{i}"), DUCHA,
+                                              now=now)).created  # fmt: skip
+        over = await service.file_report(store, x.token, report(stamp="over"), DUCHA, now=now)
+        assert over.refused == "limit" and over.report_id is None
+        # A resend of a page already stored still answers its report.
+        resent = await service.file_report(store, x.token, report(stamp="n0"), DUCHA, now=now)
+        assert resent.report_id is not None and not resent.created
+        assert await scalar(store, "SELECT COUNT(*) FROM supervisor_reports") == REPORTS_PER_HOUR
+        assert await scalar(store, "SELECT COUNT(*) FROM cases") == REPORTS_PER_HOUR
+        later = await service.file_report(
+            store, x.token, report(stamp="later"), DUCHA, now=now + 3_600_000
+        )
+        assert later.created
