@@ -10,7 +10,6 @@ message beside the field and what was typed kept (photos excepted)."""
 from __future__ import annotations
 
 import functools
-import time
 from datetime import datetime
 
 from anyio.to_thread import run_sync
@@ -20,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from rating.bodycap import MAILBOX_MAX_BYTES
+from rating.clock import now_ms
 from rating.crypto import normalize_code
 from rating.errors import PayloadTooLarge
 from rating.i18n import pick_lang
@@ -40,10 +40,6 @@ REFUSAL_STATUS = {
     LinkState.ENDED: 403,
 }
 FIELD_ERRORS = ("badge", "place", "event_at", "text", "photos")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _lang(request: Request, chosen: str | None = None) -> str:
@@ -105,7 +101,7 @@ async def _page(
         hello=m["hello"].format(name=who.name),
         term=m["term"].format(start=who.term_start, end=who.term_end),
         action=f"/supervisor/{token}",
-        stamp=s.keys.stamp(_now_ms(), stamp_token(token)),
+        stamp=s.keys.stamp(now_ms(), stamp_token(token)),
         kept=kept or Kept(),
         notice=notice,
         sent=sent.isdigit() and any(str(r.id) == sent for r in reports),
@@ -120,7 +116,7 @@ async def _page(
             }
             for r in reports
         ],
-        now_local=_when(_now_ms()).replace(" ", "T"),
+        now_local=_when(now_ms()).replace(" ", "T"),
     )
 
 
@@ -169,7 +165,7 @@ async def _submit(request: Request, token: str, who: Supervisor) -> Response:
                 "photos", 413, f"the photos together are larger than {mb} MB",
                 f"照片总大小超过 {mb} MB",
             ) from None  # fmt: skip
-        now = _now_ms()
+        now = now_ms()
         check = functools.partial(
             check_report,
             values,

@@ -4,7 +4,7 @@ store nothing, and a supervisor's page showing only their own reports and progre
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from rating.store import Store
 from rating.store.logic import unit_code_for_path
 from rating.supervisors import service
 from rating.supervisors.model import LinkState, ReportInput
+from rating.supervisors.service import SHANGHAI
 from rating.supervisors.store import REPORTS_PER_HOUR
 from tests.backends import BACKENDS, roster_store
 
@@ -31,6 +32,12 @@ DAY_MS = 86_400_000
 
 def day(offset: int) -> str:
     return (date.fromisoformat(service.local_day(now_ms())) + timedelta(days=offset)).isoformat()
+
+
+def midnight(text: str) -> int:
+    """00:00 of the day `text` in Asia/Shanghai, epoch ms."""
+    start = datetime.combine(date.fromisoformat(text), time(0), tzinfo=SHANGHAI)
+    return int(start.timestamp() * 1000)
 
 
 def report(badge: str = "100001", stamp: str | None = "s1", **kw: object) -> ReportInput:
@@ -71,9 +78,13 @@ async def test_the_link_works_only_within_the_term_and_until_revoked(
         assert (await service.lookup(store, gone.token, now)).state is LinkState.ENDED
         assert (await service.lookup(store, x.token, now)).state is LinkState.LIVE
         assert (await service.lookup(store, "0" * 12, now)).state is LinkState.UNKNOWN
-        # The last day counts whole: its 23:59 in Shanghai is still within the term.
-        assert (await service.lookup(store, x.token, now + 365 * DAY_MS)).state in (
-            LinkState.LIVE, LinkState.ENDED)  # fmt: skip
+        # Both days count whole, in Shanghai: the term of `later` runs from its first day's
+        # 00:00 to the 24:00 of its last.
+        first, after = midnight(day(1)), midnight(day(31))
+        assert (await service.lookup(store, later.token, first - 1)).state is LinkState.NOT_STARTED
+        assert (await service.lookup(store, later.token, first)).state is LinkState.LIVE
+        assert (await service.lookup(store, later.token, after - 1)).state is LinkState.LIVE
+        assert (await service.lookup(store, later.token, after)).state is LinkState.ENDED
 
         old = x.token
         revoked = await service.revoke(store, x.id, me)
