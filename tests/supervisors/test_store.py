@@ -98,6 +98,8 @@ async def test_the_link_works_only_within_the_term_and_until_revoked(
         assert ended.ended_at is not None
         assert (await service.lookup(store, fresh.token, now)).state is LinkState.ENDED
         assert (await service.file_report(store, fresh.token, report(), DUCHA)).refused == "ended"
+        # The roll: terms not ended early first, latest end first; the ended one last.
+        assert [s.name for s in await service.roll(store)] == ["赵六", "钱七", "张 三"]
         assert await scalar(store, "SELECT COUNT(*) FROM supervisor_reports") == 0
         actions = await store.read(
             lambda tx: tx.all(
