@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from analytics.metrics import ancestors
 from analytics.supervisors import supervisor_table
-from analytics.weekly import weekly_report
+from analytics.weekly import render, weekly_report
 from rating.cases import service as cases
 from rating.cases.model import Actor
 from rating.clock import now_ms
@@ -90,6 +91,14 @@ async def test_the_weekly_report_counts_supervisor_reports_per_unit(
         other = "张家口市公安局/桥西分局/新华街派出所"
         assert table.loc[other, "supervisor_reports"] == 1 and table.loc[other, "verified"] == 0
         assert table.loc["张家口市公安局", "supervisor_reports"] == 3
+        # Every format carries it: the sheet, the CSV file, the page's section.
+        out = tmp_path / "out"
+        render(weekly, out, ("xlsx", "csv", "html"))
+        assert "监督员报告" in openpyxl.load_workbook(out / "report.xlsx").sheetnames
+        csv_text = (out / "supervisors.csv").read_text(encoding="utf-8-sig")
+        assert "属实率" in csv_text and "胜利路派出所" in csv_text
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert "警风监督员报告（按民警所在单位）" in page and "50.0%" in page
 
 
 async def service_add(store: Store, me: Actor) -> Supervisor:
