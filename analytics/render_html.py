@@ -239,6 +239,10 @@ EXTRA_SECTIONS = {
             "spot_flag",
         ],
     ),  # fmt: skip
+    "supervisors": (
+        "警风监督员报告（按民警所在单位）",
+        ["path", "supervisor_reports", "verified", "substantiated", "substantiation_rate"],
+    ),
 }
 
 

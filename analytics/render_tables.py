@@ -48,6 +48,7 @@ SHEET_NAMES = {
     "duplicates": "重复诉求",
     "participation": "参评率",
     "spotcheck": "抽查与快评",
+    "supervisors": "监督员报告",
     "definitions": "指标定义",
     "assessment": "考核",
     "cycle_channels": "办理周期·渠道",
@@ -197,6 +198,10 @@ LABELS: dict[str, str] = {
     "not_confirmed_share": "未证实占比",
     "rest_not_confirmed_share": "其余单位未证实占比",
     "spot_flag": "未证实偏高",
+    # Citizen supervisors' reports (analytics.supervisors)
+    "supervisor_reports": "监督员报告数",
+    "verified": "已核实",
+    "substantiation_rate": "属实率",
 }
 # Codes a clerk should never have to decode.
 CODE_LABELS: dict[str, dict[str, str]] = {
@@ -278,6 +283,8 @@ PERCENT = {
     "verified_rate",
     "not_confirmed_share",
     "rest_not_confirmed_share",
+    # analytics.supervisors
+    "substantiation_rate",
 }
 PERCENT_CHANGE = {f"{r}_wow" for r in RATE_NAMES}
 HIGHER_IS_WORSE = {"bad_rate"}

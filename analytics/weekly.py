@@ -95,6 +95,9 @@ async def weekly_report(
     from analytics.spotcheck import add_spotchecks
 
     await add_spotchecks(store, report, data, options)
+    from analytics.supervisors import add_supervisors
+
+    await add_supervisors(store, report, data, options)
     if timings is not None:
         timings.load_s = t1 - t0
         timings.compute_s = time.perf_counter() - t1

@@ -37,6 +37,7 @@ from rating.pages import STATIC, Pages, favicon
 from rating.service import Services
 from rating.settings import Settings
 from rating.store import make_store
+from rating.supervisors.views import supervisor_routes
 
 log = logging.getLogger("pingjing")
 
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes += admin_routes()
     routes += kiosk_routes()
     routes += mailbox_routes() + place_routes()  # issue 18: 局长信箱 and unit codes
+    routes += supervisor_routes()  # issue 19: 警风监督员
     middleware = [
         Middleware(GZipMiddleware, minimum_size=500),
         # Every body capped by route before a handler parses it (issue 14).

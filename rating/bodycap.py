@@ -19,7 +19,8 @@ JSON_API_MAX_BYTES = 64 * 1024
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 UPLOAD_SLACK_BYTES = 64 * 1024  # the multipart envelope and the form's other fields
 UPLOAD_PATHS = ("/admin/workorders/import",)
-# A letter to the chief's mailbox: three photos of 5 MB each, the text, the envelope.
+# A letter to the chief's mailbox (or a supervisor's report): three photos of 5 MB each, the
+# text, the envelope.
 MAILBOX_MAX_BYTES = 3 * 5 * 1024 * 1024 + 64 * 1024
 
 
@@ -27,7 +28,7 @@ def cap_for(path: str, citizen_max: int) -> int:
     """The largest body accepted on `path`."""
     if path in UPLOAD_PATHS:
         return UPLOAD_MAX_BYTES + UPLOAD_SLACK_BYTES
-    if path == "/mailbox" or path.startswith("/mailbox/u/"):
+    if path == "/mailbox" or path.startswith(("/mailbox/u/", "/supervisor/")):
         return MAILBOX_MAX_BYTES
     if path == "/admin/login":
         return citizen_max

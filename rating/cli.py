@@ -39,6 +39,7 @@ PLUGINS = (
     "qr.units_cli",
     "rating.notify.cli",
     "rating.spotcheck.cli",
+    "rating.supervisors.cli",
 )
 
 

@@ -213,6 +213,12 @@ class Settings:
         1,
         "Spot-check tasks at least, per unit and channel and day (where that many exist).",
     )
+    supervisor_unit: str = setting(
+        "",
+        "Unit code of the discipline unit (督察) that citizen supervisors' reports are "
+        "dispatched to as they arrive; empty (or an unknown code): they wait, received, for "
+        "the centre to accept and dispatch.",
+    )
     webhook_url: str = setting(
         "",
         "If set, a signed JSON POST is sent here when a bad rating opens a case.",

@@ -17,6 +17,7 @@ from rating.admin import (
     workorders,
 )
 from rating.spotcheck.views import spotcheck_routes
+from rating.supervisors.admin_views import supervisor_admin_routes
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -37,4 +38,5 @@ def admin_routes() -> list[BaseRoute]:
         *workorders.workorder_routes(),
         *notifications.notification_routes(),  # issue 17: robots, e-mail, dead letters
         *spotcheck_routes(),
+        *supervisor_admin_routes(),  # issue 19: 警风监督员
     ]

@@ -27,11 +27,12 @@ if TYPE_CHECKING:
 _CASE_COLUMNS = {
     "id": "c.id",
     "state": "c.state",
-    # A case of another source has no rating (nor officer): the letter stands in.
+    # A case of another source has no rating (nor officer): the letter (or the
+    # supervisor's report) stands in.
     "receipt": "COALESCE(r.receipt, l.receipt, '')",
     "level": "COALESCE(r.level, 0)",
     "reasons": "r.reasons",
-    "comment": "COALESCE(r.comment, l.body)",
+    "comment": "COALESCE(r.comment, l.body, '【' || sr.place || '】' || sr.body)",
     "phone_mask": "COALESCE(r.phone_mask, l.phone_mask)",
     "has_phone": "(r.phone_enc IS NOT NULL OR l.phone_enc IS NOT NULL)",
     "officer_name": "COALESCE(o.name, '')",
@@ -78,6 +79,7 @@ _CASE_SELECT = (
     "FROM cases c LEFT JOIN ratings r ON r.id = c.rating_id "
     "LEFT JOIN officers o ON o.id = c.officer_id "
     "LEFT JOIN letters l ON c.source = 'letter' AND l.id = c.source_id "
+    "LEFT JOIN supervisor_reports sr ON c.source = 'supervisor' AND sr.id = c.source_id "
     "LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN units d ON d.id = c.dispatch_unit_id "
     "LEFT JOIN admin_users h ON h.id = c.handler_id"
 )

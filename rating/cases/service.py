@@ -116,6 +116,10 @@ async def run_purge(store: Store, settings: Settings, now: int | None = None) ->
     from rating.mailbox.service import purge_letters
 
     await purge_letters(store, cutoff, at)
+    # Citizen supervisors: report photos and ended terms' phones (issue 19).
+    from rating.supervisors.service import purge as purge_supervisors
+
+    await purge_supervisors(store, cutoff, at)
     return result
 
 

@@ -90,6 +90,7 @@ def test_weekly_xlsx_and_csv(
         "重复诉求",
         "参评率",
         "抽查与快评",
+        "监督员报告",
         "指标定义",
     ]
     summary = wb["汇总"]

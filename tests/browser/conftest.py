@@ -28,6 +28,7 @@ from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store import make_store
 from rating.store.base import now_ms
+from rating.store.logic import unit_code_for_path
 from rating.store.models import RosterRow
 from tests.conftest import ROSTER
 from tests.polling import wait_healthy
@@ -124,6 +125,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         PINGJING_DATABASE=str(db),
         PINGJING_SECRET=SECRET,
         PINGJING_PUBLIC_BASE_URL=base,
+        # Supervisors' reports go to the bureau itself (tests/browser/test_supervisors.py).
+        PINGJING_SUPERVISOR_UNIT=unit_code_for_path("张家口市公安局"),
         # The default minimum age (2 s): the browser taps sooner, and a quick tap must be
         # stored (marked fast), never refused.
         PINGJING_LOG_LEVEL="warning",
