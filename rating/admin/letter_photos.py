@@ -1,5 +1,5 @@
-"""A mailbox letter's photos on its case page (issue 18: "kept with the case, shown only to
-staff in scope").
+"""A mailbox letter's or a supervisor's report's photos on its case page (issue 18: "kept
+with the case, shown only to staff in scope").
 
 The case page shows them as thumbnails (the same image scaled by CSS) linking to
 `GET /admin/cases/{case_id}/photos/{n}`, which serves photo number `n` (from 1) to a
@@ -29,6 +29,7 @@ from rating.mailbox import service as mailbox
 from rating.mailbox.models import LetterPhoto
 from rating.service import svc
 from rating.store import Store
+from rating.supervisors import service as supervisors
 
 
 def api_photo_url(case_id: int, position: int) -> str:
@@ -36,12 +37,28 @@ def api_photo_url(case_id: int, position: int) -> str:
 
 
 async def case_photos(store: Store, case: CaseView) -> tuple[LetterPhoto, ...]:
-    """The photos of the letter behind `case` (none for any other source, or once purged).
-    The caller has already read the case as its user, so the scope is checked."""
-    if case.source != CaseSource.LETTER or case.source_id is None:
+    """The photos of the letter or supervisor's report behind `case` (none for any other
+    source, or once purged). The caller has already read the case as its user, so the
+    scope is checked."""
+    if case.source_id is None:
+        return ()
+    if case.source == CaseSource.SUPERVISOR:
+        return tuple(await supervisors.report_photos(store, case.source_id))
+    if case.source != CaseSource.LETTER:
         return ()
     letter = await mailbox.letter_by_id(store, case.source_id)
     return letter.photos if letter is not None else ()
+
+
+async def photo_at(store: Store, case: CaseView, n: int) -> tuple[bytes, str] | None:
+    """Photo number `n` of the letter or report behind `case`, or None."""
+    if case.source_id is None:
+        return None
+    if case.source == CaseSource.SUPERVISOR:
+        return await supervisors.report_photo_at(store, case.source_id, n)
+    if case.source == CaseSource.LETTER:
+        return await mailbox.letter_photo_at(store, case.source_id, n)
+    return None
 
 
 def _number(raw: str) -> int | None:
@@ -51,16 +68,14 @@ def _number(raw: str) -> int | None:
 
 async def _photo(request: Request, me: SessionInfo) -> Response:
     """The photo's bytes, never cached; NotFound when `me` may not see the case, the case
-    is not a letter's, or the letter has no such photo (any more)."""
+    has no letter or report behind it, or that has no such photo (any more)."""
     case_id = _number(str(request.path_params["case_id"]))
     n = _number(str(request.path_params["n"]))
     if case_id is None:
         raise NotFound("case not found", "未找到该案件")
     store = svc(request).store
     case = await cases.get_case(store, case_id, me.actor)  # NotFound out of scope
-    found = None
-    if n is not None and case.source == CaseSource.LETTER and case.source_id is not None:
-        found = await mailbox.letter_photo_at(store, case.source_id, n)
+    found = await photo_at(store, case, n) if n is not None else None
     if found is None:
         raise NotFound("photo not found", "未找到该照片")
     data, mime = found

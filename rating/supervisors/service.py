@@ -12,6 +12,7 @@ from rating.cases.model import Actor
 from rating.clock import now_ms
 from rating.crypto import Keys, mask_phone, normalize_phone
 from rating.domain_errors import Invalid
+from rating.mailbox.models import LetterPhoto
 from rating.store import Store
 from rating.supervisors import store as logic
 from rating.supervisors.model import (
@@ -132,6 +133,16 @@ async def reports_of(store: Store, supervisor_id: int) -> list[ReportView]:
 
 
 PURGE_CHUNK = 2000
+
+
+async def report_photos(store: Store, report_id: int) -> list[LetterPhoto]:
+    """A report's photos, for staff in scope only (the caller checks the case's scope)."""
+    return await store.read(logic.report_photos, report_id)
+
+
+async def report_photo_at(store: Store, report_id: int, position: int) -> tuple[bytes, str] | None:
+    """A report's photo number `position` (from 1), for staff in scope only."""
+    return await store.read(logic.report_photo_at, report_id, position)
 
 
 async def purge(store: Store, cutoff: int, now: int | None = None) -> int:

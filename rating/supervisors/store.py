@@ -12,6 +12,7 @@ from rating.cases.loop import open_case
 from rating.cases.model import Actor, CaseSource, CaseState, Deadlines
 from rating.crypto import RECEIPT_LENGTH, random_code
 from rating.domain_errors import NotFound
+from rating.mailbox.models import LetterPhoto
 from rating.supervisors.model import (
     CATEGORY,
     Filed,
@@ -261,10 +262,21 @@ def reports_of(tx: Tx, supervisor_id: int, limit: int = 100) -> list[ReportView]
     ]
 
 
-def report_photo(tx: Tx, report_id: int, photo_id: int) -> tuple[bytes, str] | None:
+def report_photos(tx: Tx, report_id: int) -> list[LetterPhoto]:
+    """The report's photos in the order the supervisor sent them (none once purged)."""
+    rows = tx.all(
+        "SELECT id, mime, width, height, size, position FROM supervisor_report_photos "
+        "WHERE report_id = ? ORDER BY position",
+        (report_id,),
+    )
+    return [LetterPhoto(int(r[0]), r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+
+
+def report_photo_at(tx: Tx, report_id: int, position: int) -> tuple[bytes, str] | None:
+    """The report's photo number `position` (from 1): its bytes and type, or None."""
     row = tx.one(
-        "SELECT data, mime FROM supervisor_report_photos WHERE report_id = ? AND id = ?",
-        (report_id, photo_id),
+        "SELECT data, mime FROM supervisor_report_photos WHERE report_id = ? AND position = ?",
+        (report_id, position),
     )
     return (bytes(row[0]), row[1]) if row else None
 

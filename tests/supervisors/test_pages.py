@@ -120,6 +120,35 @@ async def test_a_report_is_filed_routed_and_shown_with_its_progress(
     assert reports(settings) == 1
 
 
+async def test_staff_see_the_reports_photos_on_its_case_page(
+    web: Web, settings: Settings
+) -> None:
+    """The report's photos are kept with its case and shown to staff who may see it, as a
+    letter's are (the case page's thumbnails and /admin/cases/{id}/photos/{n})."""
+    x = await appoint(web)
+    assert x.token
+    files = [("photos", (f"{n}.jpg", jpeg(gps=True), "image/jpeg")) for n in (1, 2)]
+    assert (await post(web, x.token, form(web, x.token), files=files)).status_code == 303
+    ((case_id,),) = rows(settings, "SELECT id FROM cases WHERE source = 'supervisor'")
+    stored = rows(settings, "SELECT data FROM supervisor_report_photos ORDER BY position")
+    assert len(stored) == 2
+
+    anonymous = await web.client.get(f"/admin/cases/{case_id}/photos/1")
+    assert anonymous.status_code in (302, 303) and "/admin/login" in anonymous.headers["location"]
+
+    await add_user(web, "centre", "admin")
+    await login(web, "centre")
+    page = await web.client.get(f"/admin/cases/{case_id}")
+    links = re.findall(r'<a href="(/admin/cases/\d+/photos/\d+)"><img', page.text)
+    assert links == [f"/admin/cases/{case_id}/photos/{n}" for n in (1, 2)]
+    for n, (blob,) in enumerate(stored, start=1):
+        r = await web.client.get(f"/admin/cases/{case_id}/photos/{n}")
+        assert r.status_code == 200 and r.content == bytes(blob)
+        assert r.headers["content-type"] == "image/jpeg"
+        assert r.headers["cache-control"] == "private, no-store"
+    assert (await web.client.get(f"/admin/cases/{case_id}/photos/3")).status_code == 404
+
+
 async def test_refusals_name_the_field_and_keep_what_was_typed(
     web: Web, settings: Settings
 ) -> None:
