@@ -120,9 +120,7 @@ async def test_a_report_is_filed_routed_and_shown_with_its_progress(
     assert reports(settings) == 1
 
 
-async def test_staff_see_the_reports_photos_on_its_case_page(
-    web: Web, settings: Settings
-) -> None:
+async def test_staff_see_the_reports_photos_on_its_case_page(web: Web, settings: Settings) -> None:
     """The report's photos are kept with its case and shown to staff who may see it, as a
     letter's are (the case page's thumbnails and /admin/cases/{id}/photos/{n})."""
     x = await appoint(web)
