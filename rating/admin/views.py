@@ -261,19 +261,6 @@ async def reveal(request: Request, me: SessionInfo) -> Response:
 
 
 @login_required()
-async def officer_page(request: Request, me: SessionInfo) -> Response:
-    store = svc(request).store
-    officer = await rating_service.officer_by_badge(
-        store, check_text("badge_no", request.path_params["badge_no"])
-    )
-    if officer is None or not me.actor.sees(officer.unit_path):
-        raise NotFound("officer not found", "未找到该民警")
-    ratings = await cases.officer_ratings(store, officer.id)
-    rows = await cases.list_cases(store, me.actor, officer_id=officer.id, limit=50)
-    return page(request, "officer.html", me, officer=officer, ratings=ratings, cases=rows)
-
-
-@login_required()
 async def unit_page(request: Request, me: SessionInfo) -> Response:
     store = svc(request).store
     unit = await rating_service.unit_by_code(store, check_text("code", request.path_params["code"]))
@@ -337,7 +324,6 @@ def case_routes() -> list[BaseRoute]:
         Route("/admin/cases/{case_id}", case_detail, methods=["GET"]),
         Route("/admin/cases/{case_id}/reveal", reveal, methods=["POST"]),
         Route("/admin/cases/{case_id}/{action}", case_action, methods=["POST"]),
-        Route("/admin/officers/{badge_no}", officer_page, methods=["GET"]),
         Route("/admin/units/{code}", unit_page, methods=["GET"]),
         Route("/api/v1/cases", api_cases, methods=["GET"]),
         Route("/api/v1/cases/{case_id}", api_case, methods=["GET"]),

@@ -213,9 +213,7 @@ class Target:
 
 def subscription_target(tx: Tx, sub_id: int, scope: str | None = None) -> Target:
     get_subscription(tx, sub_id, scope)
-    row = tx.one(
-        "SELECT sender, target, secret FROM notify_subscriptions WHERE id = ?", (sub_id,)
-    )
+    row = tx.one("SELECT sender, target, secret FROM notify_subscriptions WHERE id = ?", (sub_id,))
     if row is None:
         raise NotFound("no such subscription", "未找到该订阅")
     return Target(sub_id, str(row[0]), str(row[1]), str(row[2]))
@@ -535,8 +533,17 @@ def _deliveries(tx: Tx, state: str, scope: str | None, limit: int) -> list[DeadL
         summary = f"#{data['case_id']}" if "case_id" in data else str(data.get("week", ""))
         out.append(
             DeadLetter(
-                int(did), int(sid), sender, mask_target(sender, target), path, kind,
-                int(attempts), error, int(at), summary, int(next_at),
+                int(did),
+                int(sid),
+                sender,
+                mask_target(sender, target),
+                path,
+                kind,
+                int(attempts),
+                error,
+                int(at),
+                summary,
+                int(next_at),
             )  # fmt: skip
         )
     return out

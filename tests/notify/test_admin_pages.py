@@ -146,9 +146,10 @@ async def test_test_send_reaches_each_robot_and_reports_a_failure(
 ) -> None:
     await add_user(web, "boss", "admin")
     assert (await login(web, "boss")).status_code == 303
-    with robot_server(Robot("wecom")) as wecom, robot_server(
-        Robot("dingtalk", secret="SEC-ding")
-    ) as ding:
+    with (
+        robot_server(Robot("wecom")) as wecom,
+        robot_server(Robot("dingtalk", secret="SEC-ding")) as ding,
+    ):
         await web.store.write(
             nstore.add_subscription, None, "wecom", wecom.url, "", nstore.KINDS, "", now_ms()
         )
@@ -173,9 +174,9 @@ async def test_test_send_reaches_each_robot_and_reports_a_failure(
     assert "PINGJING_SMTP_URL" in await _flash(web, no_smtp)
     # A test message is not a notification: nothing in the outbox, but in the audit log.
     assert rows(settings, "SELECT COUNT(*) FROM notify_deliveries") == [(0,)]
-    assert rows(
-        settings, "SELECT note FROM audit_log WHERE action = 'notify_test' ORDER BY id"
-    )[:2] == [("#1 ok",), ("#2 ok",)]
+    assert rows(settings, "SELECT note FROM audit_log WHERE action = 'notify_test' ORDER BY id")[
+        :2
+    ] == [("#1 ok",), ("#2 ok",)]
 
 
 async def test_only_admins_change_and_a_scoped_admin_stays_in_scope(
