@@ -184,13 +184,14 @@ async def build(store: Store, actor: Actor, now: int, basic: bool) -> dict[str, 
     steps: dict[str, list[Any]] = {}
     late_by_unit: dict[int, int] = {}
     for row in await store.read(data.open_cases, now):
-        if row.unit_id not in by_id:
+        unitless = row.unit_id == data.NO_UNIT and scope is None
+        if row.unit_id not in by_id and not unitless:
             continue
         step = current_step(row.state, row.callback_outcome, row.verification) or row.state
         entry = steps.setdefault(step, [step, row.state, 0, 0])
         entry[2] += row.count
         entry[3] += row.overdue
-        if row.overdue:
+        if row.overdue and not unitless:
             late_by_unit[row.unit_id] = late_by_unit.get(row.unit_id, 0) + row.overdue
     by_step = [
         {

@@ -9,7 +9,7 @@ daylight saving): week k starts at WEEK_ORIGIN + k * WEEK_MS.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rating.cases.model import SUBSTANTIATED, CaseState
 from rating.cases.queries import _OVERDUE_SQL, _overdue_params
@@ -50,6 +50,15 @@ class WeekCounts:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
+# The "unit" of cases that have none (a letter to the bureau as a whole, a work order whose
+# handling unit matched nobody): counted for bureau-wide scopes only (no unit has id 0).
+NO_UNIT = 0
+
+
+def _unit(value: Any) -> int:
+    return NO_UNIT if value is None else int(value)
+
+
 def week_counts(
     tx: Tx, first_week: int, end_week: int, basic_satisfied: bool = True
 ) -> dict[tuple[int, int], WeekCounts]:
@@ -65,7 +74,7 @@ def week_counts(
         "FROM ratings WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2",
         (WEEK_ORIGIN, WEEK_MS, floor, lo, hi),
     ):
-        out[(int(wk), int(unit))] = WeekCounts(
+        out[(int(wk), _unit(unit))] = WeekCounts(
             int(ratings), int(valid or 0), int(satisfied or 0), int(bad or 0)
         )
     subst = ", ".join(f"'{v}'" for v in SUBSTANTIATED)
@@ -78,7 +87,7 @@ def week_counts(
         "FROM cases WHERE opened_at >= ? AND opened_at < ? GROUP BY 1, 2",
         (WEEK_ORIGIN, WEEK_MS, lo, hi),
     ):
-        c = out.setdefault((int(wk), int(unit)), WeekCounts())
+        c = out.setdefault((int(wk), _unit(unit)), WeekCounts())
         c.cases, c.called_back, c.reached = int(cases), int(called or 0), int(reached or 0)
         c.substantiated, c.rectified = int(substantiated or 0), int(rectified or 0)
     return out
@@ -110,7 +119,9 @@ def open_cases(tx: Tx, now: int) -> list[OpenCases]:
         "GROUP BY c.unit_id, c.state, c.callback_outcome, c.verification",
         (*_overdue_params(now), *_NOT_CLOSED),
     )
-    return [OpenCases(int(u), str(s), o, v, int(n), int(late or 0)) for u, s, o, v, n, late in rows]
+    return [
+        OpenCases(_unit(u), str(s), o, v, int(n), int(late or 0)) for u, s, o, v, n, late in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,31 @@ async def test_admin_sees_the_bureau_and_each_figure_links_to_its_list(
     assert "Bad ratings" in english.text and "Units with the most overdue cases" in english.text
 
 
+def open_total(page: str) -> str:
+    m = re.search(r'<tr class="total">.*?<td[^>]*>(\d+)</td>', page, re.S)
+    assert m, "no total row"
+    return m.group(1)
+
+
+async def test_cases_of_no_unit_count_for_the_bureau_only(web: Web, settings: Settings) -> None:
+    """A letter to the bureau as a whole, or a work order whose unit matched nobody, is a
+    case without a unit: the bureau's dashboard counts it (this 500ed), a unit's does not."""
+    await bad_rating(web, 0)
+    unitless = case_id_of(settings, await bad_rating(web, 1))
+    execute(settings, "UPDATE cases SET unit_id = NULL, callback_due_at = ? WHERE id = ?",
+            (now_ms() - 3_600_000, unitless))  # fmt: skip
+    await add_user(web, "chief", "admin")
+    await add_user(web, "east", "unit_manager", QIAODONG)
+    await login(web, "chief")
+    page = await web.client.get("/admin")
+    assert page.status_code == 200, page.text
+    assert open_total(page.text) == "2"
+    web.client.cookies.clear()
+    await login(web, "east")
+    page = await web.client.get("/admin")
+    assert page.status_code == 200 and open_total(page.text) == "1"
+
+
 async def test_a_unit_manager_sees_only_their_subtree(web: Web, settings: Settings) -> None:
     await bad_rating(web, 0)
     await bad_rating(web, 1)
