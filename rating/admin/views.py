@@ -17,7 +17,8 @@ from rating import service as rating_service
 from rating.admin import accounts, dashboard, queue
 from rating.admin.auth import SessionInfo
 from rating.admin.export import cases_csv
-from rating.admin.texts_dash import audit_note, countdown
+from rating.admin.texts_audit import actor_name, audit_text
+from rating.admin.texts_dash import countdown
 from rating.admin.texts_loop import loop_texts, source_labels, step_labels
 from rating.admin.web import check_csrf, login_required, page, read_form
 from rating.bodycap import JSON_API_MAX_BYTES
@@ -223,7 +224,7 @@ async def _detail(
     return page(
         request, "case.html", me, case=case, audit=entries, phone=phone,
         actions=actions, outcomes=CALLBACK_OUTCOMES,
-        now=now_ms(), countdown=countdown, audit_note=audit_note,
+        now=now_ms(), countdown=countdown, audit_note=audit_text, actor_name=actor_name,
         verifications=VERIFICATIONS, toggle=(f"/admin/cases/{case.id}", {}),
         units=units, categories=categories, lt=loop_texts(lang),
         source_labels=source_labels(lang), step_labels=step_labels(lang),
