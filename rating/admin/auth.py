@@ -33,11 +33,6 @@ _HASHING = threading.BoundedSemaphore(2)
 TOKEN_PREFIX = "pjt_"
 
 
-def _scrypt(password: str, salt: bytes, cost: ScryptCost) -> bytes:
-    with _HASHING:
-        return hashing.scrypt(password, salt, cost)
-
-
 def hash_password(password: str) -> str:
     with _HASHING:
         return hashing.hash_secret(password, COST)

@@ -25,11 +25,9 @@ DAY_MS = 86_400_000
 @dataclass(frozen=True)
 class KioskHealth:
     kiosk: ks.Kiosk
-    enrolled_at: int | None
     last_seen: int | None  # the last upload of a tap (the store keeps no heartbeat)
     taps_day: int  # taps received in the last 24 hours
     late_day: int  # of those, taps that waited in the tablet's queue over 5 minutes
-    max_lag_ms: int | None  # the longest a tap of the last 24 hours waited in the queue
 
 
 LATE_MS = 5 * 60_000
@@ -39,25 +37,14 @@ def kiosk_health_tx(tx: Tx, now: int) -> list[KioskHealth]:
     out = []
     for k in ks.list_kiosks(tx):
         row = tx.one(
-            "SELECT k.enrolled_at, (SELECT MAX(received_at) FROM kiosk_ratings WHERE kiosk_id "
-            "= k.id), (SELECT COUNT(*) FROM kiosk_ratings WHERE kiosk_id = k.id AND "
-            "received_at >= ?), (SELECT COUNT(*) FROM kiosk_ratings WHERE kiosk_id = k.id "
-            "AND received_at >= ? AND received_at - tapped_at > ?), (SELECT "
-            "MAX(received_at - tapped_at) FROM kiosk_ratings WHERE kiosk_id = k.id AND "
-            "received_at >= ?) FROM kiosks k WHERE k.id = ?",
-            (now - DAY_MS, now - DAY_MS, LATE_MS, now - DAY_MS, k.id),
+            "SELECT (SELECT MAX(received_at) FROM kiosk_ratings WHERE kiosk_id = k.id), "
+            "(SELECT COUNT(*) FROM kiosk_ratings WHERE kiosk_id = k.id AND received_at >= ?), "
+            "(SELECT COUNT(*) FROM kiosk_ratings WHERE kiosk_id = k.id AND received_at >= ? "
+            "AND received_at - tapped_at > ?) FROM kiosks k WHERE k.id = ?",
+            (now - DAY_MS, now - DAY_MS, LATE_MS, k.id),
         )
         assert row is not None
-        out.append(
-            KioskHealth(
-                k,
-                row[0],
-                row[1],
-                int(row[2] or 0),
-                int(row[3] or 0),
-                None if row[4] is None else int(row[4]),
-            )  # fmt: skip
-        )
+        out.append(KioskHealth(k, row[0], int(row[1] or 0), int(row[2] or 0)))
     return out
 
 

@@ -137,7 +137,6 @@ def reissue_tx(tx: Tx, actor: Actor, badge_no: str, now: int) -> Officer | None:
 class RosterPreview:
     result: RosterResult
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
-    file_error: str = ""
 
 
 def _import_tx(

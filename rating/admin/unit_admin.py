@@ -42,7 +42,9 @@ def week_start(now: int) -> int:
 
 
 def _counts(tx: Tx, sql: str, params: tuple[int, ...] = ()) -> dict[int, int]:
-    return {int(r[0]): int(r[1]) for r in tx.all(sql, params)}
+    """{unit id: count}; rows of no unit (a letter to the whole bureau) belong to no row of
+    the tree."""
+    return {int(r[0]): int(r[1]) for r in tx.all(sql, params) if r[0] is not None}
 
 
 def unit_tree_tx(tx: Tx, actor: Actor, now: int) -> list[UnitRow]:

@@ -17,7 +17,8 @@ from rating import service as rating_service
 from rating.admin import accounts, dashboard, letter_photos, queue
 from rating.admin.auth import SessionInfo
 from rating.admin.export import cases_csv
-from rating.admin.texts_dash import audit_note, countdown
+from rating.admin.texts_audit import actor_name, audit_text
+from rating.admin.texts_dash import countdown
 from rating.admin.texts_loop import loop_texts, source_labels, step_labels
 from rating.admin.texts_photos import photo_texts
 from rating.admin.web import check_csrf, login_required, page, read_form
@@ -225,7 +226,7 @@ async def _detail(
     return page(
         request, "case.html", me, case=case, audit=entries, phone=phone,
         actions=actions, outcomes=CALLBACK_OUTCOMES,
-        now=now_ms(), countdown=countdown, audit_note=audit_note,
+        now=now_ms(), countdown=countdown, audit_note=audit_text, actor_name=actor_name,
         verifications=VERIFICATIONS, toggle=(f"/admin/cases/{case.id}", {}),
         units=units, categories=categories, lt=loop_texts(lang),
         source_labels=source_labels(lang), step_labels=step_labels(lang),
@@ -261,19 +262,6 @@ async def reveal(request: Request, me: SessionInfo) -> Response:
     token = await svc(request).store.write(queue.reveal, case_id, me.actor, now_ms())
     where = f"/admin/cases/{case_id}" + (f"?shown={token}#phone" if token else "")
     return RedirectResponse(where, status_code=303)
-
-
-@login_required()
-async def officer_page(request: Request, me: SessionInfo) -> Response:
-    store = svc(request).store
-    officer = await rating_service.officer_by_badge(
-        store, check_text("badge_no", request.path_params["badge_no"])
-    )
-    if officer is None or not me.actor.sees(officer.unit_path):
-        raise NotFound("officer not found", "未找到该民警")
-    ratings = await cases.officer_ratings(store, officer.id)
-    rows = await cases.list_cases(store, me.actor, officer_id=officer.id, limit=50)
-    return page(request, "officer.html", me, officer=officer, ratings=ratings, cases=rows)
 
 
 @login_required()
@@ -341,7 +329,6 @@ def case_routes() -> list[BaseRoute]:
         Route("/admin/cases/{case_id}/reveal", reveal, methods=["POST"]),
         Route("/admin/cases/{case_id}/photos/{n}", letter_photos.case_photo, methods=["GET"]),
         Route("/admin/cases/{case_id}/{action}", case_action, methods=["POST"]),
-        Route("/admin/officers/{badge_no}", officer_page, methods=["GET"]),
         Route("/admin/units/{code}", unit_page, methods=["GET"]),
         Route("/api/v1/cases", api_cases, methods=["GET"]),
         Route("/api/v1/cases/{case_id}", api_case, methods=["GET"]),

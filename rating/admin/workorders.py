@@ -52,9 +52,11 @@ def _profiles() -> list[tuple[str, str]]:
 async def _render(request: Request, me: SessionInfo, status: int = 200, **ctx: Any) -> Response:
     imports = await service.list_imports(svc(request).store, LOG_ROWS)
     ctx.setdefault("form", {})
+    profiles = _profiles()
     return page(
         request, "workorders.html", me, status=status, imports=imports,
-        channels=CHANNELS, profiles=_profiles(), max_mb=UPLOAD_MAX_BYTES // (1024 * 1024),
+        channels=CHANNELS, profiles=profiles, profile_titles=dict(profiles),
+        max_mb=UPLOAD_MAX_BYTES // (1024 * 1024),
         show_unmatched=SHOW_UNMATCHED, toggle=("/admin/workorders", {}), **ctx,
     )  # fmt: skip
 

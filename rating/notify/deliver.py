@@ -65,6 +65,17 @@ def send_group(group: list[nstore.Due], cfg: Config, now: int) -> tuple[bool, st
     return senders.send_wecom(first.target, markdown)
 
 
+def send_test(target: nstore.Target, cfg: Config, now: int) -> tuple[bool, str]:
+    """One test message to `target`, in its sender's format."""
+    title, markdown = messages.test_message(cfg.base_url, now)
+    if target.sender == "email":
+        text = markdown.replace("**", "").replace("> ", "  ") + "\n"
+        return senders.send_email(cfg.smtp_url, cfg.smtp_from, target.target, title, text, now)
+    if target.sender == "dingtalk":
+        return senders.send_dingtalk(target.target, target.secret, title, markdown, now)
+    return senders.send_wecom(target.target, markdown)
+
+
 def groups(due: list[nstore.Due]) -> list[list[nstore.Due]]:
     out: list[list[nstore.Due]] = []
     mail: dict[int, list[nstore.Due]] = {}

@@ -79,3 +79,14 @@ def digest(items: Sequence[tuple[str, dict[str, Any]]], base_url: str) -> tuple[
         text = "\n".join(lines(kind, payload, base_url))
         blocks.append(text.replace("**", "").replace("> ", "  "))
     return subject, "\n\n".join(blocks) + "\n"
+
+
+def test_message(base_url: str, now_ms: int) -> tuple[str, str]:
+    """(title, markdown) of the test message the admin page sends to a new target."""
+    return "评警 · 测试消息", "\n".join(
+        [
+            "**测试消息**",
+            f"> 这是评警发出的测试消息（{_ts(now_ms)}），收到即表示该群机器人或邮箱配置正确。",
+            f"[打开评警管理]({base_url.rstrip('/')}/admin/notifications)",
+        ]
+    )

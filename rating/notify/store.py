@@ -97,19 +97,130 @@ def add_subscription(
     events: tuple[str, ...],
     label: str,
     now: int,
+    scope: str | None = None,
+    actor: Actor | None = None,
 ) -> int:
     check_target(sender, target, secret)
-    unit_id = None
-    if unit_ref:
-        row = tx.one("SELECT id FROM units WHERE code = ? OR path = ?", (unit_ref, unit_ref))
-        if row is None:
-            raise Invalid(f"unit: unknown unit {unit_ref!r}", "未找到该单位")
-        unit_id = int(row[0])
-    return tx.insert(
+    check_fields(target, label)
+    unit_id = _unit_id(tx, unit_ref, scope)
+    sub_id = tx.insert(
         "INSERT INTO notify_subscriptions (unit_id, sender, target, secret, events, label, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (unit_id, sender, target, secret, ",".join(events), label, now),
     )
+    if actor is not None:  # the page's; the CLI's additions are the operator's own
+        audit(tx, now, actor, "notify_add", note=f"#{sub_id} {mask_target(sender, target)}")
+    return sub_id
+
+
+MAX_TARGET = 2000
+MAX_LABEL = 100
+
+
+def check_fields(target: str, label: str) -> None:
+    if len(target) > MAX_TARGET:
+        raise Invalid(f"target: at most {MAX_TARGET} characters", "目标地址过长")
+    if len(label) > MAX_LABEL:
+        raise Invalid(f"label: at most {MAX_LABEL} characters", f"名称不能超过 {MAX_LABEL} 字")
+
+
+def _unit_id(tx: Tx, unit_ref: str | None, scope: str | None) -> int | None:
+    """The unit of a subscription: its code or path (None: the whole bureau), within
+    `scope` (an actor scoped to a unit may not subscribe outside it, nor bureau-wide)."""
+    if not unit_ref:
+        if scope is not None:
+            raise Invalid("unit: choose a unit of your scope", "请选择本单位范围内的单位")
+        return None
+    row = tx.one("SELECT id, path FROM units WHERE code = ? OR path = ?", (unit_ref, unit_ref))
+    if row is None:
+        raise Invalid(f"unit: unknown unit {unit_ref!r}", "未找到该单位")
+    if scope is not None and not _within(str(row[1]), scope):
+        raise Invalid("unit: choose a unit of your scope", "请选择本单位范围内的单位")
+    return int(row[0])
+
+
+def get_subscription(tx: Tx, sub_id: int, scope: str | None = None) -> Subscription:
+    """One subscription (within `scope`), else NotFound."""
+    for sub in list_subscriptions(tx, scope, sub_id):
+        return sub
+    raise NotFound("no such subscription", "未找到该订阅")
+
+
+def update_subscription(
+    tx: Tx, sub_id: int, unit_ref: str | None, target: str, secret: str,
+    events: tuple[str, ...], label: str, now: int, scope: str | None = None,
+    actor: Actor | None = None,
+) -> Subscription:  # fmt: skip
+    """Change a subscription's unit, events and label; its target and secret only when
+    given (empty: keep them, as the page never shows them back). Audited, target masked."""
+    old = get_subscription(tx, sub_id, scope)
+    target = target or old.target
+    if not secret:
+        found = tx.one("SELECT secret FROM notify_subscriptions WHERE id = ?", (sub_id,))
+        secret = "" if found is None else str(found[0])
+    check_target(old.sender, target, secret)
+    check_fields(target, label)
+    unit_id = _unit_id(tx, unit_ref, scope)
+    tx.run(
+        "UPDATE notify_subscriptions SET unit_id = ?, target = ?, secret = ?, events = ?, "
+        "label = ? WHERE id = ?",
+        (unit_id, target, secret, ",".join(events), label, sub_id),
+    )
+    audit(tx, now, actor, "notify_edit", note=f"#{sub_id} {mask_target(old.sender, target)}")
+    return get_subscription(tx, sub_id)
+
+
+def set_disabled(
+    tx: Tx, sub_id: int, disabled: bool, now: int, scope: str | None = None,
+    actor: Actor | None = None,
+) -> bool:  # fmt: skip
+    """Stop (or start again) a subscription within `scope`; False when it already was.
+    Deliveries still pending while it was stopped are not sent afterwards: they stay
+    pending in the history (the sender skips a stopped subscription's deliveries) and are
+    marked dead on restart, so a restarted robot does not get a backlog of old news."""
+    get_subscription(tx, sub_id, scope)
+    changed = (
+        tx.run(
+            "UPDATE notify_subscriptions SET disabled = ? WHERE id = ? AND disabled = ?",
+            (int(disabled), sub_id, int(not disabled)),
+        )
+        == 1
+    )
+    if changed:
+        if not disabled:
+            tx.run(
+                "UPDATE notify_deliveries SET state = 'dead', last_error = ? "
+                "WHERE subscription_id = ? AND state = 'pending'",
+                (STOPPED_ERROR, sub_id),
+            )
+        audit(tx, now, actor, "notify_disable" if disabled else "notify_enable",
+              note=f"#{sub_id}")  # fmt: skip
+    return changed
+
+
+STOPPED_ERROR = "subscription was stopped"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a subscription sends (secrets included: for the sender only)."""
+
+    id: int
+    sender: str
+    target: str
+    secret: str
+
+
+def subscription_target(tx: Tx, sub_id: int, scope: str | None = None) -> Target:
+    get_subscription(tx, sub_id, scope)
+    row = tx.one("SELECT sender, target, secret FROM notify_subscriptions WHERE id = ?", (sub_id,))
+    if row is None:
+        raise NotFound("no such subscription", "未找到该订阅")
+    return Target(sub_id, str(row[0]), str(row[1]), str(row[2]))
+
+
+def audit_test(tx: Tx, sub_id: int, ok: bool, error: str, now: int, actor: Actor | None) -> None:
+    audit(tx, now, actor, "notify_test", note=f"#{sub_id} " + ("ok" if ok else error[:MAX_ERROR]))
 
 
 def remove_subscription(tx: Tx, sub_id: int) -> bool:
@@ -138,11 +249,16 @@ _SUB_COLUMNS = {
 }
 
 
-def list_subscriptions(tx: Tx, scope: str | None = None) -> list[Subscription]:
-    """Every subscription (of `scope`'s subtree, by unit path, when given)."""
+def list_subscriptions(
+    tx: Tx, scope: str | None = None, sub_id: int | None = None
+) -> list[Subscription]:
+    """Every subscription (of `scope`'s subtree, by unit path, when given; only `sub_id`
+    when given)."""
+    where, params = ("WHERE s.id = ? ", (sub_id,)) if sub_id is not None else ("", ())
     rows = tx.all(
         f"SELECT {select_list(_SUB_COLUMNS)} FROM notify_subscriptions s "
-        "LEFT JOIN units u ON u.id = s.unit_id ORDER BY s.id"
+        f"LEFT JOIN units u ON u.id = s.unit_id {where}ORDER BY s.id",
+        params,
     )
     out = []
     for row in rows:
@@ -384,6 +500,8 @@ def mark(
 
 @dataclass(frozen=True)
 class DeadLetter:
+    """One delivery as the page lists it: a dead letter, or a pending one of the outbox."""
+
     id: int
     subscription_id: int
     sender: str
@@ -394,24 +512,25 @@ class DeadLetter:
     last_error: str
     event_at: int
     summary: str
+    next_at: int = 0
 
 
-def dead_letters(tx: Tx, scope: str | None = None, limit: int = 200) -> list[DeadLetter]:
+def _deliveries(tx: Tx, state: str, scope: str | None, limit: int) -> list[DeadLetter]:
+    order = "d.id DESC" if state == "dead" else "d.next_at, d.id"
     rows = tx.all(
         "SELECT d.id, d.subscription_id, s.sender, s.target, u.path, e.kind, d.attempts, "
-        "d.last_error, e.created_at, e.payload FROM notify_deliveries d "
+        "d.last_error, e.created_at, e.payload, d.next_at FROM notify_deliveries d "
         "JOIN notify_events e ON e.id = d.event_id "
         "JOIN notify_subscriptions s ON s.id = d.subscription_id "
-        "LEFT JOIN units u ON u.id = e.unit_id WHERE d.state = 'dead' "
-        "ORDER BY d.id DESC LIMIT ?",
-        (limit,),
+        f"LEFT JOIN units u ON u.id = e.unit_id WHERE d.state = ? ORDER BY {order} LIMIT ?",
+        (state, limit),
     )
     out = []
-    for did, sid, sender, target, path, kind, attempts, error, at, payload in rows:
+    for did, sid, sender, target, path, kind, attempts, error, at, payload, next_at in rows:
         if scope is not None and not _within(path, scope):
             continue
         data = json.loads(payload)
-        summary = f"#{data['case_id']}" if "case_id" in data else str(data.get("title", ""))
+        summary = f"#{data['case_id']}" if "case_id" in data else str(data.get("week", ""))
         out.append(
             DeadLetter(
                 int(did),
@@ -424,9 +543,20 @@ def dead_letters(tx: Tx, scope: str | None = None, limit: int = 200) -> list[Dea
                 error,
                 int(at),
                 summary,
+                int(next_at),
             )  # fmt: skip
         )
     return out
+
+
+def dead_letters(tx: Tx, scope: str | None = None, limit: int = 200) -> list[DeadLetter]:
+    return _deliveries(tx, "dead", scope, limit)
+
+
+def outbox(tx: Tx, scope: str | None = None, limit: int = 100) -> list[DeadLetter]:
+    """Deliveries still to be sent (first due first): new ones, and failed ones waiting for
+    their next attempt (`attempts` > 0, with the last error)."""
+    return _deliveries(tx, "pending", scope, limit)
 
 
 def retry_dead(

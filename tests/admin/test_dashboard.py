@@ -89,6 +89,31 @@ async def test_admin_sees_the_bureau_and_each_figure_links_to_its_list(
     assert "Bad ratings" in english.text and "Units with the most overdue cases" in english.text
 
 
+def open_total(page: str) -> str:
+    m = re.search(r'<tr class="total">.*?<td[^>]*>(\d+)</td>', page, re.S)
+    assert m, "no total row"
+    return m.group(1)
+
+
+async def test_cases_of_no_unit_count_for_the_bureau_only(web: Web, settings: Settings) -> None:
+    """A letter to the bureau as a whole, or a work order whose unit matched nobody, is a
+    case without a unit: the bureau's dashboard counts it (this 500ed), a unit's does not."""
+    await bad_rating(web, 0)
+    unitless = case_id_of(settings, await bad_rating(web, 1))
+    execute(settings, "UPDATE cases SET unit_id = NULL, callback_due_at = ? WHERE id = ?",
+            (now_ms() - 3_600_000, unitless))  # fmt: skip
+    await add_user(web, "chief", "admin")
+    await add_user(web, "east", "unit_manager", QIAODONG)
+    await login(web, "chief")
+    page = await web.client.get("/admin")
+    assert page.status_code == 200, page.text
+    assert open_total(page.text) == "2"
+    web.client.cookies.clear()
+    await login(web, "east")
+    page = await web.client.get("/admin")
+    assert page.status_code == 200 and open_total(page.text) == "1"
+
+
 async def test_a_unit_manager_sees_only_their_subtree(web: Web, settings: Settings) -> None:
     await bad_rating(web, 0)
     await bad_rating(web, 1)
@@ -164,3 +189,26 @@ def test_sparkline_is_inline_svg_with_a_label() -> None:
     assert svg.startswith('<svg class="spark"') and 'aria-label="评价数 &lt;x&gt;"' in svg
     assert svg.count(",") == 3  # three points: the gap is left out
     assert str(sparkline([None, None], "x")) == ""
+
+
+async def test_week_counts_put_each_rating_in_its_week_at_the_day_edges(
+    web: Web, settings: Settings
+) -> None:
+    """The counts are read a day at a time: a rating at the first or last millisecond of a
+    day or a week lands in the week that holds it, as one query over the weeks would."""
+    first = data.week_of(now_ms()) - 3
+    start = data.week_start(first)
+    times = [start, start + data.DAY_MS - 1, start + data.DAY_MS, start + data.WEEK_MS - 1,
+             start + data.WEEK_MS, start + 2 * data.WEEK_MS + 5 * data.DAY_MS + 123,
+             start + 3 * data.WEEK_MS - 1, start + 3 * data.WEEK_MS]  # fmt: skip
+    for i, at in enumerate(times):
+        insert_rating(settings, "100001", 1 + i % 5, at, receipt=f"EDGE{i}")
+    got = await web.store.read(data.week_counts, first, first + 3, True)
+    expected: dict[int, list[int]] = {}
+    for i, at in enumerate(times):
+        if at < data.week_start(first + 3):
+            week = expected.setdefault(data.week_of(at), [0, 0])
+            week[0] += 1
+            week[1] += 1 + i % 5 <= 2
+    assert {wk: [c.ratings, c.bad] for (wk, _), c in got.items()} == expected
+    assert sorted(expected) == [first, first + 1, first + 2]

@@ -106,3 +106,17 @@ async def test_units_refusals(web: Web, settings: Settings) -> None:
     )
     assert r.status_code == 403
     assert rows(settings, "SELECT COUNT(*) FROM calendar_overrides") == [(0,)]
+
+
+async def test_a_letter_to_the_whole_bureau_breaks_no_admin_page(web: Web) -> None:
+    """A letter sent without a unit opens a case of no unit: the dashboard and the units
+    page counted cases by unit and failed with a 500 on it (the demo's database has two)."""
+    from tests.mailbox.test_mailbox_web import letter_form, post
+
+    r = await post(web, letter_form(web))
+    assert r.status_code in (200, 303), r.text
+    assert rows(web.svc.settings, "SELECT COUNT(*) FROM cases WHERE unit_id IS NULL") == [(1,)]
+    await add_user(web, "admin1", "admin")
+    await login(web, "admin1")
+    for path in ("/admin", "/admin/units", "/admin/cases", "/admin/cases?source=letter"):
+        assert (await web.client.get(path)).status_code == 200, path
