@@ -55,6 +55,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nav_report_html": ("周报（网页）", "Weekly report (web page)"),
     "nav_reports": ("报表存档", "Report archive"),
     "nav_workorders": ("工单导入", "Work-order import"),
+    "nav_workorder_orders": ("热线工单", "Hotline orders"),
     "who": ("{name}（{role}）", "{name} ({role})"),
     "logout": ("退出", "Log out"),
     "switch_lang": ("English", "中文"),
