@@ -55,6 +55,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "rule_by": ("添加人", "Added by"),
     "no_rules": ("尚无规则。", "No rules yet."),
     "applied": ("规则已应用：转入 {n} 件工单。", "Rules applied: {n} work order(s) taken in."),
+    "rules_took": (
+        "按自动转入规则，{n} 件工单已转入案件流程。",
+        "The rules took {n} order(s) into the case loop.",
+    ),
     "rule_added": ("已添加规则。", "Rule added."),
     "rule_removed": ("已删除规则（已转入的案件保留）。", "Rule removed (its cases stay)."),
     # The case page: the hotline's own fields beside the local handling.

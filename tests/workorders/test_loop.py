@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from rating.admin import auth
@@ -294,3 +295,39 @@ async def test_the_case_history_keeps_the_loops_dispatch_and_reply(
         ("dispatched", unit.id, ms(2026, 11, 4), 1, None, "户政管理"),
         ("replied", unit.id, ms(2026, 11, 4), 1, ms(2026, 11, 5), "户政管理"),
     ]
+
+
+async def test_an_as_of_report_reads_dispatch_and_reply_as_they_stood(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The handling cycle's reply rate reads a case's dispatch and reply from the case
+    history (migration 0028), so a report for a past moment is what it was then; a hotline
+    order's case is left out (the order counts by its own row)."""
+    from analytics.load import load_report_data
+    from rating.cases.loop import open_case
+
+    await store.import_roster(ROSTER)
+    await imported(store, write_csv(tmp_path / "w.csv", rows3()))
+    ids = await order_ids(store)
+    centre = await user(store, "centre", "admin")
+    [taken] = await service.take_in(store, [ids["GD001"]], centre)
+    unit = next(u for u in await store.list_units() if u.path == SHENGLI)
+    counts, t0, h = Deadlines(), ms(2026, 11, 2, 9), 3_600_000
+    case_id = await store.write(open_case, "letter", 1, unit.id, "投诉", t0, counts)
+    for at, action, fields in (
+        (t0 + h, "accept", {"category": "投诉"}),
+        (t0 + 2 * h, "dispatch", {"unit": unit.code}),
+        (t0 + 30 * h, "reply", {"reply": "已答复"}),
+    ):
+        await store.write(logic.transition, case_id, centre, action, fields, at, counts)
+
+    async def at(moment: int) -> tuple[Any, Any]:
+        data = await load_report_data(store, t0 - h, t0 + 400 * 24 * h, moment)
+        row = data.cases[data.cases["case_id"] == case_id].iloc[0]
+        assert taken.case_id not in set(data.cases["case_id"])
+        return row["dispatched_at"], row["replied_at"]
+
+    dispatched, replied = await at(t0 + 3 * h)
+    assert dispatched == t0 + 2 * h and replied is pd.NA
+    assert await at(t0 + 40 * h) == (t0 + 2 * h, t0 + 30 * h)
