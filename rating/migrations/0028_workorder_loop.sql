@@ -45,3 +45,6 @@ WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = case_history.case_id
     AND (c.dispatched_at IS NOT NULL OR c.accepted_at IS NOT NULL OR c.category IS NOT NULL));
 UPDATE case_history SET dispatch_unit_id = (SELECT c.dispatch_unit_id FROM cases c
     WHERE c.id = case_history.case_id) WHERE dispatched_at IS NOT NULL;
+
+-- The rules run on the orders an import added or changed (`last_import_id`).
+CREATE INDEX workorders_last_import ON workorders(last_import_id);
