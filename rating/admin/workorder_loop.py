@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_wo_loop import ORDER_TYPES, code_labels, wo_texts
 from rating.admin.web import check_csrf, login_required, page
-from rating.errors import BadRequest
+from rating.errors import BadRequest, NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
 from rating.textcheck import check_fields
@@ -117,8 +117,9 @@ async def rule_add(request: Request, me: SessionInfo) -> Response:
 async def rule_remove(request: Request, me: SessionInfo) -> Response:
     await _form(request, me)
     raw = str(request.path_params["rule_id"])
-    if raw.isdigit() and len(raw) < 19:
-        await service.remove_rule(svc(request).store, int(raw), me.actor)
+    removed = raw.isdigit() and len(raw) < 19
+    if not (removed and await service.remove_rule(svc(request).store, int(raw), me.actor)):
+        raise NotFound("rule not found", "未找到该规则")
     return RedirectResponse("/admin/workorders/orders?rule=removed#rules", status_code=303)
 
 

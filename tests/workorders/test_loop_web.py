@@ -57,6 +57,13 @@ async def test_take_in_from_the_order_list_and_the_case_page_shows_both(
     page = await web.client.get(r.headers["location"])
     assert 'id="notice"' in page.text and page.text.count('name="order"') == 0
 
+    # The caller's phone is the order's: masked, shown in full to the handler once.
+    page = await web.client.get(f"/admin/cases/{case_id}")
+    assert "138****5678" in page.text and "13812345678" not in page.text
+    r = await web.client.post(f"/admin/cases/{case_id}/reveal", data={"csrf": csrf})
+    assert r.status_code == 303
+    assert "13812345678" in (await web.client.get(r.headers["location"])).text
+
     # The case is worked like any other: dispatched from its page.
     unit = next(u for u in await web.store.list_units() if u.path == SHENGLI)
     assert (await act(web, case_id, "dispatch", unit=unit.code)).status_code == 303
@@ -122,6 +129,8 @@ async def test_scope_read_only_users_and_the_rules_form(
     r = await web.client.post(f"/admin/workorders/rules/{rule_id}/remove", data={"csrf": csrf})
     assert r.status_code == 303
     assert rows(settings, "SELECT COUNT(*) FROM workorder_rules") == [(0,)]
+    r = await web.client.post(f"/admin/workorders/rules/{rule_id}/remove", data={"csrf": csrf})
+    assert r.status_code == 404
     actions = rows(settings, "SELECT actor_name, action FROM audit_log WHERE action LIKE "
                              "'workorder_rule%' ORDER BY id")  # fmt: skip
     assert actions == [("centre", "workorder_rule_add"), ("centre", "workorder_rule_remove")]
