@@ -33,11 +33,6 @@ from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 HOUR_MS = 3_600_000
 TOTAL = "all"  # the channel table's total row
 
-# The case columns the loop of issue 18 adds (migration 0021: dispatch and reply). They
-# are not in case_history, so they are read as they stand now, each counted only when it
-# happened no later than the report moment (see docs/metrics.md).
-CASE_REPLY_SQL = "c.dispatched_at, c.replied_at"
-
 _HAS_HISTORY = (
     "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"
 )
@@ -51,6 +46,9 @@ _STEP_COLS: Schema = (
     ("rectify_due_at", "n64"),
     ("rectified_at", "n64"),
     ("closed_at", "n64"),
+    # The loop's dispatch and reply (migration 0021), in case_history since 0028.
+    ("dispatched_at", "n64"),
+    ("replied_at", "n64"),
 )
 _STEP_NAMES = [n for n, _ in _STEP_COLS]
 CASE_COHORT_COLS: Schema = (
@@ -60,22 +58,23 @@ CASE_COHORT_COLS: Schema = (
     ("opened_at", "i64"),
     ("has_history", "flag"),
     *_STEP_COLS,
-    ("dispatched_at", "n64"),
-    ("replied_at", "n64"),
 )
 # Cases opened in [?, ?) and no later than the moment (?). A case without a rating (a
-# source of the loop) has no rating channel: it is listed under 'case'.
+# source of the loop) has no rating channel: it is listed under 'case'. A hotline order
+# taken into the loop counts once, as its work order (the hotline's receipt and closure),
+# not again as a case.
+_NOT_ORDERS = "c.source <> 'workorder'"
 CASE_COHORT_SQL = f"""
 SELECT c.id, COALESCE(r.channel, 'case'), c.unit_id, c.opened_at, {_HAS_HISTORY},
-       {", ".join(f"c.{n}" for n in _STEP_NAMES)}, {CASE_REPLY_SQL}
+       {", ".join(f"c.{n}" for n in _STEP_NAMES)}
 FROM cases c LEFT JOIN ratings r ON r.id = c.rating_id
-WHERE c.opened_at >= ? AND c.opened_at < ? AND c.opened_at <= ?
+WHERE c.opened_at >= ? AND c.opened_at < ? AND c.opened_at <= ? AND {_NOT_ORDERS}
 """
 CASE_HISTORY_COLS: Schema = (("case_id", "i64"), ("at", "i64"), ("history_id", "i64"), *_STEP_COLS)
 CASE_HISTORY_SQL = f"""
 SELECT h.case_id, h.at, h.id, {", ".join(f"h.{n}" for n in _STEP_NAMES)}
 FROM case_history h JOIN cases c ON c.id = h.case_id
-WHERE c.opened_at >= ? AND c.opened_at < ? AND c.opened_at <= ? AND h.at <= ?
+WHERE c.opened_at >= ? AND c.opened_at < ? AND c.opened_at <= ? AND h.at <= ? AND {_NOT_ORDERS}
 """
 # One row per case of the cohort, its fields as of the moment (what `cases_at` returns).
 CASE_CYCLE_COLS: Schema = (
@@ -188,8 +187,8 @@ def cases_at(cohort: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             "rectified_at": st["rectified_at"],
             "close_due_at": close_due,
             "closed_at": st["closed_at"].where(st["state"] == "closed"),
-            "dispatched_at": cohort["dispatched_at"],
-            "replied_at": cohort["replied_at"],
+            "dispatched_at": st["dispatched_at"],
+            "replied_at": st["replied_at"],
         }
     )
     ints = {n: "Int64" for n, k in CASE_CYCLE_COLS if k == "n64"}

@@ -102,8 +102,5 @@ def take_revealed(tx: Tx, token: str, case_id: int, actor: Actor, now: int) -> s
     tx.run("DELETE FROM phone_reveals WHERE token = ?", (token,))
     if int(row[0]) < now:
         return None
-    phone = tx.one(
-        "SELECT r.phone_enc FROM cases c JOIN ratings r ON r.id = c.rating_id WHERE c.id = ?",
-        (case_id,),
-    )
+    phone = tx.one(logic.PHONE_SQL, (case_id,))
     return None if phone is None or phone[0] is None else str(phone[0])

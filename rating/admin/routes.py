@@ -14,6 +14,7 @@ from rating.admin import (
     units,
     users,
     views,
+    workorder_loop,
     workorders,
 )
 from rating.spotcheck.views import spotcheck_routes
@@ -36,6 +37,7 @@ def admin_routes() -> list[BaseRoute]:
         # The weekly report (its worker process loads pandas, never the server).
         *reports.report_routes(),
         *workorders.workorder_routes(),
+        *workorder_loop.workorder_loop_routes(),  # issue 18: orders taken into the loop
         *notifications.notification_routes(),  # issue 17: robots, e-mail, dead letters
         *spotcheck_routes(),
         *supervisor_admin_routes(),  # issue 19: 警风监督员

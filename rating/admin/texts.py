@@ -55,6 +55,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nav_report_html": ("周报（网页）", "Weekly report (web page)"),
     "nav_reports": ("报表存档", "Report archive"),
     "nav_workorders": ("工单导入", "Work-order import"),
+    "nav_workorder_orders": ("热线工单", "Hotline orders"),
     "who": ("{name}（{role}）", "{name} ({role})"),
     "logout": ("退出", "Log out"),
     "switch_lang": ("English", "中文"),
@@ -107,6 +108,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "due_verify": ("核实", "Verification"),
     "due_rectify_start": ("启动整改", "Start of rectification"),
     "due_close": ("办结", "Closing"),
+    # The loop's own steps (issue 18): the case page's countdown names them too.
+    "due_accept": ("受理", "Acceptance"),
+    "due_dispatch": ("派发", "Dispatch"),
+    "due_reply": ("单位回复", "Unit's reply"),
     "no_cases_match": ("没有符合条件的案件", "No cases match"),
     "prev_page": ("上一页", "Previous page"),
     "next_page": ("下一页", "Next page"),

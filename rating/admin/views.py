@@ -21,6 +21,7 @@ from rating.admin.texts_audit import actor_name, audit_text
 from rating.admin.texts_dash import countdown
 from rating.admin.texts_loop import loop_texts, source_labels, step_labels
 from rating.admin.texts_photos import photo_texts
+from rating.admin.texts_wo_loop import code_labels, wo_texts
 from rating.admin.web import check_csrf, login_required, page, read_form
 from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
@@ -40,6 +41,7 @@ from rating.i18n import pick_lang
 from rating.intake import load_json, read_body
 from rating.service import svc
 from rating.textcheck import check_fields, check_text
+from rating.workorders import service as workorder_service
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ACTIONS = tuple(str(a) for a in CaseAction)
@@ -223,6 +225,10 @@ async def _detail(
     categories = await cases.categories(store) if "accept" in actions else []
     photos = await letter_photos.case_photos(store, case)
     lang = pick_lang(request)
+    # A hotline order's case shows the hotline's own fields beside the local handling.
+    hotline = None
+    if case.source == "workorder" and case.source_id is not None:
+        hotline = await workorder_service.order_by_id(store, case.source_id)
     return page(
         request, "case.html", me, case=case, audit=entries, phone=phone,
         actions=actions, outcomes=CALLBACK_OUTCOMES,
@@ -231,6 +237,7 @@ async def _detail(
         units=units, categories=categories, lt=loop_texts(lang),
         source_labels=source_labels(lang), step_labels=step_labels(lang),
         photos=photos, pt=photo_texts(lang),
+        hotline=hotline, wt=wo_texts(lang), codes=code_labels(lang),
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from rating import metrics
 from rating.admin.auth import SessionInfo
 from rating.admin.texts import text
+from rating.admin.texts_wo_loop import wo_texts
 from rating.admin.web import check_csrf, login_required, page
 from rating.bodycap import UPLOAD_MAX_BYTES, UPLOAD_SLACK_BYTES
 from rating.errors import BadRequest, NotFound
@@ -57,7 +58,8 @@ async def _render(request: Request, me: SessionInfo, status: int = 200, **ctx: A
         request, "workorders.html", me, status=status, imports=imports,
         channels=CHANNELS, profiles=profiles, profile_titles=dict(profiles),
         max_mb=UPLOAD_MAX_BYTES // (1024 * 1024),
-        show_unmatched=SHOW_UNMATCHED, toggle=("/admin/workorders", {}), **ctx,
+        show_unmatched=SHOW_UNMATCHED, toggle=("/admin/workorders", {}),
+        wt=wo_texts(pick_lang(request)), **ctx,
     )  # fmt: skip
 
 

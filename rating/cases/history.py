@@ -33,6 +33,16 @@ CASE_FIELDS = (
     "rectified_at",
     "closed_at",
     "fix_rating",
+    # The loop's own (migration 0021; kept in the history since 0028).
+    "category",
+    "sla_class",
+    "sla_due_at",
+    "accepted_at",
+    "dispatch_unit_id",
+    "dispatched_at",
+    "dispatch_count",
+    "replied_at",
+    "returned_at",
 )
 _CASE_SQL = (
     f"INSERT INTO case_history (case_id, at, {', '.join(CASE_FIELDS)}) "

@@ -305,6 +305,15 @@ def allowed_actions(case: CaseView, actor: Actor) -> list[str]:
     return list(states.actions_from(case.state, case.verification))
 
 
+# The encrypted phone of a case's citizen: the rating's, the letter's or the work order's.
+PHONE_SQL = (
+    "SELECT COALESCE(r.phone_enc, l.phone_enc, w.phone_enc) FROM cases c "
+    "LEFT JOIN ratings r ON r.id = c.rating_id "
+    "LEFT JOIN letters l ON c.source = 'letter' AND l.id = c.source_id "
+    "LEFT JOIN workorders w ON c.source = 'workorder' AND w.id = c.source_id WHERE c.id = ?"
+)
+
+
 def reveal_phone(tx: Tx, case_id: int, actor: Actor, now: int) -> str | None:
     """The encrypted phone of the case's rating, for its handler only; audited."""
     case = get_case(tx, case_id, actor, now)
@@ -313,9 +322,7 @@ def reveal_phone(tx: Tx, case_id: int, actor: Actor, now: int) -> str | None:
             "only the case's handler may see the phone number", "仅案件承办人可查看完整电话"
         )
     row = tx.one(
-        "SELECT COALESCE(r.phone_enc, l.phone_enc) FROM cases c "
-        "LEFT JOIN ratings r ON r.id = c.rating_id "
-        "LEFT JOIN letters l ON c.source = 'letter' AND l.id = c.source_id WHERE c.id = ?",
+        PHONE_SQL,
         (case_id,),
     )
     if row is None or row[0] is None:

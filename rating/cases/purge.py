@@ -81,12 +81,15 @@ def purge_phones(tx: Tx, cutoff: int, since: int) -> int:
 
 def purge_workorder_phones(tx: Tx, cutoff: int) -> int:
     """Delete caller phone numbers of work orders closed before `cutoff` (an order still
-    open keeps its number, as a rating's open case does)."""
+    open keeps its number, as a rating's open case does; so does an order taken into the
+    case loop until its case has been closed as long)."""
     ids = [
         int(r[0])
         for r in tx.all(
-            "SELECT id FROM workorders WHERE phone_enc IS NOT NULL AND closed_at < ? LIMIT ?",
-            (cutoff, CHUNK),
+            "SELECT w.id FROM workorders w WHERE w.phone_enc IS NOT NULL AND w.closed_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.source = 'workorder' "
+            "AND c.source_id = w.id AND (c.closed_at IS NULL OR c.closed_at >= ?)) LIMIT ?",
+            (cutoff, cutoff, CHUNK),
         )
     ]
     n = 0

@@ -32,9 +32,9 @@ _CASE_COLUMNS = {
     "receipt": "COALESCE(r.receipt, l.receipt, '')",
     "level": "COALESCE(r.level, 0)",
     "reasons": "r.reasons",
-    "comment": "COALESCE(r.comment, l.body, '【' || sr.place || '】' || sr.body)",
-    "phone_mask": "COALESCE(r.phone_mask, l.phone_mask)",
-    "has_phone": "(r.phone_enc IS NOT NULL OR l.phone_enc IS NOT NULL)",
+    "comment": "COALESCE(r.comment, l.body, '【' || sr.place || '】' || sr.body, w.content)",
+    "phone_mask": "COALESCE(r.phone_mask, l.phone_mask, w.phone_mask)",
+    "has_phone": "(r.phone_enc IS NOT NULL OR l.phone_enc IS NOT NULL OR w.phone_enc IS NOT NULL)",
     "officer_name": "COALESCE(o.name, '')",
     "badge_no": "COALESCE(o.badge_no, '')",
     "officer_id": "o.id",
@@ -80,6 +80,7 @@ _CASE_SELECT = (
     "LEFT JOIN officers o ON o.id = c.officer_id "
     "LEFT JOIN letters l ON c.source = 'letter' AND l.id = c.source_id "
     "LEFT JOIN supervisor_reports sr ON c.source = 'supervisor' AND sr.id = c.source_id "
+    "LEFT JOIN workorders w ON c.source = 'workorder' AND w.id = c.source_id "
     "LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN units d ON d.id = c.dispatch_unit_id "
     "LEFT JOIN admin_users h ON h.id = c.handler_id"
 )

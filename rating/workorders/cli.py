@@ -15,10 +15,12 @@ from typing import Any
 
 from rating.cli import CliError, with_store
 from rating.crypto import Keys
+from rating.domain_errors import DomainError
 from rating.settings import Settings
 from rating.store import Store
 from rating.tabular import ImportFileError
 from rating.workorders import CHANNELS, service
+from rating.workorders.loop import Rule
 from rating.workorders.parse import (
     OrderRow,
     ParsedFile,
@@ -148,6 +150,8 @@ def cmd_import(args: argparse.Namespace) -> None:
         f"imported ({args.channel}, import #{result.import_id}): {result.new} new, "
         f"{result.updated} updated, {result.unchanged} unchanged, {result.rejected} rejected"
     )
+    if result.taken_in:
+        print(f"{result.taken_in} work order(s) taken into the case loop by the rules")
     _print_matching(result)
 
 
@@ -208,6 +212,44 @@ def cmd_alias_list(args: argparse.Namespace) -> None:
     print(f"{len(aliases)} alias(es)", file=sys.stderr)
 
 
+def _rule_text(rule: Rule) -> str:
+    return f"{rule.id}\t{rule.channel}\t{rule.order_type or '*'}\t{rule.category or '*'}"
+
+
+def cmd_rules_list(args: argparse.Namespace) -> None:
+    rules = with_store(_settings(args), service.list_rules)
+    print("#\tchannel\ttype\tcategory")
+    for rule in rules:
+        print(_rule_text(rule))
+    print(f"{len(rules)} rule(s)", file=sys.stderr)
+
+
+def cmd_rules_add(args: argparse.Namespace) -> None:
+    async def run(store: Store) -> tuple[Rule, bool]:
+        return await service.add_rule(store, args.channel, args.type, args.category)
+
+    try:
+        rule, new = with_store(_settings(args), run)
+    except DomainError as exc:
+        raise CliError(exc.en) from None
+    print(("added rule " if new else "rule already there: ") + _rule_text(rule))
+    print(
+        "orders imported from now on are taken into the case loop when they match; "
+        "`pingjing workorders rules apply` takes in the stored ones"
+    )
+
+
+def cmd_rules_remove(args: argparse.Namespace) -> None:
+    if not with_store(_settings(args), lambda store: service.remove_rule(store, args.id)):
+        raise CliError(f"no rule #{args.id}")
+    print(f"rule #{args.id} removed (orders already taken in stay in the loop)")
+
+
+def cmd_rules_apply(args: argparse.Namespace) -> None:
+    n = with_store(_settings(args), service.apply_rules)
+    print(f"{n} work order(s) taken into the case loop")
+
+
 def cmd_profiles(args: argparse.Namespace) -> None:
     if args.name:
         try:
@@ -253,6 +295,27 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_alias_remove)
     p = asub.add_parser("list", help="list aliases")
     p.set_defaults(func=cmd_alias_list)
+
+    rules = wsub.add_parser(
+        "rules", help="rules that take work orders into the case loop (per channel, type, category)"
+    )
+    rsub = rules.add_subparsers(dest="rules_command", required=True)
+    p = rsub.add_parser("list", help="list the rules")
+    p.set_defaults(func=cmd_rules_list)
+    p = rsub.add_parser(
+        "add", help="take every open order of CHANNEL (of --type, --category) into the loop"
+    )
+    p.add_argument("channel", choices=CHANNELS)
+    p.add_argument(
+        "--type", default="", help="order type: a code (complaint, report, ...) or 投诉, 举报, ..."
+    )
+    p.add_argument("--category", default="", help="the hotline's category (诉求分类), exactly")
+    p.set_defaults(func=cmd_rules_add)
+    p = rsub.add_parser("remove", help="remove a rule (its cases stay)")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_rules_remove)
+    p = rsub.add_parser("apply", help="apply the rules to every stored open order now")
+    p.set_defaults(func=cmd_rules_apply)
 
     p = wsub.add_parser("profiles", help="list column profiles, or print one to copy")
     p.set_defaults(func=cmd_profiles, name=None)

@@ -26,6 +26,7 @@ from rating.clock import now_ms
 from rating.store import Store
 from rating.store.sqlite import SqliteStore
 from rating.store.tx import Tx
+from rating.workorders.loop import apply_rules
 from rating.workorders.parse import OrderRow, ParsedFile, rejects_csv
 from rating.workorders.profiles import norm_header
 from rating.workorders.reader import ImportFileError
@@ -219,6 +220,7 @@ class ImportResult:
     unmatched_units: list[Unmatched] = field(default_factory=list)
     unmatched_badges: list[Unmatched] = field(default_factory=list)
     previous: tuple[int, int] | None = None  # (import id, time) of the same file before
+    taken_in: int = 0  # orders the rules took into the case loop (rating/workorders/loop.py)
 
 
 @dataclass(frozen=True)
@@ -932,8 +934,13 @@ async def import_checked(
 ) -> ImportResult:
     """Import a file whose first pass (`parsed`, the check) handed its good rows to `kept`:
     from those rows if it kept them all (one reading of the file: a 60,000-row XLSX is
-    parsed in about 3.5 s), else by reading it again (`import_streamed`)."""
+    parsed in about 3.5 s), else by reading it again (`import_streamed`). The rules of
+    rating/workorders/loop.py then take the import's orders into the case loop."""
     if kept.overflow:
-        return await import_streamed(store, parsed, rescan, channel, skip_bad=skip_bad)
-    parsed.rows = kept.rows
-    return await import_parsed(store, parsed, channel, skip_bad=skip_bad)
+        result = await import_streamed(store, parsed, rescan, channel, skip_bad=skip_bad)
+    else:
+        parsed.rows = kept.rows
+        result = await import_parsed(store, parsed, channel, skip_bad=skip_bad)
+    if result.import_id is not None:  # stored: the rules take its orders into the loop
+        result.taken_in = await apply_rules(store, result.import_id)
+    return result

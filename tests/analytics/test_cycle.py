@@ -156,14 +156,16 @@ def test_cases_at_the_moment_from_their_history() -> None:
         ],
         CASE_COHORT_COLS,
     )  # fmt: skip
+    # The last two fields are the dispatch and the reply (kept since migration 0028): the
+    # reply of the closed snapshot is after the moment `before` reads.
     snapshots = [
-        (1, T0, 10, "open", T0 + 24 * H, None, None, None, None, None, None, None),
+        (1, T0, 10, "open", T0 + 24 * H, None, None, None, None, None, None, None, None, None),
         (1, T0 + 2 * H, 11, "called_back", T0 + 24 * H, T0 + 2 * H, None, None, T0 + 48 * H,
-         None, None, None),
+         None, None, None, T0 + H, None),
         (1, T0 + 50 * H, 12, "verified", T0 + 24 * H, T0 + 2 * H, T0 + 50 * H,
-         "unsubstantiated", T0 + 100 * H, None, None, None),
+         "unsubstantiated", T0 + 100 * H, None, None, None, T0 + H, None),
         (1, T0 + 60 * H, 13, "closed", T0 + 24 * H, T0 + 2 * H, T0 + 50 * H,
-         "unsubstantiated", None, None, None, T0 + 60 * H),
+         "unsubstantiated", None, None, None, T0 + 60 * H, T0 + H, T0 + 55 * H),
     ]  # fmt: skip
     after = cases_at(cohort, frame(snapshots, CASE_HISTORY_COLS))
     before = cases_at(cohort, frame(snapshots[:3], CASE_HISTORY_COLS))
@@ -174,7 +176,7 @@ def test_cases_at_the_moment_from_their_history() -> None:
     first = row(
         case_id=1, channel="badge", unit_id=3, received_at=T0, callback_due_at=T0 + 24 * H,
         callback_at=T0 + 2 * H, verify_due_at=T0 + 48 * H, verified_at=T0 + 50 * H,
-        verification="unsubstantiated", close_due_at=T0 + 100 * H,
+        verification="unsubstantiated", close_due_at=T0 + 100 * H, dispatched_at=T0 + H,
     )  # fmt: skip
     second = row(
         case_id=2, channel="kiosk", unit_id=5, received_at=T0, callback_due_at=T0 + 24 * H,
@@ -186,7 +188,8 @@ def test_cases_at_the_moment_from_their_history() -> None:
         return frame([tuple(r[n] for n, _ in CASE_CYCLE_COLS) for r in rows], CASE_CYCLE_COLS)
 
     pdt.assert_frame_equal(before, expect(first, second))
-    pdt.assert_frame_equal(after, expect(first | {"closed_at": T0 + 60 * H}, second))
+    closed = {"closed_at": T0 + 60 * H, "replied_at": T0 + 55 * H}
+    pdt.assert_frame_equal(after, expect(first | closed, second))
 
 
 def test_place_ratings_count_for_units_up_to_the_bureau() -> None:
