@@ -25,7 +25,7 @@ from starlette.routing import Route
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import PayloadTooLarge
 from rating.intake import DEVICE_COOKIE, client_address, device_of
-from rating.mailbox import service
+from rating.mailbox import multipart, service
 from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
 from rating.mailbox.models import MAX_PHOTO_BYTES
 from rating.mailbox.photos import too_big
@@ -139,6 +139,30 @@ async def mailbox(request: Request) -> Response:
 async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
     values: dict[str, str] = {}
     uploads: list[bytes] = []
+    ctype = request.headers.get("content-type", "")
+    declared = request.headers.get("content-length", "")
+    if (
+        ctype.lower().startswith("multipart/form-data")
+        and declared.isdigit()
+        and int(declared) <= multipart.SMALL_BODY
+    ):
+        # A letter without photos (or with a tiny one): read at once, split here.
+        try:
+            fields, files = multipart.parse(
+                await request.body(), ctype, max_fields=20, max_files=MAX_UPLOAD_PARTS
+            )
+        except multipart.MalformedForm as exc:
+            raise LetterRefused("form", 400, str(exc), "提交内容格式错误") from None
+        values.update(fields)
+        for name, filename, data in files:
+            if name != "photos":
+                raise LetterRefused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
+            if not filename and not data:
+                continue  # the empty file input of a form sent without a photo
+            if len(data) > MAX_PHOTO_BYTES:
+                raise too_big_refusal(len(uploads) + 1)
+            uploads.append(data)
+        return values, uploads
     async with request.form(max_files=MAX_UPLOAD_PARTS, max_fields=20) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -182,7 +206,9 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
                 f"the photos together are larger than {MAILBOX_MAX_BYTES // 2**20} MB",
                 f"照片总大小超过 {MAILBOX_MAX_BYTES // 2**20} MB",
             ) from None
-        categories = [c for c, _ in await service.list_categories(s.store)]
+        # The letter's transaction checks the category against the list in any case
+        # (refused "category" below); read it beforehand only to spare decoding photos.
+        categories = [c for c, _ in await service.list_categories(s.store)] if uploads else None
         now = _now_ms()
         check = functools.partial(
             check_letter,
