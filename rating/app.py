@@ -30,6 +30,7 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
+from rating.mailbox.api import letter_api_routes
 from rating.mailbox.places import place_routes
 from rating.mailbox.views import mailbox_routes
 from rating.observe import RequestObserver
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Citizens' routes before the admin's many: Starlette tries routes in order, and a
     # letter matched after every admin route spent more on routing than on its parsing.
     routes += mailbox_routes() + place_routes()  # issue 18: 局长信箱 and unit codes
+    routes += letter_api_routes()
     routes += kiosk_routes()
     routes += admin_routes()
     middleware = [
