@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
@@ -30,6 +31,7 @@ from rating.errors import (
     handle_unexpected,
 )
 from rating.kiosk.views import kiosk_routes
+from rating.mailbox import views as mailbox_views
 from rating.mailbox.api import letter_api_routes
 from rating.mailbox.places import place_routes
 from rating.mailbox.views import mailbox_routes
@@ -58,6 +60,17 @@ class PingjingApp(Starlette):
             scope["app"] = self
             await api.create_rating(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["path"] == "/mailbox" and scope["method"] == "POST":
+            # A letter without photos: stored and answered before the middleware and the
+            # router when it can be (mailbox/views.take_quickly), else the usual way.
+            scope["app"] = self
+            try:
+                rest = await mailbox_views.take_quickly(scope, receive, send)
+            except ClientDisconnect:
+                return  # gone before the body arrived: nothing was stored
+            if rest is None:
+                return
+            receive = rest
         if scope["type"] == "http" and scope["path"].startswith("/r/"):
             # The citizen's page: served from the page cache when it can be, also before
             # the middleware (it is compressed already) and the router.
