@@ -98,7 +98,9 @@ def _store_letter(
     """The letter and its case, in one transaction (a refused letter opens none)."""
     result = mstore.insert_letter(tx, sub, limits)
     if result.created and result.letter_id is not None:
-        open_case(tx, "letter", result.letter_id, sub.unit_id, sub.category, sub.at_ms, counts)
+        open_case(
+            tx, "letter", result.letter_id, sub.unit_id, sub.category, sub.at_ms, counts, new=True
+        )
     return result
 
 

@@ -183,21 +183,39 @@ def in_transaction(conn: WriterConnection, fn: Callable[..., T], *args: Any) -> 
     return result
 
 
+class _UnitFailed(Exception):
+    """A unit of a group raised: the group is run again, a savepoint per unit."""
+
+
 def grouped(
     conn: WriterConnection, works: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]
 ) -> list[tuple[bool, Any]]:
-    """Run each `fn(tx, *args)` of `works` in one transaction, each under a savepoint of
-    its own, and commit them together: one fsync for the group (Store.write_grouped).
+    """Run each `fn(tx, *args)` of `works` in one transaction and commit them together:
+    one fsync for the group (Store.write_grouped).
+
+    Returns (True, result) or (False, exception) per work, in order. A work that raises
+    is undone alone and answers its exception; the others commit: the group runs first
+    without savepoints (a unit raising is rare), and if one raises, again with a
+    savepoint per unit, rolled back (with its rate-limit hits) for the one that raises.
+    Raises only if the group as a whole could not commit (the database unavailable):
+    then nothing of it is stored.
 
     A grouped unit adds rows (a letter and its case, a unit rating) and changes none of
     what the writer caches (officers, tokens, the settings `Tx.all_cached` reads): the
     cache is kept through the group, and dropped by every other write.
-
-    Returns (True, result) or (False, exception) per work, in order. A work that raises
-    is undone alone (its savepoint, and its rate-limit hits) and answers its exception;
-    the others commit. Raises only if the group as a whole could not commit (the
-    database unavailable): then nothing of it is stored.
     """
+    try:
+        return _grouped(conn, works, savepoints=False)
+    except _UnitFailed:
+        return _grouped(conn, works, savepoints=True)
+
+
+def _grouped(
+    conn: WriterConnection,
+    works: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+    *,
+    savepoints: bool,
+) -> list[tuple[bool, Any]]:
     tx = SqliteTx(conn)
     tx.grouped = True
     out: list[tuple[bool, Any]] = []
@@ -205,6 +223,14 @@ def grouped(
     try:
         conn.check_cache()
         for fn, args in works:
+            if not savepoints:
+                try:
+                    out.append((True, fn(tx, *args)))
+                except Exception as exc:
+                    if unavailable(exc):
+                        raise
+                    raise _UnitFailed() from exc
+                continue
             mark = tx.mark()
             conn.execute("SAVEPOINT pj_work")
             try:
