@@ -4,7 +4,9 @@ Thin handlers: they parse the request, call rating/mailbox/form.py and service.p
 answer a page. Work without JavaScript: a plain multipart form post answered by a
 redirect to the receipt (PRG); a refusal re-shows the form with the message beside the
 field and what was typed kept (photos excepted: no browser lets a page refill a file
-input).
+input). A letter without photos is first offered to `take_quickly`, which the app calls
+before its middleware and router (as it does the rating POST) and which answers it when
+it is stored.
 """
 
 from __future__ import annotations
