@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 def load_calendar(tx: Tx) -> WorkCalendar:
-    overrides = [(r[0], r[1]) for r in tx.all("SELECT cal_date, kind FROM calendar_overrides")]
-    years = [int(r[0]) for r in tx.all("SELECT cal_year FROM calendar_years")]
+    overrides = [
+        (r[0], r[1]) for r in tx.all_cached("SELECT cal_date, kind FROM calendar_overrides")
+    ]
+    years = [int(r[0]) for r in tx.all_cached("SELECT cal_year FROM calendar_years")]
     return calendar_from_rows(overrides, years)
 
 

@@ -113,12 +113,12 @@ def load_sla(tx: Tx) -> SlaTable:
         **DEFAULT_CLASSES,
         **{
             r[0]: SlaClass(r[0], r[1], r[2], int(r[3]))
-            for r in tx.all("SELECT sla_class, label, kind, amount FROM sla_classes")
+            for r in tx.all_cached("SELECT sla_class, label, kind, amount FROM sla_classes")
         },
     }
     categories = {
         (r[0], r[1]): r[2]
-        for r in tx.all("SELECT channel, category, sla_class FROM sla_categories")
+        for r in tx.all_cached("SELECT channel, category, sla_class FROM sla_categories")
     }
     return SlaTable(classes, categories)
 

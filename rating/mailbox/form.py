@@ -76,7 +76,7 @@ def _text(values: dict[str, str], name: str) -> str:
 def check_letter(
     values: dict[str, str],
     uploads: Sequence[bytes],
-    categories: Sequence[str],
+    categories: Sequence[str] | None,
     keys: Keys,
     *,
     stamp_for: str,
@@ -84,7 +84,8 @@ def check_letter(
     now_ms: int,
 ) -> LetterInput:
     """The checked letter, or LetterRefused for the first bad field (in form order, photos
-    last since they cost the most to check)."""
+    last since they cost the most to check). `categories` None: the category is checked
+    only by the letter's transaction (mailbox/store.insert_letter), as it always is too."""
     for name in values:
         if name not in FIELDS:
             raise LetterRefused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
@@ -103,7 +104,7 @@ def check_letter(
             "t", 400, "the page has expired; please send again", "页面已过期，请再次提交"
         )
     category = _text(values, "category")
-    if category not in categories:
+    if not category or (categories is not None and category not in categories):
         raise LetterRefused(
             "category", 400, "choose a category from the list", "请从列表中选择类别"
         )

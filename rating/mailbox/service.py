@@ -87,7 +87,9 @@ async def submit_letter(
         photos=inp.photos,
     )
     limits = (LETTERS_PER_DEVICE_HOUR, LETTERS_PER_NETWORK_HOUR)
-    return await store.write(_store_letter, sub, limits, store.limits.deadlines)
+    # Letters posted together share one commit (Store.write_grouped), each its own
+    # savepoint: one refused by the database fails alone.
+    return await store.write_grouped(_store_letter, sub, limits, store.limits.deadlines)
 
 
 def _store_letter(
@@ -96,7 +98,9 @@ def _store_letter(
     """The letter and its case, in one transaction (a refused letter opens none)."""
     result = mstore.insert_letter(tx, sub, limits)
     if result.created and result.letter_id is not None:
-        open_case(tx, "letter", result.letter_id, sub.unit_id, sub.category, sub.at_ms, counts)
+        open_case(
+            tx, "letter", result.letter_id, sub.unit_id, sub.category, sub.at_ms, counts, new=True
+        )
     return result
 
 
@@ -218,7 +222,7 @@ async def rate_unit(
         mstore.insert_unit_rating,
         limits=(UNIT_RATINGS_PER_DEVICE_HOUR, UNIT_RATINGS_PER_NETWORK_HOUR),
     )
-    return await store.write(work, sub)
+    return await store.write_grouped(work, sub)
 
 
 async def unit_rating_counts(store: Store, scope: str | None) -> dict[int, int]:

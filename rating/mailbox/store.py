@@ -68,7 +68,9 @@ def list_categories(tx: Tx) -> list[tuple[str, str]]:
     """(name, English name) of every letter category, in the bureau's order."""
     return [
         (r[0], r[1])
-        for r in tx.all("SELECT name, name_en FROM letter_categories ORDER BY position, name")
+        for r in tx.all_cached(
+            "SELECT name, name_en FROM letter_categories ORDER BY position, name"
+        )
     ]
 
 

@@ -4,7 +4,9 @@ Thin handlers: they parse the request, call rating/mailbox/form.py and service.p
 answer a page. Work without JavaScript: a plain multipart form post answered by a
 redirect to the receipt (PRG); a refusal re-shows the form with the message beside the
 field and what was typed kept (photos excepted: no browser lets a page refill a file
-input).
+input). A letter without photos is first offered to `take_quickly`, which the app calls
+before its middleware and router (as it does the rating POST) and which answers it when
+it is stored.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
+from rating import logs, observe
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import PayloadTooLarge
 from rating.intake import DEVICE_COOKIE, client_address, device_of
-from rating.mailbox import service
+from rating.mailbox import multipart, service
 from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
 from rating.mailbox.models import MAX_PHOTO_BYTES
 from rating.mailbox.photos import too_big
@@ -139,6 +143,15 @@ async def mailbox(request: Request) -> Response:
 async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
     values: dict[str, str] = {}
     uploads: list[bytes] = []
+    ctype = request.headers.get("content-type", "")
+    declared = request.headers.get("content-length", "")
+    if (
+        ctype.lower().startswith("multipart/form-data")
+        and declared.isdigit()
+        and int(declared) <= multipart.SMALL_BODY
+    ):
+        # A letter without photos (or with a tiny one): read at once, split here.
+        return _parse_small(await request.body(), ctype)
     async with request.form(max_files=MAX_UPLOAD_PARTS, max_fields=20) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -154,13 +167,32 @@ async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
     return values, uploads
 
 
+def _parse_small(body: bytes, ctype: str) -> tuple[dict[str, str], list[bytes]]:
+    """`_read_form` of a body already read (at most multipart.SMALL_BODY bytes)."""
+    values: dict[str, str] = {}
+    uploads: list[bytes] = []
+    try:
+        fields, files = multipart.parse(body, ctype, max_fields=20, max_files=MAX_UPLOAD_PARTS)
+    except multipart.MalformedForm as exc:
+        raise LetterRefused("form", 400, str(exc), "提交内容格式错误") from None
+    values.update(fields)
+    for name, filename, data in files:
+        if name != "photos":
+            raise LetterRefused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
+        if not filename and not data:
+            continue  # the empty file input of a form sent without a photo
+        if len(data) > MAX_PHOTO_BYTES:
+            raise too_big_refusal(len(uploads) + 1)
+        uploads.append(data)
+    return values, uploads
+
+
 def too_big_refusal(n: int) -> LetterRefused:
     exc = too_big(n)
     return LetterRefused("photos", 413, exc.en, exc.zh)
 
 
 async def _submit(request: Request, token: str | None, unit: Unit | None) -> Response:
-    s = svc(request)
     ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         refused = LetterRefused(
@@ -182,44 +214,7 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
                 f"the photos together are larger than {MAILBOX_MAX_BYTES // 2**20} MB",
                 f"照片总大小超过 {MAILBOX_MAX_BYTES // 2**20} MB",
             ) from None
-        categories = [c for c, _ in await service.list_categories(s.store)]
-        now = _now_ms()
-        check = functools.partial(
-            check_letter,
-            values,
-            uploads,
-            categories,
-            s.keys,
-            stamp_for=stamp_token(token),
-            max_age_ms=s.settings.form_max_age_hours * 3_600_000,
-            now_ms=now,
-        )
-        # Decoding photos is CPU work: off the event loop, a few at a time.
-        inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
-        cookie = request.cookies.get(DEVICE_COOKIE, "")
-        device, fresh = device_of(cookie)
-        result = await service.submit_letter(
-            s.store,
-            s.keys,
-            inp,
-            unit_id=unit.id if unit else None,
-            device=device,
-            address=client_address(request, s.trusted),
-            at_ms=now,
-        )
-        if result.refused == "category":  # removed from the list since the check
-            raise LetterRefused(
-                "category", 400, "choose a category from the list", "请从列表中选择类别"
-            )
-        if result.refused == "unit":
-            raise LetterRefused("unit", 404, "unknown unit", "未找到该单位")
-        if result.refused is not None:
-            raise LetterRefused(
-                "limit",
-                429,
-                "too many letters from this device or network; please try again later",
-                "提交过于频繁，请稍后再试",
-            )
+        receipt, device, fresh = await _take(request, token, unit, values, uploads)
     except LetterRefused as exc:
         lang = _lang(request, values.get("lang"))
         m = mtexts(lang)
@@ -231,11 +226,124 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
         return await _form_page(
             request, token, unit, status=exc.status, kept=kept, notice=notice, lang=lang
         )
-    assert result.receipt is not None
-    response = RedirectResponse(f"/mailbox/receipt/{result.receipt}?new=1", status_code=303)
+    return _stored(request, receipt, device, fresh)
+
+
+def _stored(request: Request, receipt: str, device: str, fresh: bool) -> Response:
+    """The answer to a stored letter: to its receipt (POST/redirect/GET)."""
+    response = RedirectResponse(f"/mailbox/receipt/{receipt}?new=1", status_code=303)
     if fresh:
-        set_device_cookie(response, device, s.settings)
+        set_device_cookie(response, device, svc(request).settings)
     return response
+
+
+async def _take(
+    request: Request,
+    token: str | None,
+    unit: Unit | None,
+    values: dict[str, str],
+    uploads: list[bytes],
+) -> tuple[str, str, bool]:
+    """Check and store a letter: its receipt, the device and whether the device cookie is
+    new; LetterRefused (nothing stored) naming the field otherwise."""
+    s = svc(request)
+    # The letter's transaction checks the category against the list in any case
+    # (refused "category" below); read it beforehand only to spare decoding photos.
+    categories = [c for c, _ in await service.list_categories(s.store)] if uploads else None
+    now = _now_ms()
+    check = functools.partial(
+        check_letter,
+        values,
+        uploads,
+        categories,
+        s.keys,
+        stamp_for=stamp_token(token),
+        max_age_ms=s.settings.form_max_age_hours * 3_600_000,
+        now_ms=now,
+    )
+    # Decoding photos is CPU work: off the event loop, a few at a time.
+    inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
+    cookie = request.cookies.get(DEVICE_COOKIE, "")
+    device, fresh = device_of(cookie)
+    result = await service.submit_letter(
+        s.store,
+        s.keys,
+        inp,
+        unit_id=unit.id if unit else None,
+        device=device,
+        address=client_address(request, s.trusted),
+        at_ms=now,
+    )
+    if result.refused == "category":  # removed from the list since the check
+        raise LetterRefused(
+            "category", 400, "choose a category from the list", "请从列表中选择类别"
+        )
+    if result.refused == "unit":
+        raise LetterRefused("unit", 404, "unknown unit", "未找到该单位")
+    if result.refused is not None:
+        raise LetterRefused(
+            "limit",
+            429,
+            "too many letters from this device or network; please try again later",
+            "提交过于频繁，请稍后再试",
+        )
+    assert result.receipt is not None
+    return result.receipt, device, fresh
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over `body` (already read) first, then what `receive` says."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | None:
+    """POST /mailbox without photos, before the middleware and the router (called by
+    rating.app.PingjingApp, as the rating POST is): None once a stored letter has been
+    answered (303 to its receipt, logged and counted as RequestObserver would), else the
+    `receive` for the usual way, which then answers (a refusal's form page, any error).
+
+    Only a body of at most multipart.SMALL_BODY declared bytes is read here; when it is
+    not taken, the usual way reads it again from the returned `receive` and checks it
+    again from the start. Nothing was stored then, except that a refusal by the limits
+    has counted the hit it refused (a refused post is counted twice).
+    """
+    request = Request(scope, receive)
+    ctype = request.headers.get("content-type", "")
+    declared = request.headers.get("content-length", "")
+    if not (
+        ctype.lower().startswith("multipart/form-data")
+        and declared.isdigit()
+        and int(declared) <= multipart.SMALL_BODY
+    ):
+        return receive
+    started = time.perf_counter()
+    body = await request.body()
+    rid = logs.request_id(dict(scope["headers"]))
+    token = logs.REQUEST_ID.set(rid)
+    try:
+        try:
+            values, uploads = _parse_small(body, ctype)
+            if uploads:
+                return _replay(body, receive)  # photos: decoded off the loop, the usual way
+            receipt, device, fresh = await _take(request, None, None, values, uploads)
+        except Exception:  # a refusal or an error: the usual way answers it
+            return _replay(body, receive)
+        response = _stored(request, receipt, device, fresh)
+        response.raw_headers.append((b"x-request-id", rid.encode("ascii")))
+        await response(scope, receive, send)
+        observe.finished(svc(request).settings.metrics, rid, "/mailbox", "POST", 303, started)
+        return None
+    finally:
+        logs.REQUEST_ID.reset(token)
 
 
 async def receipt(request: Request) -> Response:

@@ -41,6 +41,8 @@ def _response(op: Op, status: int, name: str) -> dict[str, Any]:
             example = dict(EXAMPLES[name])
             if name == "RatingCreated" and status == 200:
                 example["amended"] = True
+            if name == "LetterCreated" and status == 200:
+                example["created"] = False
             media["example"] = example
         content = {"application/json": media}
     out: dict[str, Any] = {"description": op.summary if status < 300 else "", "content": content}
@@ -48,6 +50,10 @@ def _response(op: Op, status: int, name: str) -> dict[str, Any]:
         out["description"] = "stored: the rating is durably committed"
     elif status == 200 and op.operation_id == "createRating":
         out["description"] = "amended: the same device rated this officer within the window"
+    elif status == 201 and op.operation_id == "createLetter":
+        out["description"] = "stored: the letter and its case are durably committed"
+    elif status == 200 and op.operation_id == "createLetter":
+        out["description"] = "already stored: the same stamp's letter, its receipt"
     if status in op.links:
         out["links"] = op.links[status]
     return out

@@ -243,6 +243,50 @@ OPERATIONS: tuple[Op, ...] = (
     ),  # fmt: skip
     Op(
         "get",
+        "/api/v1/mailbox/form",
+        "getLetterForm",
+        "letters",
+        "What a client needs to write a letter: a fresh form stamp, the categories",
+        ok={200: "LetterForm"},
+        errors={
+            404: "`unit`: no unit has this code",
+            410: "`unit`: the unit code has been revoked",
+            500: "unexpected error",
+        },
+        params=(_query("unit", {"type": "string"}, "a unit (place) code: a letter to that unit"),),
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/mailbox/letters",
+        "createLetter",
+        "letters",
+        "Write to the chief's mailbox (201 once the letter and its case are durably "
+        "committed; 200 with the same receipt when the same stamp comes again)",
+        ok={201: "LetterCreated", 200: "LetterCreated"},
+        errors={
+            400: "a field is wrong (the message names it): the form stamp invalid or too "
+            "old, a category not in the bureau's list, an empty or too long text, a phone "
+            "without consent, the honeypot filled",
+            404: "`unit`: no unit has this code",
+            410: "`unit`: the unit code has been revoked",
+            **_BODY_ERRORS,
+            429: "too many letters from this device or network",
+            500: "unexpected error (nothing was stored)",
+            503: "the database could not commit; nothing was stored, try again",
+        },
+        body="LetterRequest",
+        links={
+            201: {
+                "GetLetterReceipt": {
+                    "operationId": "getLetterReceipt",
+                    "parameters": {"code": "$response.body#/receipt"},
+                    "description": "the receipt of the letter just stored",
+                }
+            }
+        },
+    ),  # fmt: skip
+    Op(
+        "get",
         "/api/v1/mailbox/receipts/{code}",
         "getLetterReceipt",
         "letters",

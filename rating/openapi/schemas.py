@@ -25,6 +25,7 @@ from rating.cases.model import (
 )
 from rating.intake import MAX_COMMENT
 from rating.kiosk.views import CLOCK_STEP_MS, MAX_TAP_AGE_MS
+from rating.mailbox.models import MAX_TEXT
 from rating.mailbox.models import STATUSES as LETTER_STATUSES
 from rating.store.models import CHANNELS, KINDS, REASONS
 
@@ -351,6 +352,80 @@ SCHEMAS.update(
                 "letters": {"type": "array", "items": {"$ref": "#/components/schemas/Letter"}},
             },
         ),
+        "LetterForm": _obj(
+            ["ok", "t", "categories", "max_text", "unit"],
+            {
+                "ok": _OK,
+                "t": {
+                    **_STR,
+                    "description": "the form stamp to send as `t` (valid for "
+                    "PINGJING_FORM_MAX_AGE_HOURS; bound to the unit, if any)",
+                },
+                "categories": {
+                    "type": "array",
+                    "items": _obj(["name", "name_en"], {"name": _STR, "name_en": _STR}),
+                    "description": "the bureau's list, in its order",
+                },
+                "max_text": {"const": MAX_TEXT},
+                "unit": {"type": ["string", "null"], "description": "the unit written to"},
+            },
+        ),
+        "LetterRequest": _obj(
+            ["t", "category", "text"],
+            {
+                "t": {
+                    **_TEXT1,
+                    "description": "the form stamp from GET /api/v1/mailbox/form "
+                    "(or the mailbox page): signed, at most PINGJING_FORM_MAX_AGE_HOURS "
+                    "old, bound to the unit code sent (or to none). One stamp, one "
+                    "letter: sent again, it answers the first letter's receipt.",
+                },
+                "category": {
+                    **_TEXT1,
+                    "description": "one of the bureau's categories (GET /api/v1/mailbox/form)",
+                },
+                "text": {
+                    **_TEXT1,
+                    "maxLength": MAX_TEXT,
+                    "description": "the letter; "
+                    f"at most {MAX_TEXT} characters (a CR LF counts as one)",
+                },
+                "phone": {
+                    "type": ["string", "null"],
+                    "description": "optional, for a "
+                    "reply; needs consent: a mainland mobile (11 digits) or a "
+                    "landline with area code. Without it the letter is anonymous.",
+                },
+                "consent": {"type": "boolean", "description": "agrees to be called back"},
+                "lang": {"type": "string", "enum": ["zh", "en"]},
+                "unit": {
+                    "type": ["string", "null"],
+                    "description": "a unit (place) code: "
+                    "the letter goes to that unit (null or absent: the bureau)",
+                },
+                "website": {
+                    "type": ["string", "null"],
+                    "maxLength": 0,
+                    "description": "honeypot: leave empty (or null)",
+                },
+            },
+            dependentRequired={"phone": ["consent"]},
+            description="A letter without photos (photos: the multipart form at /mailbox).",
+        ),  # fmt: skip
+        "LetterCreated": _obj(
+            ["ok", "receipt", "receipt_display", "receipt_url", "created"],
+            {
+                "ok": _OK,
+                "receipt": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{12}$"},
+                "receipt_display": _STR,
+                "receipt_url": {**_STR, "description": "the receipt page"},
+                "created": {
+                    "type": "boolean",
+                    "description": "false: the stamp's letter "
+                    "was already stored; this is its receipt",
+                },
+            },
+        ),  # fmt: skip
         "LetterReceipt": _obj(
             ["ok", "letter"],
             {
@@ -400,4 +475,19 @@ EXAMPLES: dict[str, Any] = {
     "KioskRated": {"ok": True, "receipt": "P7GTTMGR0A24", "replayed": False},
     "CaseAction": {"outcome": "reached", "note": "已电话联系群众，说明情况"},
     "Health": {"ok": True, "status": 200},
+    "LetterRequest": {
+        "t": "<stamp from GET /api/v1/mailbox/form>",
+        "category": "投诉",
+        "text": "窗口排队两小时无人办理，请求增派人员。",
+        "phone": "13812345678",
+        "consent": True,
+        "lang": "zh",
+    },
+    "LetterCreated": {
+        "ok": True,
+        "receipt": "7QX2M4KD9TBE",
+        "receipt_display": "7QX2-M4KD-9TBE",
+        "receipt_url": "/mailbox/receipt/7QX2M4KD9TBE",
+        "created": True,
+    },
 }

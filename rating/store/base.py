@@ -237,6 +237,17 @@ class Store(abc.ABC):
         one): SQLite's writer runs in a process of its own.
         """
 
+    async def write_grouped(self, fn: Callable[..., T], *args: Any) -> T:
+        """`write`, for a small unit of work many requests make at once (a letter): the
+        store may commit it together with others in one transaction, each under a
+        savepoint of its own, so they share one commit (one fsync). Still returns only
+        after the commit is durable; a unit that raises is undone alone and raises here,
+        the others commit. Same pickling rule as `write`.
+
+        By default one transaction each, as `write` (PostgreSQL: concurrent commits on
+        the pool, which the database itself flushes together)."""
+        return await self.write(fn, *args)
+
     @abc.abstractmethod
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         """Store a rating; returns only after the commit is durable."""

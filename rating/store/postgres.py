@@ -115,6 +115,9 @@ class PgTx:
     def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return self.one(sql, params)  # other instances write too: no cache to trust
 
+    def all_cached(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.all(sql, params)
+
     def count_hit(self, bucket: str, window_start: int) -> int:
         # Rows: every app instance on the database shares them.
         return logic.bump_counter(self, bucket, window_start)

@@ -48,7 +48,7 @@ T = TypeVar("T")
 class SqliteTx:
     """`logic.Tx` over a sqlite3 connection."""
 
-    __slots__ = ("conn", "_pending", "_next_id", "_devices")
+    __slots__ = ("conn", "_pending", "_hit_log", "_next_id", "_devices", "grouped")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -56,9 +56,13 @@ class SqliteTx:
         # This transaction's hits: they count at once and reach the writer's HitCounts
         # only when it commits (a transaction rolled back leaves no trace).
         self._pending: dict[tuple[int, str], int] = {}
+        self._hit_log: list[tuple[int, str]] = []  # the keys counted, in order (undo_to)
         # This transaction's new ratings with a device (device_hash, id, officer, created):
         # seen at once by its later items, in the writer's DeviceLog once it commits.
         self._devices: list[tuple[str, int, int, int]] = []
+        # In a group of write_grouped units, which change no settings: all_cached may
+        # answer from the writer's cache.
+        self.grouped = False
 
     def one_cached(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         conn = self.conn
@@ -74,11 +78,22 @@ class SqliteTx:
                 conn.cache[key] = row
         return row
 
+    def all_cached(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        conn = self.conn
+        if not self.grouped or not isinstance(conn, WriterConnection):
+            return self.all(sql, params)
+        key = ("all:" + sql, tuple(params))
+        rows = conn.cache.get(key)
+        if rows is None:
+            rows = conn.cache[key] = tuple(self.all(sql, params))
+        return list(rows)
+
     def count_hit(self, bucket: str, window_start: int) -> int:
         if not isinstance(self.conn, WriterConnection):
             raise TypeError("rate-limit counters live on the writer's connection")
         key = (window_start, bucket)
         pending = self._pending[key] = self._pending.get(key, 0) + 1
+        self._hit_log.append(key)
         return self.conn.hits.hits.get(key, 0) + pending
 
     def new_rating_id(self) -> tuple[int, str | None]:
@@ -108,6 +123,18 @@ class SqliteTx:
     def note_rating(self, device_hash: str, rating_id: int, officer_id: int, at: int) -> None:
         self._devices.append((device_hash, rating_id, officer_id, at))
 
+    def mark(self) -> tuple[int, int]:
+        """How much this transaction has counted so far (for `undo_to`, at a savepoint)."""
+        return len(self._hit_log), len(self._devices)
+
+    def undo_to(self, mark: tuple[int, int]) -> None:
+        """Forget the hits and ratings counted since `mark` (rolled back to a savepoint)."""
+        hits, devices = mark
+        for key in self._hit_log[hits:]:
+            self._pending[key] -= 1
+        del self._hit_log[hits:]
+        del self._devices[devices:]
+
     def committed(self) -> None:
         """The transaction committed: its hits count from now on, and its ratings are in
         the device log."""
@@ -118,6 +145,7 @@ class SqliteTx:
             for device_hash, rating_id, officer_id, at in self._devices:
                 self.conn.devices.add(device_hash, rating_id, officer_id, at)
         self._pending.clear()
+        self._hit_log.clear()
         self._devices.clear()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
@@ -153,6 +181,78 @@ def in_transaction(conn: WriterConnection, fn: Callable[..., T], *args: Any) -> 
     tx.committed()
     conn.cache.clear()  # any write may have changed what the cache holds
     return result
+
+
+class _UnitFailed(Exception):
+    """A unit of a group raised: the group is run again, a savepoint per unit."""
+
+
+def grouped(
+    conn: WriterConnection, works: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]
+) -> list[tuple[bool, Any]]:
+    """Run each `fn(tx, *args)` of `works` in one transaction and commit them together:
+    one fsync for the group (Store.write_grouped).
+
+    Returns (True, result) or (False, exception) per work, in order. A work that raises
+    is undone alone and answers its exception; the others commit: the group runs first
+    without savepoints (a unit raising is rare), and if one raises, again with a
+    savepoint per unit, rolled back (with its rate-limit hits) for the one that raises.
+    Raises only if the group as a whole could not commit (the database unavailable):
+    then nothing of it is stored.
+
+    A grouped unit adds rows (a letter and its case, a unit rating) and changes none of
+    what the writer caches (officers, tokens, the settings `Tx.all_cached` reads): the
+    cache is kept through the group, and dropped by every other write.
+    """
+    try:
+        return _grouped(conn, works, savepoints=False)
+    except _UnitFailed:
+        return _grouped(conn, works, savepoints=True)
+
+
+def _grouped(
+    conn: WriterConnection,
+    works: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+    *,
+    savepoints: bool,
+) -> list[tuple[bool, Any]]:
+    tx = SqliteTx(conn)
+    tx.grouped = True
+    out: list[tuple[bool, Any]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.check_cache()
+        for fn, args in works:
+            if not savepoints:
+                try:
+                    out.append((True, fn(tx, *args)))
+                except Exception as exc:
+                    if unavailable(exc):
+                        raise
+                    raise _UnitFailed() from exc
+                continue
+            mark = tx.mark()
+            conn.execute("SAVEPOINT pj_work")
+            try:
+                result = fn(tx, *args)
+            except Exception as exc:
+                if unavailable(exc):
+                    raise  # the transaction itself is in doubt: undo the whole group
+                conn.execute("ROLLBACK TO pj_work")
+                conn.execute("RELEASE pj_work")
+                tx.undo_to(mark)
+                out.append((False, exc))
+            else:
+                conn.execute("RELEASE pj_work")
+                out.append((True, result))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.cache.clear()
+        raise
+    tx.committed()
+    return out
 
 
 def _read(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
@@ -290,6 +390,7 @@ class SqliteStore(BatchWriter, Store):
         self._process: WriterProcess | None = None
         self._restart = asyncio.Lock()
         self._pending: list[Pending] = []
+        self._grouped: list[tuple[Any, asyncio.Future[Any]]] = []  # write_grouped's
         self._restarts: set[asyncio.Task[None]] = set()
         self._closing = True
         self.limits = limits
@@ -329,6 +430,7 @@ class SqliteStore(BatchWriter, Store):
     async def close(self) -> None:
         self._closing = True
         self._flush()  # ratings submitted in this loop iteration still go out
+        self._flush_grouped()
         if self._restarts:
             await asyncio.gather(*self._restarts, return_exceptions=True)
         if self._task is not None:
@@ -366,6 +468,49 @@ class SqliteStore(BatchWriter, Store):
             return result
         assert self._writer is not None, "store is not open"
         return await self._writer.run(in_transaction, fn, *args)
+
+    async def write_grouped(self, fn: Callable[..., T], *args: Any) -> T:
+        # As ratings: every unit submitted during one turn of the event loop goes to the
+        # writer process as one request at the end of that turn, and the writer runs
+        # consecutive group requests in one transaction (sqlite.grouped), so letters
+        # posted together share one fsync. The thread writer (one-shot CLI commands)
+        # has no such stream: one transaction each.
+        if self._process is None:
+            return await self.write(fn, *args)
+        if self._closing:
+            raise StoreUnavailable("the store is closing")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._grouped.append(((fn, args), fut))
+        if len(self._grouped) == 1:
+            loop.call_soon(self._flush_grouped)
+        return await fut
+
+    def _flush_grouped(self) -> None:
+        """Send the units submitted so far as one group request (see write_grouped)."""
+        pending, self._grouped = self._grouped, []
+        if pending:
+            task = asyncio.ensure_future(self._send_group(pending))
+            self._restarts.add(task)
+            task.add_done_callback(self._restarts.discard)
+
+    async def _send_group(self, pending: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        try:
+            replies = await (await self._live()).send(("group", [work for work, _ in pending]))
+        except Exception as exc:  # the group could not commit: nothing of it is stored
+            self._failed = isinstance(exc, StoreUnavailable) or unavailable(exc)
+            for _, fut in pending:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        self._failed = False
+        for (_, fut), (ok, value) in zip(pending, replies, strict=True):
+            if fut.done():
+                continue
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
 
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         loop = asyncio.get_running_loop()

@@ -11,6 +11,10 @@ Requests and replies are length-prefixed pickles over a socket pair, one reply p
 in order:
   ("ratings", subs, limits, prune, now) -> list of RatingResult or exception, one per item
   ("write", fn, args)             -> fn(tx, *args) in one transaction (fn importable)
+  ("group", [(fn, args), ...])    -> [(ok, value), ...]: each fn(tx, *args) under a
+                                     savepoint of its own, in one transaction with the
+                                     consecutive group requests (sqlite.grouped; for
+                                     Store.write_grouped)
   ("stop",)                       -> None, then the process exits
 A reply is (True, value) or (False, exception). Every write of the store goes through here:
 it is still the one write path. Settings a unit of work needs travel as its arguments
@@ -135,8 +139,9 @@ class _Inbox:
 
 
 def _apply(conn: WriterConnection, requests: list[tuple[Any, ...]]) -> list[bytes]:
-    """Replies for a run of requests; consecutive rating requests share one transaction."""
-    from rating.store.sqlite import in_transaction, rating_batch
+    """Replies for a run of requests; consecutive rating requests share one transaction,
+    and so do consecutive group requests."""
+    from rating.store.sqlite import grouped, in_transaction, rating_batch
 
     replies: list[bytes] = []
     for kind, run in itertools.groupby(requests, key=lambda r: r[0]):
@@ -154,6 +159,18 @@ def _apply(conn: WriterConnection, requests: list[tuple[Any, ...]]) -> list[byte
             for r in group:
                 replies.append(_reply(True, results[at : at + len(r[1])]))
                 at += len(r[1])
+            continue
+        if kind == "group":
+            try:
+                done = grouped(conn, [work for r in group for work in r[1]])
+            except Exception as exc:  # the commit failed: nothing in the group is stored
+                replies += [_reply(False, _portable(exc))] * len(group)
+                continue
+            at = 0
+            for r in group:
+                mine = done[at : at + len(r[1])]
+                at += len(r[1])
+                replies.append(_reply(True, [(ok, v if ok else _portable(v)) for ok, v in mine]))
             continue
         for request in group:
             try:

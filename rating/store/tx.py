@@ -27,6 +27,12 @@ class Tx(Protocol):
         """`one`, for a read of what ratings never change (officers, tokens): the store
         may answer a found row from a cache it drops whenever anything else writes."""
 
+    def all_cached(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`all`, for a read of settings a grouped unit of work never changes (the SLA
+        table, the working-day calendar, the letter categories): inside a group of
+        `Store.write_grouped` the store may answer from the cache `one_cached` uses
+        (SQLite's writer), which any other write drops. Elsewhere it reads."""
+
     def count_hit(self, bucket: str, window_start: int) -> int:
         """Count one hit in a fixed-window rate-limit counter, undone with the transaction
         (or its savepoint), and return the window's total: `bump_counter` where the

@@ -148,6 +148,27 @@ async def test_same_page_sent_twice_is_one_letter(web: Web) -> None:
     assert letters(web) == 1
 
 
+async def test_letter_without_photo_is_answered_before_the_middleware_as_the_usual_way(
+    web: Web,
+) -> None:
+    """A letter without photos is stored and answered by views.take_quickly (PingjingApp
+    hands it the POST): the same 303, device cookie and request id as the usual way; a
+    refused one goes the usual way with its body replayed, and nothing is stored."""
+    web.client.cookies.clear()
+    r = await post(web, letter_form(web))
+    assert r.status_code == 303 and r.headers["location"].startswith("/mailbox/receipt/")
+    assert r.headers["x-request-id"] and "pj_dev=" in r.headers["set-cookie"]
+    own = await web.client.post(
+        "/mailbox", data=letter_form(web), files=[("photos", ("", b"", "application/x"))],
+        headers={"x-request-id": "letter-rid-1"},
+    )  # fmt: skip
+    assert own.status_code == 303 and own.headers["x-request-id"] == "letter-rid-1"
+    refused = await post(web, letter_form(web, text="请保留这段文字", phone="13800138000"))
+    assert refused.status_code == 400 and "留下电话需勾选同意联系" in refused.text
+    assert "请保留这段文字" in refused.text and "13800138000" in refused.text
+    assert letters(web) == 2
+
+
 async def test_receipt_lookup_of_unknown_code_is_404(web: Web) -> None:
     r = await web.client.get("/mailbox/receipt/ABCDEFGHJKMN")
     assert r.status_code == 404 and "未找到该回执号" in r.text

@@ -62,6 +62,16 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404",
 include-operation-id = "dispatchCases"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409"]
 
+# The mailbox's form stamp is signed like the rating page's (400 without a genuine one);
+# a category must be in the bureau's list and a unit code must name a unit (404, 410).
+[[operations]]
+include-operation-id = "createLetter"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "410", "429"]
+
+[[operations]]
+include-operation-id = "getLetterForm"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "410"]
+
 # The PIN is needed only while an officer is on duty (the kiosk's state, not the body's
 # shape): signing out without one then gets a documented 400.
 [[operations]]
@@ -81,6 +91,17 @@ def _schema(live: Live, path: Path) -> None:
         "t": live.stamp(token),
         "reasons": ["attitude"],
         "comment": "等了很久",
+        "phone": "13812345678",
+        "consent": True,
+        "lang": "zh",
+    }
+    # A genuine mailbox stamp in the letter example: the examples phase stores a letter
+    # and the stateful phase can follow `GetLetterReceipt`.
+    letter = doc["paths"]["/api/v1/mailbox/letters"]["post"]["requestBody"]["content"]
+    letter["application/json"]["example"] = {
+        "t": live.stamp("mailbox"),
+        "category": "投诉",
+        "text": "窗口排队两小时无人办理，请求增派人员。",
         "phone": "13812345678",
         "consent": True,
         "lang": "zh",
@@ -151,6 +172,8 @@ def run_schemathesis(live: Live, tmp_path: Path) -> None:
     )
     assert seen["POST", "/api/v1/ratings", 201] >= 2  # ours above, and schemathesis'
     assert seen["GET", "/api/v1/receipts/{code}", 200] >= 1
+    assert seen["POST", "/api/v1/mailbox/letters", 201] >= 1
+    assert seen["GET", "/api/v1/mailbox/form", 200] >= 1
     assert not any(status >= 500 for _, _, status in seen)
     assert "No issues found" in output or "0 failures" in output or "passed" in output
 
