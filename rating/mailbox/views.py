@@ -214,6 +214,9 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
                 f"the photos together are larger than {MAILBOX_MAX_BYTES // 2**20} MB",
                 f"照片总大小超过 {MAILBOX_MAX_BYTES // 2**20} MB",
             ) from None
+        refused = request.scope.get("state", {}).pop(QUICK_REFUSAL, None)
+        if isinstance(refused, LetterRefused):
+            raise refused  # the short path's limits refused it: not counted a second time
         receipt, device, fresh = await _take(request, token, unit, values, uploads)
     except LetterRefused as exc:
         lang = _lang(request, values.get("lang"))
@@ -305,6 +308,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+# The request-state key under which the short path hands a limit's refusal on.
+QUICK_REFUSAL = "pingjing.mailbox.refused"
+
+
 async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | None:
     """POST /mailbox without photos, before the middleware and the router (called by
     rating.app.PingjingApp, as the rating POST is): None once a stored letter has been
@@ -314,7 +321,8 @@ async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | 
     Only a body of at most multipart.SMALL_BODY declared bytes is read here; when it is
     not taken, the usual way reads it again from the returned `receive` and checks it
     again from the start. Nothing was stored then, except that a refusal by the limits
-    has counted the hit it refused (a refused post is counted twice).
+    has counted the hit it refused: that refusal is handed to the usual way (in the
+    request's state) to answer, so the hit is counted once.
     """
     request = Request(scope, receive)
     ctype = request.headers.get("content-type", "")
@@ -335,7 +343,11 @@ async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | 
             if uploads:
                 return _replay(body, receive)  # photos: decoded off the loop, the usual way
             receipt, device, fresh = await _take(request, None, None, values, uploads)
-        except Exception:  # a refusal or an error: the usual way answers it
+        except Exception as exc:  # a refusal or an error: the usual way answers it
+            if isinstance(exc, LetterRefused) and exc.field == "limit":
+                # The limits counted this refused hit already: the usual way answers
+                # with this refusal rather than asking the limits again.
+                scope.setdefault("state", {})[QUICK_REFUSAL] = exc
             return _replay(body, receive)
         response = _stored(request, receipt, device, fresh)
         response.raw_headers.append((b"x-request-id", rid.encode("ascii")))

@@ -285,6 +285,27 @@ async def test_too_many_letters_from_one_device_is_429(web: Web) -> None:
     assert letters(web) == service.LETTERS_PER_DEVICE_HOUR
 
 
+async def test_a_letter_refused_by_the_limits_is_counted_once(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short path before the router refuses it first; the usual way then answers with
+    that refusal instead of asking the limits (and counting the hit) a second time."""
+    for _ in range(service.LETTERS_PER_DEVICE_HOUR):
+        assert (await post(web, letter_form(web))).status_code == 303
+    calls = 0
+    submit = service.submit_letter
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await submit(*args, **kwargs)
+
+    monkeypatch.setattr(service, "submit_letter", counted)
+    r = await post(web, letter_form(web, text="又一封"))
+    assert r.status_code == 429 and "又一封" in r.text
+    assert calls == 1
+
+
 async def test_json_is_415(web: Web) -> None:
     r = await web.client.post("/mailbox", json={"text": "x"})
     assert r.status_code == 415 and letters(web) == 0
