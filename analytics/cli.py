@@ -126,11 +126,15 @@ def _register_period(rsub: Any) -> None:
 
 
 def cmd_report_period(args: argparse.Namespace) -> None:
+    settings = Settings.load(database=getattr(args, "database", None))
+    if not settings.is_postgres:
+        from analytics import colread
+
+        colread.prestart()  # its imports run beside ours
     from analytics.period import parse_period
     from analytics.period_report import period_report
     from analytics.weekly import ReportError, render
 
-    settings = Settings.load(database=getattr(args, "database", None))
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:

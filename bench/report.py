@@ -402,6 +402,9 @@ def phase_branch(db: str) -> dict[str, Any]:
 
 
 def _load_year(db: str) -> tuple[dict[str, Any], float]:
+    from analytics import colread
+
+    colread.prestart()  # as the report commands do
     from analytics.load import load_levels
     from rating.cli import with_store
 
