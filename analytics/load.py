@@ -192,7 +192,9 @@ async def read_frames(
             return await asyncio.to_thread(
                 functools.partial(child.read, path, fn, *args, keep=keep)
             )
-        except fastread.ColumnarReadError as exc:
+        except (fastread.ColumnarReadError, colread.ChildReadError) as exc:
+            # A result the driver cannot type, or the reader process failed (killed, out
+            # of memory): the same frames through the store, only slower.
             log.warning("columnar read failed (%s); reading rows instead", exc)
         finally:
             if own:

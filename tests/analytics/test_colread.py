@@ -112,3 +112,21 @@ async def test_load_gives_the_reader_process_back(seeded: Seeded) -> None:
     # Without a reader the process ends as soon as it has answered.
     data = await load_report_data(seeded.store, START, END, END + 1)
     assert len(data.ratings) == 1
+
+
+async def test_a_failed_reader_process_leaves_the_rows_path(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader process exits without answering (as if killed): the report's frames are
+    read through the store instead, the same frames."""
+    seeded.rating(0, 5, START)
+    seeded.rating(1, 1, START + 1)
+    expected = await load_report_data(seeded.store, START, END, END + 1)
+    # A Python that ends at once stands in for a reader process that dies.
+    monkeypatch.setattr(colread.sys, "executable", "/bin/true")
+    got = await load_report_data(seeded.store, START, END, END + 1)
+    cols = ["rating_id", "officer_id", "unit_id", "level", "created_at", "invalidated"]
+    pd.testing.assert_frame_equal(
+        got.ratings[cols].sort_values("rating_id", ignore_index=True),
+        expected.ratings[cols].sort_values("rating_id", ignore_index=True),
+    )
