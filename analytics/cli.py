@@ -47,9 +47,13 @@ def register(sub: Any) -> None:
 
 
 def cmd_report_weekly(args: argparse.Namespace) -> None:
+    settings = Settings.load(database=getattr(args, "database", None))
+    if not settings.is_postgres:
+        from analytics import colread
+
+        colread.prestart()  # its imports run beside ours
     from analytics.weekly import ReportError, render, weekly_report
 
-    settings = Settings.load(database=getattr(args, "database", None))
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -61,7 +65,12 @@ def cmd_report_weekly(args: argparse.Namespace) -> None:
         report = with_store(
             settings,
             lambda store: weekly_report(
-                store, settings, week=args.week, unit=args.unit, as_of=args.as_of
+                store,
+                settings,
+                week=args.week,
+                unit=args.unit,
+                as_of=args.as_of,
+                prepare_render=True,
             ),
         )
         written = render(report, out, formats, processes=min(2, os.cpu_count() or 1))
@@ -117,11 +126,15 @@ def _register_period(rsub: Any) -> None:
 
 
 def cmd_report_period(args: argparse.Namespace) -> None:
+    settings = Settings.load(database=getattr(args, "database", None))
+    if not settings.is_postgres:
+        from analytics import colread
+
+        colread.prestart()  # its imports run beside ours
     from analytics.period import parse_period
     from analytics.period_report import period_report
     from analytics.weekly import ReportError, render
 
-    settings = Settings.load(database=getattr(args, "database", None))
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:

@@ -6,6 +6,10 @@ and memory). The ADBC SQLite driver runs the same SQL in C and hands back Arrow 
 which become numpy arrays and categoricals without a Python object per value. It opens its
 own read-only connection to the file and reads every query of one report in one read
 transaction (WAL lets it read beside the writer; the report sees one consistent state).
+
+The driver carries its own copy of SQLite, which must never share a process with the
+store's (they would share the process's POSIX locks on the file): `column_reader` is
+used only inside the reader process of analytics.colread.
 """
 
 from __future__ import annotations

@@ -186,6 +186,23 @@ def integrity_tables(
     return {"topics": topics, "duplicates": dup, "participation": part}, warnings
 
 
+def tables_for(
+    report: ReportData, loaded: IntegrityData, options: ReportOptions, scope_name: str
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """`integrity_tables` with the report's frames first (for analytics.colread's
+    `Reader.call`, which passes what the reader process holds)."""
+    return integrity_tables(loaded, report, options, scope_name)
+
+
+def apply_integrity(
+    report: WeeklyReport, tables: dict[str, pd.DataFrame], warnings: pd.DataFrame
+) -> None:
+    """Put what `integrity_tables` made into `report`."""
+    report.extra.update(tables)
+    if not warnings.empty:
+        report.warnings = pd.concat([report.warnings, warnings], ignore_index=True)
+
+
 async def add_integrity(
     store: Store,
     report: WeeklyReport,
@@ -201,6 +218,4 @@ async def add_integrity(
     tables, warnings = await asyncio.to_thread(
         integrity_tables, loaded, data, options, report.scope
     )
-    report.extra.update(tables)
-    if not warnings.empty:
-        report.warnings = pd.concat([report.warnings, warnings], ignore_index=True)
+    apply_integrity(report, tables, warnings)

@@ -44,13 +44,19 @@ async def build_and_archive(
 ) -> archive.Entry:
     """Build the weekly report as of `as_of_ms` (default now), render every format and a
     zip of them, and keep it in the archive. ReportError for a mistake in the request."""
+    if not settings.is_postgres:
+        from analytics import colread
+
+        colread.prestart()  # its imports run beside ours
     from analytics.weekly import weekly_report
 
     as_of = int(time.time() * 1000) if as_of_ms is None else as_of_ms
     store = make_store(settings, one_shot=True)
     await store.open()
     try:
-        report = await weekly_report(store, settings, week=week, unit=unit, now_ms=as_of)
+        report = await weekly_report(
+            store, settings, week=week, unit=unit, now_ms=as_of, prepare_render=True
+        )
         unit_code, unit_path = await unit_of(store, unit)
     finally:
         await store.close()

@@ -9,6 +9,7 @@ module is frames in, new frame out.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from analytics import fastread
+from analytics import colread, fastread
 from analytics.asof import (
     _CASE_OVERDUE_COLS,
     _CASE_OVERDUE_SQL,
@@ -170,21 +171,34 @@ def _read_all(
     }
 
 
-def _read_columns(path: str, fn: Callable[..., T], *args: Any) -> T:
-    with fastread.column_reader(path) as reader:
-        return fn(reader.query, *args)
-
-
-async def read_frames(store: Store, fn: Callable[..., T], *args: Any) -> T:
+async def read_frames(
+    store: Store,
+    fn: Callable[..., T],
+    *args: Any,
+    reader: colread.Reader | None = None,
+    keep: Callable[[T], Any] | None = None,
+) -> T:
     """Run `fn(query, *args)`, where `query(sql, params, schema)` returns a frame: on a
-    SQLite file through the columnar reader (its own connection, off the event loop), on
-    PostgreSQL (or if the driver cannot read a result as columns) through the store."""
+    SQLite file through the columnar reader in a process of its own (analytics.colread:
+    the driver's SQLite never shares a process with the store's; `fn` and its arguments
+    must pickle), on PostgreSQL (or if the driver cannot read a result as columns) through
+    the store. A `reader` given is left holding the result, or `keep(result)` (the caller
+    closes it); without one the reader process ends once it has answered."""
     path = fastread.sqlite_path(store)
     if path is not None:
+        own = reader is None
+        child = colread.Reader() if reader is None else reader
         try:
-            return await asyncio.to_thread(_read_columns, path, fn, *args)
-        except fastread.ColumnarReadError as exc:
+            return await asyncio.to_thread(
+                functools.partial(child.read, path, fn, *args, keep=keep)
+            )
+        except (fastread.ColumnarReadError, colread.ChildReadError) as exc:
+            # A result the driver cannot type, or the reader process failed (killed, out
+            # of memory): the same frames through the store, only slower.
             log.warning("columnar read failed (%s); reading rows instead", exc)
+        finally:
+            if own:
+                child.close()
     return await store.read(lambda tx: fn(_tx_query(tx), *args))
 
 
@@ -196,6 +210,8 @@ async def load_report_data(
     detail_from_ms: int | None = None,
     unit_ids: Sequence[int] | None = None,
     cycle_from_ms: int | None = None,
+    reader: colread.Reader | None = None,
+    keep: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]] | None = None,
 ) -> ReportData:
     """Ratings and work orders created in [start_ms, end_ms) and known at `as_of_ms`, with
     their follow-up state as it stood at `as_of_ms` (from the case history and the
@@ -204,13 +220,51 @@ async def load_report_data(
     the whole window). `unit_ids` (a report's subtree) limits the ratings read to those
     units; work orders and overdue items are read whole (an order's unit may come from its
     officer). Cases (for the handling cycle), place ratings and letters are read from
-    `cycle_from_ms` on (default: the whole window): the report period itself."""
+    `cycle_from_ms` on (default: the whole window): the report period itself. With a
+    `reader`, a columnar read leaves its process holding the frames, or those `keep` returns
+    (see `report_data_from`)."""
     detail = start_ms if detail_from_ms is None else detail_from_ms
     end = min(end_ms, as_of_ms + 1)  # a rating made after the moment did not exist then
     frames = await read_frames(
-        store, _read_all, start_ms, end, as_of_ms, detail, unit_ids, cycle_from_ms
+        store,
+        _read_all,
+        start_ms,
+        end,
+        as_of_ms,
+        detail,
+        unit_ids,
+        cycle_from_ms,
+        reader=reader,
+        keep=keep,
     )
     return ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
+
+
+# What analytics.integrity.integrity_tables reads of the report's frames: the reader
+# process keeps only these while the report's process computes the rest (the two
+# processes' memory adds up).
+_INTEGRITY_RATING_COLUMNS = ["rating_id", "unit_id", "level", "created_at", "invalidated"]
+
+
+def integrity_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The part of `_read_all`'s frames the integrity tables read (the rest of ReportData
+    stays at its empty defaults)."""
+    kept = {name: frames[name] for name in ("units", "officers", "workorders", "overdue")}
+    return {**kept, "ratings": frames["ratings"][_INTEGRITY_RATING_COLUMNS].copy()}
+
+
+def report_data_from(
+    frames: dict[str, pd.DataFrame],
+    as_of_ms: int,
+    start_ms: int,
+    end_ms: int,
+    fn: Callable[..., T],
+    *args: Any,
+) -> T:
+    """`fn(data, *args)` for the ReportData of `frames` (what the reader process holds
+    after `load_report_data`): run there with `Reader.call(report_data_from, ...)`."""
+    data = ReportData(as_of_ms=as_of_ms, start_ms=start_ms, end_ms=end_ms, **frames)
+    return fn(data, *args)
 
 
 YEAR_COLS: Schema = (

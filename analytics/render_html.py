@@ -48,6 +48,17 @@ def cjk_font() -> str:
     raise FontMissing("no CJK font found for the report charts; install fonts-noto-cjk")
 
 
+def warm() -> None:
+    """The charts' first-use work done now: the CJK font found and its file loaded (a
+    report process does this while its reader process reads; render processes forked
+    later inherit it). A missing font is reported when the page is written."""
+    try:
+        font = cjk_font()
+    except FontMissing:
+        return
+    font_manager.get_font(font_manager.findfont(font_manager.FontProperties(family=[font])))
+
+
 def _figure(width: float, height: float) -> tuple[Figure, Any]:
     # Figure objects, not pyplot: no global figure registry, so reports rendered in
     # threads (admin downloads) do not share state.

@@ -30,7 +30,7 @@ from analytics.alerts import BASELINE_MIN_VALID, MIN_BAD, P_THRESHOLD, binomial_
 from analytics.frames import frame
 from analytics.load import ReportData
 from analytics.metrics import ancestors, rollup
-from analytics.periods import day_number, week_start_days
+from analytics.periods import Week, day_number, week_start_days
 from analytics.report import ReportOptions, WeeklyReport
 from rating.store import Store
 from rating.store.tx import Tx
@@ -85,16 +85,16 @@ def _read(
 
 
 async def load_spotchecks(store: Store, data: ReportData, options: ReportOptions) -> SpotData:
-    first = options.week.start
+    return await read_spotchecks(store, options.week, data.as_of_ms)
+
+
+async def read_spotchecks(store: Store, week: Week, as_of_ms: int) -> SpotData:
+    """The spot checks of `week` and its ratings' quick-tap flags, as of `as_of_ms`."""
+    first = week.start
     last = first + timedelta(days=6)
     # Only the report week's ratings: the quick-tap share has no trend to compute.
     return await store.read(
-        _read,
-        first.isoformat(),
-        last.isoformat(),
-        options.week.start_ms,
-        options.week.end_ms,
-        data.as_of_ms,
+        _read, first.isoformat(), last.isoformat(), week.start_ms, week.end_ms, as_of_ms
     )
 
 
@@ -227,11 +227,16 @@ def spot_tables(
 
 
 async def add_spotchecks(
-    store: Store, report: WeeklyReport, data: ReportData, options: ReportOptions
+    store: Store,
+    report: WeeklyReport,
+    data: ReportData,
+    options: ReportOptions,
+    loaded: SpotData | None = None,
 ) -> None:
-    """Read and compute the spot-check table into `report` (its `extra` tables and its
-    warnings)."""
-    spot = await load_spotchecks(store, data, options)
+    """Compute the spot-check table into `report` (its `extra` tables and its warnings)
+    from `loaded` (what load_spotchecks read for the same week and moment; read here if not
+    given)."""
+    spot = await load_spotchecks(store, data, options) if loaded is None else loaded
     table, warnings = await asyncio.to_thread(spot_tables, spot, data, options)
     report.extra["spotcheck"] = table
     if not warnings.empty:

@@ -331,6 +331,11 @@ def peak_mb() -> float:
 
 
 def phase_weekly(db: str, unit: str | None = None) -> dict[str, Any]:
+    # As `pingjing report weekly` and the report job do: the columnar reader process starts
+    # first, its imports beside this process's.
+    from analytics import colread
+
+    colread.prestart()
     from analytics.weekly import Timings, render, weekly_report
     from rating.cli import with_store
 
@@ -344,7 +349,13 @@ def phase_weekly(db: str, unit: str | None = None) -> dict[str, Any]:
         nonlocal cpu
         c0 = time.process_time()
         out = await weekly_report(
-            store, settings, week=WEEK, unit=unit, now_ms=AS_OF, timings=timings
+            store,
+            settings,
+            week=WEEK,
+            unit=unit,
+            now_ms=AS_OF,
+            timings=timings,
+            prepare_render=True,  # as `pingjing report weekly` and the report job do
         )
         cpu = time.process_time() - c0
         return out
@@ -363,11 +374,19 @@ def phase_weekly(db: str, unit: str | None = None) -> dict[str, Any]:
         # approach on an idle machine, times 1/2 for the two processes side by side.
         render_cpu = children_cpu() - c0
     return {
+        "reader_cpu_s": colread.last.cpu_s,
+        "reader_import_cpu_s": colread.last.import_cpu_s,
+        "reader_read_cpu_s": colread.last.read_cpu_s,
+        "reader_call_cpu_s": colread.last.call_cpu_s,
+        "reader_peak_mb": colread.last.peak_mb,
         "render_cpu_s": render_cpu,
         "load_s": timings.load_s,
         "compute_s": timings.compute_s,
+        "load_cpu_s": timings.load_cpu_s,
+        "compute_cpu_s": timings.compute_cpu_s,
         "cpu_s": cpu,
         "render_s": timings.render_s,
+        "render_format_cpu_s": timings.render_cpu_s,
         "render_wall_s": render_wall,
         "children_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "units": len(report.units),
@@ -383,6 +402,9 @@ def phase_branch(db: str) -> dict[str, Any]:
 
 
 def _load_year(db: str) -> tuple[dict[str, Any], float]:
+    from analytics import colread
+
+    colread.prestart()  # as the report commands do
     from analytics.load import load_levels
     from rating.cli import with_store
 
@@ -459,11 +481,17 @@ def phase_year_duckdb(db: str) -> dict[str, Any]:
     import adbc_driver_sqlite.dbapi as adbc
     import duckdb
 
+    from analytics.fastread import ColumnReader
+    from analytics.load import UNIT_COLS
     from analytics.metrics import ancestors
-    from rating.cli import with_store
 
-    settings = Settings.load(env={}, database=db, secret=SECRET)
-    units = with_store(settings, lambda store: store.read(_unit_frame))
+    # Everything through the driver: this process never opens the store (two copies of
+    # SQLite in one process share its POSIX locks; see analytics/colread.py).
+    with adbc.connect(Path(db).resolve().as_uri() + "?mode=ro") as conn:
+        units = ColumnReader(conn).query(
+            "SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS
+        )
+        conn.rollback()
     tree = ancestors(units)
     t0 = time.perf_counter()
     with adbc.connect(Path(db).resolve().as_uri() + "?mode=ro") as conn:
@@ -505,12 +533,6 @@ def phase_year_duckdb(db: str) -> dict[str, Any]:
     }
 
 
-def _unit_frame(tx: Any) -> Any:
-    from analytics.load import UNIT_COLS, frame
-
-    return frame(tx.all("SELECT id, code, name, parent_id, path, depth FROM units"), UNIT_COLS)
-
-
 PHASES = {
     "weekly": phase_weekly,
     "branch": phase_branch,
@@ -519,16 +541,48 @@ PHASES = {
 }
 
 
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants."""
+    try:
+        kids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return [pid]
+    return [pid, *[d for k in kids for d in _tree(k)]]
+
+
 def run_phase(name: str, db: str, scale: float) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--db", db, "--scale", str(scale)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--phase", name, "--db", db, "--scale", str(scale)],
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+        # The phase's processes together (the report, its reader, its render processes),
+        # sampled every 20 ms: an upper bound, forked processes share pages RSS counts twice.
+        together = 0.0
+        while proc.poll() is None:
+            together = max(together, sum(_rss_mb(p) for p in _tree(proc.pid)))
+            time.sleep(0.02)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{proc.stderr}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{name} failed:\n{stderr}")
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    result["process_wall_s"] = time.perf_counter() - t0  # start-up and imports too
+    result["together_peak_mb"] = together
     return result
 
 
@@ -579,15 +633,22 @@ def run(args: argparse.Namespace, db: str) -> None:
     for name, title in reports if args.only != "year" else ():
         w = run_phase(name, db, args.scale)
         total = w["load_s"] + w["compute_s"] + w["render_wall_s"]
-        renders = ", ".join(f"{k} {v:.2f} s" for k, v in w["render_s"].items())
+        cpu = w["render_format_cpu_s"]
+        renders = ", ".join(f"{k} {v:.2f} s, {cpu[k]:.2f} s CPU" for k, v in w["render_s"].items())
         print(
             f"{title} {WEEK}: load {w['load_s']:.2f} s, compute {w['compute_s']:.2f} s "
-            f"(load + compute {w['load_s'] + w['compute_s']:.2f} s wall, {w['cpu_s']:.2f} s "
-            "CPU), "
+            f"(load + compute {w['load_s'] + w['compute_s']:.2f} s wall; CPU: load "
+            f"{w['load_cpu_s']:.2f} s here beside {w['reader_read_cpu_s']:.2f} s in the reader "
+            f"process, compute {w['compute_cpu_s']:.2f} s here beside "
+            f"{w['reader_call_cpu_s']:.2f} s there; the reader's imports "
+            f"{w['reader_import_cpu_s']:.2f} s before; it peaked at {w['reader_peak_mb']:.0f} "
+            "MB), "
             f"render {w['render_wall_s']:.2f} s wall, {w['render_cpu_s']:.2f} s CPU in 2 "
             f"processes ({renders}); total "
-            f"{total:.2f} s (target ≤ 5 s); peak RSS {w['peak_mb']:.0f} MB, largest render "
-            f"process {w['children_peak_mb']:.0f} MB (target ≤ 1024 MB); {w['units']} units, "
+            f"{total:.2f} s (target ≤ 5 s; the process from its start "
+            f"{w['process_wall_s']:.2f} s); peak RSS {w['peak_mb']:.0f} MB, largest child "
+            f"process {w['children_peak_mb']:.0f} MB (target ≤ 1024 MB), all its processes "
+            f"together at most {w['together_peak_mb']:.0f} MB; {w['units']} units, "
             f"{w['officers']} officers, {w['warnings']} warnings, {w['overdue']} overdue"
         )
     if args.only == "weekly":
