@@ -18,7 +18,8 @@ from analytics.frames import CASE_FOLLOW_UP_COLS, OVERDUE_COLS, RATING_COLS, WOR
 # The latest snapshot of a case at or before the moment (?), from its history.
 _CASE_AT = """(SELECT h2.id FROM case_history h2 WHERE h2.case_id = c.id AND h2.at <= ?
               ORDER BY h2.at DESC, h2.id DESC LIMIT 1)"""
-_HAS_HISTORY = (
+# 1 when the case (c) has a history row: its fields as of a moment come from the history.
+HAS_HISTORY_SQL = (
     "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"
 )
 _FOLLOW_UP_COLS: Schema = (
@@ -31,7 +32,7 @@ _FOLLOW_UP_COLS: Schema = (
 # Driven from the cases (a case opens at or after its rating, so no earlier than the
 # window's start), not from every rating of the window.
 _FOLLOW_UP_SQL = f"""
-SELECT r.id, {_HAS_HISTORY}, CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
+SELECT r.id, {HAS_HISTORY_SQL}, CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
        {", ".join(f"h.{n}" for n, _ in CASE_FOLLOW_UP_COLS)},
        {", ".join(f"c.{n}" for n, _ in CASE_FOLLOW_UP_COLS)}
 FROM cases c JOIN ratings r ON r.id = c.rating_id
@@ -92,7 +93,7 @@ _CASE_OVERDUE_COLS: Schema = (
     *((f"c_{n}", k) for n, k in _STEP_FIELDS),
 )
 _CASE_OVERDUE_SQL = f"""
-SELECT c.id, r.receipt, c.unit_id, c.officer_id, c.opened_at, {_HAS_HISTORY},
+SELECT c.id, r.receipt, c.unit_id, c.officer_id, c.opened_at, {HAS_HISTORY_SQL},
        CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
        {", ".join(f"h.{n}" for n, _ in _STEP_FIELDS)},
        {", ".join(f"c.{n}" for n, _ in _STEP_FIELDS)}

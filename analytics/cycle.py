@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analytics.asof import HAS_HISTORY_SQL
 from analytics.frames import Schema
 from analytics.metrics import NO_ID, SUBSTANTIATED, Rate, add_rates, count_items
 from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
@@ -38,9 +39,6 @@ TOTAL = "all"  # the channel table's total row
 # happened no later than the report moment (see docs/metrics.md).
 CASE_REPLY_SQL = "c.dispatched_at, c.replied_at"
 
-_HAS_HISTORY = (
-    "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"
-)
 _STEP_COLS: Schema = (
     ("state", "str"),
     ("callback_due_at", "n64"),
@@ -66,7 +64,7 @@ CASE_COHORT_COLS: Schema = (
 # Cases opened in [?, ?) and no later than the moment (?). A case without a rating (a
 # source of the loop) has no rating channel: it is listed under 'case'.
 CASE_COHORT_SQL = f"""
-SELECT c.id, COALESCE(r.channel, 'case'), c.unit_id, c.opened_at, {_HAS_HISTORY},
+SELECT c.id, COALESCE(r.channel, 'case'), c.unit_id, c.opened_at, {HAS_HISTORY_SQL},
        {", ".join(f"c.{n}" for n in _STEP_NAMES)}, {CASE_REPLY_SQL}
 FROM cases c LEFT JOIN ratings r ON r.id = c.rating_id
 WHERE c.opened_at >= ? AND c.opened_at < ? AND c.opened_at <= ?
