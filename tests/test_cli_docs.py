@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from rating import clidoc
 from rating.app import create_app
 from rating.cli import build_parser
+from rating.openapi.markdown import splice
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,23 @@ def test_docs_cli_md_is_generated_from_the_parser() -> None:
     text = clidoc.DOC.read_text(encoding="utf-8")
     assert clidoc.BEGIN in text
     assert clidoc.render_into(text) == text
+
+
+def test_a_generated_section_is_replaced_in_place_or_appended() -> None:
+    """The one splice both generated docs use: the text around the markers is kept as it
+    is, the section between them replaced, and a file without markers gets it appended."""
+    section = "<!-- B -->\nnew\n<!-- E -->\n"
+    doc = "# Title\n\nintro\n<!-- B -->\nold\nlines\n<!-- E -->\n\n## After\ntail\n"
+    assert splice(doc, section, "<!-- B -->", "<!-- E -->") == (
+        "# Title\n\nintro\n<!-- B -->\nnew\n<!-- E -->\n\n## After\ntail\n"
+    )
+    assert splice("# Title\n\n", section, "<!-- B -->", "<!-- E -->") == (
+        "# Title\n\n<!-- B -->\nnew\n<!-- E -->\n"
+    )
+    # A section at the very end keeps no trailing blank lines.
+    assert splice("x\n<!-- B -->\nold\n<!-- E -->\n\n", section, "<!-- B -->", "<!-- E -->") == (
+        "x\n" + section
+    )
 
 
 def test_cli_reference_has_every_command() -> None:
