@@ -54,6 +54,22 @@ def test_a_generated_section_is_replaced_in_place_or_appended() -> None:
     )
 
 
+def test_clidoc_check_fails_on_a_stale_file_and_the_rewrite_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m rating.clidoc [--check] [FILE]` as `make docs` and CI run it."""
+    doc = tmp_path / "cli.md"
+    doc.write_text(f"# CLI\n\n{clidoc.BEGIN}\n## `pingjing gone`\n{clidoc.END}\n", "utf-8")
+    assert clidoc.main(["--check", str(doc)]) == 1
+    assert "is out of date" in capsys.readouterr().out
+    assert clidoc.main([str(doc)]) == 0
+    assert doc.read_text(encoding="utf-8") == "# CLI\n\n" + clidoc.markdown()
+    assert clidoc.main(["--check", str(doc)]) == 0
+    missing = tmp_path / "new.md"  # no file yet: written from nothing
+    assert clidoc.main([str(missing)]) == 0
+    assert missing.read_text(encoding="utf-8").strip() == clidoc.markdown().strip()
+
+
 def test_cli_reference_has_every_command() -> None:
     text = clidoc.DOC.read_text(encoding="utf-8")
     names = [" ".join(("pingjing", *path)) for path, _ in clidoc.commands(build_parser())]
