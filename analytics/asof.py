@@ -13,35 +13,28 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analytics.frames import OVERDUE_COLS, RATING_COLS, WORKORDER_COLS, Schema
+from analytics.frames import CASE_FOLLOW_UP_COLS, OVERDUE_COLS, RATING_COLS, WORKORDER_COLS, Schema
 
 # The latest snapshot of a case at or before the moment (?), from its history.
 _CASE_AT = """(SELECT h2.id FROM case_history h2 WHERE h2.case_id = c.id AND h2.at <= ?
               ORDER BY h2.at DESC, h2.id DESC LIMIT 1)"""
-_HAS_HISTORY = (
+# 1 when the case (c) has a history row: its fields as of a moment come from the history.
+HAS_HISTORY_SQL = (
     "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"
-)
-_CASE_FIELDS = (
-    ("callback_at", "n64"),
-    ("callback_outcome", "cat"),
-    ("verification", "cat"),
-    ("rectified_at", "n64"),
-    ("rectify_due_at", "n64"),
-    ("fix_rating", "cat"),
 )
 _FOLLOW_UP_COLS: Schema = (
     ("rating_id", "i64"),
     ("has_history", "flag"),
     ("found", "flag"),
-    *((f"h_{n}", k) for n, k in _CASE_FIELDS),
-    *((f"c_{n}", k) for n, k in _CASE_FIELDS),
+    *((f"h_{n}", k) for n, k in CASE_FOLLOW_UP_COLS),
+    *((f"c_{n}", k) for n, k in CASE_FOLLOW_UP_COLS),
 )
 # Driven from the cases (a case opens at or after its rating, so no earlier than the
 # window's start), not from every rating of the window.
 _FOLLOW_UP_SQL = f"""
-SELECT r.id, {_HAS_HISTORY}, CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
-       {", ".join(f"h.{n}" for n, _ in _CASE_FIELDS)},
-       {", ".join(f"c.{n}" for n, _ in _CASE_FIELDS)}
+SELECT r.id, {HAS_HISTORY_SQL}, CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
+       {", ".join(f"h.{n}" for n, _ in CASE_FOLLOW_UP_COLS)},
+       {", ".join(f"c.{n}" for n, _ in CASE_FOLLOW_UP_COLS)}
 FROM cases c JOIN ratings r ON r.id = c.rating_id
 LEFT JOIN case_history h ON h.id = {_CASE_AT}
 WHERE c.opened_at >= ? AND r.created_at >= ? AND r.created_at < ?
@@ -100,7 +93,7 @@ _CASE_OVERDUE_COLS: Schema = (
     *((f"c_{n}", k) for n, k in _STEP_FIELDS),
 )
 _CASE_OVERDUE_SQL = f"""
-SELECT c.id, r.receipt, c.unit_id, c.officer_id, c.opened_at, {_HAS_HISTORY},
+SELECT c.id, r.receipt, c.unit_id, c.officer_id, c.opened_at, {HAS_HISTORY_SQL},
        CASE WHEN h.id IS NULL THEN 0 ELSE 1 END,
        {", ".join(f"h.{n}" for n, _ in _STEP_FIELDS)},
        {", ".join(f"c.{n}" for n, _ in _STEP_FIELDS)}
@@ -145,7 +138,7 @@ def follow_up_at(follow: pd.DataFrame) -> pd.DataFrame:
     case history where the case has one (nothing when the case did not exist yet), else the
     case row itself; `invalidated_at` 1/0 from the verification then (NA: no history)."""
     use = follow["has_history"].to_numpy(bool)
-    fields = [n for n, _ in _CASE_FIELDS]
+    fields = [n for n, _ in CASE_FOLLOW_UP_COLS]
     out = _pick(follow, pd.Series(use, index=follow.index), fields)
     invalid = (out["verification"] == "mistaken_malicious").fillna(False).astype("Int64")
     return out.assign(

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analytics.asof import HAS_HISTORY_SQL
 from analytics.frames import Schema
 from analytics.metrics import NO_ID, SUBSTANTIATED, Rate, add_rates, count_items
 from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
@@ -33,9 +34,6 @@ from analytics.periods import DAY_MS, SHANGHAI_OFFSET_MS
 HOUR_MS = 3_600_000
 TOTAL = "all"  # the channel table's total row
 
-_HAS_HISTORY = (
-    "CASE WHEN EXISTS (SELECT 1 FROM case_history h3 WHERE h3.case_id = c.id) THEN 1 ELSE 0 END"
-)
 _STEP_COLS: Schema = (
     ("state", "str"),
     ("callback_due_at", "n64"),
@@ -65,7 +63,7 @@ CASE_COHORT_COLS: Schema = (
 # not again as a case.
 _NOT_ORDERS = "c.source <> 'workorder'"
 CASE_COHORT_SQL = f"""
-SELECT c.id, COALESCE(r.channel, 'case'), c.unit_id, c.opened_at, {_HAS_HISTORY},
+SELECT c.id, COALESCE(r.channel, 'case'), c.unit_id, c.opened_at, {HAS_HISTORY_SQL},
        {", ".join(f"c.{n}" for n in _STEP_NAMES)}
 FROM cases c LEFT JOIN ratings r ON r.id = c.rating_id
 WHERE c.opened_at >= ? AND c.opened_at < ? AND c.opened_at <= ? AND {_NOT_ORDERS}

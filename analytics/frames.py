@@ -31,6 +31,16 @@ OFFICER_COLS: Schema = (
     ("created_at", "i64"),
     ("updated_at", "i64"),
 )
+# A rating's follow-up: the fields of its case (read as they stand, or as of a moment by
+# analytics.asof from the case's history).
+CASE_FOLLOW_UP_COLS: Schema = (
+    ("callback_at", "n64"),
+    ("callback_outcome", "cat"),
+    ("verification", "cat"),
+    ("rectified_at", "n64"),
+    ("rectify_due_at", "n64"),
+    ("fix_rating", "cat"),
+)
 RATING_COLS: Schema = (
     ("rating_id", "i64"),
     ("officer_id", "i64"),
@@ -41,12 +51,7 @@ RATING_COLS: Schema = (
     ("network_hash", "str"),
     ("created_at", "i64"),
     ("invalidated", "flag"),
-    ("callback_at", "n64"),
-    ("callback_outcome", "cat"),
-    ("verification", "cat"),
-    ("rectified_at", "n64"),
-    ("rectify_due_at", "n64"),
-    ("fix_rating", "cat"),
+    *CASE_FOLLOW_UP_COLS,
 )
 WORKORDER_COLS: Schema = (
     ("workorder_id", "i64"),

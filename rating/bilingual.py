@@ -6,7 +6,7 @@ so that domain modules such as rating.cases.model can declare their labels this 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 K = TypeVar("K")
@@ -23,3 +23,12 @@ def zh_en(table: Mapping[K, tuple[str, str]]) -> tuple[dict[K, str], dict[K, str
     """The Chinese and the English dict of a table (for names such as X_LABELS, X_LABELS_EN)."""
     langs = by_lang(table)
     return langs["zh"], langs["en"]
+
+
+def add_to(table_of: Callable[[str], dict[str, str]], table: Mapping[str, tuple[str, str]]) -> None:
+    """Add a part's texts to a shared per-language text dict (`table_of(lang)`), keeping a
+    key the dict already has: a part's texts registered at import, idempotently."""
+    for i, lang in enumerate(LANGS):
+        shared = table_of(lang)
+        for key, pair in table.items():
+            shared.setdefault(key, pair[i])

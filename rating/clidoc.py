@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from rating.cli import build_parser
+from rating.openapi.markdown import splice
 
 BEGIN = "<!-- BEGIN GENERATED: python -m rating.clidoc -->"
 END = "<!-- END GENERATED -->"
@@ -57,12 +58,7 @@ def markdown(parser: argparse.ArgumentParser | None = None) -> str:
 
 def render_into(text: str) -> str:
     """`text` (docs/cli.md) with its generated section replaced by today's."""
-    head, sep, rest = text.partition(BEGIN)
-    if not sep:
-        return text.rstrip("\n") + "\n\n" + markdown()
-    _, _, tail = rest.partition(END)
-    tail = tail.lstrip("\n")
-    return head + markdown() + (("\n" + tail) if tail else "")
+    return splice(text, markdown(), BEGIN, END)
 
 
 def main(argv: list[str] | None = None) -> int:

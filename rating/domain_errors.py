@@ -8,14 +8,25 @@ it is answered.
 from __future__ import annotations
 
 
-class DomainError(Exception):
-    default_en = "the request cannot be done"
-    default_zh = "无法完成该操作"
+class BilingualError(Exception):
+    """An error with an English and a Chinese message: the class's defaults, or the ones
+    given (an English message alone stands for both). rating.errors.HTTPError is one too."""
+
+    default_en = "error"
+    default_zh = "出错了"
 
     def __init__(self, en: str | None = None, zh: str | None = None) -> None:
         self.en = en or self.default_en
         self.zh = zh or (self.default_zh if en is None else en)
         super().__init__(self.en)
+
+    def message(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class DomainError(BilingualError):
+    default_en = "the request cannot be done"
+    default_zh = "无法完成该操作"
 
 
 class Invalid(DomainError):

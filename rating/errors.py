@@ -12,18 +12,10 @@ from rating import domain_errors
 log = logging.getLogger("pingjing.errors")
 
 
-class HTTPError(Exception):
+class HTTPError(domain_errors.BilingualError):
     status = 500
     default_en = "internal error"
     default_zh = "服务器内部错误"
-
-    def __init__(self, en: str | None = None, zh: str | None = None) -> None:
-        self.en = en or self.default_en
-        self.zh = zh or (self.default_zh if en is None else en)
-        super().__init__(self.en)
-
-    def message(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 class BadRequest(HTTPError):

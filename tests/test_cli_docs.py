@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from rating import clidoc
 from rating.app import create_app
 from rating.cli import build_parser
+from rating.openapi.markdown import splice
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,39 @@ def test_docs_cli_md_is_generated_from_the_parser() -> None:
     text = clidoc.DOC.read_text(encoding="utf-8")
     assert clidoc.BEGIN in text
     assert clidoc.render_into(text) == text
+
+
+def test_a_generated_section_is_replaced_in_place_or_appended() -> None:
+    """The one splice both generated docs use: the text around the markers is kept as it
+    is, the section between them replaced, and a file without markers gets it appended."""
+    section = "<!-- B -->\nnew\n<!-- E -->\n"
+    doc = "# Title\n\nintro\n<!-- B -->\nold\nlines\n<!-- E -->\n\n## After\ntail\n"
+    assert splice(doc, section, "<!-- B -->", "<!-- E -->") == (
+        "# Title\n\nintro\n<!-- B -->\nnew\n<!-- E -->\n\n## After\ntail\n"
+    )
+    assert splice("# Title\n\n", section, "<!-- B -->", "<!-- E -->") == (
+        "# Title\n\n<!-- B -->\nnew\n<!-- E -->\n"
+    )
+    # A section at the very end keeps no trailing blank lines.
+    assert splice("x\n<!-- B -->\nold\n<!-- E -->\n\n", section, "<!-- B -->", "<!-- E -->") == (
+        "x\n" + section
+    )
+
+
+def test_clidoc_check_fails_on_a_stale_file_and_the_rewrite_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m rating.clidoc [--check] [FILE]` as `make docs` and CI run it."""
+    doc = tmp_path / "cli.md"
+    doc.write_text(f"# CLI\n\n{clidoc.BEGIN}\n## `pingjing gone`\n{clidoc.END}\n", "utf-8")
+    assert clidoc.main(["--check", str(doc)]) == 1
+    assert "is out of date" in capsys.readouterr().out
+    assert clidoc.main([str(doc)]) == 0
+    assert doc.read_text(encoding="utf-8") == "# CLI\n\n" + clidoc.markdown()
+    assert clidoc.main(["--check", str(doc)]) == 0
+    missing = tmp_path / "new.md"  # no file yet: written from nothing
+    assert clidoc.main([str(missing)]) == 0
+    assert missing.read_text(encoding="utf-8").strip() == clidoc.markdown().strip()
 
 
 def test_cli_reference_has_every_command() -> None:

@@ -112,11 +112,18 @@ def markdown() -> str:
     return "\n".join(out) + "\n"
 
 
+def splice(text: str, section: str, begin: str, end: str = END) -> str:
+    """`text` with the generated section between the `begin` and `end` markers replaced by
+    `section` (which carries both markers), or with `section` appended where there is none.
+    docs/api.md and docs/cli.md (rating.clidoc) are rewritten this one way."""
+    head, sep, rest = text.partition(begin)
+    if not sep:
+        return text.rstrip("\n") + "\n\n" + section
+    _, _, tail = rest.partition(end)
+    tail = tail.lstrip("\n")
+    return head + section + (("\n" + tail) if tail else "")
+
+
 def render_into(text: str) -> str:
     """`text` (docs/api.md) with its generated section replaced by today's."""
-    head, sep, rest = text.partition(BEGIN)
-    if not sep:
-        return text.rstrip("\n") + "\n\n" + markdown()
-    _, sep2, tail = rest.partition(END)
-    tail = tail.lstrip("\n")
-    return head + markdown() + (("\n" + tail) if tail else "")
+    return splice(text, markdown(), BEGIN)

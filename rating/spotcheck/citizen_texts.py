@@ -3,7 +3,8 @@ rating/spotcheck/texts.py; this module imports only the citizen side's table).""
 
 from __future__ import annotations
 
-from rating.i18n import LANGS, texts
+from rating.bilingual import add_to
+from rating.i18n import texts
 
 # The receipt page of a satisfied rating (citizen side), under `spot_` keys of the citizen
 # pages' table.
@@ -23,10 +24,7 @@ CITIZEN_TEXT: dict[str, tuple[str, str]] = {
 
 def register_citizen() -> None:
     """Add the receipt page's texts to the citizen pages' table (idempotent)."""
-    for i, lang in enumerate(LANGS):
-        table = texts(lang)
-        for key, pair in CITIZEN_TEXT.items():
-            table.setdefault(key, pair[i])
+    add_to(texts, CITIZEN_TEXT)
 
 
 register_citizen()

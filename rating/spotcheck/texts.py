@@ -4,7 +4,7 @@ the admin templates reach them as `t.spot_*` like every other text."""
 from __future__ import annotations
 
 from rating.admin.texts import admin_texts
-from rating.i18n import LANGS
+from rating.bilingual import add_to
 
 TEXT: dict[str, tuple[str, str]] = {
     "spot_nav": ("抽查回访", "Spot-checks"),
@@ -62,10 +62,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 def register() -> None:
     """Add the texts to the admin table (idempotent)."""
-    for i, lang in enumerate(LANGS):
-        table = admin_texts(lang)
-        for key, pair in TEXT.items():
-            table.setdefault(key, pair[i])
+    add_to(admin_texts, TEXT)
 
 
 register()

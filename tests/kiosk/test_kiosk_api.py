@@ -12,7 +12,7 @@ from rating.cli import main
 from rating.kiosk import store as ks
 from rating.settings import Settings
 from rating.store.base import now_ms
-from tests.conftest import Web
+from tests.conftest import Web, rows
 from tests.units import run_sql
 
 HOUR = 3_600_000
@@ -386,6 +386,51 @@ async def test_cli_add_list_assign_set_pin_revoke(
         headers=_auth(r.json()["token"]),
     )
     assert signin.status_code == 403
+
+
+async def test_cli_reenroll_pending_kiosks_typed_pins_and_unknown_names(
+    web: Web,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    monkeypatch.setenv("PINGJING_PUBLIC_BASE_URL", "https://pj.example.cn")
+
+    async def cli(*argv: str) -> int:
+        return await asyncio.to_thread(_cli, settings, *argv)
+
+    assert await cli("kiosks", "add", "户籍2", "--unit", "张家口市公安局") == 0
+    first = capsys.readouterr().out.split("#enroll=")[1].split()[0]
+    assert await cli("kiosks", "list") == 0
+    assert "户籍2\t张家口市公安局\tawaiting enrolment\t-" in capsys.readouterr().out
+    assert await cli("kiosks", "reenroll", "户籍2") == 0
+    out = capsys.readouterr().out
+    second = out.split("#enroll=")[1].split()[0]
+    assert "old tablet no longer works" in out and second != first
+    stale = await web.client.post("/api/v1/kiosk/enroll", json={"code": first})
+    assert stale.status_code == 404
+    fresh = await web.client.post("/api/v1/kiosk/enroll", json={"code": second})
+    assert fresh.status_code == 201
+    assert await cli("kiosks", "reenroll", "nope") == 1
+    assert "no kiosk named 'nope'" in capsys.readouterr().err
+
+    # A PIN typed at the terminal is asked twice; two different ones change nothing.
+    typed = iter(["24680", "24681"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    assert await cli("kiosks", "set-pin", "100003") == 1
+    assert "the PINs differ" in capsys.readouterr().err
+    pins = "SELECT COUNT(*) FROM officer_pins p JOIN officers o ON o.id = p.officer_id"
+    assert rows(settings, pins + " WHERE o.badge_no = '100003'") == [(0,)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("24680\n"))
+    assert await cli("kiosks", "set-pin", "999999", "--pin-stdin") == 1
+    assert "no officer with badge number '999999'" in capsys.readouterr().err
+    typed = iter(["24680", "24680"])
+    assert await cli("kiosks", "set-pin", "100003") == 0
+    assert rows(settings, pins + " WHERE o.badge_no = '100003'") == [(1,)]
+    assert await cli("kiosks", "assign", "nope", "100003") == 1
+    assert capsys.readouterr().err.strip()
 
 
 async def test_signing_out_needs_the_officers_own_pin(web: Web) -> None:

@@ -131,6 +131,25 @@ def test_docs_api_md_is_generated_from_the_code() -> None:
     assert api_docs.render_into(text) == text
 
 
+def test_the_module_prints_the_document_and_rewrites_a_stale_api_md(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m rating.openapi` as `make docs` runs it: the JSON document on stdout, or
+    --markdown FILE rewriting only FILE's generated section."""
+    from rating.openapi.__main__ import main
+
+    assert main([]) == 0
+    assert json.loads(capsys.readouterr().out) == openapi.spec()
+
+    current = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    head, _, rest = current.partition(api_docs.BEGIN)
+    _, _, tail = rest.partition(api_docs.END)
+    stale = tmp_path / "api.md"
+    stale.write_text(f"{head}{api_docs.BEGIN}\n| old | table |\n{api_docs.END}{tail}", "utf-8")
+    assert main(["--markdown", str(stale)]) == 0
+    assert stale.read_text(encoding="utf-8") == current
+
+
 @pytest.mark.parametrize("op", openapi.OPERATIONS, ids=lambda op: op.operation_id)
 def test_every_operation_is_in_docs(op: openapi.Op) -> None:
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
