@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from rating import api, logs, metrics_web, observe, openapi, public
+from rating.admin import dashboard
 from rating.admin.errorpage import error_page_if_admin
 from rating.admin.routes import admin_routes
 from rating.bodycap import BodyCap
@@ -125,9 +128,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         background = Background(services)  # purge, webhook (issue 5)
         await background.start()
+        # The dashboard's past weeks read now, beside serving, not at the first view.
+        warming = asyncio.create_task(
+            dashboard.warm(store, settings.report_basic_counts_satisfied),
+            name="pingjing-dashboard-warm",
+        )
         try:
             yield {"svc": services}
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
             await background.stop()
             await store.close()
 

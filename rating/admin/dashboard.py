@@ -10,6 +10,8 @@ viewer with a unit, their unit's subtree.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -44,9 +46,15 @@ STEPS = ("accept", "dispatch", "reply", "callback", "retry", "verify", "rectify_
          "rectify")  # fmt: skip
 
 
+log = logging.getLogger("pingjing.admin")
+
+
 @dataclass
 class _Rollup:
     weeks: dict[int, tuple[int, dict[int, data.WeekCounts]]] = field(default_factory=dict)
+    # Held while the past weeks are read, so that a view arriving during the start-up's
+    # warm-up (`warm`) waits for its result instead of reading the same weeks again.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The current week: (week, computed at, counts by unit, bursts).
     live: tuple[int, int, dict[int, data.WeekCounts], list[data.Burst]] | None = None
 
@@ -58,6 +66,32 @@ def _rollup(store: Store, basic: bool) -> _Rollup:
     return _ROLLUPS.setdefault(store, {}).setdefault(basic, _Rollup())
 
 
+async def _past_weeks(store: Store, now: int, basic: bool) -> _Rollup:
+    """The rollup with every past week the dashboard shows at `now` read (missing ones in
+    one range query, else at most one stale week refreshed) and older ones dropped."""
+    cur = data.week_of(now)
+    first = cur - WEEKS + 1
+    roll = _rollup(store, basic)
+    async with roll.lock:
+        missing = [w for w in range(first, cur) if w not in roll.weeks]
+        stale = [
+            w
+            for w in range(first, cur)
+            if w in roll.weeks and roll.weeks[w][0] < now - ROLLUP_TTL_MS
+        ]
+        if missing:  # one range query for them all (a cold start, or a new week begun)
+            got = await store.read(data.week_counts, min(missing), cur, basic)
+            for w in range(min(missing), cur):
+                roll.weeks[w] = (now, {u: c for (wk, u), c in got.items() if wk == w})
+        elif stale:  # one stale week per view keeps each view's cost bounded
+            w = min(stale, key=lambda x: roll.weeks[x][0])
+            got = await store.read(data.week_counts, w, w + 1, basic)
+            roll.weeks[w] = (now, {u: c for (_, u), c in got.items()})
+    for w in [w for w in roll.weeks if w < first]:
+        del roll.weeks[w]
+    return roll
+
+
 async def weekly_counts(
     store: Store, now: int, basic: bool
 ) -> tuple[dict[int, dict[int, data.WeekCounts]], list[data.Burst]]:
@@ -65,21 +99,7 @@ async def weekly_counts(
     current week's bursts."""
     cur = data.week_of(now)
     first = cur - WEEKS + 1
-    roll = _rollup(store, basic)
-    missing = [w for w in range(first, cur) if w not in roll.weeks]
-    stale = [
-        w for w in range(first, cur) if w in roll.weeks and roll.weeks[w][0] < now - ROLLUP_TTL_MS
-    ]
-    if missing:  # one range query for them all (a cold start, or a new week begun)
-        got = await store.read(data.week_counts, min(missing), cur, basic)
-        for w in range(min(missing), cur):
-            roll.weeks[w] = (now, {u: c for (wk, u), c in got.items() if wk == w})
-    elif stale:  # one stale week per view keeps each view's cost bounded
-        w = min(stale, key=lambda x: roll.weeks[x][0])
-        got = await store.read(data.week_counts, w, w + 1, basic)
-        roll.weeks[w] = (now, {u: c for (_, u), c in got.items()})
-    for w in [w for w in roll.weeks if w < first]:
-        del roll.weeks[w]
+    roll = await _past_weeks(store, now, basic)
     if roll.live is None or roll.live[0] != cur or roll.live[1] < now - LIVE_TTL_MS:
         live = await store.read(data.week_counts, cur, cur + 1, basic)
         found = await store.read(
@@ -89,6 +109,22 @@ async def weekly_counts(
     out = {w: roll.weeks[w][1] for w in range(first, cur)}
     out[cur] = roll.live[2]
     return out, roll.live[3]
+
+
+async def warm(store: Store, basic: bool) -> None:
+    """Read the past weeks' counts once at start-up (the server's lifespan), so that the
+    first dashboard view does not pay for them (about 0.35 s at city scale, measured)."""
+    try:
+        await _past_weeks(store, now_ms(), basic)  # not the current week: it is live
+    except Exception as exc:  # the first view reads them instead
+        log.warning("warming the dashboard's counts failed: %s", exc)
+
+
+def warmed(store: Store, basic: bool, now: int) -> bool:
+    """Whether every past week's counts the dashboard shows at `now` are held."""
+    cur = data.week_of(now)
+    weeks = _rollup(store, basic).weeks
+    return all(w in weeks for w in range(cur - WEEKS + 1, cur))
 
 
 def _ratio(num: int, den: int) -> float | None:

@@ -46,6 +46,16 @@ def insert_rating(settings: Settings, officer_badge: str, level: int, at: int, *
     )  # fmt: skip
 
 
+async def forget_past_weeks(web: Web) -> None:
+    """Drop the past weeks' counts the server read at start-up (after waiting for them)."""
+    from rating.admin import dashboard
+    from tests.polling import until
+
+    basic = web.svc.settings.report_basic_counts_satisfied
+    await until(lambda: dashboard.warmed(web.store, basic, now_ms()), "the warm-up", 15)
+    dashboard._ROLLUPS.pop(web.store, None)
+
+
 async def test_admin_sees_the_bureau_and_each_figure_links_to_its_list(
     web: Web, settings: Settings
 ) -> None:
@@ -54,8 +64,10 @@ async def test_admin_sees_the_bureau_and_each_figure_links_to_its_list(
     west = case_id_of(settings, await bad_rating(web, 2))
     r = await web.client.post("/api/v1/ratings", json=web.rating(1, level=5))
     assert r.status_code == 201
-    # A rating of last week, for the "last week" column.
+    # A rating of last week, for the "last week" column, written behind the app's back
+    # after its start-up read the past weeks: read afresh, as a server started now would.
     insert_rating(settings, "100001", 5, now_ms() - WEEK)
+    await forget_past_weeks(web)
     # One case overdue at its callback.
     execute(
         settings, "UPDATE cases SET callback_due_at = ? WHERE id = ?", (now_ms() - 3_600_000, west)
@@ -212,3 +224,30 @@ async def test_week_counts_put_each_rating_in_its_week_at_the_day_edges(
             week[1] += 1 + i % 5 <= 2
     assert {wk: [c.ratings, c.bad] for (wk, _), c in got.items()} == expected
     assert sorted(expected) == [first, first + 1, first + 2]
+
+
+async def test_the_server_reads_the_past_weeks_at_start_up_not_at_the_first_view(
+    web: Web,
+) -> None:
+    """The lifespan's warm-up fills the past weeks' counts with no view at all; a view
+    then reads only the current week."""
+    from rating.admin import dashboard
+    from tests.polling import until
+
+    basic = web.svc.settings.report_basic_counts_satisfied
+    await until(lambda: dashboard.warmed(web.store, basic, now_ms()), "the warm-up", 15)
+    reads: list[str] = []
+    real = web.store.read
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        reads.append(getattr(fn, "__name__", ""))
+        return await real(fn, *args)
+
+    web.store.read = counted  # type: ignore[method-assign]
+    try:
+        await add_user(web, "boss", "admin")
+        await login(web, "boss")
+        assert (await web.client.get("/admin")).status_code == 200
+    finally:
+        web.store.read = real  # type: ignore[method-assign]
+    assert reads.count("week_counts") == 1  # the current week only
