@@ -60,7 +60,9 @@ def kept_from(values: dict[str, str], errors: dict[str, str]) -> Kept:
     )
 
 
-def _text(values: dict[str, str], name: str) -> str:
+def form_text(values: dict[str, str], name: str) -> str:
+    """A form field's text, refused naming the field when it is not valid Unicode (lone
+    surrogates, NUL): the mailbox's and the supervisors' forms."""
     value = values.get(name, "")
     problem = text_problem(value)
     if problem is not None:
@@ -97,20 +99,20 @@ def check_letter(
     lang = values.get("lang", "zh")
     if lang not in ("zh", "en"):
         raise LetterRefused("lang", 400, "lang must be 'zh' or 'en'", "语言只能是 zh 或 en")
-    stamp = _text(values, "t")
+    stamp = form_text(values, "t")
     issued = keys.stamp_time(stamp, stamp_for) if stamp else None
     if issued is None or issued - now_ms > CLOCK_SKEW_MS or now_ms - issued > max_age_ms:
         raise LetterRefused(
             "t", 400, "the page has expired; please send again", "页面已过期，请再次提交"
         )
-    category = _text(values, "category")
+    category = form_text(values, "category")
     if not category or (categories is not None and category not in categories):
         raise LetterRefused(
             "category", 400, "choose a category from the list", "请从列表中选择类别"
         )
     # Browsers send a textarea's line breaks as CR LF but count them once against
     # maxlength, so count (and store) them as one character too.
-    body = _text(values, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = form_text(values, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
         raise LetterRefused("text", 400, "the letter is empty", "请填写信件内容")
     if len(body) > MAX_TEXT:
@@ -121,7 +123,7 @@ def check_letter(
             f"内容共 {len(body)} 字，最多 {MAX_TEXT} 字",
         )
     phone: str | None = None
-    phone_raw = _text(values, "phone").strip()
+    phone_raw = form_text(values, "phone").strip()
     consent = values.get("consent", "") in ("1", "on", "true", "yes")
     if phone_raw:
         # NFKC: the full-width digits of Chinese input methods.

@@ -140,7 +140,9 @@ async def mailbox(request: Request) -> Response:
     return await _submit(request, token, unit)
 
 
-async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
+async def read_photo_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
+    """A multipart form's text fields and its `photos` files (the mailbox's and the
+    supervisors' forms); LetterRefused naming an unknown file field or a photo too big."""
     values: dict[str, str] = {}
     uploads: list[bytes] = []
     ctype = request.headers.get("content-type", "")
@@ -168,7 +170,7 @@ async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
 
 
 def _parse_small(body: bytes, ctype: str) -> tuple[dict[str, str], list[bytes]]:
-    """`_read_form` of a body already read (at most multipart.SMALL_BODY bytes)."""
+    """`read_photo_form` of a body already read (at most multipart.SMALL_BODY bytes)."""
     values: dict[str, str] = {}
     uploads: list[bytes] = []
     try:
@@ -205,7 +207,7 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
     uploads: list[bytes] = []
     try:
         try:
-            values, uploads = await _read_form(request)
+            values, uploads = await read_photo_form(request)
         except PayloadTooLarge:
             # The body passed the cap before its text fields could be read.
             raise LetterRefused(

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rating.crypto import Keys
-from rating.mailbox.form import CLOCK_SKEW_MS, LetterRefused
+from rating.mailbox.form import CLOCK_SKEW_MS, LetterRefused, form_text
 from rating.mailbox.photos import PhotoRefused, clean_photo
 from rating.supervisors.model import MAX_PHOTOS, MAX_PLACE, MAX_TEXT, ReportInput
 from rating.supervisors.service import SHANGHAI
-from rating.textcheck import text_problem
 
 FIELDS = {"t", "lang", "badge", "place", "event_at", "text", "photos"}
 # An event reported more than this long after it happened is refused (a typo in the year).
@@ -49,19 +48,6 @@ def kept_from(values: dict[str, str], errors: dict[str, str]) -> Kept:
         text=values.get("text", "")[: MAX_TEXT * 2],
         errors=errors,
     )
-
-
-def _text(values: dict[str, str], name: str) -> str:
-    value = values.get(name, "")
-    problem = text_problem(value)
-    if problem is not None:
-        raise Refused(
-            name,
-            400,
-            f"{name} is not valid Unicode text ({problem})",
-            "含有无效的字符" if problem != "NUL" else "含有不允许的空字符",
-        )
-    return value
 
 
 def parse_event_at(raw: str, now_ms: int) -> int:
@@ -105,26 +91,26 @@ def check_report(
     lang = values.get("lang", "zh")
     if lang not in ("zh", "en"):
         raise Refused("lang", 400, "lang must be 'zh' or 'en'", "语言只能是 zh 或 en")
-    stamp = _text(values, "t")
+    stamp = form_text(values, "t")
     issued = keys.stamp_time(stamp, stamp_for) if stamp else None
     if issued is None or issued - now_ms > CLOCK_SKEW_MS or now_ms - issued > max_age_ms:
         raise Refused("t", 400, "the page has expired; please send again", "页面已过期，请再次提交")
-    badge = unicodedata.normalize("NFKC", _text(values, "badge")).strip()
+    badge = unicodedata.normalize("NFKC", form_text(values, "badge")).strip()
     if not badge:
         raise Refused("badge", 400, "badge: give the officer's badge number", "请填写民警警号")
     if len(badge) > MAX_BADGE:
         raise Refused("badge", 400, "badge: no officer has this badge number", "未找到该警号的民警")
-    place = " ".join(_text(values, "place").split())
+    place = " ".join(form_text(values, "place").split())
     if not place:
         raise Refused("place", 400, "place: say where it happened", "请填写事发地点")
     if len(place) > MAX_PLACE:
         raise Refused(
             "place", 400, f"place: at most {MAX_PLACE} characters", f"地点最多 {MAX_PLACE} 字"
         )
-    event_at = parse_event_at(_text(values, "event_at"), now_ms)
+    event_at = parse_event_at(form_text(values, "event_at"), now_ms)
     # Browsers send a textarea's line breaks as CR LF but count them once against
     # maxlength, so count (and store) them as one character too.
-    body = _text(values, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = form_text(values, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
         raise Refused("text", 400, "text: say what happened", "请填写事情经过")
     if len(body) > MAX_TEXT:

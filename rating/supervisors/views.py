@@ -13,7 +13,6 @@ import functools
 from datetime import datetime
 
 from anyio.to_thread import run_sync
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -23,8 +22,7 @@ from rating.clock import now_ms
 from rating.crypto import normalize_code
 from rating.errors import PayloadTooLarge
 from rating.i18n import pick_lang
-from rating.mailbox.models import MAX_PHOTO_BYTES
-from rating.mailbox.views import MAX_UPLOAD_PARTS, PHOTO_WORKERS, too_big_refusal
+from rating.mailbox.views import PHOTO_WORKERS, read_photo_form
 from rating.service import svc
 from rating.supervisors import service
 from rating.supervisors.form import Kept, Refused, check_report, kept_from, stamp_token
@@ -131,24 +129,6 @@ async def supervisor_page(request: Request) -> Response:
     return await _submit(request, token, who)
 
 
-async def _read_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
-    values: dict[str, str] = {}
-    uploads: list[bytes] = []
-    async with request.form(max_files=MAX_UPLOAD_PARTS, max_fields=20) as form:
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if name != "photos":
-                    raise Refused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
-                if not value.filename and not value.size:
-                    continue  # the empty file input of a form sent without a photo
-                if value.size is not None and value.size > MAX_PHOTO_BYTES:
-                    raise too_big_refusal(len(uploads) + 1)
-                uploads.append(await value.read())
-            else:
-                values[name] = value
-    return values, uploads
-
-
 async def _submit(request: Request, token: str, who: Supervisor) -> Response:
     s = svc(request)
     values: dict[str, str] = {}
@@ -158,7 +138,7 @@ async def _submit(request: Request, token: str, who: Supervisor) -> Response:
         if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
             raise Refused("content-type", 415, "expected a form post", "请求格式错误")
         try:
-            values, uploads = await _read_form(request)
+            values, uploads = await read_photo_form(request)
         except PayloadTooLarge:
             mb = MAILBOX_MAX_BYTES // 2**20
             raise Refused(
