@@ -278,6 +278,7 @@ def count_items(
 def combine_counts(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Add two count frames key by key (outer: a key in either appears)."""
     both = pd.concat([a, b], ignore_index=True)
+    del a, b  # the parts (the caller's temporaries) go before the sum is made
     return count_items(both, keys)
 
 
