@@ -116,7 +116,9 @@ def as_of_moment(items: pd.DataFrame, report: ReportData) -> pd.DataFrame:
     the report's own as-of frames: a later alias, re-import or amended level does not
     change a past report. A rating is bad at level 1–2; a work order when it is a
     complaint or its callback's answer was 不满意."""
-    levels = report.ratings.set_index("rating_id")["level"]
+    # Only the ratings the items name: an index over a city's every rating is large.
+    named = report.ratings["rating_id"].isin(items["item_id"][items["kind"].eq("rating")])
+    levels = report.ratings.loc[named, ["rating_id", "level"]].set_index("rating_id")["level"]
     wos = attribute_units(report.workorders, report.officers).set_index("workorder_id")
     is_rating = items["kind"].eq("rating")
     is_order = items["kind"].eq("workorder")
@@ -178,7 +180,8 @@ def integrity_tables(
     )
 
     services = data.services[data.services["unit_id"].isin(units["unit_id"])]
-    ratings = report.ratings[report.ratings["unit_id"].isin(units["unit_id"])]
+    in_scope = report.ratings["unit_id"].isin(units["unit_id"])
+    ratings = report.ratings if in_scope.all() else report.ratings[in_scope]
     per_unit = participation.weekly_units(
         ratings, services, tree, options.week_start, options.basic_counts_satisfied
     )

@@ -256,14 +256,20 @@ def count_items(
         data: dict[str, np.ndarray] = {
             k: items[k].to_numpy()[first].astype(items[k].dtype) for k in keys
         }
-        for c in present:
+        # The counts go straight into one 2-D block in their final order (missing kinds
+        # stay 0): a frame of separate columns would copy them all into a block again.
+        block = np.zeros((len(columns), len(uniques)), dtype=np.int64)
+        for row, c in enumerate(columns):
+            if c not in items.columns:
+                continue
             values = items[c].to_numpy()
             if values.dtype == bool:  # an indicator: count the rows where it is set
-                data[c] = np.bincount(codes[values], minlength=len(uniques)).astype(np.int64)
+                block[row] = np.bincount(codes[values], minlength=len(uniques))
                 continue
             weights = values.astype(np.float64)
-            data[c] = np.bincount(codes, weights=weights, minlength=len(uniques)).astype(np.int64)
-        grouped = pd.DataFrame(data, columns=[*keys, *present])
+            block[row] = np.bincount(codes, weights=weights, minlength=len(uniques))
+        counts = pd.DataFrame(block.T, columns=list(columns), copy=False)
+        return pd.concat([pd.DataFrame(data, columns=list(keys)), counts], axis=1)
     missing = {c: np.int64(0) for c in columns if c not in present}
     out = grouped.assign(**missing) if missing else grouped
     return out[[*keys, *columns]].astype({c: np.int64 for c in columns})
@@ -272,6 +278,7 @@ def count_items(
 def combine_counts(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Add two count frames key by key (outer: a key in either appears)."""
     both = pd.concat([a, b], ignore_index=True)
+    del a, b  # the parts (the caller's temporaries) go before the sum is made
     return count_items(both, keys)
 
 

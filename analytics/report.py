@@ -154,11 +154,19 @@ def build_weekly(data: ReportData, options: ReportOptions) -> WeeklyReport:
     if options.root_unit_id is not None:
         wos = wos[wos["unit_id"].isin(in_scope).fillna(False).astype(bool)]
 
-    r_items = rating_items(
-        ratings, options.week_start, data.as_of_ms, options.basic_counts_satisfied
-    )
+    # The ratings' items (one row each) and their counts are temporaries: counted and
+    # summed at once, not kept beside what follows.
     w_items = workorder_items(wos, options.week_start, data.as_of_ms)
-    detail = combine_counts(count_items(r_items, KEYS), count_items(w_items, KEYS), KEYS)
+    detail = combine_counts(
+        count_items(
+            rating_items(
+                ratings, options.week_start, data.as_of_ms, options.basic_counts_satisfied
+            ),
+            KEYS,
+        ),
+        count_items(w_items, KEYS),
+        KEYS,
+    )
 
     # Scope total per week: the trend and the summary.
     total = add_rates(count_items(detail, ["week"]))

@@ -195,6 +195,10 @@ def _integrity_in_reader(
     except Exception as exc:  # noqa: BLE001 (made here instead: a real error shows again)
         log.warning("integrity tables in the reader process failed (%s); made here", exc)
         return None
+    finally:
+        # Nothing more to ask of it: its memory goes now, not when this process has done
+        # its own part of the computation (the two processes' peaks would add up).
+        reader.close()
     return made
 
 
@@ -228,6 +232,16 @@ def render_one(report: WeeklyReport, out: Path, fmt: str) -> tuple[list[Path], f
     return paths, time.perf_counter() - t0, time.process_time() - c0
 
 
+def _give_back() -> None:
+    """Return freed memory to the system (the C heap keeps it otherwise)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def render(
     report: WeeklyReport,
     out: Path,
@@ -237,8 +251,11 @@ def render(
 ) -> list[Path]:
     """Write the chosen formats into `out` (created if missing); the paths written.
 
-    With `processes` > 1 the formats render side by side in forked worker processes (the
-    workbook alone takes about as long as the page and the CSV files together). Only for
+    With `processes` > 1 the formats render side by side: the first `processes` - 1 of them
+    (the workbook first: it alone takes about as long as the page and the CSV files
+    together) each in a forked worker process, the rest in this process meanwhile. Each
+    forked process starts with this process's memory, so this process returns what it freed
+    before forking, and renders itself rather than wait beside a third copy. Only for
     single-threaded callers such as the CLI: forking a threaded server is unsafe.
     """
     for fmt in formats:
@@ -246,10 +263,13 @@ def render(
             raise ReportError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     out.mkdir(parents=True, exist_ok=True)
     if processes > 1 and len(formats) > 1:
+        forked = formats[: min(processes, len(formats)) - 1]
+        _give_back()
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(processes, len(formats)), mp_context=context) as pool:
-            futures = [pool.submit(render_one, report, out, fmt) for fmt in formats]
-            results = [f.result() for f in futures]
+        with ProcessPoolExecutor(len(forked), mp_context=context) as pool:
+            futures = [pool.submit(render_one, report, out, fmt) for fmt in forked]
+            here = [render_one(report, out, fmt) for fmt in formats[len(forked) :]]
+            results = [f.result() for f in futures] + here
     else:
         results = [render_one(report, out, fmt) for fmt in formats]
     written: list[Path] = []

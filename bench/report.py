@@ -367,12 +367,12 @@ def phase_weekly(db: str, unit: str | None = None) -> dict[str, Any]:
         return usage.ru_utime + usage.ru_stime
 
     with tempfile.TemporaryDirectory(prefix="pj-report-") as out:
-        t0, c0 = time.perf_counter(), children_cpu()
+        t0, c0, p0 = time.perf_counter(), children_cpu(), time.process_time()
         render(report, Path(out), timings=timings, processes=2)
         render_wall = time.perf_counter() - t0
-        # The render processes' CPU seconds (both together): what the wall clock would
-        # approach on an idle machine, times 1/2 for the two processes side by side.
-        render_cpu = children_cpu() - c0
+        # The render's CPU seconds (the forked process and this one together): what the
+        # wall clock would approach on an idle machine, times 1/2 for the two side by side.
+        render_cpu = children_cpu() - c0 + time.process_time() - p0
     return {
         "reader_cpu_s": colread.last.cpu_s,
         "reader_import_cpu_s": colread.last.import_cpu_s,
