@@ -154,7 +154,13 @@ class _Child:
             raise ColumnarReadError(reply)
         if status == _FAILED:
             raise ChildReadError(f"columnar reader: {reply}")
-        proc.wait()
+        # No reply it could give: it died, or (an unreadable reply) it may live on. Never
+        # wait for it without an end.
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         self.errors.seek(0)
         tail = self.errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
         raise ChildReadError(f"columnar reader failed: {(tail or ['no output'])[0]}")
