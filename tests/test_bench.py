@@ -4,6 +4,7 @@ runner lists them and has quick settings for each, and a run leaves nothing behi
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ STARTS_SERVER = re.compile(r"start_server\(|serving\(|\"serve\"")
 USES_DATABASE = re.compile(r"Settings\.load\(|make_store\(|sqlite3\.connect\(|psycopg\.connect\(")
 
 
+@functools.cache  # each bench's help is asked for by two tests: run it once
 def help_of(script: str) -> str:
     out = subprocess.run(
         [sys.executable, str(BENCH / script), "--help"],

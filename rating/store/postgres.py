@@ -527,7 +527,9 @@ class PostgresStore(BatchWriter, Store):
         )
 
     async def _after_batch(self) -> None:
-        if self._prune_due():
+        # Not while the database is known gone: the prune would hold this writer for the
+        # timeout waiting for a connection, with the next batch queued behind it.
+        if not self._down and self._prune_due():
             try:
                 await self._call(self._with_conn, _prune)
             except Exception as exc:  # e.g. no connection; try again next round

@@ -86,7 +86,7 @@ async def test_ratings_queued_behind_a_stuck_batch_fail_when_the_outage_is_found
     proxy.start()
     url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
     # A long timeout, so the first batch is still waiting when the others are answered.
-    store = PostgresStore(url, LIMITS, pool_max=2, writers=1, timeout=8.0, probe_every=0.1)
+    store = PostgresStore(url, LIMITS, pool_max=2, writers=1, timeout=5.0, probe_every=0.1)
     await store.open()
     try:
         await store.import_roster([RosterRow(2, "800002", "民警", "某市公安局/某分局", "police")])
