@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rating.crypto import Keys, normalize_phone
-from rating.mailbox.models import MAX_PHOTOS, MAX_TEXT
+from rating.mailbox.models import MAX_PHOTOS, MAX_TEXT, Photo
 from rating.mailbox.photos import PhotoRefused, clean_photo
 from rating.mailbox.service import LetterInput
 from rating.textcheck import text_problem
@@ -142,6 +142,12 @@ def check_letter(
                 "tick the consent box to leave a phone number",
                 "留下电话需勾选同意联系",
             )
+    return LetterInput(category, body, phone, consent, lang, stamp, checked_photos(uploads))
+
+
+def checked_photos(uploads: Sequence[bytes]) -> tuple[Photo, ...]:
+    """The uploaded photos re-encoded (EXIF gone), or LetterRefused naming "photos": too
+    many, or one that is not a real image (the mailbox's and the supervisors' forms)."""
     if len(uploads) > MAX_PHOTOS:
         raise LetterRefused(
             "photos",
@@ -155,4 +161,4 @@ def check_letter(
             photos.append(clean_photo(raw, n))
         except PhotoRefused as exc:
             raise LetterRefused("photos", exc.status, exc.en, exc.zh) from None
-    return LetterInput(category, body, phone, consent, lang, stamp, tuple(photos))
+    return tuple(photos)

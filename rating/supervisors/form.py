@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rating.crypto import Keys
-from rating.mailbox.form import CLOCK_SKEW_MS, LetterRefused, form_text
-from rating.mailbox.photos import PhotoRefused, clean_photo
-from rating.supervisors.model import MAX_PHOTOS, MAX_PLACE, MAX_TEXT, ReportInput
+from rating.mailbox.form import CLOCK_SKEW_MS, LetterRefused, checked_photos, form_text
+from rating.supervisors.model import MAX_PLACE, MAX_TEXT, ReportInput
 from rating.supervisors.service import SHANGHAI
 
 FIELDS = {"t", "lang", "badge", "place", "event_at", "text", "photos"}
@@ -120,17 +119,4 @@ def check_report(
             f"text: {len(body)} characters; at most {MAX_TEXT}",
             f"内容共 {len(body)} 字，最多 {MAX_TEXT} 字",
         )
-    if len(uploads) > MAX_PHOTOS:
-        raise Refused(
-            "photos",
-            400,
-            f"{len(uploads)} photos; at most {MAX_PHOTOS}",
-            f"共 {len(uploads)} 张照片，最多 {MAX_PHOTOS} 张",
-        )
-    photos = []
-    for n, raw in enumerate(uploads, start=1):
-        try:
-            photos.append(clean_photo(raw, n))
-        except PhotoRefused as exc:
-            raise Refused("photos", exc.status, exc.en, exc.zh) from None
-    return ReportInput(badge, place, event_at, body, lang, stamp, tuple(photos))
+    return ReportInput(badge, place, event_at, body, lang, stamp, checked_photos(uploads))
