@@ -18,14 +18,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from rating.errors import HTTPError
-from rating.i18n import (
-    LEVEL_LABELS,
-    REASON_LABELS,
-    other_lang_href,
-    pick_lang,
-    remember_lang,
-    texts,
-)
+from rating.i18n import other_lang_href, pick_lang, remember_lang, texts
+from rating.labels import LEVEL_LABELS, REASON_LABELS
 from rating.pagecache import PageCache
 from rating.settings import Settings
 

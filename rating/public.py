@@ -17,7 +17,7 @@ from rating.cases.model import CaseState
 from rating.clock import now_ms
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, NotFound, UnsupportedMediaType, json_error
-from rating.i18n import LANG_COOKIE, REASON_LABELS, other_lang_href, pick_lang, texts
+from rating.i18n import LANG_COOKIE, other_lang_href, pick_lang, texts
 from rating.intake import (
     DEVICE_COOKIE,
     FieldError,
@@ -29,6 +29,7 @@ from rating.intake import (
     read_body,
     validate,
 )
+from rating.labels import REASON_LABELS
 from rating.pagecache import STAMP_MARK, CachedPage, reusable
 from rating.service import (
     Services,
@@ -40,7 +41,6 @@ from rating.service import (
     submit,
     svc,
 )
-from rating.spotcheck import citizen_texts as _spot_texts  # noqa: F401 (registers texts)
 from rating.store import Store
 from rating.store.models import Outcome, TokenState
 from rating.textcheck import check_fields

@@ -30,7 +30,6 @@ from rating import metrics
 from rating import service as ratings
 from rating.admin.auth import SessionInfo
 from rating.admin.web import login_required, page
-from rating.bilingual import by_lang
 from rating.cases.model import Actor
 from rating.clock import now_ms
 from rating.errors import (
@@ -40,7 +39,7 @@ from rating.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from rating.i18n import pick_lang
+from rating.i18n import pick_lang, table
 from rating.service import svc
 from rating.textcheck import check_fields
 
@@ -52,36 +51,8 @@ REPORT_CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-# {key: (Chinese, English)}, as every bilingual table (rating.bilingual).
-_TEXT: dict[str, tuple[str, str]] = {
-    "title": ("报表存档", "Report archive"),
-    "intro": (
-        "每份生成过的周报都按其统计时刻保存在这里；同一时刻再次生成的结果相同。",
-        "Every weekly report generated is kept here with the moment it used; "
-        "making it again for the same moment gives the same report.",
-    ),
-    "make": ("生成周报", "Make a weekly report"),
-    "week": ("周", "Week"),
-    "unit": ("单位", "Unit"),
-    "as_of": ("截至时刻（北京时间，留空为现在）", "As of (Asia/Shanghai; empty: now)"),
-    "all_units": ("全部单位", "All units"),
-    "filter": ("筛选", "Filter"),
-    "open": ("打开", "Open"),
-    "none": ("还没有存档的周报。", "No weekly report archived yet."),
-    "made": ("生成于", "made"),
-    "source": ("来源", "Source"),
-    "files": ("文件", "Files"),
-    "moment": ("统计时刻", "As of"),
-}
-_SOURCES: dict[str, tuple[str, str]] = {
-    "admin": ("管理页面", "admin pages"),
-    "schedule": ("定时任务", "schedule"),
-    "cli": ("命令行", "command line"),
-}
-_SOURCE_LABELS = by_lang(_SOURCES)
-TEXTS: dict[str, dict[str, Any]] = {
-    lang: {**texts, "sources": _SOURCE_LABELS[lang]} for lang, texts in by_lang(_TEXT).items()
-}
+_TEXTS = table("admin.reports")
+_SOURCE_LABELS = table("admin.report_sources")
 
 
 def workers(request: Request) -> ReportWorkers:
@@ -227,7 +198,7 @@ async def reports_page(request: Request, me: SessionInfo) -> Response:
         request,
         "reports.html",
         me,
-        rt=TEXTS["zh" if lang == "zh" else "en"],
+        rt={**_TEXTS(lang), "sources": _SOURCE_LABELS(lang)},
         entries=shown,
         units=units,
         weeks=recent_weeks(now_ms()),

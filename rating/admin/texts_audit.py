@@ -14,33 +14,13 @@ from typing import Any
 
 from rating.admin.render import fmt_ts
 from rating.admin.texts_dash import audit_note
-from rating.i18n import by_lang
+from rating.i18n import table
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "rated": ("评价：{level}", "Rating: {level}"),
-    "changed": ("群众将评价改为：{level}", "The citizen changed the rating to: {level}"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "none": ("无", "none"),
-}
+TEXTS = table("admin.audit")
 # The case columns the deadline recomputation changes (rating/cases/deadlines.py).
-_FIELDS: dict[str, tuple[str, str]] = {
-    "callback_due_at": ("回访期限", "Callback due"),
-    "callback_due_provisional": ("回访期限暂定", "Callback due provisional"),
-    "rectify_due_at": ("整改期限", "Rectification due"),
-    "rectify_due_provisional": ("整改期限暂定", "Rectification due provisional"),
-    "step_due_at": ("环节期限", "Step due"),
-    "step_due_provisional": ("环节期限暂定", "Step due provisional"),
-}
+FIELDS = table("admin.audit_fields")
 # Who acted when no user did (rating/cases/audit.py and its callers).
-_ACTORS: dict[str, tuple[str, str]] = {
-    "系统": ("系统", "System"),
-    "群众": ("群众", "Citizen"),
-    "命令行": ("命令行", "Command line"),
-}
-TEXTS = by_lang(_TEXT)
-FIELDS = by_lang(_FIELDS)
-ACTORS = by_lang(_ACTORS)
+ACTORS = table("admin.audit_actors")
 
 _RATED = re.compile(r"评价 ([1-5]) 级")
 _CHANGED = re.compile(r"群众将评价改为 ([1-5]) 级")
@@ -61,7 +41,7 @@ def audit_text(action: str, note: str, labels: dict[str, Any], sep: str, lang: s
     """An audit entry's note in words (`labels`: the page's label tables, as
     rating.admin.texts.labels gives them, plus `source_labels`)."""
     lang = lang if lang in TEXTS else "en"
-    t = TEXTS[lang]
+    t = TEXTS(lang)
     note = note or ""
     if action in ("open", "auto_close", "reopen"):
         rated, changed = _RATED.fullmatch(note), _CHANGED.fullmatch(note)
@@ -90,4 +70,4 @@ def audit_text(action: str, note: str, labels: dict[str, Any], sep: str, lang: s
 
 def actor_name(name: str, lang: str) -> str:
     """A user's name as it is; the system's and the citizen's in the page's language."""
-    return ACTORS[lang if lang in ACTORS else "en"].get(name, name)
+    return ACTORS(lang).get(name, name)

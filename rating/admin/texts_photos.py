@@ -1,17 +1,8 @@
-"""Texts of a letter's photos on the case page (rating/admin/letter_photos.py)."""
+"""Texts of a letter's photos on the case page (rating/admin/letter_photos.py): the
+`[photos]` table of rating/locale/admin.toml."""
 
 from __future__ import annotations
 
-from rating.bilingual import by_lang
-from rating.i18n import LANGS
+from rating.i18n import table
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "photos": ("来信照片", "Photos"),
-    "photo_alt": ("来信照片 {n}（{width}×{height}）", "Photo {n} ({width}×{height})"),
-    "photo_hint": ("点击照片查看原图", "Tap a photo to see it full size"),
-}
-_TEXTS = by_lang(_TEXT)
-
-
-def photo_texts(lang: str) -> dict[str, str]:
-    return _TEXTS[lang if lang in LANGS else "en"]
+photo_texts = table("admin.photos")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from rating.bilingual import zh_en
+from rating.i18n import table
 
 
 class CaseState(StrEnum):
@@ -100,68 +100,19 @@ SUBSTANTIATED = (Verification.SUBSTANTIATED, Verification.PARTLY_SUBSTANTIATED)
 FIX_ANSWERS = tuple(FixAnswer)
 ROLES = tuple(Role)
 
-# Labels as {key: (Chinese, English)} (rating.bilingual); X_LABELS / X_LABELS_EN are the
-# per-language dicts callers use, derived from the table.
-STATE_TEXTS: dict[str, tuple[str, str]] = {
-    "received": ("待受理", "Received"),
-    "accepted": ("待派发", "Awaiting dispatch"),
-    "open": ("待回访", "Awaiting callback"),
-    "dispatched": ("已派发", "Dispatched"),
-    "replied": ("已回复", "Replied"),
-    "called_back": ("已回访", "Called back"),
-    "verified": ("已核实", "Verified"),
-    "rectifying": ("整改中", "Rectifying"),
-    "rectified": ("已整改", "Rectified"),
-    "closed": ("已办结", "Closed"),
-}
-STATE_LABELS, STATE_LABELS_EN = zh_en(STATE_TEXTS)
-SOURCE_TEXTS: dict[str, tuple[str, str]] = {
-    "rating": ("差评", "Bad rating"),
-    "letter": ("局长信箱", "Chief's mailbox"),
-    "unit_message": ("单位码留言", "Unit-code message"),
-    "workorder": ("热线工单", "Hotline work order"),
-    "supervisor": ("监督员报告", "Supervisor report"),
-}
-SOURCE_LABELS, SOURCE_LABELS_EN = zh_en(SOURCE_TEXTS)
-OUTCOME_TEXTS: dict[str, tuple[str, str]] = {
-    "reached": ("已联系上", "Reached"),
-    "unreachable": ("无法联系", "Unreachable"),
-    "declined": ("拒绝回访", "Declined callback"),
-}
-OUTCOME_LABELS, OUTCOME_LABELS_EN = zh_en(OUTCOME_TEXTS)
-VERIFICATION_TEXTS: dict[str, tuple[str, str]] = {
-    "substantiated": ("属实", "Substantiated"),
-    "partly_substantiated": ("部分属实", "Partly substantiated"),
-    "unsubstantiated": ("不属实", "Unsubstantiated"),
-    "mistaken_malicious": ("误评或恶意", "Mistaken or malicious"),
-}
-VERIFICATION_LABELS, VERIFICATION_LABELS_EN = zh_en(VERIFICATION_TEXTS)
-FIX_TEXTS: dict[str, tuple[str, str]] = {
-    "satisfied": ("满意", "Satisfied"),
-    "basically_satisfied": ("基本满意", "Basically satisfied"),
-    "dissatisfied": ("不满意", "Dissatisfied"),
-}
-FIX_LABELS, FIX_LABELS_EN = zh_en(FIX_TEXTS)
-ACTION_TEXTS: dict[str, tuple[str, str]] = {
-    "open": ("立案", "Open case"),
-    "take": ("认领", "Take case"),
-    "callback": ("回访", "Call back"),
-    "verify": ("核实", "Verify"),
-    "rectify": ("整改", "Rectify"),
-    "close": ("办结", "Close case"),
-    "reopen": ("重新打开", "Reopen"),
-    "auto_close": ("评价已改为满意，自动办结", "Rating changed to satisfied; closed automatically"),
-    "reveal_phone": ("查看完整电话", "Viewed full phone number"),
-    "fix_rating": ("群众评价整改结果", "Citizen rated the rectification"),
-    "deadline": ("期限重算", "Deadline recomputed"),
-    "accept": ("受理", "Accept"),
-    "dispatch": ("派发", "Dispatch"),
-    "redispatch": ("改派", "Re-dispatch"),
-    "reply": ("单位回复", "Unit's reply"),
-    "return": ("退回", "Return"),
-    "complete": ("整改完成", "Rectification done"),
-}
-ACTION_LABELS, ACTION_LABELS_EN = zh_en(ACTION_TEXTS)
+
+def _zh_en(name: str) -> tuple[dict[str, str], dict[str, str]]:
+    labels = table(name)
+    return labels["zh"], labels["en"]
+
+
+# Labels by language (rating/locale/cases.toml): X_LABELS in Chinese, X_LABELS_EN in English.
+STATE_LABELS, STATE_LABELS_EN = _zh_en("cases.states")
+SOURCE_LABELS, SOURCE_LABELS_EN = _zh_en("cases.sources")
+OUTCOME_LABELS, OUTCOME_LABELS_EN = _zh_en("cases.outcomes")
+VERIFICATION_LABELS, VERIFICATION_LABELS_EN = _zh_en("cases.verifications")
+FIX_LABELS, FIX_LABELS_EN = _zh_en("cases.fix_answers")
+ACTION_LABELS, ACTION_LABELS_EN = _zh_en("cases.actions")
 
 
 @dataclass(frozen=True)
@@ -200,18 +151,7 @@ class Deadlines:
 
 # The step a case waits for, by state (and callback outcome / verification), with the
 # deadline column that holds its clock. Every case that is not closed has exactly one.
-STEP_TEXTS: dict[str, tuple[str, str]] = {
-    "accept": ("受理", "Acceptance"),
-    "dispatch": ("派发", "Dispatch"),
-    "reply": ("单位回复", "Unit's reply"),
-    "callback": ("回访", "Callback"),
-    "retry": ("重新回访", "Callback retry"),
-    "verify": ("核实", "Verification"),
-    "rectify_start": ("启动整改", "Start of rectification"),
-    "close": ("办结", "Closing"),
-    "rectify": ("整改", "Rectification"),
-}
-STEP_LABELS, STEP_LABELS_EN = zh_en(STEP_TEXTS)
+STEP_LABELS, STEP_LABELS_EN = _zh_en("cases.steps")
 
 
 # The step of each state whose step does not depend on the callback or verification.

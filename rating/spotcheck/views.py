@@ -20,10 +20,9 @@ from rating.admin.web import check_csrf, login_required, page, read_form
 from rating.cases.calendar import SHANGHAI
 from rating.errors import NotFound
 from rating.service import svc
-from rating.spotcheck import service, texts
+from rating.spotcheck import service
 from rating.spotcheck.model import OUTCOMES, REASONS, Task
 
-texts.register()
 STATUSES = ("open", "done", "all")
 
 

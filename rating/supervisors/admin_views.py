@@ -16,9 +16,8 @@ from rating.domain_errors import Invalid
 from rating.errors import NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
-from rating.supervisors import admin_texts, service
+from rating.supervisors import service
 
-admin_texts.register()
 ADMINS_ONLY = ("only administrators appoint supervisors", "仅管理员可以管理监督员")
 DONE = ("added", "ended", "revoked", "reissued")
 ACTIONS = {"end": service.end_term, "revoke": service.revoke, "reissue": service.reissue}

@@ -8,17 +8,9 @@ Every bad row is reported with its line, column and reason; nothing is stored ha
 
 from __future__ import annotations
 
-from rating.bilingual import by_lang
+from rating.i18n import table
 
 CHANNELS = ("12345", "12389", "12123", "sunshine", "other")
 # The channels' names by language (admin pages, the weekly report): here rather than with
 # the admin texts, so that the report (analytics) need not import the admin package.
-CHANNEL_LABELS = by_lang(
-    {
-        "12345": ("12345 政务服务便民热线", "12345 government service hotline"),
-        "12389": ("12389 警务监督举报电话", "12389 police conduct reporting line"),
-        "12123": ("交管 12123", "12123 traffic police"),
-        "sunshine": ("阳光理政", "Sunshine Governance platform"),
-        "other": ("其他渠道", "Other channels"),
-    }
-)
+CHANNEL_LABELS = table("workorders.channels")

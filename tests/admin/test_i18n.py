@@ -10,7 +10,7 @@ from string import Formatter
 import httpx
 import pytest
 
-from rating.admin.texts import _TEXT, CHANNEL_LABELS, ROLE_LABELS
+from rating.admin.texts import CHANNEL_LABELS, ROLE_LABELS, admin_texts
 from rating.cases import model
 from rating.settings import Settings
 from tests.cases.helpers import (
@@ -198,7 +198,8 @@ def _fields(template: str) -> set[str]:
 
 
 def test_every_text_has_both_languages_with_the_same_placeholders() -> None:
-    for key, (zh, en) in _TEXT.items():
+    for key, zh in admin_texts["zh"].items():
+        en = admin_texts["en"][key]
         assert zh and en, key
         assert _fields(zh) == _fields(en), key
         assert not CJK.search(en) or key.startswith("switch_lang"), (key, en)
