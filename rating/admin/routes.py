@@ -11,6 +11,7 @@ from rating.admin import (
     notifications,
     officers,
     reports,
+    rules_api,
     units,
     users,
     views,
@@ -27,6 +28,7 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/login", login.login_submit, methods=["POST"]),
         Route("/admin/logout", login.logout, methods=["POST"]),
         *loop_api.loop_routes(),
+        *rules_api.rules_api_routes(),  # the take-in rules as JSON
         # The officers, users, kiosks and units pages, before the case routes: their
         # /admin/officers/... paths are more specific than the old officer page's.
         *officers.officer_routes(),
