@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import (
+    audit_page,
     kiosks,
     login,
     loop_api,
@@ -33,6 +34,7 @@ def admin_routes() -> list[BaseRoute]:
         # /admin/officers/... paths are more specific than the old officer page's.
         *officers.officer_routes(),
         *users.user_routes(),
+        *audit_page.audit_routes(),  # the entries that belong to no case
         *kiosks.kiosk_routes(),
         *units.unit_routes(),
         *views.case_routes(),
