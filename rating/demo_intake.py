@@ -114,9 +114,10 @@ async def seed_intakes(
         filed = await supervisors.file_report(store, appointed.token, inp, route_code, now=at)
         assert filed.report_id is not None, filed
         reports.append((await store.read(_report_case, filed.report_id), script, at))
-    # A report routed at once to the discipline unit (PINGJING_SUPERVISOR_UNIT) is already
-    # dispatched: its script starts after the accept and the dispatch.
-    scripts = {name: demo.LETTER_SCRIPTS[name][2 if route_code else 0 :] for _, _, _, _, _, name
+    # A report routed at once to the discipline unit (PINGJING_SUPERVISOR_UNIT, when it
+    # names a unit) is already dispatched: its script starts after the accept and dispatch.
+    routed = bool(route_code) and await supervisors.discipline_unit(store, route_code) is not None
+    scripts = {name: demo.LETTER_SCRIPTS[name][2 if routed else 0 :] for _, _, _, _, _, name
                in REPORTS}  # fmt: skip
     plan = await store.read(demo._letter_plan, reports, now, scripts)
     steps = await store.write(demo._advance, plan, admin, store.limits, unit_actor)

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import audit_log
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_audit import actor_name
-from rating.admin.texts_auditlog import action_labels, audit_texts, kind_labels
+from rating.admin.texts_auditlog import action_labels, audit_texts, entry_note, kind_labels
 from rating.admin.web import login_required, page
 from rating.errors import BadRequest
 from rating.i18n import pick_lang
@@ -48,7 +48,7 @@ async def audit_page(request: Request, me: SessionInfo) -> Response:
         request, "audit.html", me, entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
         page=page_no, query=urlencode(keep), kind=kind, actor=actor, kinds=audit_log.KINDS,
         at=audit_texts(lang), entry_kinds=kind_labels(lang), audit_actions=action_labels(lang),
-        actor_label=actor_name,
+        actor_label=actor_name, note_text=entry_note,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ tables."""
 from __future__ import annotations
 
 from rating.admin import render
+from rating.admin.render import fmt_ts
 from rating.bilingual import by_lang
 from rating.i18n import LANGS
 
@@ -82,6 +83,19 @@ _ACTION: dict[str, tuple[str, str]] = {
     "spotcheck_outcome": ("记录抽查结果", "Spot-check outcome recorded"),
     "purge": ("到期清理", "Retention purge"),
 }
+# The retention purge's notes (rating/cases/purge.py and the mailbox's and supervisors'
+# purges), as words; "phone numbers before <ms>" carries the cutoff.
+_PURGE: dict[str, tuple[str, str]] = {
+    "phone numbers": ("评价电话号码（{time} 之前）", "Rating phone numbers (before {time})"),
+    "device data": ("评价设备数据", "Rating device data"),
+    "work-order phone numbers": ("工单来电号码", "Work-order caller numbers"),
+    "letter phones and photos": ("来信电话与照片", "Letters' phones and photos"),
+    "supervisor phones and photos": (
+        "监督员电话与报告照片",
+        "Supervisors' phones and report photos",
+    ),
+}
+_PURGE_TEXTS = by_lang(_PURGE)
 _TEXTS = by_lang(_TEXT)
 KIND_LABELS = by_lang(_KIND)
 ACTION_LABELS = by_lang(_ACTION)
@@ -97,6 +111,19 @@ def kind_labels(lang: str) -> dict[str, str]:
 
 def action_labels(lang: str) -> dict[str, str]:
     return ACTION_LABELS[lang if lang in LANGS else "en"]
+
+
+def entry_note(action: str, note: str, lang: str) -> str:
+    """An entry's note as the page shows it: the purge's own notes in words, anything
+    else (names, paths, masked targets, what a person typed) as written."""
+    if action != "purge":
+        return note
+    words = _PURGE_TEXTS[lang if lang in LANGS else "en"]
+    head, _, cutoff = note.partition(" before ")
+    if head in words and cutoff.isdigit():
+        return words[head].format(time=fmt_ts(int(cutoff)))
+    word = words.get(note, note)
+    return note if "{time}" in word else word
 
 
 # The shared frame shows the page's link to admins (rating/admin/templates/_nav_people.html).

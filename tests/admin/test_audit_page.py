@@ -94,7 +94,13 @@ async def test_pages_of_a_hundred_and_the_system_as_an_actor(web: Web) -> None:
     assert total > 101 and len(second) == total - 100
     english = await web.client.get("/admin/audit?kind=retention&lang=en")
     assert _rows(english.text)[0][1:3] == ("System", "Retention purge")
-    # The count column is headed and filled (the 101st purge above counted 100 items).
+    # The purge's notes in words, its cutoff as a time; the count column headed and filled.
+    assert '<td data-label="Details">Rating device data</td>' in english.text
+    startup = _rows((await web.client.get("/admin/audit?kind=retention&actor=系统&lang=zh")).text)
+    assert {n for *_, n in startup} >= {"评价设备数据", "来信电话与照片", "工单来电号码"}
+    assert any(
+        re.fullmatch(r"评价电话号码（20\d\d-\d\d-\d\d \d\d:\d\d 之前）", n) for *_, n in startup
+    )
     assert '<th scope="col">Items</th>' in english.text
     assert '<td data-label="Items">100</td>' in english.text
 

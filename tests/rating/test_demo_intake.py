@@ -50,3 +50,32 @@ async def test_reports_routed_to_the_discipline_unit_are_worked_from_there(
         "ORDER BY a.id",
     ) == [("accept", "系统"), ("dispatch", "系统"), ("accept", "系统"), ("dispatch", "系统"),
           ("reply", "demo-manager")]  # fmt: skip
+
+
+async def test_a_discipline_unit_code_that_names_no_unit_leaves_the_centre_to_route(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    store = make_store(settings, one_shot=True)
+    await store.open()
+    try:
+        await seed_roster(store, NOW)
+        await ensure_accounts(store, "secret", NOW, DemoResult())
+        admin = await _account_actor(store, "demo")
+        manager = await _account_actor(store, "demo-manager")
+        await seed_intakes(
+            store, Keys("secret"), list(await store.list_officers()), admin, manager, NOW,
+            route_code="NO-SUCH-UNIT",
+        )  # fmt: skip
+    finally:
+        await store.close()
+    # The reports wait for the centre, which accepts and dispatches the older one itself.
+    assert rows(settings, "SELECT state FROM cases WHERE source = 'supervisor' ORDER BY id") == [
+        ("rectifying",),
+        ("received",),
+    ]
+    assert rows(
+        settings,
+        "SELECT a.actor_name FROM audit_log a JOIN cases c ON c.id = a.case_id "
+        "WHERE c.source = 'supervisor' AND a.action = 'accept'",
+    ) == [("demo",)]
