@@ -140,7 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     secret = settings.resolved_secret()
 
     async def seed(store: Store) -> tuple[list[Any], DemoResult]:
-        result = await run_demo(store, Keys(secret), secret, now_ms())
+        result = await run_demo(store, Keys(secret), secret, now_ms(), settings.supervisor_unit)
         return await store.list_officers(), result
 
     officers, result = with_store(settings, seed)
@@ -168,6 +168,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print(f"Kiosk enrolment (one-time): {base}/kiosk/#enroll={result.kiosk_code}")
     if result.unit_code:
         print(f"Unit code page: {base}/u/{result.unit_code}")
+    if result.supervisor_token:
+        print(
+            f"Citizen supervisor's page (警风监督员): {base}/supervisor/{result.supervisor_token}"
+        )
+        print(
+            f"  their reports' cases: {base}/admin/cases?source=supervisor  "
+            f"the roll: {base}/admin/supervisors"
+        )
+    print(
+        f"Hotline orders in the case loop: {base}/admin/cases?source=workorder  "
+        f"take-in rules: {base}/admin/workorders/orders#rules"
+    )
     print(
         f"Badges for these pages: PINGJING_PUBLIC_BASE_URL={base} pingjing --database "
         f"{settings.database} badges print --allow-local --out demo-badges"

@@ -265,6 +265,7 @@ class DemoResult:
     accounts_reused: set[str] = field(default_factory=set)
     kiosk_code: str | None = None
     unit_code: str | None = None
+    supervisor_token: str | None = None  # the demo supervisor's personal link
 
 
 def week_start(ms: int) -> int:
@@ -400,8 +401,13 @@ async def seed_roster(store: Store, now: int, seed: int = 7) -> int:
     return len(imported.created)
 
 
-async def seed_history(store: Store, keys: Keys, now: int, seed: int = 7) -> list[str]:
-    """12 weeks (up to `now`) of ratings, cases, work orders and letters; what was made."""
+async def seed_history(
+    store: Store, keys: Keys, now: int, seed: int = 7, route_code: str = ""
+) -> list[str]:
+    """12 weeks (up to `now`) of ratings, cases, work orders, letters, a citizen
+    supervisor's reports and hotline orders taken in by a rule; what was made.
+    `route_code`: where supervisors' reports go at once (PINGJING_SUPERVISOR_UNIT)."""
+    from rating.demo_intake import seed_intakes
     from rating.workorders.parse import parse_file
     from rating.workorders.profiles import load_profile
     from rating.workorders.store import apply_import
@@ -438,6 +444,7 @@ async def seed_history(store: Store, keys: Keys, now: int, seed: int = 7) -> lis
         + ", ".join(f"{n} {state}" for state, n in letter_states.items() if n)
         + ")"
     )
+    made += await seed_intakes(store, keys, officers, actor, unit_actor, now, route_code)
     return made
 
 
@@ -466,10 +473,12 @@ def _letter_case(tx: Tx, letter_id: int) -> int:
     return int(row[0])
 
 
-def _letter_plan(tx: Tx, letters: list[tuple[int, str, int]], now: int
+def _letter_plan(tx: Tx, letters: list[tuple[int, str, int]], now: int,
+                 scripts: dict[str, tuple[Step, ...]] | None = None,
                  ) -> list[tuple[int, str, dict[str, str], int]]:  # fmt: skip
-    """The steps of each letter's script that are due by `now`. A letter written through a
-    unit's code goes to that unit; a bureau-wide one to a station in turn."""
+    """The steps of each letter's script (of LETTER_SCRIPTS, or `scripts`) that are due by
+    `now`. A letter written through a unit's code goes to that unit; a bureau-wide one to a
+    station in turn."""
     codes = {str(r[0]): str(r[1]) for r in tx.all("SELECT path, code FROM units")}
     plan = []
     for k, (case_id, script, written) in enumerate(letters):
@@ -480,7 +489,7 @@ def _letter_plan(tx: Tx, letters: list[tuple[int, str, int]], now: int
         first = str(row[0]) if row is not None else UNITS[k % len(UNITS)]
         other = next(p for p in UNITS[k % len(UNITS) + 1 :] + UNITS if p != first)
         at = written
-        for action, fields, hours in LETTER_SCRIPTS[script]:
+        for action, fields, hours in (scripts or LETTER_SCRIPTS)[script]:
             at += int(hours * HOUR)
             if at >= now:
                 break
@@ -550,19 +559,26 @@ async def ensure_extras(store: Store, result: DemoResult) -> None:
     result.unit_code = token
 
 
-async def run_demo(store: Store, keys: Keys, secret: str, now: int) -> DemoResult:
+async def run_demo(
+    store: Store, keys: Keys, secret: str, now: int, route_code: str = ""
+) -> DemoResult:
     """Seed an empty database, or reuse what is there (a database with officers); the
-    accounts, the kiosk and the unit code are created only where missing."""
+    accounts, the kiosk and the unit code are created only where missing. `route_code`:
+    the discipline unit supervisors' reports go to (PINGJING_SUPERVISOR_UNIT)."""
+    from rating.demo_intake import reuse_intakes, supervisor_token
+
     result = DemoResult()
     officers = await store.list_officers()
     if officers:
         result.reused.append(f"{len(officers)} officers and their history")
+        result.reused += await reuse_intakes(store)
     else:
         result.created.append(f"{await seed_roster(store, now)} officers")
     await ensure_accounts(store, secret, now, result)
     if not officers:
-        result.created += await seed_history(store, keys, now)
+        result.created += await seed_history(store, keys, now, route_code=route_code)
     await ensure_extras(store, result)
+    result.supervisor_token = await supervisor_token(store)
     return result
 
 

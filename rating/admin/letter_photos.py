@@ -24,6 +24,7 @@ from rating.admin.render import CSP
 from rating.admin.web import login_required
 from rating.cases import service as cases
 from rating.cases.model import CaseSource, CaseView
+from rating.cases.purged_photos import purged_photos
 from rating.errors import NotFound
 from rating.mailbox import service as mailbox
 from rating.mailbox.models import LetterPhoto
@@ -48,6 +49,13 @@ async def case_photos(store: Store, case: CaseView) -> tuple[LetterPhoto, ...]:
         return ()
     letter = await mailbox.letter_by_id(store, case.source_id)
     return letter.photos if letter is not None else ()
+
+
+async def removed_photos(store: Store, case: CaseView) -> int:
+    """How many photos the retention purge removed from the case's letter or report."""
+    if case.source_id is None:
+        return 0
+    return await store.read(purged_photos, str(case.source), case.source_id)
 
 
 async def photo_at(store: Store, case: CaseView, n: int) -> tuple[bytes, str] | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import (
+    audit_page,
     kiosks,
     login,
     loop_api,
     notifications,
     officers,
     reports,
+    rules_api,
     units,
     users,
     views,
@@ -27,10 +29,12 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/login", login.login_submit, methods=["POST"]),
         Route("/admin/logout", login.logout, methods=["POST"]),
         *loop_api.loop_routes(),
+        *rules_api.rules_api_routes(),  # the take-in rules as JSON
         # The officers, users, kiosks and units pages, before the case routes: their
         # /admin/officers/... paths are more specific than the old officer page's.
         *officers.officer_routes(),
         *users.user_routes(),
+        *audit_page.audit_routes(),  # the entries that belong to no case
         *kiosks.kiosk_routes(),
         *units.unit_routes(),
         *views.case_routes(),

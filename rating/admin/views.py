@@ -237,6 +237,7 @@ async def _detail(
         units=units, categories=categories, lt=loop_texts(lang),
         source_labels=source_labels(lang), step_labels=step_labels(lang),
         photos=photos, pt=photo_texts(lang),
+        photos_removed=await letter_photos.removed_photos(store, case),
         hotline=hotline, wt=wo_texts(lang), codes=code_labels(lang),
     )  # fmt: skip
 

@@ -20,11 +20,13 @@ from starlette.routing import BaseRoute, Route
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_wo_loop import ORDER_TYPES, code_labels, wo_texts
 from rating.admin.web import check_csrf, login_required, page
+from rating.domain_errors import Invalid
 from rating.errors import BadRequest, NotFound
 from rating.i18n import pick_lang
 from rating.service import svc
 from rating.textcheck import check_fields
 from rating.workorders import CHANNELS, service
+from rating.workorders.loop import MAX_RULE_TEXT
 
 PAGE_SIZE = 100
 _YES_NO = {"1": True, "0": False}
@@ -39,8 +41,24 @@ def _page_no(request: Request) -> int:
     return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
 
 
+# The rules form's fields; a refusal names one of them (rating.workorders.loop.add_rule).
+RULE_FIELDS = ("channel", "order_type", "category")
+
+
 @login_required()
 async def orders_page(request: Request, me: SessionInfo) -> Response:
+    return await _orders(request, me)
+
+
+async def _orders(
+    request: Request,
+    me: SessionInfo,
+    rule_form: Mapping[str, str] | None = None,
+    rule_error: tuple[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The order list; with `rule_form`, the rules form as it was posted and `rule_error`
+    (field, message) beside that field (a refused rule: 400, what was typed kept)."""
     q = request.query_params
     check_fields(q)
     channel = q.get("channel") or None
@@ -59,12 +77,15 @@ async def orders_page(request: Request, me: SessionInfo) -> Response:
     rules = await service.list_rules(store) if me.actor.role == "admin" else []
     keep = {k: v for k, v in q.items() if k in ("channel", "taken", "closed")}
     lang = pick_lang(request)
-    return page(
+    response = page(
         request, "workorder_orders.html", me, orders=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE, page=page_no, query=urlencode(keep), q=q,
         channels=CHANNELS, order_types=ORDER_TYPES, rules=rules, wt=wo_texts(lang),
         codes=code_labels(lang), notice=_notice(q, wo_texts(lang)),
+        rule_form=rule_form or {}, rule_errors=dict([rule_error]) if rule_error else {},
     )  # fmt: skip
+    response.status_code = status
+    return response
 
 
 def _notice(q: Mapping[str, str], wt: dict[str, str]) -> str | None:
@@ -105,11 +126,19 @@ async def take(request: Request, me: SessionInfo) -> Response:
 
 @admin_only
 async def rule_add(request: Request, me: SessionInfo) -> Response:
+    """Add a rule; a refused one comes back as the page with the message beside its field
+    and everything typed kept (400), like the other admin forms."""
     fields, _ = await _form(request, me)
-    await service.add_rule(
-        svc(request).store, fields.get("channel", ""), fields.get("order_type", ""),
-        fields.get("category", ""), me.actor,
-    )  # fmt: skip
+    try:
+        await service.add_rule(
+            svc(request).store, fields.get("channel", ""), fields.get("order_type", ""),
+            fields.get("category", ""), me.actor,
+        )  # fmt: skip
+    except Invalid as exc:
+        name = exc.en.split(":", 1)[0]
+        kept = {k: fields.get(k, "")[: MAX_RULE_TEXT * 2] for k in RULE_FIELDS}
+        error = (name if name in RULE_FIELDS else "channel", exc.message(pick_lang(request)))
+        return await _orders(request, me, kept, error, status=400)
     return RedirectResponse("/admin/workorders/orders?rule=added#rules", status_code=303)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rating.cases.purged_photos import count_letter_photos
 from rating.crypto import random_code
 from rating.mailbox.models import (
     LetterPhoto,
@@ -236,6 +237,7 @@ def purge_letters(tx: Tx, cutoff: int, chunk: int) -> int:
         )
     ]
     for lid in ids:
+        count_letter_photos(tx, lid)  # the case page then says how many went
         tx.run("DELETE FROM letter_photos WHERE letter_id = ?", (lid,))
         tx.run(
             "UPDATE letters SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL "

@@ -41,7 +41,7 @@ def _response(op: Op, status: int, name: str) -> dict[str, Any]:
             example = dict(EXAMPLES[name])
             if name == "RatingCreated" and status == 200:
                 example["amended"] = True
-            if name == "LetterCreated" and status == 200:
+            if name in ("LetterCreated", "WorkorderRuleAdded") and status == 200:
                 example["created"] = False
             media["example"] = example
         content = {"application/json": media}

@@ -48,6 +48,7 @@ _KIOSK_AUTH = {
     403: "the kiosk has been revoked",
 }
 _API_AUTH = {401: "no API token, or an unknown or revoked one"}
+_RULES_ADMINS = "the token's user is not an admin"
 _RECEIPT_LINK = {
     "operationId": "getReceipt",
     "parameters": {"code": "$response.body#/receipt"},
@@ -352,6 +353,70 @@ OPERATIONS: tuple[Op, ...] = (
             _CASE_ID,
             _path_param("action", {"type": "string", "enum": list(ACTIONS)}, "what to do"),
         ),
+    ),  # fmt: skip
+    Op(
+        "get",
+        "/api/v1/workorders/rules",
+        "listWorkorderRules",
+        "workorders",
+        "The rules that take hotline work orders into the case loop (admins)",
+        ok={200: "WorkorderRuleList"},
+        errors={**_API_AUTH, 403: _RULES_ADMINS, 500: "unexpected error"},
+        security="ApiToken",
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/workorders/rules",
+        "addWorkorderRule",
+        "workorders",
+        "Add a take-in rule (201; 200 with the same rule when it exists); orders imported "
+        "from then on are taken in when they match",
+        ok={201: "WorkorderRuleAdded", 200: "WorkorderRuleAdded"},
+        errors={
+            400: "a field is missing, unknown or wrong (the message names it): an unknown "
+            "channel or order type, a category longer than 100 characters",
+            **_API_AUTH,
+            403: _RULES_ADMINS,
+            413: _BODY_ERRORS[413],
+            500: "unexpected error",
+        },
+        body="WorkorderRuleRequest",
+        security="ApiToken",
+        links={
+            201: {
+                "RemoveWorkorderRule": {
+                    "operationId": "removeWorkorderRule",
+                    "parameters": {"rule_id": "$response.body#/rule/id"},
+                    "description": "remove the rule just added",
+                }
+            }
+        },
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/workorders/rules/apply",
+        "applyWorkorderRules",
+        "workorders",
+        "Apply the rules now: take in every stored open order they match",
+        ok={200: "WorkorderRulesApplied"},
+        errors={**_API_AUTH, 403: _RULES_ADMINS, 500: "unexpected error"},
+        security="ApiToken",
+    ),  # fmt: skip
+    Op(
+        "post",
+        "/api/v1/workorders/rules/{rule_id}/remove",
+        "removeWorkorderRule",
+        "workorders",
+        "Remove a take-in rule (the orders it took in stay in the loop)",
+        ok={200: "WorkorderRuleRemoved"},
+        errors={
+            **_API_AUTH,
+            403: _RULES_ADMINS,
+            404: "`rule_id`: no such rule",
+            500: "unexpected error",
+        },
+        security="ApiToken",
+        params=(_path_param("rule_id", {"type": "integer", "minimum": 0}, "the rule's number"),),
     ),  # fmt: skip
     Op(
         "get",

@@ -28,6 +28,12 @@ from rating.kiosk.views import CLOCK_STEP_MS, MAX_TAP_AGE_MS
 from rating.mailbox.models import MAX_TEXT
 from rating.mailbox.models import STATUSES as LETTER_STATUSES
 from rating.store.models import CHANNELS, KINDS, REASONS
+from rating.workorders import CHANNELS as WORKORDER_CHANNELS
+from rating.workorders.loop import MAX_RULE_TEXT, ORDER_TYPES
+from rating.workorders.schema import DEFAULT_VALUES
+
+# Order types as the hotlines spell them (投诉, 举报, ...), which a rule takes for the code.
+ORDER_TYPE_SPELLINGS = list(DEFAULT_VALUES["order_type"])
 
 VERSION = "1.0.0"
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -491,3 +497,94 @@ EXAMPLES: dict[str, Any] = {
         "created": True,
     },
 }
+
+# The hotline take-in rules (rating/admin/rules_api.py, rating/workorders/loop.py).
+_RULE = _obj(
+    ["id", "channel", "order_type", "category", "created_at", "created_by"],
+    {
+        "id": {"type": "integer"},
+        "channel": {"type": "string", "enum": list(WORKORDER_CHANNELS)},
+        "order_type": {
+            "type": "string",
+            "enum": ["", *ORDER_TYPES],
+            "description": "'' = any order type",
+        },
+        "category": {**_STR, "description": "the hotline's category (诉求分类); '' = any"},
+        "created_at": _TS,
+        "created_by": {**_STR, "description": "the user who added it, or `cli`"},
+    },
+)
+SCHEMAS.update(
+    {
+        "WorkorderRule": _RULE,
+        "WorkorderRuleList": _obj(
+            ["ok", "rules"],
+            {
+                "ok": _OK,
+                "rules": {"type": "array", "items": {"$ref": "#/components/schemas/WorkorderRule"}},
+            },
+        ),
+        "WorkorderRuleRequest": _obj(
+            ["channel"],
+            {
+                "channel": {"type": "string", "enum": list(WORKORDER_CHANNELS)},
+                "order_type": {
+                    "type": "string",
+                    "enum": ["", *ORDER_TYPES, *ORDER_TYPE_SPELLINGS],
+                    "description": "a code, or a spelling the import understands (投诉, "
+                    "举报, ...); '' or absent: any order type",
+                },
+                "category": {
+                    **_TEXT,
+                    "maxLength": MAX_RULE_TEXT,
+                    "description": "the hotline's category (诉求分类), exactly as imported; "
+                    "spaces around it are trimmed; '' or absent: any category",
+                },
+            },
+            description="Take every open order of the channel (of the order type and the "
+            "category, when given) into the case loop.",
+        ),
+        "WorkorderRuleAdded": _obj(
+            ["ok", "rule", "created"],
+            {
+                "ok": _OK,
+                "rule": {"$ref": "#/components/schemas/WorkorderRule"},
+                "created": {
+                    "type": "boolean",
+                    "description": "false: the same rule was there already; this is it",
+                },
+            },
+        ),
+        "WorkorderRuleRemoved": _obj(
+            ["ok", "removed"], {"ok": _OK, "removed": {"type": "integer", "minimum": 0}}
+        ),
+        "WorkorderRulesApplied": _obj(
+            ["ok", "taken_in"],
+            {
+                "ok": _OK,
+                "taken_in": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "orders taken into the loop by this call",
+                },
+            },
+        ),
+    }
+)
+EXAMPLES.update(
+    {
+        "WorkorderRuleRequest": {"channel": "12389", "order_type": "complaint"},
+        "WorkorderRuleAdded": {
+            "ok": True,
+            "rule": {
+                "id": 3,
+                "channel": "12389",
+                "order_type": "complaint",
+                "category": "",
+                "created_at": 1764633600000,
+                "created_by": "zhang",
+            },
+            "created": True,
+        },
+    }
+)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rating.cases.audit import audit
 from rating.cases.loop import open_case
 from rating.cases.model import Actor, CaseSource, CaseState, Deadlines
+from rating.cases.purged_photos import count_report_photo
 from rating.crypto import RECEIPT_LENGTH, random_code
 from rating.domain_errors import NotFound
 from rating.mailbox.models import LetterPhoto
@@ -298,6 +299,7 @@ def purge(tx: Tx, cutoff: int, cutoff_day: str, chunk: int) -> int:
         )
     ]
     for pid in photos:
+        count_report_photo(tx, pid)  # the case page then says how many went
         tx.run("DELETE FROM supervisor_report_photos WHERE id = ?", (pid,))
     phones = tx.run(
         "UPDATE supervisors SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL "

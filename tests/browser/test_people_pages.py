@@ -28,6 +28,7 @@ PAGES = [
     "/admin/users",
     "/admin/kiosks",
     "/admin/units",
+    "/admin/audit",
 ]
 # What a finger has to hit on these pages (inline text links inside sentences aside).
 TARGETS = (

@@ -174,6 +174,11 @@ def run_schemathesis(live: Live, tmp_path: Path) -> None:
     assert seen["GET", "/api/v1/receipts/{code}", 200] >= 1
     assert seen["POST", "/api/v1/mailbox/letters", 201] >= 1
     assert seen["GET", "/api/v1/mailbox/form", 200] >= 1
+    # The take-in rules, as the admin's token: listed, added, applied and removed.
+    assert seen["GET", "/api/v1/workorders/rules", 200] >= 1
+    assert seen["POST", "/api/v1/workorders/rules", 201] >= 1
+    assert seen["POST", "/api/v1/workorders/rules/apply", 200] >= 1
+    assert seen["POST", "/api/v1/workorders/rules/{rule_id}/remove", 200] >= 1
     assert not any(status >= 500 for _, _, status in seen)
     assert "No issues found" in output or "0 failures" in output or "passed" in output
 

@@ -135,6 +135,8 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
     shown = passwords(first)
     assert set(shown) == set(roles)
 
+    check_intakes(db, first)
+
     # The weekly report of the last full week shows a baseline jump and a burst.
     from analytics.weekly import weekly_report
     from rating.store import make_store
@@ -176,9 +178,67 @@ async def test_demo_tells_the_whole_story_and_a_second_run_reuses_it(tmp_path: P
         assert passwords(again) == shown
         page = await web.client.get("/admin/cases")
         assert page.status_code == 200  # still signed in
+        # The supervisor and the rule are found again, with the same link.
+        assert "reused citizen supervisor 刘建华" in again
+        assert "reused take-in rule 12389 complaint" in again
+        assert supervisor_link(again) == supervisor_link(first)
+        # The hotline orders the rule took in are in the manager's case list (those of
+        # the manager's branch), each case page showing the hotline's order.
+        hotline = await web.client.get("/admin/cases?source=workorder")
+        ids = re.findall(r'href="/admin/cases/(\d+)"', hotline.text)
+        assert ids and set(ids) == {
+            str(i) for (i,) in query(db, "SELECT c.id FROM cases c JOIN units u ON u.id = "
+                                         "c.unit_id WHERE c.source = 'workorder' AND u.path "
+                                         "LIKE '%/桥东分局/%'")
+        }  # fmt: skip
+        assert "12389-DEMO-" in (await web.client.get(f"/admin/cases/{ids[0]}")).text
+        # The printed link is the supervisor's page, with both reports and their progress.
+        mine = await web.client.get(supervisor_link(first).split("8000", 1)[1])
+        assert mine.status_code == 200
+        assert "户籍大厅" in mine.text and "新华街路口" in mine.text
     assert query(db, "SELECT COUNT(*) FROM kiosks")[0][0] == 1
     assert query(db, "SELECT COUNT(*) FROM officers")[0][0] == 50
     assert query(db, "SELECT COUNT(*) FROM letters")[0][0] == len(LETTERS)
+
+
+def supervisor_link(out: str) -> str:
+    found = re.search(r"Citizen supervisor's page \(警风监督员\): (\S+/supervisor/\w+)", out)
+    assert found is not None, out
+    return found.group(1)
+
+
+def check_intakes(db: str, out: str) -> None:
+    """A citizen supervisor with two reports (one with a photo) in the loop, and a hotline
+    take-in rule whose orders are worked as cases; the demo prints where to look."""
+    assert query(db, "SELECT name, phone_mask FROM supervisors") == [("刘建华", "138****0000")]
+    reports = dict(
+        query(
+            db,
+            "SELECT c.state, (SELECT COUNT(*) FROM supervisor_report_photos p "
+            "WHERE p.report_id = r.id) FROM supervisor_reports r JOIN cases c "
+            "ON c.source = 'supervisor' AND c.source_id = r.id",
+        )
+    )
+    assert reports == {"rectifying": 1, "received": 0}, reports
+    assert query(db, "SELECT channel, order_type, category, created_by FROM workorder_rules") == [
+        ("12389", "complaint", "", "demo")
+    ]
+    taken = query(
+        db,
+        "SELECT w.channel, w.order_type, w.closed_at, c.state, c.opened_at - w.received_at "
+        "FROM cases c JOIN workorders w ON c.source = 'workorder' AND c.source_id = w.id",
+    )
+    assert len(taken) >= 2, taken
+    # Only what the rule matches, open at the hotline, taken in as an import would have.
+    assert {(ch, kind, closed) for ch, kind, closed, _, _ in taken} == {
+        ("12389", "complaint", None)
+    }
+    assert all(delay == 2 * 3_600_000 for *_, delay in taken), taken
+    assert {"dispatched", "replied"} <= {state for _, _, _, state, _ in taken}, taken
+    supervisor_link(out)
+    for where in ("/admin/cases?source=supervisor", "/admin/supervisors",
+                  "/admin/cases?source=workorder", "/admin/workorders/orders#rules"):  # fmt: skip
+        assert f"http://127.0.0.1:8000{where}" in out, where
 
 
 @pytest.mark.parametrize("name", ["demo-viewer"])

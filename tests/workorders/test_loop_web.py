@@ -160,3 +160,36 @@ def test_the_rules_command(env: Env) -> None:
     assert env.run("workorders", "rules", "remove", rule_id).code == 0
     gone = env.run("workorders", "rules", "remove", rule_id)
     assert gone.code != 0 and f"no rule #{rule_id}" in gone.err
+
+
+async def test_a_refused_rule_comes_back_in_the_form_with_the_message_at_its_field(
+    web: Web, settings: Settings
+) -> None:
+    await add_user(web, "centre", "admin")
+    await login(web, "centre")
+    csrf = await _csrf(web)
+    long = "户政" * 60  # 120 characters; a category is at most 100
+    r = await web.client.post(
+        "/admin/workorders/rules",
+        data={"csrf": csrf, "channel": "12389", "order_type": "complaint", "category": long},
+    )
+    # The page, not the error page: the message beside the category, everything kept.
+    assert r.status_code == 400 and 'id="rule-form"' in r.text
+    form = r.text[r.text.index('id="rule-form"') :]
+    form = form[: form.index("</form>")]
+    assert re.search(r'name="category"[^>]*value="' + long + '"[^>]*aria-invalid="true"', form)
+    assert 'id="rule-category-err"' in form and "分类过长" in form
+    assert '<option value="12389" selected>' in form
+    assert '<option value="complaint" selected>' in form
+    assert 'aria-invalid="true"' not in form.split('name="category"')[0]  # only that field
+    # In English, the message in English; a wrong order type is named as such.
+    r = await web.client.post(
+        "/admin/workorders/rules?lang=en",
+        data={"csrf": csrf, "channel": "12345", "order_type": "nonsense", "category": "户政"},
+    )
+    assert r.status_code == 400 and 'id="rule-order_type-err"' in r.text
+    assert "unknown order type" in r.text and 'value="户政"' in r.text
+    assert rows(settings, "SELECT COUNT(*) FROM workorder_rules") == [(0,)]
+    assert rows(settings, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'workorder_rule%'") == [
+        (0,)
+    ]
