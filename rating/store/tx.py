@@ -20,7 +20,8 @@ class Tx(Protocol):
     def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a plain one-row `INSERT ... RETURNING id` (no ON CONFLICT, no OR IGNORE):
-        the new row's id."""
+        the new row's id. SQLite answers it from the cursor's lastrowid, so the table's
+        `id` must be its INTEGER PRIMARY KEY (every table of ours declares it so)."""
 
     def lock(self, key: str) -> None:
         """Hold a lock on `key` until the transaction ends (a no-op where one writer
