@@ -55,6 +55,12 @@ class WorkCalendar:
 
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)  # True = working day
     published_years: frozenset[int] = frozenset()
+    # due_at's answers by (start day, n): a calendar never changes once made, and every
+    # case opened on one day asks the same (the writer keeps one calendar while the
+    # tables are unchanged: deadlines.load_calendar).
+    _due: dict[tuple[dt.date, int], tuple[int, bool]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def known(self, year: int) -> bool:
         return year in package_years() or year in self.published_years
@@ -86,9 +92,15 @@ class WorkCalendar:
         """Deadline `n` working days after the moment `start_ms`: the end of that day
         (Asia/Shanghai), as epoch ms, and whether it is provisional."""
         start = dt.datetime.fromtimestamp(start_ms / 1000, SHANGHAI).date()
-        day, provisional = self.add_workdays(start, n)
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), SHANGHAI)
-        return int(end.timestamp() * 1000), provisional
+        found = self._due.get((start, n))
+        if found is None:
+            day, provisional = self.add_workdays(start, n)
+            end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), SHANGHAI)
+            found = (int(end.timestamp() * 1000), provisional)
+            if len(self._due) >= 4096:
+                self._due.clear()
+            self._due[(start, n)] = found
+        return found
 
 
 def calendar_from_rows(overrides: Iterable[tuple[str, str]], years: Iterable[int]) -> WorkCalendar:

@@ -95,15 +95,13 @@ def open_case(
             return int(found[0])
     due, sla_class = sla_due(tx, source, category, now)
     step, provisional = _step_due(tx, now, counts.accept_workdays, due)
-    created = tx.one(
+    case_id = tx.insert(
         "INSERT INTO cases (source, source_id, unit_id, state, opened_at, callback_due_at, "
         "category, sla_class, sla_due_at, step_due_at, step_due_provisional, notify_state, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'skipped', ?) RETURNING id",
         (source, source_id, unit_id, str(CaseState.RECEIVED), now, due, category, sla_class,
          due, step, provisional, now),
     )  # fmt: skip
-    assert created is not None
-    case_id = int(created[0])
     audit(tx, now, None, "open", case_id=case_id, to_state=str(CaseState.RECEIVED),
           note=f"{source} {category}")  # fmt: skip
     if not new:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rating.cases.calendar import SHANGHAI, WorkCalendar
 
@@ -108,19 +108,25 @@ DEFAULT_CLASSES = {
 }
 
 
+# The last table made, with the rows it was made from (as deadlines.load_calendar).
+_last: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], SlaTable] | None = None
+
+
 def load_sla(tx: Tx) -> SlaTable:
+    global _last
+    class_rows = tx.all_cached("SELECT sla_class, label, kind, amount FROM sla_classes")
+    category_rows = tx.all_cached("SELECT channel, category, sla_class FROM sla_categories")
+    last = _last
+    if last is not None and last[0] == class_rows and last[1] == category_rows:
+        return last[2]
     classes = {
         **DEFAULT_CLASSES,
-        **{
-            r[0]: SlaClass(r[0], r[1], r[2], int(r[3]))
-            for r in tx.all_cached("SELECT sla_class, label, kind, amount FROM sla_classes")
-        },
+        **{r[0]: SlaClass(r[0], r[1], r[2], int(r[3])) for r in class_rows},
     }
-    categories = {
-        (r[0], r[1]): r[2]
-        for r in tx.all_cached("SELECT channel, category, sla_class FROM sla_categories")
-    }
-    return SlaTable(classes, categories)
+    categories = {(r[0], r[1]): r[2] for r in category_rows}
+    table = SlaTable(classes, categories)
+    _last = (class_rows, category_rows, table)
+    return table
 
 
 def list_sla(tx: Tx) -> tuple[list[SlaClass], list[tuple[str, str, str]]]:

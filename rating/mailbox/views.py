@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from anyio import CapacityLimiter
 from anyio.to_thread import run_sync
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -28,13 +28,13 @@ from starlette.types import Message, Receive, Scope, Send
 from rating import logs, observe
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import PayloadTooLarge
-from rating.intake import DEVICE_COOKIE, client_address, device_of
+from rating.intake import DEVICE_COOKIE, address_of, client_address, device_of
 from rating.mailbox import multipart, service
 from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
 from rating.mailbox.models import MAX_PHOTO_BYTES
 from rating.mailbox.photos import too_big
 from rating.mailbox.texts import mtexts
-from rating.service import set_device_cookie, svc
+from rating.service import Services, device_cookie, set_device_cookie, svc
 from rating.store.models import TokenState, Unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -219,7 +219,16 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
         refused = request.scope.get("state", {}).pop(QUICK_REFUSAL, None)
         if isinstance(refused, LetterRefused):
             raise refused  # the short path's limits refused it: not counted a second time
-        receipt, device, fresh = await _take(request, token, unit, values, uploads)
+        s = svc(request)
+        receipt, device, fresh = await _take(
+            s,
+            token,
+            unit,
+            values,
+            uploads,
+            cookie=request.cookies.get(DEVICE_COOKIE, ""),
+            address=client_address(request, s.trusted),
+        )
     except LetterRefused as exc:
         lang = _lang(request, values.get("lang"))
         m = mtexts(lang)
@@ -234,24 +243,33 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
     return _stored(request, receipt, device, fresh)
 
 
+def receipt_location(receipt: str) -> str:
+    """Where a stored letter's answer sends the citizen: its receipt (POST/redirect/GET).
+    A receipt is Crockford base32, which needs no quoting in a URL."""
+    return f"/mailbox/receipt/{receipt}?new=1"
+
+
 def _stored(request: Request, receipt: str, device: str, fresh: bool) -> Response:
-    """The answer to a stored letter: to its receipt (POST/redirect/GET)."""
-    response = RedirectResponse(f"/mailbox/receipt/{receipt}?new=1", status_code=303)
+    """The answer to a stored letter: to its receipt."""
+    response = RedirectResponse(receipt_location(receipt), status_code=303)
     if fresh:
         set_device_cookie(response, device, svc(request).settings)
     return response
 
 
 async def _take(
-    request: Request,
+    s: Services,
     token: str | None,
     unit: Unit | None,
     values: dict[str, str],
     uploads: list[bytes],
+    *,
+    cookie: str,
+    address: str,
 ) -> tuple[str, str, bool]:
     """Check and store a letter: its receipt, the device and whether the device cookie is
-    new; LetterRefused (nothing stored) naming the field otherwise."""
-    s = svc(request)
+    new; LetterRefused (nothing stored) naming the field otherwise. `cookie` is the
+    request's device cookie ("" if none), `address` the client's."""
     # The letter's transaction checks the category against the list in any case
     # (refused "category" below); read it beforehand only to spare decoding photos.
     categories = [c for c, _ in await service.list_categories(s.store)] if uploads else None
@@ -268,7 +286,6 @@ async def _take(
     )
     # Decoding photos is CPU work: off the event loop, a few at a time.
     inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
-    cookie = request.cookies.get(DEVICE_COOKIE, "")
     device, fresh = device_of(cookie)
     result = await service.submit_letter(
         s.store,
@@ -276,7 +293,7 @@ async def _take(
         inp,
         unit_id=unit.id if unit else None,
         device=device,
-        address=client_address(request, s.trusted),
+        address=address,
         at_ms=now,
     )
     if result.refused == "category":  # removed from the list since the check
@@ -325,39 +342,78 @@ async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | 
     again from the start. Nothing was stored then, except that a refusal by the limits
     has counted the hit it refused: that refusal is handed to the usual way (in the
     request's state) to answer, so the hit is counted once.
+
+    A bare ASGI handler, as api.CreateRating is: the headers are read from the scope as
+    Starlette's Request reads them (the first of each wins) and the answer is sent as
+    RedirectResponse sends it, without building either object.
     """
-    request = Request(scope, receive)
-    ctype = request.headers.get("content-type", "")
-    declared = request.headers.get("content-length", "")
+    headers = dict(reversed(scope["headers"]))
+    ctype = headers.get(b"content-type", b"").decode("latin-1")
+    declared = headers.get(b"content-length", b"")
     if not (
-        ctype.lower().startswith("multipart/form-data")
+        ctype[:19].lower() == "multipart/form-data"
         and declared.isdigit()
         and int(declared) <= multipart.SMALL_BODY
     ):
         return receive
     started = time.perf_counter()
-    body = await request.body()
-    rid = logs.request_id(dict(scope["headers"]))
+    body = await _whole_body(receive)
+    rid = logs.request_id(headers)
     token = logs.REQUEST_ID.set(rid)
     try:
+        s: Services = scope["state"]["svc"]
         try:
             values, uploads = _parse_small(body, ctype)
             if uploads:
                 return _replay(body, receive)  # photos: decoded off the loop, the usual way
-            receipt, device, fresh = await _take(request, None, None, values, uploads)
+            client = scope.get("client")
+            receipt, device, fresh = await _take(
+                s,
+                None,
+                None,
+                values,
+                uploads,
+                cookie=cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(
+                    DEVICE_COOKIE, ""
+                ),
+                address=address_of(
+                    client[0] if client else "",
+                    headers.get(b"x-forwarded-for", b"").decode("latin-1"),
+                    s.trusted,
+                ),
+            )
         except Exception as exc:  # a refusal or an error: the usual way answers it
             if isinstance(exc, LetterRefused) and exc.field == "limit":
                 # The limits counted this refused hit already: the usual way answers
                 # with this refusal rather than asking the limits again.
                 scope.setdefault("state", {})[QUICK_REFUSAL] = exc
             return _replay(body, receive)
-        response = _stored(request, receipt, device, fresh)
-        response.raw_headers.append((b"x-request-id", rid.encode("ascii")))
-        await response(scope, receive, send)
-        observe.finished(svc(request).settings.metrics, rid, "/mailbox", "POST", 303, started)
+        # What RedirectResponse(receipt_location(receipt), 303) sends, and _stored's cookie.
+        out = [
+            (b"content-length", b"0"),
+            (b"location", receipt_location(receipt).encode("ascii")),
+        ]
+        if fresh:
+            out.append((b"set-cookie", device_cookie(device, s.settings)))
+        out.append((b"x-request-id", rid.encode("ascii")))
+        await send({"type": "http.response.start", "status": 303, "headers": out})
+        await send({"type": "http.response.body", "body": b""})
+        observe.finished(s.settings.metrics, rid, "/mailbox", "POST", 303, started)
         return None
     finally:
         logs.REQUEST_ID.reset(token)
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    """The request's body, as Request.body reads it (ClientDisconnect if the client left)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def receipt(request: Request) -> Response:

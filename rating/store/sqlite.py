@@ -159,6 +159,16 @@ class SqliteTx:
         return self.conn.execute(sql, params).rowcount
 
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        # SQLite runs RETURNING as a temporary trigger that buffers the rows: on the
+        # cases table (a dozen indexes) it doubled the insert's time (measured, 48 against
+        # 96 us). A plain one-row INSERT's id is the cursor's lastrowid.
+        plain = _PLAIN_INSERTS.get(sql)
+        if plain is None:
+            plain = _PLAIN_INSERTS[sql] = _without_returning(sql)
+        if plain:
+            lastrowid = self.conn.execute(plain, params).lastrowid
+            assert lastrowid is not None
+            return lastrowid
         row = self.conn.execute(sql, params).fetchone()
         return int(row[0])
 
@@ -166,6 +176,27 @@ class SqliteTx:
         # Every write transaction here is BEGIN IMMEDIATE on the one writer connection, so
         # it already holds the database's write lock.
         return None
+
+
+_PLAIN_INSERTS: dict[str, str] = {}
+_RETURNING_ID = " RETURNING id"
+
+
+def _without_returning(sql: str) -> str:
+    """`sql` without its trailing RETURNING id if it is a plain one-row INSERT (whose id
+    the cursor's lastrowid gives), else "" (the statement runs as written)."""
+    upper = sql.upper()
+    if (
+        upper.startswith("INSERT INTO ")
+        and upper.endswith(_RETURNING_ID.upper())
+        and upper.count("RETURNING") == 1
+        and " ON CONFLICT " not in upper
+        and " SELECT " not in upper
+        and upper.count("VALUES (") == 1
+        and "), (" not in sql
+    ):
+        return sql[: -len(_RETURNING_ID)]
+    return ""
 
 
 def in_transaction(conn: WriterConnection, fn: Callable[..., T], *args: Any) -> T:

@@ -92,6 +92,22 @@ def test_invalid_utf8_reads_as_latin1_as_starlette_does() -> None:
     assert multipart.parse(body, ctype, max_fields=5, max_files=0) == starlette_parse(body, ctype)
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'Content-Disposition: form-data; name="t"',  # as browsers write it (one match)
+        b'content-disposition: form-data; name="t"',  # any other spelling: read in full
+        b'Content-Disposition: form-data; name="t"\r\nContent-Type: text/plain',
+        b'Content-Disposition: form-data; name="t"; filename="f.txt"',
+        b'Content-Disposition: form-data;name="t"',
+    ],
+)
+def test_each_way_of_writing_a_parts_headers_reads_as_starlette_does(head: bytes) -> None:
+    body = b"--b\r\n" + head + b"\r\n\r\nvalue\xe7\xaa\x97\r\n--b--\r\n"
+    ctype = "multipart/form-data; boundary=b"
+    assert multipart.parse(body, ctype, max_fields=5, max_files=5) == starlette_parse(body, ctype)
+
+
 B = "multipart/form-data; boundary=b"
 FIELD_T = b'--b\r\nContent-Disposition: form-data; name="t"\r\n\r\nx\r\n'
 

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 import pypdfium2
 import pytest
 import zxingcpp
@@ -205,3 +206,34 @@ def test_backup_holds_letters_and_photos(db: Path, tmp_path: Path) -> None:
     with sqlite3.connect(dest) as conn:
         assert conn.execute("SELECT body FROM letters").fetchall() == [("信",)]
         assert conn.execute("SELECT data FROM letter_photos").fetchall() == [(b"\xff\xd8\xff\xd9",)]
+
+
+async def test_the_bureaus_short_path_answers_a_letter_as_the_usual_way_does(web: Web) -> None:
+    """A letter to the bureau's box is answered by views.take_quickly, a unit's box the
+    usual way (router, middleware, RedirectResponse): the same answer, header for header."""
+    _, token = await station(web)
+    answers = []
+    for path, unit_token in (("/mailbox", None), (f"/mailbox/u/{token}", token)):
+        web.client.cookies.clear()
+        stamp = web.keys.stamp(int((time.time() - 5) * 1000), stamp_token(unit_token))
+        answers.append(
+            await web.client.post(
+                path,
+                data={"t": stamp, "lang": "zh", "category": "建议", "text": "大厅座位太少"},
+                files=[("photos", ("", b"", "application/octet-stream"))],
+            )
+        )
+    quick, usual = answers
+
+    def shape(r: httpx.Response) -> list[tuple[str, str]]:
+        # The receipt, the device cookie and the request id differ by nature.
+        return sorted(
+            (k, re.sub(r"(receipt/|pj_dev=)[\w-]+", r"\1*", v))
+            for k, v in r.headers.items()
+            if k != "x-request-id"
+        )
+
+    assert quick.status_code == usual.status_code == 303
+    assert shape(quick) == shape(usual) and quick.content == usual.content == b""
+    assert quick.headers["x-request-id"] and usual.headers["x-request-id"]
+    assert len(rows(web.svc.settings, "SELECT id FROM letters")) == 2
