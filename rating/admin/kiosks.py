@@ -5,7 +5,7 @@ rating.admin.kiosk_admin; every POST is CSRF-checked and redirects (POST/redirec
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import flash, kiosk_admin
@@ -38,10 +38,7 @@ async def _render(
         units=await list_units(s.store), flash=shown, error=error, now=now_ms(),
         toggle=("/admin/kiosks", {}),
     )  # fmt: skip
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 @login_required("admin", refuse=ADMINS_ONLY)
@@ -50,10 +47,8 @@ async def kiosks_page(request: Request, me: SessionInfo) -> Response:
 
 
 def _back(request: Request, me: SessionInfo, msg: str, secret: str | None = None) -> Response:
-    response = RedirectResponse("/admin/kiosks", status_code=303)
     payload = {"msg": msg, "secret": secret, "secret_title": ptext(request, "enroll_url")}
-    flash.put(response, me.csrf, payload, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, "/admin/kiosks", payload)
 
 
 @login_required("admin", refuse=ADMINS_ONLY)

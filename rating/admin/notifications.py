@@ -64,10 +64,7 @@ async def _render(
         form=form or {},
         toggle=("/admin/notifications", {}),
     )
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 @login_required("admin", "unit_manager", refuse=REFUSE)
@@ -76,11 +73,7 @@ async def notifications_page(request: Request, me: SessionInfo) -> Response:
 
 
 def _back(request: Request, me: SessionInfo, msg: str, failed: bool = False) -> Response:
-    response = RedirectResponse("/admin/notifications", status_code=303)
-    flash.put(
-        response, me.csrf, {"msg": msg, "failed": failed}, svc(request).settings.cookie_secure
-    )
-    return response
+    return flash.redirect(request, me.csrf, "/admin/notifications", {"msg": msg, "failed": failed})
 
 
 def _sub_id(form: dict[str, str]) -> int:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import flash, officer_admin
@@ -79,10 +79,7 @@ async def _list(request: Request, me: SessionInfo, status: int = 200, **ctx: obj
         page=page_no, query=urlencode(query), q=q, units=units, flash=shown,
         max_mb=ROSTER_MAX_BYTES // (1024 * 1024), toggle=("/admin/officers", query), **ctx,
     )  # fmt: skip
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 # ---------------------------------------------------------------- roster upload
@@ -194,9 +191,7 @@ async def roster_commit(request: Request, me: SessionInfo) -> Response:
         request, "roster_done", new=len(r.created), updated=len(r.updated),
         unchanged=len(r.unchanged), retired=len(r.retired),
     )  # fmt: skip
-    response = RedirectResponse("/admin/officers", status_code=303)
-    flash.put(response, me.csrf, {"msg": msg}, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, "/admin/officers", {"msg": msg})
 
 
 # ---------------------------------------------------------------- one officer
@@ -251,9 +246,7 @@ async def officer_page(request: Request, me: SessionInfo) -> Response:
         units=units, can_change=me.actor.role in CAN_CHANGE, flash=shown,
         reissued=request.query_params.get("reissued") == "1",
     )  # fmt: skip
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown)
 
 
 @login_required()
@@ -280,9 +273,7 @@ async def officer_action(request: Request, me: SessionInfo) -> Response:
             raise NotFound()
     except officer_admin.OfficerError as exc:
         raise BadRequest(str(exc)) from None
-    response = RedirectResponse(target, status_code=303)
-    flash.put(response, me.csrf, {"msg": msg}, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, target, {"msg": msg})
 
 
 @login_required()
