@@ -59,6 +59,14 @@ def load_settings(args: argparse.Namespace, **extra: Any) -> Settings:
 _settings = load_settings  # the short name this module's own commands use
 
 
+def found(value: T | None, message: str) -> T:
+    """`value`, or the one-line CliError `message` when the store found nothing there
+    (None, False or 0)."""
+    if not value:
+        raise CliError(message)
+    return value
+
+
 def command(
     sub: Any, name: str, func: Callable[[argparse.Namespace], None], *positionals: str, **kw: Any
 ) -> argparse.ArgumentParser:
@@ -306,9 +314,10 @@ def cmd_officers_list(args: argparse.Namespace) -> None:
 
 def cmd_officers_reissue(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    officer = with_store(settings, lambda store: store.reissue_token(args.badge_no))
-    if officer is None:
-        raise CliError(f"no officer with badge number {args.badge_no!r}")
+    officer = found(
+        with_store(settings, lambda store: store.reissue_token(args.badge_no)),
+        f"no officer with badge number {args.badge_no!r}",
+    )
     print(f"{officer.name} ({officer.badge_no}): the old code no longer works.")
     print(f"new rating URL: {rating_url(settings, officer.token)}")
     warn_if_local(settings)

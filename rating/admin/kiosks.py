@@ -12,7 +12,7 @@ from rating.admin import flash, kiosk_admin
 from rating.admin.auth import SessionInfo
 from rating.admin.qrsvg import qr_svg
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import login_required, posted_form
 from rating.clock import now_ms
 from rating.errors import NotFound
 from rating.service import list_units, svc
@@ -53,8 +53,7 @@ def _back(request: Request, me: SessionInfo, msg: str, secret: str | None = None
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def kiosks_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     s = svc(request)
     action = request.path_params["action"]
     name = form.get("name", "").strip()

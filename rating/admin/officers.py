@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import flash, officer_admin
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import check_csrf, login_required, posted_form
 from rating.cases import service as cases
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.roster import RosterFileError
@@ -166,8 +166,7 @@ async def _preview(
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def roster_commit(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     staged_name = form.get("staged", "")
     if not _STAGED.fullmatch(staged_name):
         raise BadRequest("unknown upload", "上传的文件已失效，请重新上传")
@@ -251,8 +250,7 @@ async def officer_page(request: Request, me: SessionInfo) -> Response:
 
 @login_required()
 async def officer_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     if me.actor.role not in CAN_CHANGE:
         raise Forbidden("read-only users cannot change officers", "只读用户不能修改民警信息")
     officer = await _officer(request, me)

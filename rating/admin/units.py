@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import flash, unit_admin
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import login_required, posted_form
 from rating.errors import NotFound
 from rating.service import svc
 from rating.workorders.store import AliasError
@@ -46,8 +46,7 @@ async def units_page(request: Request, me: SessionInfo) -> Response:
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def units_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     store, actor = svc(request).store, me.actor
     action = request.path_params["action"]
     try:

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import access, flash
 from rating.admin.auth import AccountError, SessionInfo
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import login_required, posted_form
 from rating.cases.model import ROLES
 from rating.clock import now_ms
 from rating.errors import NotFound
@@ -47,8 +47,7 @@ def _back(request: Request, me: SessionInfo, msg: str, secret: str | None = None
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def users_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     store, actor = svc(request).store, me.actor
     action = request.path_params["action"]
     name = form.get("name", "").strip()

@@ -10,7 +10,15 @@ import getpass
 import sys
 from typing import Any
 
-from rating.cli import CliError, command, command_group, load_settings, warn_if_local, with_store
+from rating.cli import (
+    CliError,
+    command,
+    command_group,
+    found,
+    load_settings,
+    warn_if_local,
+    with_store,
+)
 from rating.kiosk import service
 from rating.kiosk import store as ks
 from rating.settings import Settings
@@ -34,9 +42,10 @@ def cmd_add(args: argparse.Namespace) -> None:
 
 def cmd_reenroll(args: argparse.Namespace) -> None:
     settings = load_settings(args)
-    code = with_store(settings, lambda s: service.reenroll_kiosk(s, args.name))
-    if code is None:
-        raise CliError(f"no kiosk named {args.name!r}")
+    code = found(
+        with_store(settings, lambda s: service.reenroll_kiosk(s, args.name)),
+        f"no kiosk named {args.name!r}",
+    )
     print(f"kiosk {args.name!r}: the old tablet no longer works. New one-time URL:")
     print(f"  {enroll_url(settings, code)}")
     warn_if_local(settings)
@@ -57,9 +66,10 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_revoke(args: argparse.Namespace) -> None:
-    done = with_store(load_settings(args), lambda s: service.revoke_kiosk(s, args.name))
-    if not done:
-        raise CliError(f"no kiosk named {args.name!r}")
+    found(
+        with_store(load_settings(args), lambda s: service.revoke_kiosk(s, args.name)),
+        f"no kiosk named {args.name!r}",
+    )
     print(f"kiosk {args.name!r} revoked: its tablet can no longer send ratings.")
 
 
@@ -77,9 +87,10 @@ def _read_pin(args: argparse.Namespace) -> str:
 
 def cmd_set_pin(args: argparse.Namespace) -> None:
     pin_hash = ks.hash_pin(_read_pin(args))
-    done = with_store(load_settings(args), lambda s: service.set_pin(s, args.badge_no, pin_hash))
-    if not done:
-        raise CliError(f"no officer with badge number {args.badge_no!r}")
+    found(
+        with_store(load_settings(args), lambda s: service.set_pin(s, args.badge_no, pin_hash)),
+        f"no officer with badge number {args.badge_no!r}",
+    )
     print(f"kiosk PIN set for {args.badge_no}.")
 
 

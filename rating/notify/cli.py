@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from rating.cli import CliError, command, command_group, run_store
+from rating.cli import CliError, command, command_group, found, run_store
 from rating.clock import now_ms
 from rating.notify import deliver, service
 from rating.notify import store as nstore
@@ -76,8 +76,7 @@ def cmd_remove(args: argparse.Namespace) -> None:
     async def run(store: Store, _: Any) -> bool:
         return await service.remove_subscription(store, args.id)
 
-    if not run_store(args, run):
-        raise CliError(f"no active subscription {args.id}")
+    found(run_store(args, run), f"no active subscription {args.id}")
     print(f"subscription {args.id} stopped")
 
 
