@@ -67,6 +67,14 @@ def found(value: T | None, message: str) -> T:
     return value
 
 
+def found_in_store(
+    args: argparse.Namespace, fn: Callable[[Store], Awaitable[T | None]], message: str
+) -> T:
+    """`fn(store)` on the command's store (`with_store`), or the one-line CliError `message`
+    when it found nothing there (`found`)."""
+    return found(with_store(load_settings(args), fn), message)
+
+
 def command(
     sub: Any, name: str, func: Callable[[argparse.Namespace], None], *positionals: str, **kw: Any
 ) -> argparse.ArgumentParser:

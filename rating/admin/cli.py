@@ -14,7 +14,7 @@ from rating.admin.render import fmt_ts
 from rating.cases import service
 from rating.cases.calendar import package_years
 from rating.cases.model import ROLES, STATE_LABELS
-from rating.cli import CliError, command, command_group, found, load_settings, with_store
+from rating.cli import CliError, command, command_group, found_in_store, load_settings, with_store
 from rating.clock import now_ms
 
 
@@ -51,10 +51,7 @@ def cmd_users_list(args: argparse.Namespace) -> None:
 
 def _change_user(args: argparse.Namespace, fn: Callable[..., Awaitable[bool]], *extra: Any) -> None:
     """Run `fn(store, name, *extra)`; a False answer means there is no such user."""
-    found(
-        with_store(load_settings(args), lambda store: fn(store, args.name, *extra)),
-        f"no user {args.name!r}",
-    )
+    found_in_store(args, lambda store: fn(store, args.name, *extra), f"no user {args.name!r}")
 
 
 def cmd_users_password(args: argparse.Namespace) -> None:

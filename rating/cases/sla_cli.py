@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from rating.cases import sla
-from rating.cli import command, command_group, found, with_store
+from rating.cli import command, command_group, found_in_store, with_store
 from rating.cli import load_settings as _settings
 from rating.clock import now_ms
 from rating.store import Store
@@ -52,9 +52,8 @@ def cmd_sla_unmap(args: argparse.Namespace) -> None:
     async def run(store: Store) -> bool:
         return await store.write(sla.unmap_category, args.channel, args.category)
 
-    found(
-        with_store(_settings(args), run),
-        f"no mapping for channel {args.channel!r}, category {args.category!r}",
+    found_in_store(
+        args, run, f"no mapping for channel {args.channel!r}, category {args.category!r}"
     )
     print(f"{args.channel} / {args.category}: mapping removed")
 

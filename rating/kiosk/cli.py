@@ -15,6 +15,7 @@ from rating.cli import (
     command,
     command_group,
     found,
+    found_in_store,
     load_settings,
     warn_if_local,
     with_store,
@@ -66,9 +67,8 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_revoke(args: argparse.Namespace) -> None:
-    found(
-        with_store(load_settings(args), lambda s: service.revoke_kiosk(s, args.name)),
-        f"no kiosk named {args.name!r}",
+    found_in_store(
+        args, lambda s: service.revoke_kiosk(s, args.name), f"no kiosk named {args.name!r}"
     )
     print(f"kiosk {args.name!r} revoked: its tablet can no longer send ratings.")
 
@@ -87,8 +87,9 @@ def _read_pin(args: argparse.Namespace) -> str:
 
 def cmd_set_pin(args: argparse.Namespace) -> None:
     pin_hash = ks.hash_pin(_read_pin(args))
-    found(
-        with_store(load_settings(args), lambda s: service.set_pin(s, args.badge_no, pin_hash)),
+    found_in_store(
+        args,
+        lambda s: service.set_pin(s, args.badge_no, pin_hash),
         f"no officer with badge number {args.badge_no!r}",
     )
     print(f"kiosk PIN set for {args.badge_no}.")

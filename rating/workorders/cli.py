@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rating.cli import CliError, command, command_group, found, load_settings, with_store
+from rating.cli import CliError, command, command_group, found_in_store, load_settings, with_store
 from rating.crypto import Keys
 from rating.store import Store
 from rating.tabular import ImportFileError
@@ -193,9 +193,8 @@ def cmd_alias_add(args: argparse.Namespace) -> None:
 
 
 def cmd_alias_remove(args: argparse.Namespace) -> None:
-    found(
-        with_store(load_settings(args), lambda store: service.remove_alias(store, args.name)),
-        f"no alias {args.name!r}",
+    found_in_store(
+        args, lambda store: service.remove_alias(store, args.name), f"no alias {args.name!r}"
     )
     print(f"alias {args.name.strip()} removed (work orders already matched keep their unit)")
 
@@ -232,10 +231,7 @@ def cmd_rules_add(args: argparse.Namespace) -> None:
 
 
 def cmd_rules_remove(args: argparse.Namespace) -> None:
-    found(
-        with_store(load_settings(args), lambda store: service.remove_rule(store, args.id)),
-        f"no rule #{args.id}",
-    )
+    found_in_store(args, lambda store: service.remove_rule(store, args.id), f"no rule #{args.id}")
     print(f"rule #{args.id} removed (orders already taken in stay in the loop)")
 
 
