@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from rating import logs
+from rating.domain_errors import DomainError
 from rating.safecell import SafeWriter
 from rating.settings import SETTINGS, Settings, public_url_problem
 from rating.store import Store, StoreUnavailable, make_store
@@ -58,6 +59,49 @@ def load_settings(args: argparse.Namespace, **extra: Any) -> Settings:
 _settings = load_settings  # the short name this module's own commands use
 
 
+def found(value: T | None, message: str) -> T:
+    """`value`, or the one-line CliError `message` when the store found nothing there
+    (None, False or 0)."""
+    if not value:
+        raise CliError(message)
+    return value
+
+
+def found_in_store(
+    args: argparse.Namespace, fn: Callable[[Store], Awaitable[T | None]], message: str
+) -> T:
+    """`fn(store)` on the command's store (`with_store`), or the one-line CliError `message`
+    when it found nothing there (`found`)."""
+    return found(with_store(load_settings(args), fn), message)
+
+
+def command(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], None], *positionals: str, **kw: Any
+) -> argparse.ArgumentParser:
+    """Add the subcommand `name` (keywords as `add_parser`'s) that runs `func`, with the
+    plain positional arguments named; the caller adds any others to the parser returned."""
+    p: argparse.ArgumentParser = sub.add_parser(name, **kw)
+    for arg in positionals:
+        p.add_argument(arg)
+    p.set_defaults(func=func)
+    return p
+
+
+def command_group(
+    sub: Any,
+    name: str,
+    func: Callable[[argparse.Namespace], None] | None = None,
+    **kw: Any,
+) -> Any:
+    """Add the command group `name` and return its subcommands (in `args.NAME_command`);
+    with `func`, the group alone runs it, else a subcommand is required."""
+    group = sub.add_parser(name, **kw)
+    if func is None:
+        return group.add_subparsers(dest=f"{name}_command", required=True)
+    group.set_defaults(func=func)
+    return group.add_subparsers(dest=f"{name}_command")
+
+
 def with_store(settings: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
         store = make_store(settings, one_shot=True)
@@ -68,6 +112,12 @@ def with_store(settings: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
             await store.close()
 
     return asyncio.run(run())
+
+
+def run_store(args: argparse.Namespace, fn: Callable[[Store, Settings], Awaitable[T]]) -> T:
+    """Run `fn(store, settings)` on the command's settings and an opened store."""
+    settings = load_settings(args)
+    return with_store(settings, lambda store: fn(store, settings))
 
 
 def rating_url(settings: Settings, token: str | None) -> str:
@@ -284,9 +334,10 @@ def cmd_officers_list(args: argparse.Namespace) -> None:
 
 def cmd_officers_reissue(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    officer = with_store(settings, lambda store: store.reissue_token(args.badge_no))
-    if officer is None:
-        raise CliError(f"no officer with badge number {args.badge_no!r}")
+    officer = found(
+        with_store(settings, lambda store: store.reissue_token(args.badge_no)),
+        f"no officer with badge number {args.badge_no!r}",
+    )
     print(f"{officer.name} ({officer.badge_no}): the old code no longer works.")
     print(f"new rating URL: {rating_url(settings, officer.token)}")
     warn_if_local(settings)
@@ -349,43 +400,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, fn: Callable[[argparse.Namespace], None], **kw: Any) -> Any:
-        p = sub.add_parser(name, **kw)
-        p.set_defaults(func=fn)
-        return p
-
-    p = add("serve", cmd_serve, help="run the web service")
+    p = command(sub, "serve", cmd_serve, help="run the web service")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL)")
-    p = add("demo", cmd_demo, help="create demo data (if the database is empty) and serve")
+    p = command(sub, "demo", cmd_demo, help="create demo data (if the database is empty) and serve")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--no-serve", action="store_true", help="seed and print URLs only")
 
-    officers = sub.add_parser("officers", help="officer roster and badge tokens")
-    osub = officers.add_subparsers(dest="officers_command", required=True)
-    p = osub.add_parser("import", help="import a roster (CSV or XLSX)")
-    p.add_argument("file")
+    osub = command_group(sub, "officers", help="officer roster and badge tokens")
+    p = command(osub, "import", cmd_officers_import, "file", help="import a roster (CSV or XLSX)")
     p.add_argument("--skip-bad", action="store_true", help="import good rows despite bad ones")
     p.add_argument("--retire-missing", action="store_true", help="retire officers not in file")
-    p.set_defaults(func=cmd_officers_import)
-    p = osub.add_parser("list", help="list officers with their rating URLs")
+    p = command(osub, "list", cmd_officers_list, help="list officers with their rating URLs")
     p.add_argument("--unit", help="unit code or full path (includes sub-units)")
     p.add_argument("--format", choices=("table", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="include retired officers")
-    p.set_defaults(func=cmd_officers_list)
-    p = osub.add_parser("reissue", help="revoke an officer's code and issue a new one")
-    p.add_argument("badge_no")
-    p.set_defaults(func=cmd_officers_reissue)
-
-    p = add(
+    command(
+        osub,
+        "reissue",
+        cmd_officers_reissue,
+        "badge_no",
+        help="revoke an officer's code and issue a new one",
+    )
+    command(
+        sub,
         "backup",
         cmd_backup,
+        "dest",
         help="online backup (SQLite: a database file; PostgreSQL: a pg_dump custom archive)",
     )
-    p.add_argument("dest")
-    add("settings", cmd_settings, help="show the effective settings")
+    command(sub, "settings", cmd_settings, help="show the effective settings")
 
     for name in PLUGINS:
         try:
@@ -404,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         args.func(args)
-    except CliError as exc:
+    except (CliError, DomainError) as exc:  # a user mistake, or a rule the domain refused
         print(f"pingjing: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:  # settings mistakes

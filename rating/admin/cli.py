@@ -14,7 +14,7 @@ from rating.admin.render import fmt_ts
 from rating.cases import service
 from rating.cases.calendar import package_years
 from rating.cases.model import ROLES, STATE_LABELS
-from rating.cli import CliError, load_settings, with_store
+from rating.cli import CliError, command, command_group, found_in_store, load_settings, with_store
 from rating.clock import now_ms
 
 
@@ -33,14 +33,10 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_users_add(args: argparse.Namespace) -> None:
     settings = load_settings(args)
     hashed = auth.hash_password(_password(args))
-
-    try:
-        user = with_store(
-            settings,
-            lambda store: accounts.add_user(store, args.name, args.role, args.unit, hashed),
-        )
-    except auth.AccountError as exc:
-        raise CliError(str(exc)) from None
+    # An auth.AccountError is a ValueError: `pingjing` prints it as one line.
+    user = with_store(
+        settings, lambda store: accounts.add_user(store, args.name, args.role, args.unit, hashed)
+    )
     print(
         f"user {user.name} added: {user.role}" + (f" of {user.unit_path}" if user.unit_path else "")
     )
@@ -55,9 +51,7 @@ def cmd_users_list(args: argparse.Namespace) -> None:
 
 def _change_user(args: argparse.Namespace, fn: Callable[..., Awaitable[bool]], *extra: Any) -> None:
     """Run `fn(store, name, *extra)`; a False answer means there is no such user."""
-    ok = with_store(load_settings(args), lambda store: fn(store, args.name, *extra))
-    if not ok:
-        raise CliError(f"no user {args.name!r}")
+    found_in_store(args, lambda store: fn(store, args.name, *extra), f"no user {args.name!r}")
 
 
 def cmd_users_password(args: argparse.Namespace) -> None:
@@ -76,12 +70,9 @@ def cmd_users_disable(args: argparse.Namespace) -> None:
 
 
 def cmd_users_token(args: argparse.Namespace) -> None:
-    try:
-        token = with_store(
-            load_settings(args), lambda store: accounts.new_api_token(store, args.name, args.label)
-        )
-    except auth.AccountError as exc:
-        raise CliError(str(exc)) from None
+    token = with_store(
+        load_settings(args), lambda store: accounts.new_api_token(store, args.name, args.label)
+    )
     print(token)
     print("keep this token now: only its hash is stored", file=sys.stderr)
 
@@ -139,52 +130,63 @@ def cmd_purge(args: argparse.Namespace) -> None:
 
 
 def register(sub: Any) -> None:
-    users = sub.add_parser("users", help="admin accounts and API tokens")
-    usub = users.add_subparsers(dest="users_command", required=True)
-    p = usub.add_parser("add", help="add an account (password from the terminal or stdin)")
-    p.add_argument("name")
+    usub = command_group(sub, "users", help="admin accounts and API tokens")
+    p = command(
+        usub,
+        "add",
+        cmd_users_add,
+        "name",
+        help="add an account (password from the terminal or stdin)",
+    )
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--unit", help="unit code or full path (required for unit_manager)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    p.set_defaults(func=cmd_users_add)
-    p = usub.add_parser("list", help="list accounts")
-    p.set_defaults(func=cmd_users_list)
-    p = usub.add_parser("password", help="set a new password (ends the user's sessions)")
-    p.add_argument("name")
+    command(usub, "list", cmd_users_list, help="list accounts")
+    p = command(
+        usub,
+        "password",
+        cmd_users_password,
+        "name",
+        help="set a new password (ends the user's sessions)",
+    )
     p.add_argument("--password-stdin", action="store_true")
-    p.set_defaults(func=cmd_users_password)
-    p = usub.add_parser("unlock", help="lift a lockout after failed logins")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_users_unlock)
-    p = usub.add_parser("disable", help="disable an account, end its sessions, revoke tokens")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_users_disable)
-    p = usub.add_parser("token", help="create an API token for scripts (printed once)")
-    p.add_argument("name")
+    command(usub, "unlock", cmd_users_unlock, "name", help="lift a lockout after failed logins")
+    command(
+        usub,
+        "disable",
+        cmd_users_disable,
+        "name",
+        help="disable an account, end its sessions, revoke tokens",
+    )
+    p = command(
+        usub,
+        "token",
+        cmd_users_token,
+        "name",
+        help="create an API token for scripts (printed once)",
+    )
     p.add_argument("--label", default="")
-    p.set_defaults(func=cmd_users_token)
 
-    cases = sub.add_parser("cases", help="follow-up cases")
-    csub = cases.add_subparsers(dest="cases_command", required=True)
-    p = csub.add_parser(
+    csub = command_group(sub, "cases", help="follow-up cases")
+    command(
+        csub,
         "overdue",
+        cmd_cases_overdue,
         help="list cases whose current step (callback, retry, verification, start of "
         "rectification or closing, rectification) is overdue",
     )
-    p.set_defaults(func=cmd_cases_overdue)
 
-    cal = sub.add_parser("calendar", help="working-day calendar: known years and overrides")
-    cal.set_defaults(func=cmd_calendar)
-    calsub = cal.add_subparsers(dest="calendar_command")
-    p = calsub.add_parser("add", help="add a holiday or make-up working day")
+    calsub = command_group(
+        sub, "calendar", cmd_calendar, help="working-day calendar: known years and overrides"
+    )
+    p = command(calsub, "add", cmd_calendar, help="add a holiday or make-up working day")
     p.add_argument("date", help="YYYY-MM-DD")
     p.add_argument("kind", choices=("holiday", "workday"))
     p.add_argument("--note", default="")
-    p.set_defaults(func=cmd_calendar)
-    p = calsub.add_parser("publish", help="mark a year's schedule as completely entered")
+    p = command(
+        calsub, "publish", cmd_calendar, help="mark a year's schedule as completely entered"
+    )
     p.add_argument("year", type=int)
     p.add_argument("--note", default="")
-    p.set_defaults(func=cmd_calendar)
 
-    p = sub.add_parser("purge", help="delete phone numbers and device data past retention")
-    p.set_defaults(func=cmd_purge)
+    command(sub, "purge", cmd_purge, help="delete phone numbers and device data past retention")

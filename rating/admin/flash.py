@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+
+from rating.service import svc
 
 FLASH_COOKIE = "pj_flash"
 FLASH_SECONDS = 120
@@ -61,3 +63,21 @@ def clear(response: Response, secure: bool) -> None:
     response.delete_cookie(
         FLASH_COOKIE, path="/admin", httponly=True, samesite="strict", secure=secure
     )
+
+
+def redirect(request: Request, csrf: str, url: str, payload: dict[str, Any]) -> Response:
+    """A 303 to `url` (POST/redirect/GET) carrying `payload` in the sealed flash cookie."""
+    response = RedirectResponse(url, status_code=303)
+    put(response, csrf, payload, svc(request).settings.cookie_secure)
+    return response
+
+
+def shown(
+    request: Request, response: Response, payload: dict[str, Any] | None, status: int = 200
+) -> Response:
+    """`response` (a page that showed `payload`, a taken flash) with `status`, and the
+    flash cookie cleared once shown, so a reload no longer shows it."""
+    response.status_code = status
+    if payload is not None:
+        clear(response, svc(request).settings.cookie_secure)
+    return response

@@ -5,14 +5,14 @@ rating.admin.kiosk_admin; every POST is CSRF-checked and redirects (POST/redirec
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import flash, kiosk_admin
 from rating.admin.auth import SessionInfo
 from rating.admin.qrsvg import qr_svg
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import login_required, posted_form
 from rating.clock import now_ms
 from rating.errors import NotFound
 from rating.service import list_units, svc
@@ -38,10 +38,7 @@ async def _render(
         units=await list_units(s.store), flash=shown, error=error, now=now_ms(),
         toggle=("/admin/kiosks", {}),
     )  # fmt: skip
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 @login_required("admin", refuse=ADMINS_ONLY)
@@ -50,16 +47,13 @@ async def kiosks_page(request: Request, me: SessionInfo) -> Response:
 
 
 def _back(request: Request, me: SessionInfo, msg: str, secret: str | None = None) -> Response:
-    response = RedirectResponse("/admin/kiosks", status_code=303)
     payload = {"msg": msg, "secret": secret, "secret_title": ptext(request, "enroll_url")}
-    flash.put(response, me.csrf, payload, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, "/admin/kiosks", payload)
 
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def kiosks_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     s = svc(request)
     action = request.path_params["action"]
     name = form.get("name", "").strip()

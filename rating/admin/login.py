@@ -13,7 +13,7 @@ from rating.admin import accounts, auth
 from rating.admin.accounts import LoginOutcome, LoginPolicy
 from rating.admin.render import render
 from rating.admin.texts import text
-from rating.admin.web import SESSION_COOKIE, check_csrf, login_required, read_form
+from rating.admin.web import SESSION_COOKIE, login_required, posted_form, read_form
 from rating.crypto import Keys
 from rating.errors import Forbidden
 from rating.intake import client_address, network_key
@@ -106,7 +106,7 @@ async def login_submit(request: Request) -> Response:
 
 @login_required()
 async def logout(request: Request, me: auth.SessionInfo) -> Response:
-    check_csrf(me.csrf, await read_form(request))
+    await posted_form(request, me)
     await accounts.log_out(svc(request).store, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/admin")

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from rating.admin import flash
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_notify import EVENT_LABELS, SENDER_LABELS, notify_texts
-from rating.admin.web import check_csrf, login_required, page, read_form
+from rating.admin.web import login_required, page, posted_form
 from rating.domain_errors import DomainError, NotFound
 from rating.errors import BadRequest
 from rating.i18n import pick_lang
@@ -64,10 +64,7 @@ async def _render(
         form=form or {},
         toggle=("/admin/notifications", {}),
     )
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 @login_required("admin", "unit_manager", refuse=REFUSE)
@@ -76,11 +73,7 @@ async def notifications_page(request: Request, me: SessionInfo) -> Response:
 
 
 def _back(request: Request, me: SessionInfo, msg: str, failed: bool = False) -> Response:
-    response = RedirectResponse("/admin/notifications", status_code=303)
-    flash.put(
-        response, me.csrf, {"msg": msg, "failed": failed}, svc(request).settings.cookie_secure
-    )
-    return response
+    return flash.redirect(request, me.csrf, "/admin/notifications", {"msg": msg, "failed": failed})
 
 
 def _sub_id(form: dict[str, str]) -> int:
@@ -98,8 +91,7 @@ def _events(form: dict[str, str], checked: list[str]) -> str:
 @login_required("admin", refuse=ADMINS_ONLY)
 async def subscription_action(request: Request, me: SessionInfo) -> Response:
     raw_form = await request.form()
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     action = request.path_params["action"]
     if action not in ACTIONS:
         raise NotFound()
@@ -145,8 +137,7 @@ async def subscription_action(request: Request, me: SessionInfo) -> Response:
 
 @login_required("admin", "unit_manager", refuse=REFUSE)
 async def retry(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     raw = form.get("delivery", "all")
     if raw != "all" and (not raw.isdigit() or len(raw) > 12):
         raise BadRequest("delivery must be a dead letter's number or all", "参数无效")

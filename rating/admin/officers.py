@@ -22,13 +22,13 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import flash, officer_admin
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import check_csrf, login_required, posted_form
 from rating.cases import service as cases
 from rating.errors import BadRequest, Forbidden, NotFound
 from rating.roster import RosterFileError
@@ -79,10 +79,7 @@ async def _list(request: Request, me: SessionInfo, status: int = 200, **ctx: obj
         page=page_no, query=urlencode(query), q=q, units=units, flash=shown,
         max_mb=ROSTER_MAX_BYTES // (1024 * 1024), toggle=("/admin/officers", query), **ctx,
     )  # fmt: skip
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 # ---------------------------------------------------------------- roster upload
@@ -169,8 +166,7 @@ async def _preview(
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def roster_commit(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     staged_name = form.get("staged", "")
     if not _STAGED.fullmatch(staged_name):
         raise BadRequest("unknown upload", "上传的文件已失效，请重新上传")
@@ -194,9 +190,7 @@ async def roster_commit(request: Request, me: SessionInfo) -> Response:
         request, "roster_done", new=len(r.created), updated=len(r.updated),
         unchanged=len(r.unchanged), retired=len(r.retired),
     )  # fmt: skip
-    response = RedirectResponse("/admin/officers", status_code=303)
-    flash.put(response, me.csrf, {"msg": msg}, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, "/admin/officers", {"msg": msg})
 
 
 # ---------------------------------------------------------------- one officer
@@ -251,15 +245,12 @@ async def officer_page(request: Request, me: SessionInfo) -> Response:
         units=units, can_change=me.actor.role in CAN_CHANGE, flash=shown,
         reissued=request.query_params.get("reissued") == "1",
     )  # fmt: skip
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown)
 
 
 @login_required()
 async def officer_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     if me.actor.role not in CAN_CHANGE:
         raise Forbidden("read-only users cannot change officers", "只读用户不能修改民警信息")
     officer = await _officer(request, me)
@@ -280,9 +271,7 @@ async def officer_action(request: Request, me: SessionInfo) -> Response:
             raise NotFound()
     except officer_admin.OfficerError as exc:
         raise BadRequest(str(exc)) from None
-    response = RedirectResponse(target, status_code=303)
-    flash.put(response, me.csrf, {"msg": msg}, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, target, {"msg": msg})
 
 
 @login_required()

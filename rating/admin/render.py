@@ -35,8 +35,9 @@ def fmt_ts(ms: int | None, with_time: bool = True) -> str:
     return value.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
+# The public templates second: the pages' common <head> (_head.html) is theirs.
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
+    loader=FileSystemLoader([TEMPLATES, TEMPLATES.parent.parent / "templates"]),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -64,7 +65,6 @@ def render(
     html = _env.get_template(template).render(
         request=request,
         lang=lang,
-        html_lang="zh-CN" if lang == "zh" else "en",
         t=admin_texts(lang),
         lang_href=other_lang_href(path, query, lang),
         **labels(lang),

@@ -6,13 +6,13 @@ CSRF-checked and redirects (POST/redirect/GET)."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import flash, unit_admin
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import login_required, posted_form
 from rating.errors import NotFound
 from rating.service import svc
 from rating.workorders.store import AliasError
@@ -36,10 +36,7 @@ async def _render(
         calendar=await unit_admin.calendar(s.store), flash=shown, error=error,
         alias_name=request.query_params.get("alias", ""), toggle=("/admin/units", {}),
     )  # fmt: skip
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 @login_required()
@@ -49,8 +46,7 @@ async def units_page(request: Request, me: SessionInfo) -> Response:
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def units_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     store, actor = svc(request).store, me.actor
     action = request.path_params["action"]
     try:
@@ -77,9 +73,7 @@ async def units_action(request: Request, me: SessionInfo) -> Response:
             raise NotFound()
     except (AliasError, ValueError) as exc:
         return await _render(request, me, ptext(request, "failed", reason=str(exc)), 400)
-    response = RedirectResponse("/admin/units", status_code=303)
-    flash.put(response, me.csrf, {"msg": msg}, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, "/admin/units", {"msg": msg})
 
 
 def unit_routes() -> list[BaseRoute]:

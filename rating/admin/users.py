@@ -6,13 +6,13 @@ or token to show once travels in the sealed flash cookie (rating.admin.flash).""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin import access, flash
 from rating.admin.auth import AccountError, SessionInfo
 from rating.admin.texts_people import people_page, ptext
-from rating.admin.web import check_csrf, login_required, read_form
+from rating.admin.web import login_required, posted_form
 from rating.cases.model import ROLES
 from rating.clock import now_ms
 from rating.errors import NotFound
@@ -31,10 +31,7 @@ async def _render(
         tokens=await access.list_tokens(s.store), units=await list_units(s.store),
         roles=ROLES, flash=shown, error=error, now=now_ms(), toggle=("/admin/users", {}),
     )  # fmt: skip
-    response.status_code = status
-    if shown is not None:
-        flash.clear(response, s.settings.cookie_secure)
-    return response
+    return flash.shown(request, response, shown, status)
 
 
 @login_required("admin", refuse=ADMINS_ONLY)
@@ -44,16 +41,13 @@ async def users_page(request: Request, me: SessionInfo) -> Response:
 
 def _back(request: Request, me: SessionInfo, msg: str, secret: str | None = None,
           secret_title: str = "") -> Response:  # fmt: skip
-    response = RedirectResponse("/admin/users", status_code=303)
     payload = {"msg": msg, "secret": secret, "secret_title": secret_title}
-    flash.put(response, me.csrf, payload, svc(request).settings.cookie_secure)
-    return response
+    return flash.redirect(request, me.csrf, "/admin/users", payload)
 
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def users_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     store, actor = svc(request).store, me.actor
     action = request.path_params["action"]
     name = form.get("name", "").strip()

@@ -22,7 +22,7 @@ from rating.admin.texts_dash import countdown
 from rating.admin.texts_loop import loop_texts, source_labels, step_labels
 from rating.admin.texts_photos import photo_texts
 from rating.admin.texts_wo_loop import code_labels, wo_texts
-from rating.admin.web import check_csrf, login_required, page, read_form
+from rating.admin.web import check_csrf, login_required, page, posted_form
 from rating.bodycap import JSON_API_MAX_BYTES
 from rating.cases import service as cases
 from rating.cases.calendar import SHANGHAI
@@ -251,8 +251,7 @@ def _case_id(request: Request) -> int:
 
 @login_required()
 async def case_action(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     action = request.path_params["action"]
     if action not in ACTIONS:
         raise NotFound()
@@ -265,7 +264,7 @@ async def case_action(request: Request, me: SessionInfo) -> Response:
 async def reveal(request: Request, me: SessionInfo) -> Response:
     """Reveal the phone (audited), then redirect (POST/redirect/GET) to the case page,
     which shows it once: the URL carries a one-time marker, never the number."""
-    check_csrf(me.csrf, await read_form(request))
+    await posted_form(request, me)
     case_id = _case_id(request)
     token = await svc(request).store.write(queue.reveal, case_id, me.actor, now_ms())
     where = f"/admin/cases/{case_id}" + (f"?shown={token}#phone" if token else "")

@@ -108,6 +108,13 @@ async def read_form(request: Request) -> dict[str, str]:
     return fields
 
 
+async def posted_form(request: Request, me: SessionInfo) -> dict[str, str]:
+    """A POST's text fields (as `read_form`), once its CSRF token is the session's."""
+    form = await read_form(request)
+    check_csrf(me.csrf, form)
+    return form
+
+
 def check_csrf(expected: str, form: dict[str, str]) -> None:
     """403 unless the form carries the session's CSRF token."""
     given = form.get("csrf", "")

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from rating.i18n import table
+from rating.subtree import unit_name
 
 
 class CaseState(StrEnum):
@@ -253,12 +254,12 @@ class CaseView:
 
     @property
     def unit_name(self) -> str:
-        return self.unit_path.rsplit("/", 1)[-1]
+        return unit_name(self.unit_path)
 
     @property
     def dispatch_unit_name(self) -> str | None:
         path = self.dispatch_unit_path
-        return None if path is None else path.rsplit("/", 1)[-1]
+        return None if path is None else unit_name(path)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,17 @@ class PurgeResult:
     workorder_phones: int = 0
 
 
+def _ids(tx: Tx, sql: str, params: tuple[object, ...]) -> list[int]:
+    """The ids a one-column SELECT finds."""
+    return [int(r[0]) for r in tx.all(sql, params)]
+
+
+def _update_each(tx: Tx, sql: str, ids: list[int]) -> int:
+    """Run `sql` (its one parameter: the id) for each of `ids`; the rows it changed.
+    One row at a time, by primary key: each statement holds the writer only briefly."""
+    return sum(tx.run(sql, (i,)) for i in ids)
+
+
 def phone_cutoff(now: int, retention_days: int) -> int:
     return now - retention_days * DAY_MS
 
@@ -51,75 +62,58 @@ def last_phone_cutoff(tx: Tx) -> int:
 def purge_phones(tx: Tx, cutoff: int, since: int) -> int:
     """Delete phone numbers of ratings whose case closed before `cutoff`, and of ratings
     without a case created before `cutoff` (looking only at times from `since` on)."""
-    closed = [
-        int(r[0])
-        for r in tx.all(
-            "SELECT r.id FROM cases c JOIN ratings r ON r.id = c.rating_id "
-            "WHERE c.state = ? AND c.closed_at < ? AND c.closed_at >= ? "
-            "AND r.phone_enc IS NOT NULL LIMIT ?",
-            (str(CaseState.CLOSED), cutoff, since, CHUNK),
-        )
-    ]
-    caseless = [
-        int(r[0])
-        for r in tx.all(
-            "SELECT r.id FROM ratings r WHERE r.created_at < ? AND r.created_at >= ? "
-            "AND r.phone_enc IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.rating_id = r.id) LIMIT ?",
-            (cutoff, since, CHUNK),
-        )
-    ]
-    n = 0
-    for rid in closed + caseless:
-        n += tx.run(
-            "UPDATE ratings SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL "
-            "WHERE id = ?",
-            (rid,),
-        )
-    return n
+    closed = _ids(
+        tx,
+        "SELECT r.id FROM cases c JOIN ratings r ON r.id = c.rating_id "
+        "WHERE c.state = ? AND c.closed_at < ? AND c.closed_at >= ? "
+        "AND r.phone_enc IS NOT NULL LIMIT ?",
+        (str(CaseState.CLOSED), cutoff, since, CHUNK),
+    )
+    caseless = _ids(
+        tx,
+        "SELECT r.id FROM ratings r WHERE r.created_at < ? AND r.created_at >= ? "
+        "AND r.phone_enc IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.rating_id = r.id) LIMIT ?",
+        (cutoff, since, CHUNK),
+    )
+    return _update_each(
+        tx,
+        "UPDATE ratings SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL WHERE id = ?",
+        closed + caseless,
+    )
 
 
 def purge_workorder_phones(tx: Tx, cutoff: int) -> int:
     """Delete caller phone numbers of work orders closed before `cutoff` (an order still
     open keeps its number, as a rating's open case does; so does an order taken into the
     case loop until its case has been closed as long)."""
-    ids = [
-        int(r[0])
-        for r in tx.all(
-            "SELECT w.id FROM workorders w WHERE w.phone_enc IS NOT NULL AND w.closed_at < ? "
-            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.source = 'workorder' "
-            "AND c.source_id = w.id AND (c.closed_at IS NULL OR c.closed_at >= ?)) LIMIT ?",
-            (cutoff, cutoff, CHUNK),
-        )
-    ]
-    n = 0
-    for wid in ids:
-        n += tx.run(
-            "UPDATE workorders SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL "
-            "WHERE id = ?",
-            (wid,),
-        )
-    return n
+    ids = _ids(
+        tx,
+        "SELECT w.id FROM workorders w WHERE w.phone_enc IS NOT NULL AND w.closed_at < ? "
+        "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.source = 'workorder' "
+        "AND c.source_id = w.id AND (c.closed_at IS NULL OR c.closed_at >= ?)) LIMIT ?",
+        (cutoff, cutoff, CHUNK),
+    )
+    return _update_each(
+        tx,
+        "UPDATE workorders SET phone_enc = NULL, phone_hash = NULL, phone_mask = NULL WHERE id = ?",
+        ids,
+    )
 
 
 def purge_devices(tx: Tx, now: int, window_ms: int) -> int:
     """Clear device and network hashes of ratings older than `window_ms` (the amend and
     rate-limit windows no longer need them)."""
-    ids = [
-        int(r[0])
-        for r in tx.all(
-            # ratings_device_unpurged holds only the (few, recent) rows that still have a
-            # hash, in time order.
-            "SELECT id FROM ratings WHERE device_hash IS NOT NULL AND created_at < ? LIMIT ?",
-            (now - window_ms, CHUNK),
-        )
-    ]
-    n = 0
-    for rid in ids:
-        n += tx.run(
-            "UPDATE ratings SET device_hash = NULL, network_hash = NULL WHERE id = ?", (rid,)
-        )
-    return n
+    ids = _ids(
+        tx,
+        # ratings_device_unpurged holds only the (few, recent) rows that still have a
+        # hash, in time order.
+        "SELECT id FROM ratings WHERE device_hash IS NOT NULL AND created_at < ? LIMIT ?",
+        (now - window_ms, CHUNK),
+    )
+    return _update_each(
+        tx, "UPDATE ratings SET device_hash = NULL, network_hash = NULL WHERE id = ?", ids
+    )
 
 
 def purge_sessions(tx: Tx, now: int) -> int:

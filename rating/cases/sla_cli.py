@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from rating.cases import sla
-from rating.cli import CliError, with_store
+from rating.cli import command, command_group, found_in_store, with_store
 from rating.cli import load_settings as _settings
 from rating.clock import now_ms
 from rating.store import Store
@@ -35,10 +35,7 @@ def cmd_sla_set(args: argparse.Namespace) -> None:
     async def run(store: Store) -> sla.SlaClass:
         return await store.write(sla.set_class, args.sla_class, kind, amount, now_ms())
 
-    try:
-        cls = with_store(_settings(args), run)
-    except sla.SlaError as exc:
-        raise CliError(str(exc)) from None
+    cls = with_store(_settings(args), run)  # an SlaError is a ValueError: one line
     print(f"{cls.sla_class} ({cls.label}): {cls.describe()}")
     print("applies to work orders imported from now on; stored due times are kept")
 
@@ -47,10 +44,7 @@ def cmd_sla_map(args: argparse.Namespace) -> None:
     async def run(store: Store) -> None:
         await store.write(sla.map_category, args.channel, args.category, args.sla_class, now_ms())
 
-    try:
-        with_store(_settings(args), run)
-    except sla.SlaError as exc:
-        raise CliError(str(exc)) from None
+    with_store(_settings(args), run)
     print(f"{args.channel} / {args.category} -> {args.sla_class}")
 
 
@@ -58,8 +52,9 @@ def cmd_sla_unmap(args: argparse.Namespace) -> None:
     async def run(store: Store) -> bool:
         return await store.write(sla.unmap_category, args.channel, args.category)
 
-    if not with_store(_settings(args), run):
-        raise CliError(f"no mapping for channel {args.channel!r}, category {args.category!r}")
+    found_in_store(
+        args, run, f"no mapping for channel {args.channel!r}, category {args.category!r}"
+    )
     print(f"{args.channel} / {args.category}: mapping removed")
 
 
@@ -73,25 +68,22 @@ def cmd_sla_fill(args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     """Add `sla list|set|map|unmap|fill` to the `pingjing` command's subparsers."""
-    p = sub.add_parser("sla", help="due times by category for items without their own")
-    ssub = p.add_subparsers(dest="sla_command", required=True)
-    q = ssub.add_parser("list", help="the classes and each channel's category mapping")
-    q.set_defaults(func=cmd_sla_list)
-    q = ssub.add_parser("set", help="change how a class's due time is counted")
+    ssub = command_group(sub, "sla", help="due times by category for items without their own")
+    command(ssub, "list", cmd_sla_list, help="the classes and each channel's category mapping")
+    q = command(ssub, "set", cmd_sla_set, help="change how a class's due time is counted")
     q.add_argument("sla_class", help="urgent, consultation, public_service, other")
     how = q.add_mutually_exclusive_group(required=True)
     how.add_argument("--hours", type=int, help="due this many hours after receipt")
     how.add_argument("--same-day", action="store_true", help="due at the end of the day")
     how.add_argument("--workdays", type=int, help="due after this many working days")
-    q.set_defaults(func=cmd_sla_set)
-    q = ssub.add_parser("map", help="map a channel's category (or '*': every channel)")
+    q = command(ssub, "map", cmd_sla_map, help="map a channel's category (or '*': every channel)")
     q.add_argument("channel", help="12345, 12389, 12123, sunshine, ... or '*'")
     q.add_argument("category", help="the channel's 诉求分类 text, or an order type code")
     q.add_argument("sla_class")
-    q.set_defaults(func=cmd_sla_map)
-    q = ssub.add_parser("fill", help="give stored work orders without a due time their category's")
-    q.set_defaults(func=cmd_sla_fill)
-    q = ssub.add_parser("unmap", help="remove a category mapping")
-    q.add_argument("channel")
-    q.add_argument("category")
-    q.set_defaults(func=cmd_sla_unmap)
+    command(
+        ssub,
+        "fill",
+        cmd_sla_fill,
+        help="give stored work orders without a due time their category's",
+    )
+    command(ssub, "unmap", cmd_sla_unmap, "channel", "category", help="remove a category mapping")

@@ -10,15 +10,19 @@ import getpass
 import sys
 from typing import Any
 
-from rating.cli import CliError, warn_if_local, with_store
+from rating.cli import (
+    CliError,
+    command,
+    command_group,
+    found,
+    found_in_store,
+    load_settings,
+    warn_if_local,
+    with_store,
+)
 from rating.kiosk import service
 from rating.kiosk import store as ks
 from rating.settings import Settings
-from rating.store import Store
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load(database=getattr(args, "database", None))
 
 
 def enroll_url(settings: Settings, code: str) -> str:
@@ -27,15 +31,10 @@ def enroll_url(settings: Settings, code: str) -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = load_settings(args)
 
-    async def run(store: Store) -> str:
-        try:
-            return await service.add_kiosk(store, args.name, args.unit)
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
-
-    code = with_store(settings, run)
+    # A ValueError (an unknown unit, a name taken) is printed as one line by `pingjing`.
+    code = with_store(settings, lambda s: service.add_kiosk(s, args.name, args.unit))
     print(f"kiosk {args.name!r} registered.")
     print("Open this one-time URL on the tablet (valid 7 days, works once):")
     print(f"  {enroll_url(settings, code)}")
@@ -43,17 +42,18 @@ def cmd_add(args: argparse.Namespace) -> None:
 
 
 def cmd_reenroll(args: argparse.Namespace) -> None:
-    settings = _settings(args)
-    code = with_store(settings, lambda s: service.reenroll_kiosk(s, args.name))
-    if code is None:
-        raise CliError(f"no kiosk named {args.name!r}")
+    settings = load_settings(args)
+    code = found(
+        with_store(settings, lambda s: service.reenroll_kiosk(s, args.name)),
+        f"no kiosk named {args.name!r}",
+    )
     print(f"kiosk {args.name!r}: the old tablet no longer works. New one-time URL:")
     print(f"  {enroll_url(settings, code)}")
     warn_if_local(settings)
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    kiosks = with_store(_settings(args), service.list_kiosks)
+    kiosks = with_store(load_settings(args), service.list_kiosks)
     for k in kiosks:
         if k.revoked:
             status = "revoked"
@@ -67,9 +67,9 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_revoke(args: argparse.Namespace) -> None:
-    done = with_store(_settings(args), lambda s: service.revoke_kiosk(s, args.name))
-    if not done:
-        raise CliError(f"no kiosk named {args.name!r}")
+    found_in_store(
+        args, lambda s: service.revoke_kiosk(s, args.name), f"no kiosk named {args.name!r}"
+    )
     print(f"kiosk {args.name!r} revoked: its tablet can no longer send ratings.")
 
 
@@ -87,15 +87,17 @@ def _read_pin(args: argparse.Namespace) -> str:
 
 def cmd_set_pin(args: argparse.Namespace) -> None:
     pin_hash = ks.hash_pin(_read_pin(args))
-    done = with_store(_settings(args), lambda s: service.set_pin(s, args.badge_no, pin_hash))
-    if not done:
-        raise CliError(f"no officer with badge number {args.badge_no!r}")
+    found_in_store(
+        args,
+        lambda s: service.set_pin(s, args.badge_no, pin_hash),
+        f"no officer with badge number {args.badge_no!r}",
+    )
     print(f"kiosk PIN set for {args.badge_no}.")
 
 
 def cmd_assign(args: argparse.Namespace) -> None:
     problem = with_store(
-        _settings(args),
+        load_settings(args),
         lambda s: service.assign_officer(s, args.name, args.badge_no),
     )
     if problem:
@@ -104,25 +106,33 @@ def cmd_assign(args: argparse.Namespace) -> None:
 
 
 def register(sub: Any) -> None:
-    kiosks = sub.add_parser("kiosks", help="service-window kiosks and officers' kiosk PINs")
-    ksub = kiosks.add_subparsers(dest="kiosks_command", required=True)
-    p = ksub.add_parser("add", help="register a kiosk; prints its one-time enrolment URL")
-    p.add_argument("name")
+    ksub = command_group(sub, "kiosks", help="service-window kiosks and officers' kiosk PINs")
+    p = command(
+        ksub, "add", cmd_add, "name", help="register a kiosk; prints its one-time enrolment URL"
+    )
     p.add_argument("--unit", required=True, help="unit code or full unit path")
-    p.set_defaults(func=cmd_add)
-    p = ksub.add_parser("reenroll", help="new enrolment URL (replaced tablet); old one stops")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_reenroll)
-    p = ksub.add_parser("list", help="kiosks, their status and the officer on duty")
-    p.set_defaults(func=cmd_list)
-    p = ksub.add_parser("revoke", help="stop a kiosk: its tablet can no longer send ratings")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_revoke)
-    p = ksub.add_parser("set-pin", help="set an officer's kiosk sign-in PIN")
-    p.add_argument("badge_no")
+    command(
+        ksub,
+        "reenroll",
+        cmd_reenroll,
+        "name",
+        help="new enrolment URL (replaced tablet); old one stops",
+    )
+    command(ksub, "list", cmd_list, help="kiosks, their status and the officer on duty")
+    command(
+        ksub,
+        "revoke",
+        cmd_revoke,
+        "name",
+        help="stop a kiosk: its tablet can no longer send ratings",
+    )
+    p = command(ksub, "set-pin", cmd_set_pin, "badge_no", help="set an officer's kiosk sign-in PIN")
     p.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
-    p.set_defaults(func=cmd_set_pin)
-    p = ksub.add_parser("assign", help="put an officer on duty at a kiosk (no PIN needed)")
-    p.add_argument("name")
-    p.add_argument("badge_no")
-    p.set_defaults(func=cmd_assign)
+    command(
+        ksub,
+        "assign",
+        cmd_assign,
+        "name",
+        "badge_no",
+        help="put an officer on duty at a kiosk (no PIN needed)",
+    )

@@ -18,6 +18,7 @@ from rating.hashing import ScryptCost, token_hash
 from rating.store import logic
 from rating.store.models import Outcome, RateLimits, RatingSubmission
 from rating.store.tx import Tx
+from rating.subtree import unit_name
 
 ENROLL_TTL_MS = 7 * 86_400_000
 PIN_MAX_FAILURES = 5
@@ -59,7 +60,7 @@ class Kiosk:
 
     @property
     def unit_name(self) -> str:
-        return self.unit_path.rsplit("/", 1)[-1]
+        return unit_name(self.unit_path)
 
 
 _KIOSK_SELECT = (
@@ -78,7 +79,7 @@ def _on_duty(tx: Tx, kiosk_id: int) -> OnDuty | None:
     )
     if row is None:
         return None
-    return OnDuty(row[0], row[1], row[2], row[3].rsplit("/", 1)[-1])
+    return OnDuty(row[0], row[1], row[2], unit_name(row[3]))
 
 
 def _kiosk(tx: Tx, row: tuple[Any, ...] | None) -> Kiosk | None:

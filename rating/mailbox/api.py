@@ -47,6 +47,7 @@ from rating.mailbox.models import MAX_TEXT
 from rating.service import set_device_cookie, svc
 from rating.store import StoreUnavailable
 from rating.store.models import TokenState, Unit
+from rating.subtree import unit_display
 
 FORM_PATH = "/api/v1/mailbox/form"
 LETTERS_PATH = "/api/v1/mailbox/letters"
@@ -91,13 +92,6 @@ async def _place(request: Request, raw: Any) -> tuple[str | None, Unit | None]:
     return token, found.unit
 
 
-def _unit_display(unit: Unit | None) -> str | None:
-    if unit is None:
-        return None
-    parts = unit.path.split("/")
-    return " · ".join(parts[1:] if len(parts) > 1 else parts)
-
-
 async def letter_form(request: Request) -> Response:
     """GET /api/v1/mailbox/form: a fresh stamp and the categories (see the module)."""
     s = svc(request)
@@ -109,7 +103,7 @@ async def letter_form(request: Request) -> Response:
             "t": s.keys.stamp(int(time.time() * 1000), stamp_token(token)),
             "categories": [{"name": c, "name_en": en} for c, en in categories],
             "max_text": MAX_TEXT,
-            "unit": _unit_display(unit),
+            "unit": None if unit is None else unit_display(unit.path),
         },
         headers=NO_STORE,
     )

@@ -5,23 +5,22 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rating.cli import CliError, with_store
-from rating.settings import Settings
+from rating.cli import CliError, command, command_group, load_settings, with_store
 from rating.store import Store
 
 
 def register(sub: Any) -> None:
-    mailbox = sub.add_parser("mailbox", help="the chief's mailbox (局长信箱)")
-    msub = mailbox.add_subparsers(dest="mailbox_command", required=True)
-    p = msub.add_parser(
+    msub = command_group(sub, "mailbox", help="the chief's mailbox (局长信箱)")
+    p = command(
+        msub,
         "categories",
+        cmd_categories,
         help="show or replace the letter categories",
         description="Without --set, print the categories in order. With --set, replace the "
         "list: names in order, separated by commas, each optionally name=English name "
         "(e.g. --set '投诉=Complaint,建议=Suggestion'). Letters already written keep theirs.",
     )
     p.add_argument("--set", dest="categories", help="the new list, comma-separated")
-    p.set_defaults(func=cmd_categories)
 
 
 def parse_categories(text: str) -> list[tuple[str, str]]:
@@ -44,7 +43,7 @@ def parse_categories(text: str) -> list[tuple[str, str]]:
 def cmd_categories(args: argparse.Namespace) -> None:
     from rating.mailbox import service
 
-    settings = Settings.load(database=getattr(args, "database", None))
+    settings = load_settings(args)
     new = parse_categories(args.categories) if args.categories is not None else None
 
     async def run(store: Store) -> list[tuple[str, str]]:

@@ -75,6 +75,41 @@ def form_text(values: dict[str, str], name: str) -> str:
     return value
 
 
+def known_fields(values: dict[str, str], fields: set[str]) -> None:
+    """Refuse a field the form does not have (the first one, naming it)."""
+    for name in values:
+        if name not in fields:
+            raise LetterRefused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
+
+
+def form_lang(values: dict[str, str]) -> str:
+    """The form's language, "zh" by default."""
+    lang = values.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        raise LetterRefused("lang", 400, "lang must be 'zh' or 'en'", "语言只能是 zh 或 en")
+    return lang
+
+
+def fresh_stamp(
+    values: dict[str, str], keys: Keys, stamp_for: str, now_ms: int, max_age_ms: int
+) -> str:
+    """The form stamp `t`: signed for `stamp_for`, issued at most `max_age_ms` ago (and
+    not after now, give or take CLOCK_SKEW_MS), else refused as an expired page."""
+    stamp = form_text(values, "t")
+    issued = keys.stamp_time(stamp, stamp_for) if stamp else None
+    if issued is None or issued - now_ms > CLOCK_SKEW_MS or now_ms - issued > max_age_ms:
+        raise LetterRefused(
+            "t", 400, "the page has expired; please send again", "页面已过期，请再次提交"
+        )
+    return stamp
+
+
+def textarea_text(values: dict[str, str], name: str) -> str:
+    """A textarea's text as stored, stripped. Browsers send its line breaks as CR LF but
+    count them once against maxlength, so count (and store) them as one character too."""
+    return form_text(values, name).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def check_letter(
     values: dict[str, str],
     uploads: Sequence[bytes],
@@ -88,31 +123,20 @@ def check_letter(
     """The checked letter, or LetterRefused for the first bad field (in form order, photos
     last since they cost the most to check). `categories` None: the category is checked
     only by the letter's transaction (mailbox/store.insert_letter), as it always is too."""
-    for name in values:
-        if name not in FIELDS:
-            raise LetterRefused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
+    known_fields(values, FIELDS)
     if values.get("website", ""):
         # The honeypot is hidden from people; only form-filling robots fill it.
         raise LetterRefused(
             "website", 400, "rejected as automated submission", "提交被识别为自动程序"
         )
-    lang = values.get("lang", "zh")
-    if lang not in ("zh", "en"):
-        raise LetterRefused("lang", 400, "lang must be 'zh' or 'en'", "语言只能是 zh 或 en")
-    stamp = form_text(values, "t")
-    issued = keys.stamp_time(stamp, stamp_for) if stamp else None
-    if issued is None or issued - now_ms > CLOCK_SKEW_MS or now_ms - issued > max_age_ms:
-        raise LetterRefused(
-            "t", 400, "the page has expired; please send again", "页面已过期，请再次提交"
-        )
+    lang = form_lang(values)
+    stamp = fresh_stamp(values, keys, stamp_for, now_ms, max_age_ms)
     category = form_text(values, "category")
     if not category or (categories is not None and category not in categories):
         raise LetterRefused(
             "category", 400, "choose a category from the list", "请从列表中选择类别"
         )
-    # Browsers send a textarea's line breaks as CR LF but count them once against
-    # maxlength, so count (and store) them as one character too.
-    body = form_text(values, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = textarea_text(values, "text")
     if not body:
         raise LetterRefused("text", 400, "the letter is empty", "请填写信件内容")
     if len(body) > MAX_TEXT:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rating.store.models import TokenState, Unit
+from rating.subtree import unit_display
 
 MAX_TEXT = 2000
 MAX_PHOTOS = 3
@@ -73,10 +74,7 @@ class LetterView:
 
     @property
     def unit_display(self) -> str | None:
-        if self.unit_path is None:
-            return None
-        parts = self.unit_path.split("/")
-        return " · ".join(parts[1:] if len(parts) > 1 else parts)
+        return None if self.unit_path is None else unit_display(self.unit_path)
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,19 @@ import argparse
 import sys
 from typing import Any
 
+from rating.cli import CliError, command, command_group, found, run_store
 from rating.clock import now_ms
-from rating.domain_errors import DomainError
 from rating.notify import deliver, service
 from rating.notify import store as nstore
 from rating.store import Store
 
 
 def register(sub: Any) -> None:
-    notify = sub.add_parser("notify", help="notifications to WeCom/DingTalk robots and e-mail")
-    nsub = notify.add_subparsers(dest="notify_command", required=True)
-    p = nsub.add_parser(
+    nsub = command_group(sub, "notify", help="notifications to WeCom/DingTalk robots and e-mail")
+    p = command(
+        nsub,
         "add",
+        cmd_add,
         help="subscribe a robot or an e-mail address to a unit's events",
         description="The unit's subtree (or, without --unit, the whole bureau) sends the "
         "chosen events to the target: a WeCom or DingTalk group robot's webhook URL, or an "
@@ -38,32 +39,15 @@ def register(sub: Any) -> None:
         help="comma-separated: " + ", ".join(nstore.KINDS),
     )
     p.add_argument("--label", default="", help="a name shown in the list")
-    p.set_defaults(func=cmd_add)
-    p = nsub.add_parser("list", help="list subscriptions (targets masked)")
-    p.set_defaults(func=cmd_list)
-    p = nsub.add_parser("remove", help="stop a subscription (its history stays)")
+    command(nsub, "list", cmd_list, help="list subscriptions (targets masked)")
+    p = command(nsub, "remove", cmd_remove, help="stop a subscription (its history stays)")
     p.add_argument("id", type=int)
-    p.set_defaults(func=cmd_remove)
-    p = nsub.add_parser("send", help="scan for new events and send what is due, once")
-    p.set_defaults(func=cmd_send)
-    p = nsub.add_parser("warnings", help="enqueue this week's new analytics warnings")
+    command(nsub, "send", cmd_send, help="scan for new events and send what is due, once")
+    p = command(nsub, "warnings", cmd_warnings, help="enqueue this week's new analytics warnings")
     p.add_argument("--week", help="ISO week such as 2026-W47 (default: the current week)")
-    p.set_defaults(func=cmd_warnings)
-    p = nsub.add_parser("dead", help="list the dead letters (deliveries that gave up)")
-    p.set_defaults(func=cmd_dead)
-    p = nsub.add_parser("retry", help="send dead letters again")
+    command(nsub, "dead", cmd_dead, help="list the dead letters (deliveries that gave up)")
+    p = command(nsub, "retry", cmd_retry, help="send dead letters again")
     p.add_argument("id", nargs="?", type=int, help="one dead letter (default: all)")
-    p.set_defaults(func=cmd_retry)
-
-
-def _run(args: argparse.Namespace, fn: Any) -> Any:
-    from rating.cli import CliError, load_settings, with_store
-
-    settings = load_settings(args)
-    try:
-        return with_store(settings, lambda store: fn(store, settings))
-    except DomainError as exc:
-        raise CliError(str(exc)) from None
 
 
 def cmd_add(args: argparse.Namespace) -> None:
@@ -72,7 +56,7 @@ def cmd_add(args: argparse.Namespace) -> None:
             store, args.unit, args.sender, args.target, args.secret, args.events, args.label
         )
 
-    sub_id = _run(args, run)
+    sub_id = run_store(args, run)
     print(f"subscription {sub_id} added")
 
 
@@ -80,7 +64,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     async def run(store: Store, _: Any) -> list[nstore.Subscription]:
         return await service.list_subscriptions(store)
 
-    for s in _run(args, run):
+    for s in run_store(args, run):
         state = "disabled" if s.disabled else "active"
         print(
             f"{s.id}\t{s.sender}\t{s.target_masked}\t{s.unit_path or '(bureau)'}\t"
@@ -89,13 +73,10 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_remove(args: argparse.Namespace) -> None:
-    from rating.cli import CliError
-
     async def run(store: Store, _: Any) -> bool:
         return await service.remove_subscription(store, args.id)
 
-    if not _run(args, run):
-        raise CliError(f"no active subscription {args.id}")
+    found(run_store(args, run), f"no active subscription {args.id}")
     print(f"subscription {args.id} stopped")
 
 
@@ -103,7 +84,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     async def run(store: Store, settings: Any) -> deliver.Round:
         return await deliver.run_once(store, deliver.Config.from_settings(settings), now_ms())
 
-    r = _run(args, run)
+    r = run_store(args, run)
     print(f"notify: {r.enqueued} new events, {r.sent} deliveries sent, {r.failed} failed")
 
 
@@ -113,7 +94,6 @@ WARNING_KINDS = {"差评率高于基线": "baseline", "集中好评": "burst"}
 def cmd_warnings(args: argparse.Namespace) -> None:
     from analytics.periods import local_date, week_of_day, weekday_index
     from analytics.weekly import ReportError, weekly_report
-    from rating.cli import CliError
 
     async def run(store: Store, settings: Any) -> tuple[str, int, int]:
         now = now_ms()
@@ -143,7 +123,7 @@ def cmd_warnings(args: argparse.Namespace) -> None:
             new += await service.enqueue_warning(store, unit, key, payload, digest_ms)
         return week, found, new
 
-    week, found, new = _run(args, run)
+    week, found, new = run_store(args, run)
     print(f"notify: {found} warnings in {week}, {new} new enqueued")
 
 
@@ -151,7 +131,7 @@ def cmd_dead(args: argparse.Namespace) -> None:
     async def run(store: Store, _: Any) -> list[nstore.DeadLetter]:
         return await service.dead_letters(store)
 
-    letters = _run(args, run)
+    letters = run_store(args, run)
     for d in letters:
         print(
             f"{d.id}\t{d.kind}\t{d.summary}\t{d.sender}\t{d.target_masked}\t"
@@ -165,4 +145,4 @@ def cmd_retry(args: argparse.Namespace) -> None:
     async def run(store: Store, _: Any) -> int:
         return await service.retry_dead(store, args.id)
 
-    print(f"notify: {_run(args, run)} dead letters queued again")
+    print(f"notify: {run_store(args, run)} dead letters queued again")

@@ -12,6 +12,13 @@ from rating.notify import store as nstore
 from rating.store import Store
 
 
+def _fields(
+    target: str, secret: str, events: str, label: str
+) -> tuple[str, str, tuple[str, ...], str]:
+    """A subscription's fields as the store takes them: trimmed, the events parsed."""
+    return target.strip(), secret.strip(), nstore.parse_events(events), label.strip()
+
+
 async def add_subscription(
     store: Store,
     unit_ref: str | None,
@@ -23,10 +30,9 @@ async def add_subscription(
     scope: str | None = None,
     actor: Actor | None = None,
 ) -> int:
-    kinds = nstore.parse_events(events)
     return await store.write(
-        nstore.add_subscription, unit_ref, sender, target.strip(), secret.strip(), kinds,
-        label.strip(), now_ms(), scope, actor,
+        nstore.add_subscription, unit_ref, sender, *_fields(target, secret, events, label),
+        now_ms(), scope, actor,
     )  # fmt: skip
 
 
@@ -34,10 +40,9 @@ async def update_subscription(
     store: Store, sub_id: int, unit_ref: str | None, target: str, secret: str, events: str,
     label: str, scope: str | None, actor: Actor,
 ) -> nstore.Subscription:  # fmt: skip
-    kinds = nstore.parse_events(events)
     return await store.write(
-        nstore.update_subscription, sub_id, unit_ref, target.strip(), secret.strip(), kinds,
-        label.strip(), now_ms(), scope, actor,
+        nstore.update_subscription, sub_id, unit_ref, *_fields(target, secret, events, label),
+        now_ms(), scope, actor,
     )  # fmt: skip
 
 

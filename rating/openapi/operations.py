@@ -47,6 +47,20 @@ _KIOSK_AUTH = {
     401: "no device token, or an unknown one",
     403: "the kiosk has been revoked",
 }
+
+
+def _pin_errors(malformed: str, wrong_pin: str) -> dict[int, str]:
+    """The errors of a kiosk call an officer's PIN authorises (sign in, sign out)."""
+    return {
+        400: malformed,
+        401: _KIOSK_AUTH[401],
+        403: wrong_pin,
+        **_BODY_ERRORS,
+        429: "too many wrong PINs for this officer: locked for 15 minutes",
+        500: "unexpected error",
+    }
+
+
 _API_AUTH = {401: "no API token, or an unknown or revoked one"}
 _RULES_ADMINS = "the token's user is not an admin"
 _RECEIPT_LINK = {
@@ -130,14 +144,10 @@ OPERATIONS: tuple[Op, ...] = (
         "kiosk",
         "An officer goes on duty at this kiosk (badge number and PIN)",
         ok={200: "KioskState"},
-        errors={
-            400: "a field is missing or malformed",
-            401: _KIOSK_AUTH[401],
-            403: "wrong badge number or PIN, or the kiosk has been revoked",
-            **_BODY_ERRORS,
-            429: "too many wrong PINs for this officer: locked for 15 minutes",
-            500: "unexpected error",
-        },
+        errors=_pin_errors(
+            "a field is missing or malformed",
+            "wrong badge number or PIN, or the kiosk has been revoked",
+        ),
         body="KioskSignin",
         security="KioskToken",
     ),  # fmt: skip
@@ -148,14 +158,10 @@ OPERATIONS: tuple[Op, ...] = (
         "kiosk",
         "The officer on duty leaves this kiosk, with their own PIN",
         ok={200: "KioskState"},
-        errors={
-            400: "a field is missing or malformed (the PIN, when an officer is on duty)",
-            401: _KIOSK_AUTH[401],
-            403: "wrong PIN for the officer on duty, or the kiosk has been revoked",
-            **_BODY_ERRORS,
-            429: "too many wrong PINs for this officer: locked for 15 minutes",
-            500: "unexpected error",
-        },
+        errors=_pin_errors(
+            "a field is missing or malformed (the PIN, when an officer is on duty)",
+            "wrong PIN for the officer on duty, or the kiosk has been revoked",
+        ),
         body="KioskSignout",
         security="KioskToken",
     ),  # fmt: skip

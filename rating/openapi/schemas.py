@@ -97,6 +97,13 @@ _TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
 _TEXT1 = {**_TEXT, "minLength": 1}
 _TS = {"type": "integer", "description": "epoch milliseconds"}
 _OK = {"const": True}
+_LANG = {"type": "string", "enum": ["zh", "en"]}
+# The trap field of the citizen forms and APIs: a person never fills it (rating/intake.py).
+_HONEYPOT = {
+    "type": ["string", "null"],
+    "maxLength": 0,
+    "description": "honeypot: leave empty (or null)",
+}
 
 
 def _case_schema() -> dict[str, Any]:
@@ -179,12 +186,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": ["string", "null"],
                 "description": "amend this receipt's rating (null or empty: a new rating)",
             },
-            "lang": {"type": "string", "enum": ["zh", "en"]},
-            "website": {
-                "type": ["string", "null"],
-                "maxLength": 0,
-                "description": "honeypot: leave empty (or null)",
-            },
+            "lang": _LANG,
+            "website": _HONEYPOT,
         },
         dependentRequired={"phone": ["consent"]},
     ),
@@ -263,7 +266,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 f"{CLOCK_STEP_MS // 60_000} minutes after it (else 400)",
             },
             "sent_at": {"type": "integer", "exclusiveMinimum": 0, "maximum": 2**53 - 1},
-            "lang": {"type": "string", "enum": ["zh", "en"]},
+            "lang": _LANG,
         },
     ),
     "KioskRated": _obj(
@@ -403,17 +406,13 @@ SCHEMAS.update(
                     "landline with area code. Without it the letter is anonymous.",
                 },
                 "consent": {"type": "boolean", "description": "agrees to be called back"},
-                "lang": {"type": "string", "enum": ["zh", "en"]},
+                "lang": _LANG,
                 "unit": {
                     "type": ["string", "null"],
                     "description": "a unit (place) code: "
                     "the letter goes to that unit (null or absent: the bureau)",
                 },
-                "website": {
-                    "type": ["string", "null"],
-                    "maxLength": 0,
-                    "description": "honeypot: leave empty (or null)",
-                },
+                "website": _HONEYPOT,
             },
             dependentRequired={"phone": ["consent"]},
             description="A letter without photos (photos: the multipart form at /mailbox).",

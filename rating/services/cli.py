@@ -7,17 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rating.cli import CliError, with_store
+from rating.cli import CliError, command, command_group, load_settings, with_store
 from rating.services import service
 from rating.services.parse import ServiceFileError, read_services, rejects_csv, rejects_path
 from rating.services.store import ServiceImport
-from rating.settings import Settings
 from rating.store import Store
 from rating.tabular import ImportFileError
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    settings = Settings.load(database=getattr(args, "database", None))
+    settings = load_settings(args)
     path = Path(args.file)
     try:
         parsed = read_services(path)
@@ -62,20 +61,20 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     """Add the `services` command group to the `pingjing` parser."""
-    services = sub.add_parser(
-        "services", help="service volumes per unit and day (for participation)"
+    ssub = command_group(
+        sub, "services", help="service volumes per unit and day (for participation)"
     )
-    ssub = services.add_subparsers(dest="services_command", required=True)
-    p = ssub.add_parser(
+    p = command(
+        ssub,
         "import",
+        cmd_import,
+        "file",
         help="import counts from a business system (CSV or XLSX)",
         description="Columns: 单位/unit, 日期/date, 服务量/services, optional 业务系统/system "
         "(docs/import-formats.md). A unit, day and system already stored is replaced.",
     )
-    p.add_argument("file")
     p.add_argument(
         "--skip-bad",
         action="store_true",
         help="import the good rows; write the bad ones beside FILE (a.xlsx: a.rejected.csv)",
     )
-    p.set_defaults(func=cmd_import)

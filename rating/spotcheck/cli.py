@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rating.cli import CliError, with_store
-from rating.domain_errors import Invalid
-from rating.settings import Settings
+from rating.cli import command, command_group, load_settings, with_store
 from rating.spotcheck import service
 from rating.spotcheck.model import SampleResult
 from rating.spotcheck.store import parse_day
@@ -16,11 +14,8 @@ from rating.store import Store
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    settings = Settings.load(database=getattr(args, "database", None))
-    try:
-        day = parse_day(args.day)
-    except Invalid as exc:
-        raise CliError(exc.en) from None
+    settings = load_settings(args)
+    day = parse_day(args.day)  # an Invalid day is printed as one line by `pingjing`
 
     async def run(store: Store) -> SampleResult:
         return await service.sample(store, settings, day)
@@ -38,13 +33,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     """Add the `spotcheck` command group to the `pingjing` parser."""
-    group = sub.add_parser("spotcheck", help="spot-check callbacks (抽查回访)")
-    gsub = group.add_subparsers(dest="spotcheck_command", required=True)
-    p = gsub.add_parser(
+    gsub = command_group(sub, "spotcheck", help="spot-check callbacks (抽查回访)")
+    p = command(
+        gsub,
         "sample",
+        cmd_sample,
         help="turn a day's random sample into spot-check tasks (once per day)",
         description="Stratified by unit and channel, seeded by the day and the bureau's "
         "secret (docs/integrity.md). Running it again for the same day adds nothing.",
     )
     p.add_argument("--day", required=True, help="the day, YYYY-MM-DD (Asia/Shanghai)")
-    p.set_defaults(func=cmd_sample)

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin.auth import SessionInfo
-from rating.admin.web import check_csrf, login_required, page, read_form
+from rating.admin.web import login_required, page, posted_form
 from rating.cases.calendar import SHANGHAI
 from rating.errors import NotFound
 from rating.service import svc
@@ -63,7 +63,7 @@ async def task_page(request: Request, me: SessionInfo) -> Response:
 
 @login_required()
 async def claim(request: Request, me: SessionInfo) -> Response:
-    check_csrf(me.csrf, await read_form(request))
+    await posted_form(request, me)
     task_id = _task_id(request)
     await service.claim(svc(request).store, task_id, me.actor)
     return RedirectResponse(f"/admin/spotchecks/{task_id}?done=claimed", status_code=303)
@@ -71,7 +71,7 @@ async def claim(request: Request, me: SessionInfo) -> Response:
 
 @login_required()
 async def reveal(request: Request, me: SessionInfo) -> Response:
-    check_csrf(me.csrf, await read_form(request))
+    await posted_form(request, me)
     s = svc(request)
     task_id = _task_id(request)
     enc = await service.reveal_phone(s.store, task_id, me.actor)
@@ -81,8 +81,7 @@ async def reveal(request: Request, me: SessionInfo) -> Response:
 
 @login_required()
 async def outcome(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     task_id = _task_id(request)
     await service.record(
         svc(request).store,

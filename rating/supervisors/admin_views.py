@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rating.admin.auth import SessionInfo
-from rating.admin.web import check_csrf, login_required, page, read_form
+from rating.admin.web import login_required, page, posted_form
 from rating.clock import now_ms
 from rating.domain_errors import Invalid
 from rating.errors import NotFound
@@ -57,8 +57,7 @@ async def roll_page(request: Request, me: SessionInfo) -> Response:
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def add(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    form = await posted_form(request, me)
     s = svc(request)
     try:
         await service.add(
@@ -74,8 +73,7 @@ async def add(request: Request, me: SessionInfo) -> Response:
 
 @login_required("admin", refuse=ADMINS_ONLY)
 async def act(request: Request, me: SessionInfo) -> Response:
-    form = await read_form(request)
-    check_csrf(me.csrf, form)
+    await posted_form(request, me)  # no fields but the CSRF token
     raw, action = str(request.path_params["sid"]), str(request.path_params["action"])
     if not raw.isdigit() or len(raw) > 18 or action not in ACTIONS:
         raise NotFound("supervisor not found", "未找到该监督员")

@@ -7,10 +7,9 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rating.cli import CliError, with_store
+from rating.cli import command, command_group, load_settings, with_store
 from rating.clock import now_ms
 from rating.crypto import Keys
-from rating.domain_errors import DomainError
 from rating.settings import Settings
 from rating.store import Store
 from rating.supervisors import service
@@ -30,15 +29,8 @@ Op = Callable[[Store, Settings], Awaitable[list[Supervisor]]]
 
 
 def _run(args: argparse.Namespace, fn: Op) -> list[Supervisor]:
-    settings = Settings.load(database=getattr(args, "database", None))
-
-    async def run(store: Store) -> list[Supervisor]:
-        return await fn(store, settings)
-
-    try:
-        rows = with_store(settings, run)
-    except DomainError as exc:
-        raise CliError(exc.en) from None
+    settings = load_settings(args)
+    rows = with_store(settings, lambda store: fn(store, settings))
     today = service.local_day(now_ms())
     for x in rows:
         print(_line(settings, x, today))
@@ -74,26 +66,23 @@ def _by_id(action: str) -> Callable[[argparse.Namespace], None]:
 
 def register(sub: Any) -> None:
     """Add the `supervisors` command group to the `pingjing` parser."""
-    group = sub.add_parser(
+    gsub = command_group(
+        sub,
         "supervisors",
         help="citizen supervisors (警风监督员): appoint, list, end a term, revoke or reissue links",
         description="Each line printed: id, name, masked phone, term, state, reports, personal "
         "link. See docs/supervisors.md.",
     )
-    gsub = group.add_subparsers(dest="supervisors_command", required=True)
-    p = gsub.add_parser("add", help="appoint a supervisor and print the personal link")
+    p = command(gsub, "add", cmd_add, help="appoint a supervisor and print the personal link")
     p.add_argument("--name", required=True, help="the supervisor's name")
     p.add_argument("--phone", help="mobile or landline (stored encrypted, shown masked)")
     p.add_argument("--from", dest="term_start", required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="term_end", required=True, help="last day, YYYY-MM-DD")
-    p.set_defaults(func=cmd_add)
-    p = gsub.add_parser("list", help="every supervisor, current terms first")
-    p.set_defaults(func=cmd_list)
+    command(gsub, "list", cmd_list, help="every supervisor, current terms first")
     for action, text in (
         ("end", "end a term now (the link takes no more reports)"),
         ("revoke", "revoke a supervisor's link (a lost phone)"),
         ("reissue", "issue a new link; the old one stops working"),
     ):
-        p = gsub.add_parser(action, help=text)
+        p = command(gsub, action, _by_id(action), help=text)
         p.add_argument("id", type=int, help="the supervisor's id (from `list`)")
-        p.set_defaults(func=_by_id(action))

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rating.crypto import Keys
-from rating.mailbox.form import CLOCK_SKEW_MS, LetterRefused, checked_photos, form_text
+from rating.mailbox.form import (
+    CLOCK_SKEW_MS,
+    LetterRefused,
+    checked_photos,
+    form_lang,
+    form_text,
+    fresh_stamp,
+    known_fields,
+    textarea_text,
+)
 from rating.supervisors.model import MAX_PLACE, MAX_TEXT, ReportInput
 from rating.supervisors.service import SHANGHAI
 
@@ -84,16 +93,9 @@ def check_report(
     """The checked report, or Refused for the first bad field (in form order, photos last
     since they cost the most to check). The badge number is checked against the roster by
     the store, in the report's transaction."""
-    for name in values:
-        if name not in FIELDS:
-            raise Refused(name, 400, f"unknown field {name!r}", f"未知字段 {name!r}")
-    lang = values.get("lang", "zh")
-    if lang not in ("zh", "en"):
-        raise Refused("lang", 400, "lang must be 'zh' or 'en'", "语言只能是 zh 或 en")
-    stamp = form_text(values, "t")
-    issued = keys.stamp_time(stamp, stamp_for) if stamp else None
-    if issued is None or issued - now_ms > CLOCK_SKEW_MS or now_ms - issued > max_age_ms:
-        raise Refused("t", 400, "the page has expired; please send again", "页面已过期，请再次提交")
+    known_fields(values, FIELDS)
+    lang = form_lang(values)
+    stamp = fresh_stamp(values, keys, stamp_for, now_ms, max_age_ms)
     badge = unicodedata.normalize("NFKC", form_text(values, "badge")).strip()
     if not badge:
         raise Refused("badge", 400, "badge: give the officer's badge number", "请填写民警警号")
@@ -107,9 +109,7 @@ def check_report(
             "place", 400, f"place: at most {MAX_PLACE} characters", f"地点最多 {MAX_PLACE} 字"
         )
     event_at = parse_event_at(form_text(values, "event_at"), now_ms)
-    # Browsers send a textarea's line breaks as CR LF but count them once against
-    # maxlength, so count (and store) them as one character too.
-    body = form_text(values, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = textarea_text(values, "text")
     if not body:
         raise Refused("text", 400, "text: say what happened", "请填写事情经过")
     if len(body) > MAX_TEXT:

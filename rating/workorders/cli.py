@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rating.cli import CliError, with_store
+from rating.cli import CliError, command, command_group, found_in_store, load_settings, with_store
 from rating.crypto import Keys
-from rating.domain_errors import DomainError
-from rating.settings import Settings
 from rating.store import Store
 from rating.tabular import ImportFileError
 from rating.workorders import CHANNELS, service
@@ -39,10 +37,6 @@ from rating.workorders.store import (
 )
 
 SHOW_UNMATCHED = 20
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load(database=getattr(args, "database", None))
 
 
 def local_time(ms: int) -> str:
@@ -90,7 +84,7 @@ def _describe(parsed: ParsedFile) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = load_settings(args)
     path = Path(args.file)
     keys = Keys(settings.resolved_secret())
 
@@ -156,7 +150,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_imports(args: argparse.Namespace) -> None:
-    records = with_store(_settings(args), lambda store: service.list_imports(store, args.limit))
+    records = with_store(load_settings(args), lambda store: service.list_imports(store, args.limit))
     if not records:
         print("no work-order imports yet")
         return
@@ -192,21 +186,21 @@ def cmd_alias_add(args: argparse.Namespace) -> None:
         return await service.add_alias(store, args.name, args.unit)
 
     try:
-        path, moved = with_store(_settings(args), run)
+        path, moved = with_store(load_settings(args), run)
     except AliasError as exc:
         raise CliError(str(exc)) from None
     print(f"alias {args.name.strip()} -> {path}; {moved} stored work order(s) re-matched")
 
 
 def cmd_alias_remove(args: argparse.Namespace) -> None:
-    removed = with_store(_settings(args), lambda store: service.remove_alias(store, args.name))
-    if not removed:
-        raise CliError(f"no alias {args.name!r}")
+    found_in_store(
+        args, lambda store: service.remove_alias(store, args.name), f"no alias {args.name!r}"
+    )
     print(f"alias {args.name.strip()} removed (work orders already matched keep their unit)")
 
 
 def cmd_alias_list(args: argparse.Namespace) -> None:
-    aliases = with_store(_settings(args), service.list_aliases)
+    aliases = with_store(load_settings(args), service.list_aliases)
     for alias, code, path in aliases:
         print(f"{alias}\t{code}\t{path}")
     print(f"{len(aliases)} alias(es)", file=sys.stderr)
@@ -217,7 +211,7 @@ def _rule_text(rule: Rule) -> str:
 
 
 def cmd_rules_list(args: argparse.Namespace) -> None:
-    rules = with_store(_settings(args), service.list_rules)
+    rules = with_store(load_settings(args), service.list_rules)
     print("#\tchannel\ttype\tcategory")
     for rule in rules:
         print(_rule_text(rule))
@@ -228,10 +222,7 @@ def cmd_rules_add(args: argparse.Namespace) -> None:
     async def run(store: Store) -> tuple[Rule, bool]:
         return await service.add_rule(store, args.channel, args.type, args.category)
 
-    try:
-        rule, new = with_store(_settings(args), run)
-    except DomainError as exc:
-        raise CliError(exc.en) from None
+    rule, new = with_store(load_settings(args), run)
     print(("added rule " if new else "rule already there: ") + _rule_text(rule))
     print(
         "orders imported from now on are taken into the case loop when they match; "
@@ -240,13 +231,12 @@ def cmd_rules_add(args: argparse.Namespace) -> None:
 
 
 def cmd_rules_remove(args: argparse.Namespace) -> None:
-    if not with_store(_settings(args), lambda store: service.remove_rule(store, args.id)):
-        raise CliError(f"no rule #{args.id}")
+    found_in_store(args, lambda store: service.remove_rule(store, args.id), f"no rule #{args.id}")
     print(f"rule #{args.id} removed (orders already taken in stay in the loop)")
 
 
 def cmd_rules_apply(args: argparse.Namespace) -> None:
-    n = with_store(_settings(args), service.apply_rules)
+    n = with_store(load_settings(args), service.apply_rules)
     print(f"{n} work order(s) taken into the case loop")
 
 
@@ -264,11 +254,13 @@ def cmd_profiles(args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     """Add the `workorders` command group to the `pingjing` parser."""
-    wo = sub.add_parser("workorders", help="hotline work orders (12345, 12389, 12123, 阳光理政)")
-    wsub = wo.add_subparsers(dest="workorders_command", required=True)
+    wsub = command_group(
+        sub, "workorders", help="hotline work orders (12345, 12389, 12123, 阳光理政)"
+    )
 
-    p = wsub.add_parser("import", help="import a hotline export (CSV, XLSX, XLS or ODS)")
-    p.add_argument("file")
+    p = command(
+        wsub, "import", cmd_import, "file", help="import a hotline export (CSV, XLSX, XLS or ODS)"
+    )
     p.add_argument("--channel", required=True, choices=CHANNELS, help="where the file came from")
     p.add_argument(
         "--profile", help="column profile: a built-in name or a .toml file (default: channel)"
@@ -278,44 +270,42 @@ def register(sub: Any) -> None:
         action="store_true",
         help="import the good rows; write the bad ones beside FILE (a.xlsx: a.rejected.csv)",
     )
-    p.set_defaults(func=cmd_import)
 
-    p = wsub.add_parser("imports", help="list recorded imports, newest first")
+    p = command(wsub, "imports", cmd_imports, help="list recorded imports, newest first")
     p.add_argument("--limit", type=int, default=20)
-    p.set_defaults(func=cmd_imports)
 
-    aliases = wsub.add_parser("aliases", help="names hotlines use for units")
-    asub = aliases.add_subparsers(dest="aliases_command", required=True)
-    p = asub.add_parser("add", help="map a name to a unit (code, full path or unique name)")
-    p.add_argument("name")
-    p.add_argument("unit")
-    p.set_defaults(func=cmd_alias_add)
-    p = asub.add_parser("remove", help="remove an alias")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_alias_remove)
-    p = asub.add_parser("list", help="list aliases")
-    p.set_defaults(func=cmd_alias_list)
-
-    rules = wsub.add_parser(
-        "rules", help="rules that take work orders into the case loop (per channel, type, category)"
+    asub = command_group(wsub, "aliases", help="names hotlines use for units")
+    command(
+        asub,
+        "add",
+        cmd_alias_add,
+        "name",
+        "unit",
+        help="map a name to a unit (code, full path or unique name)",
     )
-    rsub = rules.add_subparsers(dest="rules_command", required=True)
-    p = rsub.add_parser("list", help="list the rules")
-    p.set_defaults(func=cmd_rules_list)
-    p = rsub.add_parser(
-        "add", help="take every open order of CHANNEL (of --type, --category) into the loop"
+    command(asub, "remove", cmd_alias_remove, "name", help="remove an alias")
+    command(asub, "list", cmd_alias_list, help="list aliases")
+
+    rsub = command_group(
+        wsub,
+        "rules",
+        help="rules that take work orders into the case loop (per channel, type, category)",
+    )
+    command(rsub, "list", cmd_rules_list, help="list the rules")
+    p = command(
+        rsub,
+        "add",
+        cmd_rules_add,
+        help="take every open order of CHANNEL (of --type, --category) into the loop",
     )
     p.add_argument("channel", choices=CHANNELS)
     p.add_argument(
         "--type", default="", help="order type: a code (complaint, report, ...) or 投诉, 举报, ..."
     )
     p.add_argument("--category", default="", help="the hotline's category (诉求分类), exactly")
-    p.set_defaults(func=cmd_rules_add)
-    p = rsub.add_parser("remove", help="remove a rule (its cases stay)")
+    p = command(rsub, "remove", cmd_rules_remove, help="remove a rule (its cases stay)")
     p.add_argument("id", type=int)
-    p.set_defaults(func=cmd_rules_remove)
-    p = rsub.add_parser("apply", help="apply the rules to every stored open order now")
-    p.set_defaults(func=cmd_rules_apply)
+    command(rsub, "apply", cmd_rules_apply, help="apply the rules to every stored open order now")
 
     p = wsub.add_parser("profiles", help="list column profiles, or print one to copy")
     p.set_defaults(func=cmd_profiles, name=None)
