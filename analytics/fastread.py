@@ -4,8 +4,12 @@ A weekly report at three times a city's scale reads 1.6 million ratings; fetched
 the `sqlite3` module that is 1.6 million tuples of Python objects (most of the load time
 and memory). The ADBC SQLite driver runs the same SQL in C and hands back Arrow columns,
 which become numpy arrays and categoricals without a Python object per value. It opens its
-own read-only connection to the file and reads every query of one report in one read
-transaction (WAL lets it read beside the writer; the report sees one consistent state).
+own read-only connection to the file and reads the queries of one report in one read
+transaction (WAL lets it read beside the writer; the report sees one consistent state);
+the caller may read a part `aside`, on a second connection in a thread (the driver steps
+SQLite without holding the GIL, so the two use two cores), in a transaction of its own:
+the weekly report reads its ratings so (see analytics.load._read_all for why the two
+agree).
 
 The driver carries its own copy of SQLite, which must never share a process with the
 store's (they would share the process's POSIX locks on the file): `column_reader` is
