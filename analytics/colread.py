@@ -13,7 +13,8 @@ store connections and never loads the driver. Being a separate process, the read
 overlaps the parent's own reads through the store.
 
 `python -m analytics.colread` takes a pickled `(path, fn, args)` on stdin, runs
-`fn(query, *args)` in one read transaction, and writes the result as a pickle whose large
+`fn(query, *args)` (query: a fastread.ColumnReader, one read transaction, and a second
+one for what `fn` reads `aside`), and writes the result as a pickle whose large
 arrays travel out of band (protocol 5): a header of sizes, the pickle, then each buffer's
 bytes. The parent reads them into writable buffers of their own, one copy in all. The
 process then keeps what it read (or the part of it the parent names) and takes further
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import pickle
 import struct
@@ -40,6 +42,8 @@ from typing import IO, Any, TypeVar
 T = TypeVar("T")
 _SIZE = struct.Struct("<Q")
 _OK, _COLUMNAR, _FAILED = b"K", b"C", b"F"
+# Linux allows an unprivileged process pipes of up to 1 MiB (/proc/sys/fs/pipe-max-size).
+PIPE_BYTES = 1 << 20
 
 
 class ChildReadError(RuntimeError):
@@ -129,6 +133,12 @@ class _Child:
             stderr=self.errors,
             close_fds=True,  # the parent's store descriptors stay in the parent
         )
+        # A report's frames are over 100 MB: through the default 64 KiB pipe that is
+        # thousands of turns of writer and reader, each a wake-up of the other process.
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.fcntl(stream, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
     def ask(self, payload: object) -> Any:
         from analytics.fastread import ColumnarReadError
@@ -300,7 +310,7 @@ def main() -> int:
     path, fn, args, keep = request
     try:
         with column_reader(path) as reader:
-            held = fn(reader.query, *args)
+            held = fn(reader, *args)  # a query function (and its `aside`)
     except ColumnarReadError as exc:
         _send(out, _COLUMNAR, exc)
         return 0

@@ -4,8 +4,12 @@ A weekly report at three times a city's scale reads 1.6 million ratings; fetched
 the `sqlite3` module that is 1.6 million tuples of Python objects (most of the load time
 and memory). The ADBC SQLite driver runs the same SQL in C and hands back Arrow columns,
 which become numpy arrays and categoricals without a Python object per value. It opens its
-own read-only connection to the file and reads every query of one report in one read
-transaction (WAL lets it read beside the writer; the report sees one consistent state).
+own read-only connection to the file and reads the queries of one report in one read
+transaction (WAL lets it read beside the writer; the report sees one consistent state);
+the caller may read a part `aside`, on a second connection in a thread (the driver steps
+SQLite without holding the GIL, so the two use two cores), in a transaction of its own:
+the weekly report reads its ratings so (see analytics.load._read_all for why the two
+agree).
 
 The driver carries its own copy of SQLite, which must never share a process with the
 store's (they would share the process's POSIX locks on the file): `column_reader` is
@@ -15,9 +19,10 @@ used only inside the reader process of analytics.colread.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,6 +31,9 @@ from rating.store import Store
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+T = TypeVar("T")
+Query = Callable[[str, Sequence[Any], Sequence[tuple[str, str]]], pd.DataFrame]
 
 # SQLite columns have no declared type in a result: the driver infers each column's type
 # from its first batch. One large batch lets it see every row (a text column that starts
@@ -91,16 +99,60 @@ def _categorical(values: pa.ChunkedArray) -> pd.Categorical:
 
 class ColumnReader:
     """One read-only connection and read transaction on a SQLite file; `query` returns a
-    frame with a schema's dtypes (the kinds of analytics.load.Schema)."""
+    frame with a schema's dtypes (the kinds of analytics.load.Schema). Given a way to open
+    a second connection, `aside` runs a query there meanwhile."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, connect: Callable[[], Any] | None = None) -> None:
         self._conn = conn
+        self._connect = connect
+        self._side: Any = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def query(
         self, sql: str, params: Sequence[Any], schema: Sequence[tuple[str, str]]
     ) -> pd.DataFrame:
+        return self._query(self._conn, sql, params, schema)
+
+    def __call__(
+        self, sql: str, params: Sequence[Any], schema: Sequence[tuple[str, str]]
+    ) -> pd.DataFrame:
+        return self.query(sql, params, schema)
+
+    def aside(self, fn: Callable[[Query], T]) -> Callable[[], T]:
+        """Start `fn(query)` on a second connection, in a thread of its own (the driver
+        steps SQLite without holding the GIL, so it reads beside this thread's queries, on
+        another core); returns a function that waits for its result. Without a second
+        connection `fn` runs now, on this one. The second connection reads in a transaction
+        of its own."""
+        if self._connect is None:
+            result = fn(self.query)
+            return lambda: result
+        if self._side is None:
+            self._side = self._connect()
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="pj-aside")
+        assert self._pool is not None
+        side = self._side
+        future = self._pool.submit(
+            fn, lambda sql, params, schema: self._query(side, sql, params, schema)
+        )
+        return future.result
+
+    def close(self) -> None:
+        """End the second connection's read (the first is the caller's)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self._side is not None:
+            with contextlib.suppress(Exception):
+                self._side.rollback()
+            self._side.close()
+        self._side = self._pool = None
+
+    @staticmethod
+    def _query(
+        conn: Any, sql: str, params: Sequence[Any], schema: Sequence[tuple[str, str]]
+    ) -> pd.DataFrame:
         try:
-            with contextlib.closing(self._conn.cursor()) as cur:
+            with contextlib.closing(conn.cursor()) as cur:
                 cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
                 cur.execute(sql, tuple(params))
                 table = cur.fetch_arrow_table()
@@ -117,11 +169,14 @@ def column_reader(path: str) -> Iterator[ColumnReader]:
 
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = adbc.connect(uri)
+    reader = ColumnReader(conn, lambda: adbc.connect(uri))
     try:
         # The DB-API connection is not in autocommit mode: the first query begins one read
-        # transaction that every later query of the report shares.
-        yield ColumnReader(conn)
+        # transaction that every later query of the report shares (and `aside` queries
+        # one on a second connection).
+        yield reader
     finally:
+        reader.close()
         with contextlib.suppress(Exception):
             conn.rollback()
         conn.close()

@@ -126,6 +126,34 @@ def _tx_query(tx: Tx) -> Query:
     return lambda sql, params, schema: frame(tx.all(sql, params), schema)
 
 
+def _aside(q: Query, fn: Callable[[Query], T]) -> Callable[[], T]:
+    """`fn(q)` started beside the queries that follow where `q` can (a columnar reader
+    with a second connection: fastread.ColumnReader.aside); a function that returns its
+    result."""
+    aside = getattr(q, "aside", None)
+    if aside is None:
+        result = fn(q)
+        return lambda: result
+    started: Callable[[], T] = aside(fn)
+    return started
+
+
+def _levels(
+    q: Query,
+    where: str,
+    r_where: str,
+    ids: tuple[int, ...],
+    start_ms: int,
+    end_ms: int,
+    as_of_ms: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every rating of the window (the bulk of a report's read) and the levels a later
+    amendment replaced: read in one transaction, so that a level and its revisions agree."""
+    core = q(_CORE_SQL + where, (start_ms, end_ms, *ids), _CORE_COLS)
+    revisions = q(_REVISION_SQL + r_where, (start_ms, end_ms, as_of_ms, *ids), _REVISION_COLS)
+    return core, revisions
+
+
 def _in_units(column: str, unit_ids: Sequence[int] | None) -> tuple[str, tuple[int, ...]]:
     if unit_ids is None:
         return "", ()
@@ -143,18 +171,34 @@ def _read_all(
 ) -> dict[str, pd.DataFrame]:
     where, ids = _in_units("unit_id", unit_ids)
     r_where, _ = _in_units("r.unit_id", unit_ids)
-    core = q(_CORE_SQL + where, (start_ms, end_ms, *ids), _CORE_COLS)
+    # The ratings themselves on a second connection where the reader has one (it reads
+    # them on another core meanwhile), the rest on the first. Two read transactions, which
+    # agree on what the report takes from each: ratings created up to the report moment,
+    # and their follow-up as it stood then (from the history, which a later change only
+    # appends to). Only a change in the milliseconds between the two transactions' starts,
+    # to a case kept from before the history, could be seen by one and not the other.
+    levels = _aside(
+        q,
+        functools.partial(
+            _levels,
+            where=where,
+            r_where=r_where,
+            ids=ids,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            as_of_ms=as_of_ms,
+        ),
+    )
     follow = follow_up_at(
         q(_FOLLOW_UP_SQL + r_where, (as_of_ms, start_ms, start_ms, end_ms, *ids), _FOLLOW_UP_COLS)
     )
-    revisions = q(_REVISION_SQL + r_where, (start_ms, end_ms, as_of_ms, *ids), _REVISION_COLS)
     hashes = q(_HASH_SQL + where, (detail_from_ms, end_ms, *ids), _HASH_COLS)
     cases = q(_CASE_OVERDUE_SQL, (as_of_ms,) * 3, _CASE_OVERDUE_COLS)
     wos = q(_WO_OVERDUE_SQL, (as_of_ms,) * 3, _WO_OVERDUE_COLS)
     period = (start_ms if cycle_from_ms is None else cycle_from_ms, end_ms, as_of_ms)
     cohort = q(CASE_COHORT_SQL, period, CASE_COHORT_COLS)
     history = q(CASE_HISTORY_SQL, (*period, as_of_ms), CASE_HISTORY_COLS)
-    return {
+    frames = {
         "units": q("SELECT id, code, name, parent_id, path, depth FROM units", (), UNIT_COLS),
         "officers": q(
             "SELECT id, badge_no, name, unit_id, kind, status, created_at, updated_at "
@@ -162,13 +206,14 @@ def _read_all(
             (),
             OFFICER_COLS,
         ),
-        "ratings": ratings_at(core, follow, revisions, hashes),
         "workorders": q(_WORKORDER_SQL, (as_of_ms, start_ms, end_ms, as_of_ms), WORKORDER_COLS),
         "overdue": overdue_at(cases, wos, as_of_ms),
         "cases": cases_at(cohort, history),
         "unit_ratings": q(UNIT_RATING_SQL, period, UNIT_RATING_COLS),
         "letters": q(LETTER_SQL, period, LETTER_COLS),
     }
+    core, revisions = levels()
+    return {**frames, "ratings": ratings_at(core, follow, revisions, hashes)}
 
 
 async def read_frames(

@@ -237,6 +237,17 @@ def _integer_key(items: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
     return key
 
 
+def _sorted_factorize(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(key, sort=True)` for int64 keys: factorised in order of appearance,
+    then only the distinct keys sorted and the codes renumbered (pandas' sort=True takes
+    about twice as long on a city's 1.6M ratings)."""
+    codes, uniques = pd.factorize(key, sort=False)
+    order = np.argsort(uniques)
+    rank = np.empty(len(uniques), dtype=codes.dtype)
+    rank[order] = np.arange(len(uniques), dtype=codes.dtype)
+    return rank[codes], uniques[order]
+
+
 def count_items(
     items: pd.DataFrame, keys: Sequence[str], columns: Sequence[str] = COUNTS
 ) -> pd.DataFrame:
@@ -250,7 +261,7 @@ def count_items(
     else:
         # Integer keys (week, unit, officer): one sorted factorisation and a bincount per
         # column, several times faster than a three-key groupby on a city's ratings.
-        codes, uniques = pd.factorize(combined, sort=True)
+        codes, uniques = _sorted_factorize(combined)
         first = np.zeros(len(uniques), dtype=np.int64)
         first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row of each group
         data: dict[str, np.ndarray] = {

@@ -267,8 +267,11 @@ def _extra_sections(report: WeeklyReport, shown: dict[str, pd.DataFrame]) -> lis
     return out
 
 
-def write_html(report: WeeklyReport, path: Path) -> None:
-    """Write the self-contained HTML report (no external requests)."""
+def write_html(
+    report: WeeklyReport, path: Path, tables: dict[str, pd.DataFrame] | None = None
+) -> None:
+    """Write the self-contained HTML report (no external requests). `tables`: the report's
+    display_tables, if made already."""
     font = cjk_font()
     # The same value every time, so setting it process-wide is safe across threads.
     matplotlib.rcParams["font.family"] = "sans-serif"
@@ -276,7 +279,7 @@ def write_html(report: WeeklyReport, path: Path) -> None:
     # Unit and officer names are text, never mathtext: `$\frac{a$分局` once failed the
     # whole report (and the admin download with a 500).
     matplotlib.rcParams["text.parse_math"] = False
-    tables = display_tables(report)
+    tables = tables if tables is not None else display_tables(report)
     charts = [trend_chart(report, tables), reasons_chart(report), ranking_chart(report)]
     kind = str(getattr(report, "kind_name", "周报"))
     assessment = []

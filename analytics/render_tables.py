@@ -420,11 +420,14 @@ def _csv_column(column: pd.Series) -> list[Any]:
     return out
 
 
-def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
+def write_csv(
+    report: WeeklyReport, out: Path, tables: dict[str, pd.DataFrame] | None = None
+) -> list[Path]:
     """One CSV per table (UTF-8 with BOM, for Excel); empty fields where a rate has no
-    denominator. Rates are fractions (0.9312)."""
+    denominator. Rates are fractions (0.9312). `tables`: the report's display_tables, if
+    made already."""
     written = []
-    for name, table in display_tables(report).items():
+    for name, table in (tables if tables is not None else display_tables(report)).items():
         path = out / f"{name}.csv"
         columns = _visible(table)
         labels = LABELS
@@ -439,9 +442,12 @@ def write_csv(report: WeeklyReport, out: Path) -> list[Path]:
     return written
 
 
-def write_xlsx(report: WeeklyReport, path: Path) -> None:
+def write_xlsx(
+    report: WeeklyReport, path: Path, tables: dict[str, pd.DataFrame] | None = None
+) -> None:
     """report.xlsx: one sheet per table, ready to print (see the module docstring), rates
-    as percentages with colour scales, red/black list rows coloured."""
+    as percentages with colour scales, red/black list rows coloured. `tables`: the report's
+    display_tables, if made already."""
     # constant_memory: rows go to disk as they are written (a city has ~10,000 officers).
     wb = FastDeflateWorkbook(str(path), {"constant_memory": True})
     try:
@@ -469,7 +475,8 @@ def write_xlsx(report: WeeklyReport, path: Path) -> None:
         # One format per tree depth: unit names indented under their parent.
         indents = [wb.add_format({"indent": i}) for i in range(8)]
         title = f"评警{_kind_name(report)} {report.week.describe()}  {report.scope}"
-        for name, table in display_tables(report).items():
+        shown = tables if tables is not None else display_tables(report)
+        for name, table in shown.items():
             ws = wb.add_worksheet(SHEET_NAMES[name], TableWorksheet)
             if name == "summary":
                 _summary_sheet(ws, report, table, fmt)

@@ -212,24 +212,37 @@ def warm_renderers() -> None:
     render_html.warm()
 
 
-def render_one(report: WeeklyReport, out: Path, fmt: str) -> tuple[list[Path], float, float]:
-    """Write one format into `out`; (paths written, seconds taken, CPU seconds taken)."""
+def render_one(
+    report: WeeklyReport, out: Path, fmt: str, tables: dict[str, pd.DataFrame] | None = None
+) -> tuple[list[Path], float, float]:
+    """Write one format into `out`; (paths written, seconds taken, CPU seconds taken).
+    `tables`: the report's display_tables, if made already (formats rendered in one process
+    share them)."""
     from analytics.render_tables import write_csv, write_xlsx
 
     t0, c0 = time.perf_counter(), time.process_time()
     if fmt == "xlsx":
-        write_xlsx(report, out / "report.xlsx")
+        write_xlsx(report, out / "report.xlsx", tables)
         paths = [out / "report.xlsx"]
     elif fmt == "csv":
-        paths = write_csv(report, out)
+        paths = write_csv(report, out, tables)
     elif fmt == "html":
         from analytics.render_html import write_html
 
-        write_html(report, out / "report.html")
+        write_html(report, out / "report.html", tables)
         paths = [out / "report.html"]
     else:
         raise ReportError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     return paths, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _shared_tables(
+    report: WeeklyReport, formats: tuple[str, ...]
+) -> dict[str, pd.DataFrame] | None:
+    """The display tables, made once for several formats rendered in one process."""
+    from analytics.render_tables import display_tables
+
+    return display_tables(report) if len(formats) > 1 else None
 
 
 def _give_back() -> None:
@@ -268,10 +281,13 @@ def render(
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(len(forked), mp_context=context) as pool:
             futures = [pool.submit(render_one, report, out, fmt) for fmt in forked]
-            here = [render_one(report, out, fmt) for fmt in formats[len(forked) :]]
+            rest = formats[len(forked) :]
+            tables = _shared_tables(report, rest)
+            here = [render_one(report, out, fmt, tables) for fmt in rest]
             results = [f.result() for f in futures] + here
     else:
-        results = [render_one(report, out, fmt) for fmt in formats]
+        tables = _shared_tables(report, formats)
+        results = [render_one(report, out, fmt, tables) for fmt in formats]
     written: list[Path] = []
     for fmt, (paths, seconds, cpu) in zip(formats, results, strict=True):
         written.extend(paths)

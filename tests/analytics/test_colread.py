@@ -8,12 +8,13 @@ import json
 import operator
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analytics import colread
+from analytics import colread, fastread
 from analytics.load import _read_levels, load_report_data
 from tests.analytics.conftest import Seeded
 from tests.analytics.helpers import ms
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # libraries.
 SCRIPT = """
 import asyncio, json, sys
-from analytics import colread
+from analytics import colread, fastread
 from analytics.weekly import weekly_report
 from rating.settings import Settings
 from rating.store import make_store
@@ -130,3 +131,49 @@ async def test_a_failed_reader_process_leaves_the_rows_path(
         got.ratings[cols].sort_values("rating_id", ignore_index=True),
         expected.ratings[cols].sort_values("rating_id", ignore_index=True),
     )
+
+
+def _thread_name(query: object) -> str:
+    return threading.current_thread().name
+
+
+def _aside_thread(query: fastread.ColumnReader) -> str:
+    """Where the reader process runs what a report reads `aside` (in the reader process)."""
+    return query.aside(_thread_name)()
+
+
+async def test_ratings_read_aside_match_the_rows_path(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader process reads the ratings on a second connection, in a thread of its own,
+    beside the other queries: the frames are those the store's rows give, amendments, cases
+    as of the moment and hashes included."""
+    moment = END + 1000
+    good = seeded.rating(0, 5, START, device_hash="d1", network_hash="n1")
+    seeded.rating(1, 4, START + 1)
+    bad = seeded.rating(2, 1, START + 2, reasons="attitude")
+    amended = seeded.rating(0, 5, START + 3)
+    seeded.execute(
+        "INSERT INTO rating_revisions (rating_id, level, reasons, comment, replaced_at) "
+        "VALUES (?, 2, 'efficiency', '', ?)",
+        (amended, moment + 5),
+    )
+    case = seeded.case(bad, START + 10, state="closed", callback_at=START + 20)
+    seeded.execute(
+        "INSERT INTO case_history (case_id, at, state, callback_due_at, callback_at, "
+        "callback_outcome, callback_due_provisional, rectify_due_provisional, "
+        "step_due_provisional) VALUES (?, ?, 'called_back', ?, ?, 'reached', 0, 0, 0)",
+        (case, START + 20, START + 10 + 86_400_000, START + 20),
+    )
+    path = seeded.settings.database
+    assert colread.read_in_child(path, _aside_thread).startswith("pj-aside")
+    columns = await load_report_data(seeded.store, START, END, moment)
+    monkeypatch.setattr(fastread, "sqlite_path", lambda store: None)
+    rows = await load_report_data(seeded.store, START, END, moment)
+    got = columns.ratings.sort_values("rating_id", ignore_index=True)
+    expected = rows.ratings.sort_values("rating_id", ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected, check_categorical=False, check_dtype=False)
+    by_id = got.set_index("rating_id")
+    assert by_id.loc[amended, "level"] == 2  # as it stood at the moment
+    assert by_id.loc[bad, "callback_outcome"] == "reached"
+    assert by_id.loc[good, "device_hash"] == "d1"
