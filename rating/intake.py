@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import Receive
+from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.types import Receive, Scope
 
 from rating import clock
 from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
@@ -254,6 +254,21 @@ def address_of(peer: str, forwarded: str, trusted: frozenset[str]) -> str:
         if hops:
             peer = hops[-1]
     return peer
+
+
+def scope_address(scope: Scope, headers: Mapping[bytes, bytes], trusted: frozenset[str]) -> str:
+    """`client_address` for a bare ASGI handler, from its scope and its headers."""
+    client = scope.get("client")
+    return address_of(
+        client[0] if client else "",
+        headers.get(b"x-forwarded-for", b"").decode("latin-1"),
+        trusted,
+    )
+
+
+def scope_device_cookie(headers: Mapping[bytes, bytes]) -> str:
+    """The device cookie's value ("" when absent) from a bare ASGI handler's headers."""
+    return cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(DEVICE_COOKIE, "")
 
 
 def device_id(request: Request) -> tuple[str, bool]:

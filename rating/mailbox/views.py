@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from anyio import CapacityLimiter
 from anyio.to_thread import run_sync
 from starlette.datastructures import UploadFile
-from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -28,7 +28,13 @@ from starlette.types import Message, Receive, Scope, Send
 from rating import logs, observe
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import PayloadTooLarge
-from rating.intake import DEVICE_COOKIE, address_of, client_address, device_of
+from rating.intake import (
+    DEVICE_COOKIE,
+    client_address,
+    device_of,
+    scope_address,
+    scope_device_cookie,
+)
 from rating.mailbox import multipart, service
 from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
 from rating.mailbox.models import MAX_PHOTO_BYTES
@@ -366,21 +372,14 @@ async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | 
             values, uploads = _parse_small(body, ctype)
             if uploads:
                 return _replay(body, receive)  # photos: decoded off the loop, the usual way
-            client = scope.get("client")
             receipt, device, fresh = await _take(
                 s,
                 None,
                 None,
                 values,
                 uploads,
-                cookie=cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(
-                    DEVICE_COOKIE, ""
-                ),
-                address=address_of(
-                    client[0] if client else "",
-                    headers.get(b"x-forwarded-for", b"").decode("latin-1"),
-                    s.trusted,
-                ),
+                cookie=scope_device_cookie(headers),
+                address=scope_address(scope, headers, s.trusted),
             )
         except Exception as exc:  # a refusal or an error: the usual way answers it
             if isinstance(exc, LetterRefused) and exc.field == "limit":
