@@ -14,7 +14,9 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from anyio import CapacityLimiter
@@ -52,10 +54,36 @@ MAX_UPLOAD_PARTS = 10  # more file parts than this are refused by the parser its
 # at once as there are cores, so a burst of photos queues instead of taking the memory
 # of every request at once (the rest of the server keeps its threads).
 PHOTO_WORKERS = CapacityLimiter(max(1, os.cpu_count() or 1))
+T = TypeVar("T")
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+async def check_photo_form(
+    check: Callable[..., T],
+    values: dict[str, str],
+    uploads: list[bytes],
+    *args: Any,
+    s: Services,
+    stamp_for: str,
+    now: int,
+) -> T:
+    """`check(values, uploads, *args, s.keys, ...)`: a form's check (mailbox/form.py
+    check_letter, supervisors/form.py check_report), with its stamp's limits."""
+    call = functools.partial(
+        check,
+        values,
+        uploads,
+        *args,
+        s.keys,
+        stamp_for=stamp_for,
+        max_age_ms=s.settings.form_max_age_hours * 3_600_000,
+        now_ms=now,
+    )
+    # Decoding photos is CPU work: off the event loop, a few at a time.
+    return await run_sync(call, limiter=PHOTO_WORKERS) if uploads else call()
 
 
 async def _place(request: Request) -> tuple[str | None, Unit | None, Response | None]:
@@ -280,18 +308,9 @@ async def _take(
     # (refused "category" below); read it beforehand only to spare decoding photos.
     categories = [c for c, _ in await service.list_categories(s.store)] if uploads else None
     now = _now_ms()
-    check = functools.partial(
-        check_letter,
-        values,
-        uploads,
-        categories,
-        s.keys,
-        stamp_for=stamp_token(token),
-        max_age_ms=s.settings.form_max_age_hours * 3_600_000,
-        now_ms=now,
+    inp = await check_photo_form(
+        check_letter, values, uploads, categories, s=s, stamp_for=stamp_token(token), now=now
     )
-    # Decoding photos is CPU work: off the event loop, a few at a time.
-    inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
     device, fresh = device_of(cookie)
     result = await service.submit_letter(
         s.store,
