@@ -19,15 +19,11 @@ def _calendar(overrides: list[tuple[Any, ...]], years: list[tuple[Any, ...]]) ->
 
 # The same rows make the same calendar, which is then not parsed again (every letter's
 # case asks for it twice).
-_made = MadeFromRows(
+load_calendar: MadeFromRows[WorkCalendar] = MadeFromRows(
     _calendar,
     "SELECT cal_date, kind FROM calendar_overrides",
     "SELECT cal_year FROM calendar_years",
 )
-
-
-def load_calendar(tx: Tx) -> WorkCalendar:
-    return _made(tx)
 
 
 # The columns of a case's clocks, read by name.

@@ -119,15 +119,11 @@ def _table(class_rows: list[tuple[Any, ...]], category_rows: list[tuple[Any, ...
 
 
 # The same rows make the same table (as deadlines.load_calendar).
-_made = MadeFromRows(
+load_sla: MadeFromRows[SlaTable] = MadeFromRows(
     _table,
     "SELECT sla_class, label, kind, amount FROM sla_classes",
     "SELECT channel, category, sla_class FROM sla_categories",
 )
-
-
-def load_sla(tx: Tx) -> SlaTable:
-    return _made(tx)
 
 
 def list_sla(tx: Tx) -> tuple[list[SlaClass], list[tuple[str, str, str]]]:
