@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.types import Receive, Scope
 
 from rating import clock
-from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
+from rating.crypto import Keys, normalize_code, normalize_phone
 from rating.crypto import network_key as network_key  # its old home: callers import it here
 from rating.errors import BadRequest, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from rating.settings import Settings
@@ -300,9 +300,7 @@ def to_submission(
         channel=channel,
         reasons=inp.reasons,
         comment=inp.comment,
-        phone_enc=keys.encrypt_phone(phone) if phone else None,
-        phone_hash=keys.phone_hash(phone) if phone else None,
-        phone_mask=mask_phone(phone) if phone else None,
+        **keys.phone_columns(phone),
         device_hash=keys.device_hash(device),
         network_hash=keys.network_hash(network_key(address)),
         receipt=inp.receipt,
