@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -16,7 +16,14 @@ from rating import clock, logs, observe
 from rating.cases import service as cases
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import HTTPError, NotFound, error_payload
-from rating.intake import DEVICE_COOKIE, address_of, check_stamp, parse_json, receive_body, validate
+from rating.intake import (
+    check_stamp,
+    parse_json,
+    receive_body,
+    scope_address,
+    scope_device_cookie,
+    validate,
+)
 from rating.service import Services, device_cookie, rating_by_receipt, submit, svc
 from rating.store.models import Outcome
 
@@ -81,19 +88,12 @@ class CreateRating:
         data = parse_json(body, headers.get(b"content-type", b"").decode("latin-1"))
         inp = validate(data)
         fast = check_stamp(s.keys, s.settings, inp, clock.now_ms())
-        client = scope.get("client")
         result, new_device = await submit(
             s,
             inp,
             "web",
-            cookie=cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(
-                DEVICE_COOKIE, ""
-            ),
-            address=address_of(
-                client[0] if client else "",
-                headers.get(b"x-forwarded-for", b"").decode("latin-1"),
-                s.trusted,
-            ),
+            cookie=scope_device_cookie(headers),
+            address=scope_address(scope, headers, s.trusted),
             fast=fast,
         )
         assert result.receipt is not None

@@ -13,6 +13,7 @@ import ipaddress
 import re
 import secrets
 import unicodedata
+from typing import TypedDict
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -142,6 +143,15 @@ def mask_phone(phone: str) -> str:
 STAMP_NONCE_BYTES = 4
 
 
+class PhoneColumns(TypedDict):
+    """A citizen's phone number as a rating or a letter stores it (all None without one):
+    sealed, keyed hash to match it, masked to show it."""
+
+    phone_enc: str | None
+    phone_hash: str | None
+    phone_mask: str | None
+
+
 class Keys:
     """Purpose-specific keys derived from the master secret."""
 
@@ -179,6 +189,16 @@ class Keys:
         nonce = secrets.token_bytes(12)
         sealed = self._aead.encrypt(nonce, phone.encode("utf-8"), b"phone")
         return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+    def phone_columns(self, phone: str | None) -> PhoneColumns:
+        """`PhoneColumns` of a phone number given (None or "": none)."""
+        if not phone:
+            return PhoneColumns(phone_enc=None, phone_hash=None, phone_mask=None)
+        return PhoneColumns(
+            phone_enc=self.encrypt_phone(phone),
+            phone_hash=self.phone_hash(phone),
+            phone_mask=mask_phone(phone),
+        )
 
     def decrypt_phone(self, blob: str) -> str:
         raw = base64.urlsafe_b64decode(blob.encode("ascii"))

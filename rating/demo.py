@@ -27,7 +27,7 @@ from typing import Any
 
 from rating.cases import logic as cases_logic
 from rating.cases.model import Actor, CaseState
-from rating.crypto import Keys, mask_phone
+from rating.crypto import Keys
 from rating.store import Store, logic
 from rating.store.models import REASONS, RateLimits, RatingSubmission, RosterRow
 from rating.store.tx import Tx
@@ -298,9 +298,7 @@ def _ratings_plan(officers: list[Any], keys: Keys, now: int, rng: random.Random
             RatingSubmission(
                 token=officer.token, level=level, channel=channel, reasons=reasons,
                 comment="窗口等候时间太长，工作人员态度冷淡" if level <= 2 and n % 2 else "",
-                phone_enc=keys.encrypt_phone(phone) if phone else None,
-                phone_hash=keys.phone_hash(phone) if phone else None,
-                phone_mask=mask_phone(phone) if phone else None,
+                **keys.phone_columns(phone),
                 device_hash=keys.device_hash(f"demo-device-{n}"),
                 network_hash=keys.network_hash(network or f"demo-net-{n}"), at_ms=at,
             )

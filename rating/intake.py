@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import Receive
+from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.types import Receive, Scope
 
 from rating import clock
-from rating.crypto import Keys, mask_phone, normalize_code, normalize_phone
+from rating.crypto import Keys, normalize_code, normalize_phone
 from rating.crypto import network_key as network_key  # its old home: callers import it here
 from rating.errors import BadRequest, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from rating.settings import Settings
@@ -256,6 +256,21 @@ def address_of(peer: str, forwarded: str, trusted: frozenset[str]) -> str:
     return peer
 
 
+def scope_address(scope: Scope, headers: Mapping[bytes, bytes], trusted: frozenset[str]) -> str:
+    """`client_address` for a bare ASGI handler, from its scope and its headers."""
+    client = scope.get("client")
+    return address_of(
+        client[0] if client else "",
+        headers.get(b"x-forwarded-for", b"").decode("latin-1"),
+        trusted,
+    )
+
+
+def scope_device_cookie(headers: Mapping[bytes, bytes]) -> str:
+    """The device cookie's value ("" when absent) from a bare ASGI handler's headers."""
+    return cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(DEVICE_COOKIE, "")
+
+
 def device_id(request: Request) -> tuple[str, bool]:
     """The device cookie's value, and whether it must be set on the response."""
     return device_of(request.cookies.get(DEVICE_COOKIE, ""))
@@ -285,9 +300,7 @@ def to_submission(
         channel=channel,
         reasons=inp.reasons,
         comment=inp.comment,
-        phone_enc=keys.encrypt_phone(phone) if phone else None,
-        phone_hash=keys.phone_hash(phone) if phone else None,
-        phone_mask=mask_phone(phone) if phone else None,
+        **keys.phone_columns(phone),
         device_hash=keys.device_hash(device),
         network_hash=keys.network_hash(network_key(address)),
         receipt=inp.receipt,

@@ -7,27 +7,23 @@ from typing import TYPE_CHECKING, Any
 from rating.cases.audit import audit
 from rating.cases.calendar import WorkCalendar, calendar_from_rows
 from rating.cases.model import CallbackOutcome, CaseState, Deadlines
-from rating.store.tx import named, select_list
+from rating.store.tx import MadeFromRows, named, select_list
 
 if TYPE_CHECKING:
     from rating.store.tx import Tx
 
 
-# The last calendar made, with the rows it was made from: the same rows make the same
-# calendar, which is then not parsed again (every letter's case asks for it twice).
-_last: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], WorkCalendar] | None = None
+def _calendar(overrides: list[tuple[Any, ...]], years: list[tuple[Any, ...]]) -> WorkCalendar:
+    return calendar_from_rows(((r[0], r[1]) for r in overrides), (int(r[0]) for r in years))
 
 
-def load_calendar(tx: Tx) -> WorkCalendar:
-    global _last
-    overrides = tx.all_cached("SELECT cal_date, kind FROM calendar_overrides")
-    years = tx.all_cached("SELECT cal_year FROM calendar_years")
-    last = _last
-    if last is not None and last[0] == overrides and last[1] == years:
-        return last[2]
-    cal = calendar_from_rows(((r[0], r[1]) for r in overrides), (int(r[0]) for r in years))
-    _last = (overrides, years, cal)
-    return cal
+# The same rows make the same calendar, which is then not parsed again (every letter's
+# case asks for it twice).
+load_calendar: MadeFromRows[WorkCalendar] = MadeFromRows(
+    _calendar,
+    "SELECT cal_date, kind FROM calendar_overrides",
+    "SELECT cal_year FROM calendar_years",
+)
 
 
 # The columns of a case's clocks, read by name.

@@ -16,7 +16,7 @@ from rating.cases.model import (
     Progress,
 )
 from rating.domain_errors import NotFound
-from rating.store.receipts import receipt_match
+from rating.store.receipts import named_by_receipt
 from rating.store.tx import named, select_list
 from rating.subtree import SUBTREE_SQL, subtree_params
 
@@ -220,15 +220,11 @@ _PROGRESS_COLUMNS = {
 
 
 def progress_by_receipt(tx: Tx, receipt: str) -> Progress | None:
-    match, params = receipt_match(tx, receipt)
-    row = tx.one(
-        f"SELECT {select_list(_PROGRESS_COLUMNS)} FROM cases c "
-        f"JOIN ratings r ON r.id = c.rating_id WHERE {match}",
-        params,
+    f = named_by_receipt(
+        tx, _PROGRESS_COLUMNS, "cases c JOIN ratings r ON r.id = c.rating_id", receipt
     )
-    if row is None:
+    if f is None:
         return None
-    f = named(_PROGRESS_COLUMNS, row)
     closed = f["state"] == CaseState.CLOSED
     if closed and f["callback_at"] is None and f["verified_at"] is None:
         return None  # closed only because the citizen amended the rating up

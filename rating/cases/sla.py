@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rating.cases.calendar import SHANGHAI, WorkCalendar
+from rating.store.tx import MadeFromRows
 
 if TYPE_CHECKING:
     from rating.store.tx import Tx
@@ -108,25 +109,21 @@ DEFAULT_CLASSES = {
 }
 
 
-# The last table made, with the rows it was made from (as deadlines.load_calendar).
-_last: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], SlaTable] | None = None
-
-
-def load_sla(tx: Tx) -> SlaTable:
-    global _last
-    class_rows = tx.all_cached("SELECT sla_class, label, kind, amount FROM sla_classes")
-    category_rows = tx.all_cached("SELECT channel, category, sla_class FROM sla_categories")
-    last = _last
-    if last is not None and last[0] == class_rows and last[1] == category_rows:
-        return last[2]
+def _table(class_rows: list[tuple[Any, ...]], category_rows: list[tuple[Any, ...]]) -> SlaTable:
     classes = {
         **DEFAULT_CLASSES,
         **{r[0]: SlaClass(r[0], r[1], r[2], int(r[3])) for r in class_rows},
     }
     categories = {(r[0], r[1]): r[2] for r in category_rows}
-    table = SlaTable(classes, categories)
-    _last = (class_rows, category_rows, table)
-    return table
+    return SlaTable(classes, categories)
+
+
+# The same rows make the same table (as deadlines.load_calendar).
+load_sla: MadeFromRows[SlaTable] = MadeFromRows(
+    _table,
+    "SELECT sla_class, label, kind, amount FROM sla_classes",
+    "SELECT channel, category, sla_class FROM sla_categories",
+)
 
 
 def list_sla(tx: Tx) -> tuple[list[SlaClass], list[tuple[str, str, str]]]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from rating.cases.loop import open_case
 from rating.cases.model import Deadlines
 from rating.clock import now_ms
-from rating.crypto import Keys, mask_phone, network_key
+from rating.crypto import Keys, network_key
 from rating.mailbox import store as mstore
 from rating.mailbox.models import (
     LetterSubmission,
@@ -75,9 +75,7 @@ async def submit_letter(
         unit_id=unit_id,
         category=inp.category,
         body=inp.body,
-        phone_enc=keys.encrypt_phone(phone) if phone else None,
-        phone_hash=keys.phone_hash(phone) if phone else None,
-        phone_mask=mask_phone(phone) if phone else None,
+        **keys.phone_columns(phone),
         consent=inp.consent and phone is not None,
         lang=inp.lang,
         stamp=inp.stamp,

@@ -88,6 +88,27 @@ def set_categories(tx: Tx, categories: Sequence[tuple[str, str]]) -> None:
 # ---------------------------------------------------------------- letters
 
 
+def _over_limit(
+    tx: Tx,
+    device_hash: str | None,
+    network_hash: str | None,
+    at_ms: int,
+    limits: tuple[int, int],
+    device_key: str,
+    network_key: str,
+) -> str | None:
+    """Count this hit from the device and from the network in the hour of `at_ms` (keys
+    prefixed by `device_key`, `network_key`); "rate_device" or "rate_network" if either
+    is over its limit, None otherwise."""
+    window = at_ms - at_ms % HOUR_MS
+    per_device, per_network = limits
+    if device_hash and tx.count_hit(device_key + device_hash, window) > per_device:
+        return "rate_device"
+    if network_hash and tx.count_hit(network_key + network_hash, window) > per_network:
+        return "rate_network"
+    return None
+
+
 def insert_letter(tx: Tx, sub: LetterSubmission, limits: tuple[int, int]) -> Submitted:
     """Store one letter and its photos, or say why not (nothing stored then).
 
@@ -107,12 +128,9 @@ def insert_letter(tx: Tx, sub: LetterSubmission, limits: tuple[int, int]) -> Sub
         and tx.one("SELECT 1 FROM units WHERE id = ?", (sub.unit_id,)) is None
     ):
         return Submitted(None, refused="unit")
-    window = sub.at_ms - sub.at_ms % HOUR_MS
-    per_device, per_network = limits
-    if sub.device_hash and tx.count_hit("ld:" + sub.device_hash, window) > per_device:
-        return Submitted(None, refused="rate_device")
-    if sub.network_hash and tx.count_hit("ln:" + sub.network_hash, window) > per_network:
-        return Submitted(None, refused="rate_network")
+    over = _over_limit(tx, sub.device_hash, sub.network_hash, sub.at_ms, limits, "ld:", "ln:")
+    if over is not None:
+        return Submitted(None, refused=over)
     receipt = random_code(RECEIPT_LENGTH)
     while tx.one("SELECT 1 FROM letters WHERE receipt = ?", (receipt,)) is not None:
         receipt = random_code(RECEIPT_LENGTH)  # 60 random bits: practically never
@@ -327,12 +345,9 @@ def insert_unit_rating(tx: Tx, sub: UnitRatingSubmission, limits: tuple[int, int
         if row is not None:
             tx.run("UPDATE unit_ratings SET level = ? WHERE id = ?", (sub.level, row[0]))
             return Submitted(None, created=False)
-    window = sub.at_ms - sub.at_ms % HOUR_MS
-    per_device, per_network = limits
-    if sub.device_hash and tx.count_hit("ud:" + sub.device_hash, window) > per_device:
-        return Submitted(None, refused="rate_device")
-    if sub.network_hash and tx.count_hit("un:" + sub.network_hash, window) > per_network:
-        return Submitted(None, refused="rate_network")
+    over = _over_limit(tx, sub.device_hash, sub.network_hash, sub.at_ms, limits, "ud:", "un:")
+    if over is not None:
+        return Submitted(None, refused=over)
     tx.insert(
         "INSERT INTO unit_ratings (unit_id, token, level, stamp, device_hash, network_hash, "
         "lang, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",

@@ -14,13 +14,15 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from anyio import CapacityLimiter
 from anyio.to_thread import run_sync
 from starlette.datastructures import UploadFile
-from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -28,7 +30,13 @@ from starlette.types import Message, Receive, Scope, Send
 from rating import logs, observe
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import PayloadTooLarge
-from rating.intake import DEVICE_COOKIE, address_of, client_address, device_of
+from rating.intake import (
+    DEVICE_COOKIE,
+    client_address,
+    device_of,
+    scope_address,
+    scope_device_cookie,
+)
 from rating.mailbox import multipart, service
 from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
 from rating.mailbox.models import MAX_PHOTO_BYTES
@@ -46,10 +54,36 @@ MAX_UPLOAD_PARTS = 10  # more file parts than this are refused by the parser its
 # at once as there are cores, so a burst of photos queues instead of taking the memory
 # of every request at once (the rest of the server keeps its threads).
 PHOTO_WORKERS = CapacityLimiter(max(1, os.cpu_count() or 1))
+T = TypeVar("T")
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+async def check_photo_form(
+    check: Callable[..., T],
+    values: dict[str, str],
+    uploads: list[bytes],
+    *args: Any,
+    s: Services,
+    stamp_for: str,
+    now: int,
+) -> T:
+    """`check(values, uploads, *args, s.keys, ...)`: a form's check (mailbox/form.py
+    check_letter, supervisors/form.py check_report), with its stamp's limits."""
+    call = functools.partial(
+        check,
+        values,
+        uploads,
+        *args,
+        s.keys,
+        stamp_for=stamp_for,
+        max_age_ms=s.settings.form_max_age_hours * 3_600_000,
+        now_ms=now,
+    )
+    # Decoding photos is CPU work: off the event loop, a few at a time.
+    return await run_sync(call, limiter=PHOTO_WORKERS) if uploads else call()
 
 
 async def _place(request: Request) -> tuple[str | None, Unit | None, Response | None]:
@@ -274,18 +308,9 @@ async def _take(
     # (refused "category" below); read it beforehand only to spare decoding photos.
     categories = [c for c, _ in await service.list_categories(s.store)] if uploads else None
     now = _now_ms()
-    check = functools.partial(
-        check_letter,
-        values,
-        uploads,
-        categories,
-        s.keys,
-        stamp_for=stamp_token(token),
-        max_age_ms=s.settings.form_max_age_hours * 3_600_000,
-        now_ms=now,
+    inp = await check_photo_form(
+        check_letter, values, uploads, categories, s=s, stamp_for=stamp_token(token), now=now
     )
-    # Decoding photos is CPU work: off the event loop, a few at a time.
-    inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
     device, fresh = device_of(cookie)
     result = await service.submit_letter(
         s.store,
@@ -366,21 +391,14 @@ async def take_quickly(scope: Scope, receive: Receive, send: Send) -> Receive | 
             values, uploads = _parse_small(body, ctype)
             if uploads:
                 return _replay(body, receive)  # photos: decoded off the loop, the usual way
-            client = scope.get("client")
             receipt, device, fresh = await _take(
                 s,
                 None,
                 None,
                 values,
                 uploads,
-                cookie=cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(
-                    DEVICE_COOKIE, ""
-                ),
-                address=address_of(
-                    client[0] if client else "",
-                    headers.get(b"x-forwarded-for", b"").decode("latin-1"),
-                    s.trusted,
-                ),
+                cookie=scope_device_cookie(headers),
+                address=scope_address(scope, headers, s.trusted),
             )
         except Exception as exc:  # a refusal or an error: the usual way answers it
             if isinstance(exc, LetterRefused) and exc.field == "limit":

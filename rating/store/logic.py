@@ -28,7 +28,7 @@ from rating.store.models import (
     TokenState,
     Unit,
 )
-from rating.store.receipts import codec_for, receipt_match
+from rating.store.receipts import codec_for, named_by_receipt, receipt_match
 from rating.store.tx import RollBack, Tx, named, select_list
 from rating.subtree import SUBTREE_SQL, subtree_params
 
@@ -484,16 +484,14 @@ _RATING_VIEW_COLUMNS = {
 
 
 def rating_by_receipt(tx: Tx, receipt: str) -> RatingView | None:
-    match, params = receipt_match(tx, receipt)
-    row = tx.one(
-        f"SELECT {select_list(_RATING_VIEW_COLUMNS)} "
-        "FROM ratings r JOIN officers o ON o.id = r.officer_id JOIN units u ON u.id = r.unit_id "
-        f"WHERE {match}",
-        params,
+    f = named_by_receipt(
+        tx,
+        _RATING_VIEW_COLUMNS,
+        "ratings r JOIN officers o ON o.id = r.officer_id JOIN units u ON u.id = r.unit_id",
+        receipt,
     )
-    if row is None:
+    if f is None:
         return None
-    f = named(_RATING_VIEW_COLUMNS, row)
     return RatingView(
         receipt=f["receipt"],
         level=int(f["level"]),

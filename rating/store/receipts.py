@@ -3,9 +3,11 @@ crypto.ReceiptCodec), and matched back to their rating, old random ones included
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rating.crypto import ReceiptCodec
+from rating.store.tx import named, select_list
 
 if TYPE_CHECKING:
     from rating.store.tx import Tx
@@ -41,3 +43,13 @@ def receipt_match(tx: Tx, code: str, alias: str = "r") -> tuple[str, tuple[Any, 
         f"AND {alias}.receipt = ?",
         (receipt_codec(tx).rating_id(code), code, code),
     )
+
+
+def named_by_receipt(
+    tx: Tx, columns: Mapping[str, str], tables: str, code: str
+) -> dict[str, Any] | None:
+    """The `columns` (as `tx.named` names them) of the row of `tables` whose rating (alias
+    ``r``) has the receipt `code`; None if there is none."""
+    match, params = receipt_match(tx, code)
+    row = tx.one(f"SELECT {select_list(columns)} FROM {tables} WHERE {match}", params)
+    return None if row is None else named(columns, row)

@@ -39,7 +39,7 @@ from rating.store.models import RateLimits, RatingResult, RatingSubmission
 from rating.store.receipts import RECEIPT_KEY_SQL
 from rating.store.sqlite_cache import DeviceLog, WriterConnection
 from rating.store.sqlite_thread import ThreadConnection
-from rating.store.sqlite_writer import WriterProcess, configure
+from rating.store.sqlite_writer import WriterProcess, configure, settle
 
 log = logging.getLogger("pingjing.store")
 T = TypeVar("T")
@@ -536,12 +536,7 @@ class SqliteStore(BatchWriter, Store):
             return
         self._failed = False
         for (_, fut), (ok, value) in zip(pending, replies, strict=True):
-            if fut.done():
-                continue
-            if ok:
-                fut.set_result(value)
-            else:
-                fut.set_exception(value)
+            settle(fut, ok, value)
 
     async def submit_rating(self, sub: RatingSubmission) -> RatingResult:
         loop = asyncio.get_running_loop()

@@ -92,6 +92,16 @@ def frame(obj: Any) -> bytes:
     return len(data).to_bytes(_HEADER, "big") + data
 
 
+def settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Hand a reply `(ok, value)` to its waiter, unless it has stopped waiting."""
+    if fut.done():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
+
+
 def _reply(ok: bool, value: Any) -> bytes:
     try:
         return frame((ok, value))
@@ -385,13 +395,7 @@ class WriterProcess:
             while True:
                 size = int.from_bytes(await self._reader.readexactly(_HEADER), "big")
                 ok, value = pickle.loads(await self._reader.readexactly(size))  # noqa: S301 (private socket pair)
-                fut = self._waiting.popleft()
-                if fut.done():
-                    continue
-                if ok:
-                    fut.set_result(value)
-                else:
-                    fut.set_exception(value)
+                settle(self._waiting.popleft(), ok, value)
         except (asyncio.IncompleteReadError, ConnectionError, OSError, IndexError) as exc:
             if self._waiting:
                 log.error("the database writer process stopped: %r", exc)

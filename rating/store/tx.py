@@ -8,8 +8,10 @@ rating unit of work opens a case in the same transaction, so `store.logic` impor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
 
 __all__ = ["RollBack", "Tx", "named", "select_list"]
 
@@ -78,3 +80,23 @@ def named(columns: Mapping[str, str], row: Sequence[Any]) -> dict[str, Any]:
     """A row of a `select_list(columns)` SELECT as {name: value} (the same on SQLite and
     PostgreSQL, whose drivers both hand rows over as tuples)."""
     return dict(zip(columns, row, strict=True))
+
+
+class MadeFromRows(Generic[T]):
+    """A value made from the rows of some settings queries (read with `Tx.all_cached`),
+    kept with those rows: the same rows make the same value, which is then not made
+    again (the SLA table, the working-day calendar)."""
+
+    def __init__(self, make: Callable[..., T], *queries: str) -> None:
+        self._make = make
+        self._queries = queries
+        self._last: tuple[list[list[tuple[Any, ...]]], T] | None = None
+
+    def __call__(self, tx: Tx) -> T:
+        rows = [tx.all_cached(sql) for sql in self._queries]
+        last = self._last
+        if last is not None and last[0] == rows:
+            return last[1]
+        value = self._make(*rows)
+        self._last = (rows, value)
+        return value

@@ -9,10 +9,8 @@ message beside the field and what was typed kept (photos excepted)."""
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
-from anyio.to_thread import run_sync
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -22,7 +20,7 @@ from rating.clock import now_ms
 from rating.crypto import normalize_code
 from rating.errors import PayloadTooLarge
 from rating.i18n import pick_lang
-from rating.mailbox.views import PHOTO_WORKERS, read_photo_form
+from rating.mailbox.views import check_photo_form, read_photo_form
 from rating.service import svc
 from rating.supervisors import service
 from rating.supervisors.form import Kept, Refused, check_report, kept_from, stamp_token
@@ -146,17 +144,9 @@ async def _submit(request: Request, token: str, who: Supervisor) -> Response:
                 f"照片总大小超过 {mb} MB",
             ) from None  # fmt: skip
         now = now_ms()
-        check = functools.partial(
-            check_report,
-            values,
-            uploads,
-            s.keys,
-            stamp_for=stamp_token(token),
-            max_age_ms=s.settings.form_max_age_hours * 3_600_000,
-            now_ms=now,
+        inp = await check_photo_form(
+            check_report, values, uploads, s=s, stamp_for=stamp_token(token), now=now
         )
-        # Decoding photos is CPU work: off the event loop, a few at a time.
-        inp = await run_sync(check, limiter=PHOTO_WORKERS) if uploads else check()
         filed = await service.file_report(s.store, token, inp, s.settings.supervisor_unit, now)
         if filed.refused == "badge":
             raise Refused(
