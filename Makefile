@@ -25,9 +25,10 @@ WORKERS ?= 2
 test:
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# pytest under coverage, subprocesses included (pyproject.toml [tool.coverage]); the report
-# fails below fail_under. Separate from `make test`: coverage roughly doubles the suite's
-# wall time on Python 3.11 (measured 1.6-2.2x), which would take CI's run past 10 minutes.
+# pytest under coverage on the same workers, subprocesses included (pyproject.toml
+# [tool.coverage]; the xdist workers are subprocesses too); the report fails below
+# fail_under. Separate from `make test`: in one process on Python 3.11 coverage took 1.6-2.2x
+# the suite's wall time; on two workers it has not yet been timed on a quiet 2-core machine.
 coverage:
 	$(BIN)coverage erase
 	$(BIN)coverage run -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
