@@ -16,17 +16,22 @@ fmt:
 	$(BIN)ruff format .
 	$(BIN)ruff check --fix .
 
-# The README's test command: pytest (CI runs this). `make test PYTEST_ARGS="tests/cases -x"`
-# passes arguments on.
+# The README's test command: pytest on WORKERS processes (pytest-xdist; CI runs this).
+# `make test PYTEST_ARGS="tests/cases -x"` passes arguments on; `make test WORKERS=0` runs
+# in one process. Two workers suit CI's two cores (the tests wait on subprocesses, servers
+# and PostgreSQL as much as they compute); --dist loadgroup keeps tests/browser on one
+# worker (tests/conftest.py says why) and spreads the rest test by test.
+WORKERS ?= 2
 test:
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# pytest under coverage, subprocesses included (pyproject.toml [tool.coverage]); the report
-# fails below fail_under. Separate from `make test`: coverage roughly doubles the suite's
-# wall time on Python 3.11 (measured 1.6-2.2x), which would take CI's run past 10 minutes.
+# pytest under coverage on the same workers, subprocesses included (pyproject.toml
+# [tool.coverage]; the xdist workers are subprocesses too); the report fails below
+# fail_under. Separate from `make test`: in one process on Python 3.11 coverage took 1.6-2.2x
+# the suite's wall time; on two workers it has not yet been timed on a quiet 2-core machine.
 coverage:
 	$(BIN)coverage erase
-	$(BIN)coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)coverage run -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 	$(BIN)coverage combine --quiet
 	$(BIN)coverage report
 

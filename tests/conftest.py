@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from xdist.scheduler import LoadScopeScheduling
 
 from rating.admin import auth
 from rating.app import create_app
@@ -78,6 +79,27 @@ async def open_web(settings: Settings) -> AsyncGenerator[Web, None]:
             if not await svc.store.list_officers(include_retired=True):
                 await svc.store.import_roster(ROSTER)
             yield Web(c, svc, await svc.store.list_officers())
+
+
+class BrowserTogether(LoadScopeScheduling):
+    """`make test` runs pytest-xdist with --dist loadgroup: tests/browser goes to one worker
+    as a whole, in file order, as without xdist (those tests share the worker's server and
+    its database, and some pages cache for a minute, the dashboard's figures: a test must
+    not meet a state that no serial run leaves); every other test is a unit of its own, for
+    the best balance (the largest unit, the browser tests, is handed out first).
+
+    By path, not by xdist_group marks: pytest-xdist 3.8 passes a test's group in its node
+    id, which pytest 9.2 no longer lets a plugin change, so the marks are silently ignored
+    (pytest-dev/pytest-xdist#1386)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "tests/browser" if nodeid.startswith("tests/browser/") else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadgroup":
+        return None
+    return BrowserTogether(config, log)
 
 
 @pytest.fixture(autouse=True)

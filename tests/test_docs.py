@@ -25,7 +25,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
     make = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "-m pytest" in make.split("test:", 1)[1].split("\n\n", 1)[0]
+    test = make.split("test:", 1)[1].split("\n\n", 1)[0]
+    assert "-m pytest -n $(WORKERS) --dist loadgroup" in test
     coverage = make.split("coverage:", 1)[1].split("\n\n", 1)[0]
     assert "coverage run -m pytest" in coverage and "coverage report" in coverage
 
@@ -43,3 +44,24 @@ def test_settings_are_declared_once_with_typed_defaults() -> None:
     assert all(type(f.default) is kinds[str(f.type)] for f in fields(Settings))
     assert all(s.help for s in SETTINGS)
     assert Settings.load(env={}) == Settings()
+
+
+def test_the_browser_tests_are_one_unit_of_work_under_xdist() -> None:
+    """`make test`'s scheduler: tests/browser's tests, whatever their file or parameters,
+    go to one worker together; any other test is a unit of its own."""
+    from tests.conftest import BrowserTogether
+
+    def scope(nodeid: str) -> str:
+        return BrowserTogether._split_scope(None, nodeid)
+
+    browser = [
+        "tests/browser/test_kiosk.py::test_kiosk_signs_in",
+        "tests/browser/test_admin_console.py::test_dashboard_and_queue[390x844]",
+    ]
+    assert {scope(n) for n in browser} == {"tests/browser"}
+    others = [
+        "tests/store/test_roster.py::test_import[sqlite]",
+        "tests/store/test_roster.py::test_import[postgresql]",
+        "tests/test_browser_like.py::test_x",
+    ]
+    assert [scope(n) for n in others] == others

@@ -37,8 +37,10 @@ def test_report_opens_on_a_phone_and_is_archived(
     week = page.locator("select[name=week]").first.input_value()
 
     # "Open" makes the report; the browser shows it (a download would leave this page).
+    # The click waits for the navigation it starts, so it gets the same 2 minutes: on a
+    # loaded machine the report took longer than Playwright's default 30 s.
     with page.expect_navigation(timeout=120_000):
-        page.click("form[action='/admin/report/weekly'] button[type=submit]")
+        page.click("form[action='/admin/report/weekly'] button[type=submit]", timeout=120_000)
     assert "/admin/report/weekly" in page.url
     assert page.locator("h1").inner_text().startswith(f"评警周报 {week}")
     shot(page, "report-phone")

@@ -81,7 +81,10 @@ def require_postgres() -> None:
 def fresh_database() -> Iterator[str]:
     """A new, empty database (byte-order collation, as SQLite sorts); dropped afterwards."""
     require_postgres()
-    name = f"pingjing_test_{os.getpid()}_{secrets.token_hex(4)}"
+    # Named by the pytest-xdist worker (gw0, gw1; none without xdist) and process, so that a
+    # database left by a killed run says whose it was; each worker creates and drops its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"pingjing_test_{worker}_{os.getpid()}_{secrets.token_hex(4)}"
     with admin_connect() as conn:
         conn.execute(
             sql.SQL(
