@@ -9,6 +9,7 @@ from pathlib import Path
 from rating.crypto import Keys
 from rating.demo import BUREAU, DemoResult, _account_actor, ensure_accounts, seed_roster
 from rating.demo_intake import SUPERVISOR, seed_intakes
+from rating.settings import Settings
 from rating.store import make_store
 from tests.conftest import make_settings, rows
 
@@ -16,9 +17,10 @@ DAY = 86_400_000
 NOW = 1_764_633_600_000  # 2025-12-02 08:00 Asia/Shanghai
 
 
-async def test_reports_routed_to_the_discipline_unit_are_worked_from_there(
-    tmp_path: Path,
-) -> None:
+async def _seed(tmp_path: Path, route_code: str | None) -> tuple[Settings, list[str], str]:
+    """The demo's roster and accounts, then its intakes with `route_code` as the
+    discipline unit's code (None: the Qiaodong branch's); the settings, what was made,
+    the branch's path."""
     settings = make_settings(tmp_path)
     store = make_store(settings, one_shot=True)
     await store.open()
@@ -30,10 +32,17 @@ async def test_reports_routed_to_the_discipline_unit_are_worked_from_there(
         manager = await _account_actor(store, "demo-manager")
         made = await seed_intakes(
             store, Keys("secret"), list(await store.list_officers()), admin, manager, NOW,
-            route_code=branch.code,
+            route_code=route_code or branch.code,
         )  # fmt: skip
     finally:
         await store.close()
+    return settings, made, branch.path
+
+
+async def test_reports_routed_to_the_discipline_unit_are_worked_from_there(
+    tmp_path: Path,
+) -> None:
+    settings, made, branch = await _seed(tmp_path, None)
     assert made[0].startswith(f"citizen supervisor {SUPERVISOR} with 2 reports")
     cases = rows(
         settings,
@@ -41,7 +50,7 @@ async def test_reports_routed_to_the_discipline_unit_are_worked_from_there(
         "WHERE c.source = 'supervisor' ORDER BY c.id",
     )
     # The older report went on to its rectification; the newer one waits for the unit.
-    assert cases == [("rectifying", branch.path), ("dispatched", branch.path)]
+    assert cases == [("rectifying", branch), ("dispatched", branch)]
     # Routed by the system (no accept or dispatch by the centre), replied by the manager.
     assert rows(
         settings,
@@ -55,20 +64,7 @@ async def test_reports_routed_to_the_discipline_unit_are_worked_from_there(
 async def test_a_discipline_unit_code_that_names_no_unit_leaves_the_centre_to_route(
     tmp_path: Path,
 ) -> None:
-    settings = make_settings(tmp_path)
-    store = make_store(settings, one_shot=True)
-    await store.open()
-    try:
-        await seed_roster(store, NOW)
-        await ensure_accounts(store, "secret", NOW, DemoResult())
-        admin = await _account_actor(store, "demo")
-        manager = await _account_actor(store, "demo-manager")
-        await seed_intakes(
-            store, Keys("secret"), list(await store.list_officers()), admin, manager, NOW,
-            route_code="NO-SUCH-UNIT",
-        )  # fmt: skip
-    finally:
-        await store.close()
+    settings, _, _ = await _seed(tmp_path, "NO-SUCH-UNIT")
     # The reports wait for the centre, which accepts and dispatches the older one itself.
     assert rows(settings, "SELECT state FROM cases WHERE source = 'supervisor' ORDER BY id") == [
         ("rectifying",),
