@@ -110,6 +110,26 @@ def textarea_text(values: dict[str, str], name: str) -> str:
     return form_text(values, name).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def required_textarea(
+    values: dict[str, str], name: str, most: int, *, empty: tuple[str, str], counted: str
+) -> str:
+    """A textarea's text (`textarea_text`) that must be there and hold at most `most`
+    characters, else refused naming the field: `empty` (English, Chinese) when there is none,
+    a count begun with `counted` in English when too long (the mailbox's and the
+    supervisors' forms)."""
+    body = textarea_text(values, name)
+    if not body:
+        raise LetterRefused(name, 400, *empty)
+    if len(body) > most:
+        raise LetterRefused(
+            name,
+            400,
+            f"{counted} {len(body)} characters; at most {most}",
+            f"内容共 {len(body)} 字，最多 {most} 字",
+        )
+    return body
+
+
 def check_letter(
     values: dict[str, str],
     uploads: Sequence[bytes],
@@ -136,16 +156,13 @@ def check_letter(
         raise LetterRefused(
             "category", 400, "choose a category from the list", "请从列表中选择类别"
         )
-    body = textarea_text(values, "text")
-    if not body:
-        raise LetterRefused("text", 400, "the letter is empty", "请填写信件内容")
-    if len(body) > MAX_TEXT:
-        raise LetterRefused(
-            "text",
-            400,
-            f"the letter is {len(body)} characters; at most {MAX_TEXT}",
-            f"内容共 {len(body)} 字，最多 {MAX_TEXT} 字",
-        )
+    body = required_textarea(
+        values,
+        "text",
+        MAX_TEXT,
+        empty=("the letter is empty", "请填写信件内容"),
+        counted="the letter is",
+    )
     phone: str | None = None
     phone_raw = form_text(values, "phone").strip()
     consent = values.get("consent", "") in ("1", "on", "true", "yes")
