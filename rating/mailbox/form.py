@@ -7,7 +7,7 @@ page can show the message beside that field with what the person typed still in 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rating.crypto import Keys, normalize_phone
@@ -42,6 +42,19 @@ class Kept:
     phone: str = ""
     consent: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def refusal_notice(
+    exc: LetterRefused, lang: str, m: Mapping[str, str], beside: Collection[str], photos: bool
+) -> str:
+    """The notice above a refused photo form (the mailbox's and the supervisors'): "fix",
+    with the message itself unless the page shows it beside its field (`beside`), and a
+    reminder to choose the photos again when some were sent (`photos`) and the refusal is
+    not about them. `m`: the page's texts in `lang`."""
+    notice = m["fix"] if exc.field in beside else f"{m['fix']} {exc.message(lang)}"
+    if photos and exc.field != "photos":
+        notice += " " + m["photos_again"]
+    return notice
 
 
 def stamp_token(unit_token: str | None) -> str:
