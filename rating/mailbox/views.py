@@ -47,11 +47,13 @@ from rating.mailbox.form import (
     refusal_notice,
     stamp_token,
 )
-from rating.mailbox.models import MAX_PHOTO_BYTES
+from rating.mailbox.models import MAX_PHOTO_BYTES, Submitted
 from rating.mailbox.photos import too_big
+from rating.mailbox.service import LetterInput
 from rating.mailbox.texts import mtexts
 from rating.service import Services, device_cookie, set_device_cookie, svc
 from rating.store.models import TokenState, Unit
+from rating.subtree import unit_display
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The whole letter with three full-size photos, plus the multipart envelope and the text.
@@ -162,10 +164,7 @@ async def _form_page(
 
 
 def _unit_display(unit: Unit | None) -> str | None:
-    if unit is None:
-        return None
-    parts = unit.path.split("/")
-    return " · ".join(parts[1:] if len(parts) > 1 else parts)
+    return None if unit is None else unit_display(unit.path)
 
 
 async def mailbox(request: Request) -> Response:
@@ -315,15 +314,8 @@ async def _take(
     inp = await check_photo_form(
         check_letter, values, uploads, categories, s=s, stamp_for=stamp_token(token), now=now
     )
-    device, fresh = device_of(cookie)
-    result = await service.submit_letter(
-        s.store,
-        s.keys,
-        inp,
-        unit_id=unit.id if unit else None,
-        device=device,
-        address=address,
-        at_ms=now,
+    result, device, fresh = await store_letter(
+        s, inp, unit, cookie=cookie, address=address, now=now
     )
     if result.refused == "category":  # removed from the list since the check
         raise LetterRefused(
@@ -340,6 +332,25 @@ async def _take(
         )
     assert result.receipt is not None
     return result.receipt, device, fresh
+
+
+async def store_letter(
+    s: Services, inp: LetterInput, unit: Unit | None, *, cookie: str, address: str, now: int
+) -> tuple[Submitted, str, bool]:
+    """Store a checked letter (the form's and the JSON API's): the store's answer, the
+    device of `cookie` (the request's device cookie, "" if none) and whether that device
+    is new (its cookie to be set)."""
+    device, fresh = device_of(cookie)
+    result = await service.submit_letter(
+        s.store,
+        s.keys,
+        inp,
+        unit_id=unit.id if unit else None,
+        device=device,
+        address=address,
+        at_ms=now,
+    )
+    return result, device, fresh
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
