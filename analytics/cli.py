@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from analytics import FORMATS  # light: pandas is imported only when a report runs
 from rating import clock
 from rating.cli import CliError, with_store
 from rating.settings import Settings
+
+if TYPE_CHECKING:
+    from analytics.report import WeeklyReport
+    from rating.store import Store
+
+R = TypeVar("R", bound="WeeklyReport")
 
 
 def register(sub: Any) -> None:
@@ -30,12 +37,7 @@ def register(sub: Any) -> None:
         help="report as it stood at this earlier moment, e.g. '2026-11-24 09:00' "
         "(Asia/Shanghai; default now): follow-up states, imports and ratings as known then",
     )
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument(
-        "--formats",
-        default=",".join(FORMATS),
-        help=f"comma-separated outputs (default {','.join(FORMATS)})",
-    )
+    _add_output_options(p)
     p.add_argument(
         "--no-archive",
         action="store_true",
@@ -46,44 +48,89 @@ def register(sub: Any) -> None:
     _register_schedule(rsub)
 
 
+def _add_output_options(p: Any) -> None:
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument(
+        "--formats",
+        default=",".join(FORMATS),
+        help=f"comma-separated outputs (default {','.join(FORMATS)})",
+    )
+
+
 def cmd_report_weekly(args: argparse.Namespace) -> None:
+    settings = _report_settings(args)
+    from analytics.weekly import weekly_report
+
+    formats = _formats(args)
+    out = _out_folder(args)
+    report, written = _build_and_render(
+        settings,
+        lambda store: weekly_report(
+            store,
+            settings,
+            week=args.week,
+            unit=args.unit,
+            as_of=args.as_of,
+            prepare_render=True,
+        ),
+        out,
+        formats,
+    )
+    _print_written(f"weekly report {report.week.describe()}, {report.scope}", report, written)
+    if not getattr(args, "no_archive", False):
+        _archive(settings, report, written, args.unit, "cli")
+
+
+def _report_settings(args: argparse.Namespace) -> Settings:
+    """The settings; on SQLite a column reader starts now, so that its imports run beside
+    the report's own (`colread.prestart`)."""
     settings = Settings.load(database=getattr(args, "database", None))
     if not settings.is_postgres:
         from analytics import colread
 
         colread.prestart()  # its imports run beside ours
-    from analytics.weekly import ReportError, render, weekly_report
+    return settings
 
+
+def _formats(args: argparse.Namespace) -> tuple[str, ...]:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise CliError(f"unknown format {','.join(unknown)!r}; choose from {', '.join(FORMATS)}")
+    return formats
+
+
+def _out_folder(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} is not a folder")
+    return out
+
+
+def _build_and_render(
+    settings: Settings,
+    build: Callable[[Store], Awaitable[R]],
+    out: Path,
+    formats: tuple[str, ...],
+) -> tuple[R, list[Path]]:
+    """The report `build` makes, and the files it is rendered into in `out`."""
+    from analytics.weekly import ReportError, render
+
     try:
-        report = with_store(
-            settings,
-            lambda store: weekly_report(
-                store,
-                settings,
-                week=args.week,
-                unit=args.unit,
-                as_of=args.as_of,
-                prepare_render=True,
-            ),
-        )
+        report = with_store(settings, build)
         written = render(report, out, formats, processes=min(2, os.cpu_count() or 1))
     except ReportError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:  # the folder cannot be created or written
         raise CliError(f"cannot write the report into {out}: {exc.strerror or exc}") from None
-    print(f"weekly report {report.week.describe()}, {report.scope}")
+    return report, written
+
+
+def _print_written(heading: str, report: WeeklyReport, written: list[Path]) -> None:
+    print(heading)
     print(f"generated at {report.generated_at} (Asia/Shanghai); follow-up states as of then")
     for path in written:
         print(f"  {path}")
-    if not getattr(args, "no_archive", False):
-        _archive(settings, report, written, args.unit, "cli")
 
 
 def _archive(
@@ -116,29 +163,16 @@ def _register_period(rsub: Any) -> None:
     when.add_argument("--year", help="a calendar year, such as 2026")
     p.add_argument("--to", dest="date_to", help="last day, included (with --from)")
     p.add_argument("--unit", help="only this unit (code or full path), sub-units included")
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument(
-        "--formats",
-        default=",".join(FORMATS),
-        help=f"comma-separated outputs (default {','.join(FORMATS)})",
-    )
+    _add_output_options(p)
     p.set_defaults(func=cmd_report_period)
 
 
 def cmd_report_period(args: argparse.Namespace) -> None:
-    settings = Settings.load(database=getattr(args, "database", None))
-    if not settings.is_postgres:
-        from analytics import colread
-
-        colread.prestart()  # its imports run beside ours
+    settings = _report_settings(args)
     from analytics.period import parse_period
     from analytics.period_report import period_report
-    from analytics.weekly import ReportError, render
 
-    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise CliError(f"unknown format {','.join(unknown)!r}; choose from {', '.join(FORMATS)}")
+    formats = _formats(args)
     if args.date_to and not args.date_from:
         raise CliError("--to goes with --from (dates such as 2026-11-30)")
     try:
@@ -151,22 +185,11 @@ def cmd_report_period(args: argparse.Namespace) -> None:
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CliError(f"{out} is not a folder")
-    try:
-        report = with_store(
-            settings, lambda store: period_report(store, settings, period, unit=args.unit)
-        )
-        written = render(report, out, formats, processes=min(2, os.cpu_count() or 1))
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    except OSError as exc:
-        raise CliError(f"cannot write the report into {out}: {exc.strerror or exc}") from None
-    print(f"{report.kind_name} {report.week.describe()}, {report.scope}")
-    print(f"generated at {report.generated_at} (Asia/Shanghai); follow-up states as of then")
-    for path in written:
-        print(f"  {path}")
+    out = _out_folder(args)
+    report, written = _build_and_render(
+        settings, lambda store: period_report(store, settings, period, unit=args.unit), out, formats
+    )
+    _print_written(f"{report.kind_name} {report.week.describe()}, {report.scope}", report, written)
 
 
 def _register_schedule(rsub: Any) -> None:

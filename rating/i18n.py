@@ -109,8 +109,11 @@ def table(*names: str) -> Table:
 texts = table("citizen.pages", "spotcheck.citizen")
 
 
-def pick_lang(request: Request) -> str:
-    """?lang= beats the language cookie, which beats Accept-Language; default Chinese."""
+def pick_lang(request: Request, chosen: str | None = None) -> str:
+    """`chosen` (a posted form's `lang`) beats ?lang=, which beats the language cookie,
+    which beats Accept-Language; default Chinese. A value not in LANGS counts as none."""
+    if chosen in LANGS:
+        return chosen
     q = request.query_params.get("lang")
     if q in LANGS:
         return q

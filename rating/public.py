@@ -175,7 +175,7 @@ async def rate_submit(request: Request, as_json: bool = False) -> Response:
     form = {k: v[-1] for k, v in multi.items()}
     data = form_to_dict(form, multi)
     data["token"] = token
-    lang = form["lang"] if form.get("lang") in ("zh", "en") else pick_lang(request)
+    lang = pick_lang(request, form.get("lang"))
     try:
         inp = validate(data)
     except FieldError as exc:

@@ -40,10 +40,11 @@ from rating.errors import (
     TooManyRequests,
     UnsupportedMediaType,
 )
-from rating.intake import DEVICE_COOKIE, client_address, device_of, parse_json, read_body
+from rating.intake import DEVICE_COOKIE, client_address, parse_json, read_body
 from rating.mailbox import service
 from rating.mailbox.form import LetterRefused, check_letter, stamp_token
 from rating.mailbox.models import MAX_TEXT
+from rating.mailbox.views import store_letter
 from rating.service import set_device_cookie, svc
 from rating.store import StoreUnavailable
 from rating.store.models import TokenState, Unit
@@ -150,16 +151,14 @@ async def create_letter(request: Request) -> Response:
         )
     except LetterRefused as exc:
         raise refusal(exc) from None
-    device, fresh = device_of(request.cookies.get(DEVICE_COOKIE, ""))
     try:
-        result = await service.submit_letter(
-            s.store,
-            s.keys,
+        result, device, fresh = await store_letter(
+            s,
             inp,
-            unit_id=unit.id if unit else None,
-            device=device,
+            unit,
+            cookie=request.cookies.get(DEVICE_COOKIE, ""),
             address=client_address(request, s.trusted),
-            at_ms=now,
+            now=now,
         )
     except StoreUnavailable:
         raise ServiceUnavailable(

@@ -7,7 +7,7 @@ page can show the message beside that field with what the person typed still in 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rating.crypto import Keys, normalize_phone
@@ -42,6 +42,19 @@ class Kept:
     phone: str = ""
     consent: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def refusal_notice(
+    exc: LetterRefused, lang: str, m: Mapping[str, str], beside: Collection[str], photos: bool
+) -> str:
+    """The notice above a refused photo form (the mailbox's and the supervisors'): "fix",
+    with the message itself unless the page shows it beside its field (`beside`), and a
+    reminder to choose the photos again when some were sent (`photos`) and the refusal is
+    not about them. `m`: the page's texts in `lang`."""
+    notice = m["fix"] if exc.field in beside else f"{m['fix']} {exc.message(lang)}"
+    if photos and exc.field != "photos":
+        notice += " " + m["photos_again"]
+    return notice
 
 
 def stamp_token(unit_token: str | None) -> str:
@@ -110,6 +123,26 @@ def textarea_text(values: dict[str, str], name: str) -> str:
     return form_text(values, name).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def required_textarea(
+    values: dict[str, str], name: str, most: int, *, empty: tuple[str, str], counted: str
+) -> str:
+    """A textarea's text (`textarea_text`) that must be there and hold at most `most`
+    characters, else refused naming the field: `empty` (English, Chinese) when there is none,
+    a count begun with `counted` in English when too long (the mailbox's and the
+    supervisors' forms)."""
+    body = textarea_text(values, name)
+    if not body:
+        raise LetterRefused(name, 400, *empty)
+    if len(body) > most:
+        raise LetterRefused(
+            name,
+            400,
+            f"{counted} {len(body)} characters; at most {most}",
+            f"内容共 {len(body)} 字，最多 {most} 字",
+        )
+    return body
+
+
 def check_letter(
     values: dict[str, str],
     uploads: Sequence[bytes],
@@ -136,16 +169,13 @@ def check_letter(
         raise LetterRefused(
             "category", 400, "choose a category from the list", "请从列表中选择类别"
         )
-    body = textarea_text(values, "text")
-    if not body:
-        raise LetterRefused("text", 400, "the letter is empty", "请填写信件内容")
-    if len(body) > MAX_TEXT:
-        raise LetterRefused(
-            "text",
-            400,
-            f"the letter is {len(body)} characters; at most {MAX_TEXT}",
-            f"内容共 {len(body)} 字，最多 {MAX_TEXT} 字",
-        )
+    body = required_textarea(
+        values,
+        "text",
+        MAX_TEXT,
+        empty=("the letter is empty", "请填写信件内容"),
+        counted="the letter is",
+    )
     phone: str | None = None
     phone_raw = form_text(values, "phone").strip()
     consent = values.get("consent", "") in ("1", "on", "true", "yes")

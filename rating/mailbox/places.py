@@ -15,10 +15,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from rating import service as ratings
+from rating.i18n import pick_lang
 from rating.intake import CLOCK_SKEW_MS, DEVICE_COOKIE, client_address, device_of
 from rating.mailbox import service
 from rating.mailbox.texts import mtexts
-from rating.mailbox.views import _lang, _place, _unit_display
+from rating.mailbox.views import _place, _unit_display
 from rating.service import set_device_cookie, svc
 from rating.store.models import Unit
 
@@ -41,7 +42,7 @@ async def _page(
     badge: str = "",
 ) -> Response:
     s = svc(request)
-    lang = _lang(request)
+    lang = pick_lang(request)
     m = mtexts(lang)
     response = s.pages.render(
         request,
@@ -76,7 +77,7 @@ async def place(request: Request) -> Response:
 
 async def _rate(request: Request, token: str, unit: Unit) -> Response:
     s = svc(request)
-    lang = _lang(request)
+    lang = pick_lang(request)
     m = mtexts(lang)
     form = await request.form(max_files=0, max_fields=10)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -129,7 +130,7 @@ async def find_officer(request: Request) -> Response:
     badge = "".join(typed.split())[:20]
     officer = await ratings.officer_by_badge(s.store, badge) if badge else None
     if officer is None or officer.status != "active" or not officer.token:
-        m = mtexts(_lang(request))
+        m = mtexts(pick_lang(request))
         return await _page(
             request, token, unit, status=404, error={"badge": m["officer_missing"]}, badge=typed
         )

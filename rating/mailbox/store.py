@@ -20,6 +20,7 @@ from rating.mailbox.models import (
     UnitRatingSubmission,
 )
 from rating.store.models import TokenState, Unit
+from rating.store.tx import named, select_list
 from rating.subtree import SUBTREE_SQL, subtree_params
 
 if TYPE_CHECKING:
@@ -28,34 +29,41 @@ if TYPE_CHECKING:
 HOUR_MS = 3_600_000
 RECEIPT_LENGTH = 12
 
-_LETTER_COLS = (
-    "l.id, l.receipt, l.unit_id, u.path, l.category, l.body, l.phone_mask, l.consent, "
-    "l.anonymous, l.lang, l.status, l.reply, l.replied_at, l.created_at"
-)
+_LETTER_COLUMNS = {
+    "id": "l.id",
+    "receipt": "l.receipt",
+    "unit_id": "l.unit_id",
+    "unit_path": "u.path",
+    "category": "l.category",
+    "body": "l.body",
+    "phone_mask": "l.phone_mask",
+    "consent": "l.consent",
+    "anonymous": "l.anonymous",
+    "lang": "l.lang",
+    "status": "l.status",
+    "reply": "l.reply",
+    "replied_at": "l.replied_at",
+    "created_at": "l.created_at",
+}
+_LETTER_COLS = select_list(_LETTER_COLUMNS)
 _LETTER_FROM = "FROM letters l LEFT JOIN units u ON u.id = l.unit_id"
 
 
 def _letter(tx: Tx, row: tuple[Any, ...]) -> LetterView:
+    f = named(_LETTER_COLUMNS, row)
     photos = tx.all(
         "SELECT id, mime, width, height, size, position FROM letter_photos "
         "WHERE letter_id = ? ORDER BY position",
-        (row[0],),
+        (f["id"],),
     )
     return LetterView(
-        id=int(row[0]),
-        receipt=row[1],
-        unit_id=row[2],
-        unit_path=row[3],
-        category=row[4],
-        body=row[5],
-        phone_mask=row[6],
-        consent=bool(row[7]),
-        anonymous=bool(row[8]),
-        lang=row[9],
-        status=row[10],
-        reply=row[11],
-        replied_at=row[12],
-        created_at=int(row[13]),
+        **{
+            **f,
+            "id": int(f["id"]),
+            "consent": bool(f["consent"]),
+            "anonymous": bool(f["anonymous"]),
+            "created_at": int(f["created_at"]),
+        },
         photos=tuple(
             LetterPhoto(int(p[0]), p[1], int(p[2]), int(p[3]), int(p[4]), int(p[5])) for p in photos
         ),

@@ -30,6 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 from rating import logs, observe
 from rating.crypto import format_receipt, normalize_code
 from rating.errors import PayloadTooLarge
+from rating.i18n import pick_lang
 from rating.intake import (
     DEVICE_COOKIE,
     client_address,
@@ -38,17 +39,28 @@ from rating.intake import (
     scope_device_cookie,
 )
 from rating.mailbox import multipart, service
-from rating.mailbox.form import Kept, LetterRefused, check_letter, kept_from, stamp_token
-from rating.mailbox.models import MAX_PHOTO_BYTES
+from rating.mailbox.form import (
+    Kept,
+    LetterRefused,
+    check_letter,
+    kept_from,
+    refusal_notice,
+    stamp_token,
+)
+from rating.mailbox.models import MAX_PHOTO_BYTES, Submitted
 from rating.mailbox.photos import too_big
+from rating.mailbox.service import LetterInput
 from rating.mailbox.texts import mtexts
 from rating.service import Services, device_cookie, set_device_cookie, svc
 from rating.store.models import TokenState, Unit
+from rating.subtree import unit_display
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The whole letter with three full-size photos, plus the multipart envelope and the text.
 from rating.bodycap import MAILBOX_MAX_BYTES  # noqa: E402 - the cap BodyCap applies
 
+# The fields whose refusal the page shows beside them (the others' above the form).
+FIELD_ERRORS = ("category", "text", "phone", "consent", "photos")
 MAX_UPLOAD_PARTS = 10  # more file parts than this are refused by the parser itself
 # Decoding a 12-megapixel photo takes about 50 MB and half a second of one core: as many
 # at once as there are cores, so a burst of photos queues instead of taking the memory
@@ -105,7 +117,7 @@ async def _place(request: Request) -> tuple[str | None, Unit | None, Response | 
 
 def place_notice(request: Request, revoked: bool) -> Response:
     s = svc(request)
-    lang = _lang(request)
+    lang = pick_lang(request)
     m = mtexts(lang)
     return s.pages.render(
         request,
@@ -116,12 +128,6 @@ def place_notice(request: Request, revoked: bool) -> Response:
         heading=m["place_revoked" if revoked else "place_unknown"],
         body=m["place_gone_body"],
     )
-
-
-def _lang(request: Request, chosen: str | None = None) -> str:
-    from rating.i18n import pick_lang
-
-    return chosen if chosen in ("zh", "en") else pick_lang(request)
 
 
 async def _form_page(
@@ -135,7 +141,7 @@ async def _form_page(
     lang: str | None = None,
 ) -> Response:
     s = svc(request)
-    lang = _lang(request, lang)
+    lang = pick_lang(request, lang)
     categories = await service.list_categories(s.store)
     response = s.pages.render(
         request,
@@ -158,10 +164,7 @@ async def _form_page(
 
 
 def _unit_display(unit: Unit | None) -> str | None:
-    if unit is None:
-        return None
-    parts = unit.path.split("/")
-    return " · ".join(parts[1:] if len(parts) > 1 else parts)
+    return None if unit is None else unit_display(unit.path)
 
 
 async def mailbox(request: Request) -> Response:
@@ -176,7 +179,19 @@ async def mailbox(request: Request) -> Response:
 
 async def read_photo_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
     """A multipart form's text fields and its `photos` files (the mailbox's and the
-    supervisors' forms); LetterRefused naming an unknown file field or a photo too big."""
+    supervisors' forms); LetterRefused naming an unknown file field, a photo too big, or
+    photos together over the body cap."""
+    try:
+        return await _read_photo_form(request)
+    except PayloadTooLarge:
+        # The body passed the cap before its text fields could be read.
+        mb = MAILBOX_MAX_BYTES // 2**20
+        raise LetterRefused(
+            "photos", 413, f"the photos together are larger than {mb} MB", f"照片总大小超过 {mb} MB"
+        ) from None
+
+
+async def _read_photo_form(request: Request) -> tuple[dict[str, str], list[bytes]]:
     values: dict[str, str] = {}
     uploads: list[bytes] = []
     ctype = request.headers.get("content-type", "")
@@ -235,21 +250,12 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
             "content-type", 415, "expected a form post (multipart/form-data)", "请求格式错误"
         )
         return await _form_page(
-            request, token, unit, status=415, notice=refused.message(_lang(request))
+            request, token, unit, status=415, notice=refused.message(pick_lang(request))
         )
     values: dict[str, str] = {}
     uploads: list[bytes] = []
     try:
-        try:
-            values, uploads = await read_photo_form(request)
-        except PayloadTooLarge:
-            # The body passed the cap before its text fields could be read.
-            raise LetterRefused(
-                "photos",
-                413,
-                f"the photos together are larger than {MAILBOX_MAX_BYTES // 2**20} MB",
-                f"照片总大小超过 {MAILBOX_MAX_BYTES // 2**20} MB",
-            ) from None
+        values, uploads = await read_photo_form(request)
         refused = request.scope.get("state", {}).pop(QUICK_REFUSAL, None)
         if isinstance(refused, LetterRefused):
             raise refused  # the short path's limits refused it: not counted a second time
@@ -264,13 +270,10 @@ async def _submit(request: Request, token: str | None, unit: Unit | None) -> Res
             address=client_address(request, s.trusted),
         )
     except LetterRefused as exc:
-        lang = _lang(request, values.get("lang"))
+        lang = pick_lang(request, values.get("lang"))
         m = mtexts(lang)
         kept = kept_from(values, {exc.field: exc.message(lang)})
-        on_top = exc.field not in ("category", "text", "phone", "consent", "photos")
-        notice = f"{m['fix']} {exc.message(lang)}" if on_top else m["fix"]
-        if uploads and exc.field != "photos":
-            notice += " " + m["photos_again"]
+        notice = refusal_notice(exc, lang, m, FIELD_ERRORS, bool(uploads))
         return await _form_page(
             request, token, unit, status=exc.status, kept=kept, notice=notice, lang=lang
         )
@@ -311,15 +314,8 @@ async def _take(
     inp = await check_photo_form(
         check_letter, values, uploads, categories, s=s, stamp_for=stamp_token(token), now=now
     )
-    device, fresh = device_of(cookie)
-    result = await service.submit_letter(
-        s.store,
-        s.keys,
-        inp,
-        unit_id=unit.id if unit else None,
-        device=device,
-        address=address,
-        at_ms=now,
+    result, device, fresh = await store_letter(
+        s, inp, unit, cookie=cookie, address=address, now=now
     )
     if result.refused == "category":  # removed from the list since the check
         raise LetterRefused(
@@ -336,6 +332,25 @@ async def _take(
         )
     assert result.receipt is not None
     return result.receipt, device, fresh
+
+
+async def store_letter(
+    s: Services, inp: LetterInput, unit: Unit | None, *, cookie: str, address: str, now: int
+) -> tuple[Submitted, str, bool]:
+    """Store a checked letter (the form's and the JSON API's): the store's answer, the
+    device of `cookie` (the request's device cookie, "" if none) and whether that device
+    is new (its cookie to be set)."""
+    device, fresh = device_of(cookie)
+    result = await service.submit_letter(
+        s.store,
+        s.keys,
+        inp,
+        unit_id=unit.id if unit else None,
+        device=device,
+        address=address,
+        at_ms=now,
+    )
+    return result, device, fresh
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -436,7 +451,7 @@ async def _whole_body(receive: Receive) -> bytes:
 
 async def receipt(request: Request) -> Response:
     s = svc(request)
-    lang = _lang(request)
+    lang = pick_lang(request)
     m = mtexts(lang)
     code = normalize_code(request.path_params["code"])
     letter = await service.letter_by_receipt(s.store, code) if code else None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 from rating.cases.model import Deadlines
+from rating.subtree import unit_display
 
 REASONS = ("attitude", "efficiency", "conduct", "integrity", "buck_passing", "other")
 
@@ -56,8 +57,7 @@ class Officer:
     @property
     def unit_display(self) -> str:
         """The unit below the bureau, e.g. 桥东分局 · 胜利路派出所, for citizens to check."""
-        parts = self.unit_path.split("/")
-        return " · ".join(parts[1:] if len(parts) > 1 else parts)
+        return unit_display(self.unit_path)
 
 
 class TokenState(Enum):

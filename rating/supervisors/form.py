@@ -18,7 +18,7 @@ from rating.mailbox.form import (
     form_text,
     fresh_stamp,
     known_fields,
-    textarea_text,
+    required_textarea,
 )
 from rating.supervisors.model import MAX_PLACE, MAX_TEXT, ReportInput
 from rating.supervisors.service import SHANGHAI
@@ -109,14 +109,11 @@ def check_report(
             "place", 400, f"place: at most {MAX_PLACE} characters", f"地点最多 {MAX_PLACE} 字"
         )
     event_at = parse_event_at(form_text(values, "event_at"), now_ms)
-    body = textarea_text(values, "text")
-    if not body:
-        raise Refused("text", 400, "text: say what happened", "请填写事情经过")
-    if len(body) > MAX_TEXT:
-        raise Refused(
-            "text",
-            400,
-            f"text: {len(body)} characters; at most {MAX_TEXT}",
-            f"内容共 {len(body)} 字，最多 {MAX_TEXT} 字",
-        )
+    body = required_textarea(
+        values,
+        "text",
+        MAX_TEXT,
+        empty=("text: say what happened", "请填写事情经过"),
+        counted="text:",
+    )
     return ReportInput(badge, place, event_at, body, lang, stamp, checked_photos(uploads))

@@ -14,6 +14,7 @@ from rating.cases.purged_photos import count_report_photo
 from rating.crypto import RECEIPT_LENGTH, random_code
 from rating.domain_errors import NotFound
 from rating.mailbox.models import LetterPhoto
+from rating.store.tx import named, select_list
 from rating.supervisors.model import (
     CATEGORY,
     Filed,
@@ -33,25 +34,33 @@ REPORTS_PER_HOUR = 20
 # Who appears in the audit log when the command line acts (it has no signed-in user).
 CLI_ACTOR = "命令行"
 
+_SUPERVISOR_COLUMNS = {
+    "id": "s.id",
+    "name": "s.name",
+    "phone_mask": "s.phone_mask",
+    "term_start": "s.term_start",
+    "term_end": "s.term_end",
+    "created_at": "s.created_at",
+    "ended_at": "s.ended_at",
+    "token": "t.token",
+    "reports": "(SELECT COUNT(*) FROM supervisor_reports r WHERE r.supervisor_id = s.id)",
+}
 _SUPERVISOR_SELECT = (
-    "SELECT s.id, s.name, s.phone_mask, s.term_start, s.term_end, s.created_at, s.ended_at, "
-    "t.token, (SELECT COUNT(*) FROM supervisor_reports r WHERE r.supervisor_id = s.id) "
+    f"SELECT {select_list(_SUPERVISOR_COLUMNS)} "
     "FROM supervisors s LEFT JOIN supervisor_tokens t "
     "ON t.supervisor_id = s.id AND t.revoked_at IS NULL"
 )
 
 
 def _supervisor(row: tuple[Any, ...]) -> Supervisor:
+    f = named(_SUPERVISOR_COLUMNS, row)
     return Supervisor(
-        id=int(row[0]),
-        name=row[1],
-        phone_mask=row[2],
-        term_start=row[3],
-        term_end=row[4],
-        created_at=int(row[5]),
-        ended_at=row[6],
-        token=row[7],
-        reports=int(row[8]),
+        **{
+            **f,
+            "id": int(f["id"]),
+            "created_at": int(f["created_at"]),
+            "reports": int(f["reports"]),
+        }
     )
 
 

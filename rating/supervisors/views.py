@@ -15,11 +15,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from rating.bodycap import MAILBOX_MAX_BYTES
 from rating.clock import now_ms
 from rating.crypto import normalize_code
-from rating.errors import PayloadTooLarge
 from rating.i18n import pick_lang
+from rating.mailbox.form import refusal_notice
 from rating.mailbox.views import check_photo_form, read_photo_form
 from rating.service import svc
 from rating.supervisors import service
@@ -38,16 +37,12 @@ REFUSAL_STATUS = {
 FIELD_ERRORS = ("badge", "place", "event_at", "text", "photos")
 
 
-def _lang(request: Request, chosen: str | None = None) -> str:
-    return chosen if chosen in ("zh", "en") else pick_lang(request)
-
-
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def _refusal(request: Request, state: LinkState, found: Supervisor | None) -> Response:
-    lang = _lang(request)
+    lang = pick_lang(request)
     m = stexts(lang)
     body = m["refused_body"]
     if found is not None and state in (LinkState.NOT_STARTED, LinkState.ENDED):
@@ -83,7 +78,7 @@ async def _page(
     lang: str | None = None,
 ) -> Response:
     s = svc(request)
-    lang = _lang(request, lang)
+    lang = pick_lang(request, lang)
     m = stexts(lang)
     reports = await service.reports_of(s.store, who.id)
     sent = request.query_params.get("sent", "")
@@ -135,14 +130,7 @@ async def _submit(request: Request, token: str, who: Supervisor) -> Response:
         ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
             raise Refused("content-type", 415, "expected a form post", "请求格式错误")
-        try:
-            values, uploads = await read_photo_form(request)
-        except PayloadTooLarge:
-            mb = MAILBOX_MAX_BYTES // 2**20
-            raise Refused(
-                "photos", 413, f"the photos together are larger than {mb} MB",
-                f"照片总大小超过 {mb} MB",
-            ) from None  # fmt: skip
+        values, uploads = await read_photo_form(request)
         now = now_ms()
         inp = await check_photo_form(
             check_report, values, uploads, s=s, stamp_for=stamp_token(token), now=now
@@ -162,12 +150,10 @@ async def _submit(request: Request, token: str, who: Supervisor) -> Response:
             state = LinkState(filed.refused)
             return _refusal(request, state, await service.get(s.store, who.id))
     except Refused as exc:
-        lang = _lang(request, values.get("lang"))
+        lang = pick_lang(request, values.get("lang"))
         m = stexts(lang)
         kept = kept_from(values, {exc.field: exc.message(lang)})
-        notice = m["fix"] if exc.field in FIELD_ERRORS else f"{m['fix']} {exc.message(lang)}"
-        if uploads and exc.field != "photos":
-            notice += " " + m["photos_again"]
+        notice = refusal_notice(exc, lang, m, FIELD_ERRORS, bool(uploads))
         return await _page(
             request, token, who, status=exc.status, kept=kept, notice=notice, lang=lang
         )

@@ -208,6 +208,18 @@ async def test_refused_field_is_named_and_what_was_typed_is_kept(
     assert letters(web) == 0
 
 
+async def test_a_letter_refused_with_photos_asks_to_choose_them_again(web: Web) -> None:
+    one_photo = [("photos", ("a.jpg", jpeg(), "image/jpeg"))]
+    r = await post(web, letter_form(web, category="闲聊"), one_photo)
+    assert r.status_code == 400 and "请从列表中选择类别" in field_error(r.text, "category")
+    notice = re.search(r'<p class="notice" role="alert">([^<]*)</p>', r.text)
+    assert notice and html.unescape(notice.group(1)).endswith("照片未保存，请重新选择。")
+    # A refused photo has its own message beside the field.
+    r = await post(web, letter_form(web), [("photos", ("x.jpg", b"junk", "image/jpeg"))])
+    assert r.status_code == 415 and "照片未保存" not in r.text
+    assert letters(web) == 0
+
+
 async def test_text_with_a_nul_is_refused_naming_the_field(web: Web) -> None:
     r = await post(web, letter_form(web, text="a\x00b"))
     assert r.status_code == 400 and "空字符" in field_error(r.text, "text")

@@ -173,6 +173,10 @@ async def test_refusals_name_the_field_and_keep_what_was_typed(
     not_image = [("photos", ("a.jpg", b"not an image", "image/jpeg"))]
     bad_photo = await post(web, x.token, form(web, x.token), files=not_image)
     assert bad_photo.status_code == 415 and 'id="photos-err"' in bad_photo.text
+    assert "照片未保存" not in bad_photo.text  # a refused photo has its own message
+    one_photo = [("photos", ("a.jpg", jpeg(), "image/jpeg"))]
+    unknown = await post(web, x.token, form(web, x.token, badge="999999"), files=one_photo)
+    assert unknown.status_code == 400 and "照片未保存，请重新选择。" in unknown.text
     four = [("photos", (f"{i}.jpg", jpeg(), "image/jpeg")) for i in range(4)]
     assert (await post(web, x.token, form(web, x.token), files=four)).status_code == 400
     english = await post(web, x.token, form(web, x.token, badge="999999", lang="en"))
