@@ -60,6 +60,23 @@ def _fits(page: Any) -> None:
     assert overflow <= 1, f"the page scrolls sideways by {overflow} px"
 
 
+def _menu_is_one_row(page: Any) -> None:
+    """On a phone the header leaves the screen to the page: the menu is one row that
+    scrolls sideways (not wrapped rows), and its last link scrolls into view and is hit."""
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] <= 0.2 * page.viewport_size["height"], header
+    tops = page.evaluate(
+        "[...new Set([...document.querySelectorAll('header nav a')]"
+        ".map(a => Math.round(a.getBoundingClientRect().top)))]"
+    )
+    assert len(tops) == 1, tops
+    last = page.locator("header nav a").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"] + 1, box
+    _fits(page)
+
+
 def _small_targets(page: Any, selector: str) -> list[str]:
     """Visible links and buttons under `selector` less than 44 px high (or wide)."""
     found: list[str] = page.evaluate(
@@ -89,6 +106,7 @@ def test_dashboard_and_queue(
     axe(page, f"dashboard {tag}")
     if size is PHONE:
         assert _small_targets(page, "header a, header button, .figures a, #open-cases a") == []
+        _menu_is_one_row(page)
 
     # The figure links to the list behind it: the open cases waiting for a callback.
     page.locator("#open-cases a").first.click()
