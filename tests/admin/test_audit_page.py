@@ -143,6 +143,33 @@ async def test_other_roles_are_refused_and_see_no_link(web: Web) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")
 
 
+PAGES_OF_KINDS = {
+    "/admin/users": "users",
+    "/admin/kiosks": "kiosks",
+    "/admin/notifications": "notifications",
+    "/admin/supervisors": "supervisors",
+}
+
+
+async def test_pages_link_to_their_kind_of_entries_for_admins(web: Web) -> None:
+    await add_user(web, "centre", "admin")
+    await add_user(web, "east", "unit_manager", QIAODONG)
+    await login(web, "centre")
+    for path, kind in PAGES_OF_KINDS.items():
+        zh = (await web.client.get(path + "?lang=zh")).text
+        en = (await web.client.get(path + "?lang=en")).text
+        link = f'<a href="/admin/audit?kind={kind}" id="audit-link">'
+        assert link + "查看本页相关的审计日志</a>" in zh, path
+        assert link + "This page&#39;s changes in the audit log</a>" in en, path
+        assert (await web.client.get(f"/admin/audit?kind={kind}")).status_code == 200
+    web.client.cookies.clear()
+    await login(web, "east")
+    # A unit manager sees the notifications page but may not read the audit log.
+    page = await web.client.get("/admin/notifications")
+    assert page.status_code == 200 and 'id="audit-link"' not in page.text
+    assert "/admin/audit" not in page.text
+
+
 def _actions_written_outside_a_case() -> set[str]:
     """Every action literal passed to audit()/_audit() without a case_id, in rating/."""
     found: set[str] = set()
