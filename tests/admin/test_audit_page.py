@@ -85,7 +85,7 @@ async def test_admins_see_users_kiosks_and_notifications_by_kind_and_actor(web: 
         ("用户与权限", "系统", "新增用户"),
     ]
     assert {(k, act) for k, _, act, _ in rows[4:]} == {("到期清理", "到期清理")}
-    assert rows[2][3] == f"户籍窗口1 {STATION}" and rows[3][3] == "centre admin"
+    assert rows[2][3] == f"户籍窗口1（{STATION}）" and rows[3][3] == "centre：管理员，范围 全局"
     assert "key=k1" not in page.text  # the webhook's key is masked in the note
 
     kiosks = _rows((await web.client.get("/admin/audit?kind=kiosks")).text)
