@@ -4,10 +4,13 @@ PostgreSQL; a note of another shape (an old row) shown as written."""
 
 from __future__ import annotations
 
-from rating.admin import access, audit_log, auth
+from rating.admin import access, audit_log, auth, kiosk_admin, unit_admin
 from rating.admin.audit_log import ALL_ACTIONS
 from rating.admin.audit_notes import AS_WRITTEN, SHAPES, entry_note
+from rating.notify import service as notify
 from rating.store import Store
+from rating.supervisors.store import add_supervisor
+from rating.workorders import service as workorders
 from tests.admin.test_audit_page import STATION, _rows
 from tests.cases.helpers import QIAODONG, add_user, login
 from tests.cases.helpers import rows as rows_of
@@ -115,3 +118,37 @@ async def test_unit_paths_by_code_or_path_on_each_backend(store: Store) -> None:
     assert found[unit.code] == STATION and found[STATION] == STATION
     assert found[QIAODONG] == QIAODONG and "no-such-unit" not in found
     assert await store.read(audit_log.unit_paths, []) == {}
+
+
+async def test_what_the_areas_write_is_read_back_not_shown_raw(web: Web) -> None:
+    """The real writers, not copies of their shapes: none of their notes is shown raw."""
+    await add_user(web, "centre", "admin")
+    centre = await web.store.read(auth.user_by_name, "centre")
+    assert centre is not None
+    me = centre.actor()
+    station = await web.store.ensure_unit_path(STATION)
+    await kiosk_admin.add_kiosk(web.store, me, "户籍窗口1", station.code)
+    sub = await notify.add_subscription(
+        web.store, STATION, "email", "ops@example.cn", "", "bad_rating", actor=me
+    )
+    await notify.set_disabled(web.store, sub, True, None, me)
+    await workorders.add_rule(web.store, "12345", "", "噪音", me)
+    await unit_admin.add_override(web.store, me, "2027-02-06", "workday", "春节调休")
+    await unit_admin.publish_year(web.store, me, 2027, "")
+    await web.store.write(add_supervisor, "王芳", None, ("2027-01-01", "2028-12-31"), me, 1)
+    await login(web, "centre")
+    en = _rows((await web.client.get("/admin/audit?lang=en")).text)
+    stored = dict(rows_of(web.svc.settings, "SELECT action, note FROM audit_log"))
+    notes = {act: n for _, _, act, n in en}
+    assert notes["Kiosk added"] == f"户籍窗口1 ({STATION})"
+    assert notes["Notification target added"] == f"Target #{sub}: o***@example.cn"
+    assert notes["Notification target disabled"] == f"Target #{sub}"
+    assert notes["Take-in rule added"] == (
+        "12345 government service hotline, order type: any, category: 噪音"
+    )
+    assert "2027-02-06: Working day (make-up) (春节调休)" in [n for *_, n in en]
+    assert "2027&#39;s calendar entered in full" in [n for *_, n in en]
+    assert notes["Supervisor appointed"] == "Supervisor #1 王芳, term 2027-01-01 to 2028-12-31"
+    for action in ("kiosk_add", "notify_add", "notify_disable", "workorder_rule_add",
+                   "supervisor_add"):  # fmt: skip
+        assert stored[action] not in notes.values(), action
