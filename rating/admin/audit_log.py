@@ -9,6 +9,7 @@ area's module); a test checks that every action the code writes outside a case i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,3 +72,16 @@ def entries(
               None if r[5] is None else int(r[5]))
         for r in tx.all(sql, params)
     ]  # fmt: skip
+
+
+def unit_paths(tx: Tx, refs: Collection[str]) -> dict[str, str]:
+    """The path of each unit that `refs` name by code or by path (a user's or a kiosk's
+    note stores the unit as it was given), keyed by both; a unit not found is left out."""
+    if not refs:
+        return {}
+    marks = ", ".join("?" for _ in refs)
+    sql = f"SELECT code, path FROM units WHERE code IN ({marks}) OR path IN ({marks})"  # noqa: S608
+    found: dict[str, str] = {}
+    for code, path in tx.all(sql, [*refs, *refs]):
+        found[str(code)] = found[str(path)] = str(path)
+    return found

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from rating.admin import audit_log
+from rating.admin import audit_log, audit_notes
 from rating.admin.auth import SessionInfo
 from rating.admin.texts_audit import actor_name
-from rating.admin.texts_auditlog import action_labels, audit_texts, entry_note, kind_labels
+from rating.admin.texts_auditlog import action_labels, audit_texts, kind_labels
 from rating.admin.web import login_required, page
 from rating.errors import BadRequest
 from rating.i18n import pick_lang
@@ -39,8 +39,12 @@ async def audit_page(request: Request, me: SessionInfo) -> Response:
         raise BadRequest("kind: unknown kind of entry", "未知类别（kind）")
     actor = q.get("actor", "").strip()[: audit_log.MAX_ACTOR]
     page_no = _page_no(q.get("page", "1"))
-    rows = await svc(request).store.read(
+    store = svc(request).store
+    rows = await store.read(
         audit_log.entries, kind or None, actor or None, PAGE_SIZE + 1, (page_no - 1) * PAGE_SIZE
+    )
+    units = await store.read(
+        audit_log.unit_paths, sorted(audit_notes.unit_refs((e.action, e.note) for e in rows))
     )
     keep = {k: v for k, v in (("kind", kind), ("actor", actor)) if v}
     lang = pick_lang(request)
@@ -48,7 +52,7 @@ async def audit_page(request: Request, me: SessionInfo) -> Response:
         request, "audit.html", me, entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
         page=page_no, query=urlencode(keep), kind=kind, actor=actor, kinds=audit_log.KINDS,
         at=audit_texts(lang), entry_kinds=kind_labels(lang), audit_actions=action_labels(lang),
-        actor_label=actor_name, note_text=entry_note,
+        actor_label=actor_name, units=units, note_text=audit_notes.entry_note,
     )  # fmt: skip
 
 

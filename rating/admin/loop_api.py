@@ -64,6 +64,7 @@ def _letter_json(letter: LetterView, case: tuple[int, str] | None) -> dict[str, 
         "replied_at": letter.replied_at,
         "created_at": letter.created_at,
         "photos": len(letter.photos),
+        "photos_removed": letter.photos_purged,
         "photo_urls": []
         if case is None
         else [api_photo_url(case[0], p.position) for p in letter.photos],

@@ -71,6 +71,8 @@ class LetterView:
     replied_at: int | None
     created_at: int
     photos: tuple[LetterPhoto, ...] = ()
+    # How many photos the retention purge removed (migration 0032); `photos` is then empty.
+    photos_purged: int = 0
 
     @property
     def unit_display(self) -> str | None:

@@ -44,6 +44,7 @@ _LETTER_COLUMNS = {
     "reply": "l.reply",
     "replied_at": "l.replied_at",
     "created_at": "l.created_at",
+    "photos_purged": "l.photos_purged",
 }
 _LETTER_COLS = select_list(_LETTER_COLUMNS)
 _LETTER_FROM = "FROM letters l LEFT JOIN units u ON u.id = l.unit_id"
@@ -63,6 +64,7 @@ def _letter(tx: Tx, row: tuple[Any, ...]) -> LetterView:
             "consent": bool(f["consent"]),
             "anonymous": bool(f["anonymous"]),
             "created_at": int(f["created_at"]),
+            "photos_purged": int(f["photos_purged"]),
         },
         photos=tuple(
             LetterPhoto(int(p[0]), p[1], int(p[2]), int(p[3]), int(p[4]), int(p[5])) for p in photos

@@ -49,6 +49,16 @@ def _fields_table(name: str) -> list[str]:
     return [*lines, ""]
 
 
+def _refs(schema: dict[str, Any]) -> list[str]:
+    """The schemas a schema's fields name (directly, as list items or as one of several)."""
+    found: list[str] = []
+    for sub in schema.get("properties", {}).values():
+        for part in (sub, sub.get("items", {}), *sub.get("oneOf", [])):
+            if "$ref" in part:
+                found.append(str(part["$ref"]).rsplit("/", 1)[-1])
+    return found
+
+
 def markdown() -> str:
     """The generated reference section of docs/api.md."""
     doc = spec()
@@ -106,6 +116,12 @@ def markdown() -> str:
                         json.dumps(example["example"], ensure_ascii=False), "```"]  # fmt: skip
             out.append("")
     out += ["## Schemas", ""]
+    # The schemas that the bodies' fields name get their own tables too (a letter's fields,
+    # a case's), each after the first that names it.
+    for name in shown:
+        shown += [
+            r for r in _refs(SCHEMAS[name]) if r in SCHEMAS and r not in shown and r != "Error"
+        ]
     for name in shown:
         out += _fields_table(name)
     out += ["`Error`:", "", "```json", json.dumps(error_example(400, "")), "```", "", END]

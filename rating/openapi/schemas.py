@@ -313,7 +313,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 _LETTER = _obj(
     ["id", "receipt", "unit", "category", "body", "phone_mask", "consent", "status", "reply",
-     "replied_at", "created_at", "photos", "photo_urls", "case_id", "case_state"],
+     "replied_at", "created_at", "photos", "photos_removed", "photo_urls", "case_id",
+     "case_state"],
     {
         "id": {"type": "integer"},
         "receipt": _STR,
@@ -327,6 +328,12 @@ _LETTER = _obj(
         "replied_at": {"type": ["integer", "null"]},
         "created_at": _TS,
         "photos": {"type": "integer", "minimum": 0, "description": "how many photos"},
+        "photos_removed": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "how many photos the retention purge removed (then `photos` is 0 "
+            "and `photo_urls` empty)",
+        },
         "photo_urls": {
             "type": "array",
             "items": _STR,

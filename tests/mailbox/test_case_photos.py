@@ -156,3 +156,27 @@ async def test_the_api_lists_the_photo_urls_and_serves_them_in_scope_only(web: W
     # No token (a session cookie does not count here): 401.
     r = await web.client.get(urls[0])
     assert r.status_code == 401 and r.json()["status"] == 401
+
+
+async def test_the_api_says_how_many_photos_the_purge_removed(web: Web) -> None:
+    start = 1_800_000_000_000
+    red, blue = _photo((200, 20, 20), (64, 48)), _photo((20, 20, 200), (30, 60))
+    case_id, letter_id = await _letter_case(web, red, blue, at_ms=start)
+    bare_case, _ = await _letter_case(web, at_ms=start)
+    await mailbox.set_reply(web.store, letter_id, "已处理", now=start + DAY_MS)
+    centre = await _token(web, "centre", "admin")
+    before = {
+        x["case_id"]: x
+        for x in (await web.client.get("/api/v1/letters", headers=centre)).json()["letters"]
+    }
+    assert before[case_id]["photos"] == 2 and before[case_id]["photos_removed"] == 0
+
+    retention = web.svc.settings.phone_retention_days
+    await run_purge(web.store, web.svc.settings, now=start + (retention + 2) * DAY_MS)
+    r = await web.client.get("/api/v1/letters", headers=centre)
+    assert r.status_code == 200
+    after = {x["case_id"]: x for x in r.json()["letters"]}
+    assert (after[case_id]["photos"], after[case_id]["photos_removed"]) == (0, 2)
+    assert after[case_id]["photo_urls"] == []
+    # A letter that never had photos lost none (it was not replied: its phone stays too).
+    assert (after[bare_case]["photos"], after[bare_case]["photos_removed"]) == (0, 0)

@@ -157,6 +157,10 @@ async def test_purge_takes_phones_and_photos_of_settled_letters_only(store: Stor
     kept = await service.letter_by_receipt(store, open_.receipt)
     assert purged and purged.phone_mask is None and purged.photos == () and purged.reply == "已答复"
     assert kept and kept.phone_mask == "138****8000" and len(kept.photos) == 1
+    # How many photos went is kept with the letter (the API's `photos_removed`).
+    assert purged.photos_purged == 1 and kept.photos_purged == 0
+    listed = {x.receipt: x.photos_purged for x in await service.list_letters(store, None)}
+    assert listed == {old.receipt: 1, open_.receipt: 0}
 
 
 async def test_unit_tokens_issue_reissue_revoke(store: Store) -> None:
