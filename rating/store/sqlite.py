@@ -381,7 +381,7 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
         for version, name, sql in migration_files("sqlite"):
             if version in done:
                 continue
-            for stmt in split_sql(sql.replace("__PK__", "INTEGER PRIMARY KEY")):
+            for stmt in split_sql(sql):
                 conn.execute(stmt)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from rating.store.base import Store, migration_files, split_sql
-from rating.store.postgres import PK, PostgresStore
+from rating.store.postgres import PostgresStore
 from rating.store.sqlite import SqliteStore
 from tests.store.conftest import LIMITS, fresh_database
 
@@ -46,13 +46,13 @@ def orders(outcomes: list[str | None]) -> list[str]:
     return out
 
 
-def old_database(dialect: str, pk: str, execute: Callable[[str], Any]) -> None:
+def old_database(dialect: str, execute: Callable[[str], Any]) -> None:
     """The schema as it stood before 0017, holding work orders with every answer."""
     execute(MIGRATIONS)
     for version, name, script in migration_files(dialect):
         if version >= BEFORE:
             continue
-        for stmt in split_sql(script.replace("__PK__", pk)):
+        for stmt in split_sql(script):
             execute(stmt)
         execute(f"INSERT INTO schema_migrations VALUES ({version}, '{name}', 0)")
     for stmt in [IMPORT, *orders(["refused", "reached", "unreachable", None])]:
@@ -80,13 +80,13 @@ def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callabl
     if request.param == "sqlite":
         path = str(tmp_path / "old.db")
         conn = sqlite3.connect(path, isolation_level=None)
-        old_database("sqlite", "INTEGER PRIMARY KEY", conn.execute)
+        old_database("sqlite", conn.execute)
         conn.close()
         yield lambda: SqliteStore(path, LIMITS, writer="thread")
         return
     with fresh_database() as url:
         with psycopg.connect(url, autocommit=True) as pg:
-            old_database("postgres", PK, pg.execute)
+            old_database("postgres", pg.execute)
         yield lambda: PostgresStore(url, LIMITS, pool_max=2)
 
 

@@ -20,7 +20,7 @@ from rating.crypto import ReceiptCodec, random_code
 from rating.store import Store
 from rating.store.base import migration_files, split_sql
 from rating.store.models import Outcome
-from rating.store.postgres import PK, PostgresStore, to_pg
+from rating.store.postgres import PostgresStore, to_pg
 from rating.store.receipts import receipt_codec
 from rating.store.sqlite import SqliteStore
 from tests.conftest import ROSTER
@@ -112,12 +112,11 @@ OLD_RECEIPTS = [random_code(12) for _ in range(3)]
 
 
 def old_schema_statements(dialect: str) -> list[str]:
-    pk = "INTEGER PRIMARY KEY" if dialect == "sqlite" else PK
     return [
         stmt
         for version, _, sql in migration_files(dialect)
         if version <= 5
-        for stmt in split_sql(sql.replace("__PK__", pk))
+        for stmt in split_sql(sql)
     ]
 
 

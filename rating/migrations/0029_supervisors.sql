@@ -1,5 +1,5 @@
--- Citizen supervisors (警风监督员, issue 19 item 2). As the SQLite file, but for the
--- photo column (BYTEA).
+-- Citizen supervisors (警风监督员, issue 19 item 2). One file for both databases: the photo
+-- column is __BLOB__ (BLOB in SQLite, BYTEA in PostgreSQL; until 3 December 2026 two files).
 --
 -- A supervisor is appointed by an admin for a term (dates in Asia/Shanghai, both days
 -- included). The phone is stored as every phone is: encrypted, a keyed hash, a mask.
@@ -50,7 +50,7 @@ CREATE TABLE supervisor_report_photos (
     id __PK__,
     report_id BIGINT NOT NULL REFERENCES supervisor_reports(id),
     position SMALLINT NOT NULL,
-    data BYTEA NOT NULL,
+    data __BLOB__ NOT NULL,
     mime TEXT NOT NULL,
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,

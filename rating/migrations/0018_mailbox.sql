@@ -1,6 +1,7 @@
 -- The chief's mailbox (局长信箱) and unit (place) codes (issue 18). Letters live in tables of
 -- their own: the case loop (received → accepted → dispatched → …) takes them in later, with
--- the letter as its source. The PostgreSQL file differs only in the photo column (BYTEA).
+-- the letter as its source. One file for both databases: the photo column is __BLOB__
+-- (BLOB in SQLite, BYTEA in PostgreSQL; until 3 December 2026 two files said so).
 
 -- The bureau-editable list of letter categories (`pingjing mailbox categories`). A letter
 -- keeps the category's name as it was when written, so renaming one never rewrites letters.
@@ -46,7 +47,7 @@ CREATE TABLE letter_photos (
     id __PK__,
     letter_id BIGINT NOT NULL REFERENCES letters(id),
     position SMALLINT NOT NULL,
-    data BYTEA NOT NULL,
+    data __BLOB__ NOT NULL,
     mime TEXT NOT NULL,
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
