@@ -72,6 +72,20 @@ def migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
     return out
 
 
+MIGRATIONS_TABLE_SQL = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+)
+
+
+def pending_migrations(conn: Any, dialect: str) -> list[tuple[int, str, list[str]]]:
+    """(version, name, statements) of the migrations `conn`'s database has not recorded
+    (sqlite3 and psycopg connections alike), in order; creates the record table first."""
+    conn.execute(MIGRATIONS_TABLE_SQL)
+    done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+    return [(v, name, split_sql(sql)) for v, name, sql in migration_files(dialect) if v not in done]
+
+
 def split_sql(script: str) -> list[str]:
     """Statements of a migration file (no semicolons inside literals in our migrations,
     except in a $$-quoted function body, which stays whole)."""

@@ -43,8 +43,7 @@ from rating.store.base import (
     Pending,
     Store,
     StoreUnavailable,
-    migration_files,
-    split_sql,
+    pending_migrations,
 )
 from rating.store.batching import BatchWriter
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
@@ -274,16 +273,9 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
     applied: list[str] = []
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
     try:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-            "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-        )
-        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-        for version, name, sql in migration_files("postgres"):
-            if version in done:
-                continue
+        for version, name, stmts in pending_migrations(conn, "postgres"):
             with conn.transaction():
-                for stmt in split_sql(sql):
+                for stmt in stmts:
                     conn.execute(stmt)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",

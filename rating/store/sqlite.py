@@ -30,9 +30,8 @@ from rating.store.base import (
     Store,
     StoreUnavailable,
     fail_all,
-    migration_files,
+    pending_migrations,
     run_isolated,
-    split_sql,
 )
 from rating.store.batching import BatchWriter
 from rating.store.models import RateLimits, RatingResult, RatingSubmission
@@ -363,10 +362,6 @@ def create_private(path: str) -> None:
 
 
 def _migrate(conn: sqlite3.Connection) -> list[str]:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-    )
     applied: list[str] = []
     # A migration that rebuilds a table drops the old one while other tables still refer
     # to it (SQLite's documented way to change a constraint): foreign keys are off while
@@ -377,11 +372,8 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
     # migration exactly once.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-        for version, name, sql in migration_files("sqlite"):
-            if version in done:
-                continue
-            for stmt in split_sql(sql):
+        for version, name, stmts in pending_migrations(conn, "sqlite"):
+            for stmt in stmts:
                 conn.execute(stmt)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
