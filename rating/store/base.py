@@ -10,6 +10,7 @@ import abc
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,12 +79,24 @@ MIGRATIONS_TABLE_SQL = (
 )
 
 
-def pending_migrations(conn: Any, dialect: str) -> list[tuple[int, str, list[str]]]:
-    """(version, name, statements) of the migrations `conn`'s database has not recorded
-    (sqlite3 and psycopg connections alike), in order; creates the record table first."""
+def pending_migrations(conn: Any, dialect: str, now: int) -> list[tuple[str, list[str]]]:
+    """(name, statements) of each migration `conn`'s database has not recorded (sqlite3 and
+    psycopg connections alike), in order, the last statement recording it as applied at
+    `now`; creates the record table first."""
     conn.execute(MIGRATIONS_TABLE_SQL)
     done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-    return [(v, name, split_sql(sql)) for v, name, sql in migration_files(dialect) if v not in done]
+    out = []
+    for version, name, sql in migration_files(dialect):
+        if version in done:
+            continue
+        if not re.fullmatch(r"[0-9a-z_]+", name):  # our own file names, written into SQL
+            raise ValueError(f"migration file name {name!r}")
+        record = (
+            "INSERT INTO schema_migrations (version, name, applied_at) "
+            f"VALUES ({version}, '{name}', {int(now)})"
+        )
+        out.append((name, [*split_sql(sql), record]))
+    return out
 
 
 def split_sql(script: str) -> list[str]:

@@ -273,14 +273,10 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
     applied: list[str] = []
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
     try:
-        for version, name, stmts in pending_migrations(conn, "postgres"):
+        for name, stmts in pending_migrations(conn, "postgres", now_ms()):
             with conn.transaction():
                 for stmt in stmts:
                     conn.execute(stmt)
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
-                    (version, name, now_ms()),
-                )
             applied.append(name)
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -372,13 +372,9 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
     # migration exactly once.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for version, name, stmts in pending_migrations(conn, "sqlite"):
+        for name, stmts in pending_migrations(conn, "sqlite", now_ms()):
             for stmt in stmts:
                 conn.execute(stmt)
-            conn.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (version, name, now_ms()),
-            )
             applied.append(name)
         # Only after a migration ran: the check reads every row of every table (seconds
         # at city scale, under the write lock), and each report worker opens the store.
